@@ -12,7 +12,7 @@ namespace {
 // Bytes that zstd, lz4 and zlib spend on a block's compressible fill and framing, on average;
 // taken off the random part so that the measured ratios centre on the requested one
 // (tests/test_compressibility.cpp measures all three).
-constexpr double kCompressorOverhead = 12.0;
+constexpr double kCompressorOverhead = 28.0;
 
 // SplitMix64 (Steele, Lea, Flood 2014): expands the 64-bit seed into keys.
 class SeedExpander {
@@ -42,9 +42,10 @@ StreamLayout make_stream_layout(const DataSpec& spec) {
   if (spec.compress_ratio == 1.0) {
     l.random_bytes = l.block_size;
   } else {
-    const double target = l.block_size / spec.compress_ratio - kCompressorOverhead;
-    l.random_bytes = static_cast<std::uint32_t>(
-        std::clamp<double>(std::round(target), kMinRandomBytes, l.block_size));
+    // Whole 16-byte lanes of random data: the fill then ends on a lane boundary.
+    const double target = (l.block_size / spec.compress_ratio - kCompressorOverhead) / 16.0;
+    l.random_bytes = 16 * static_cast<std::uint32_t>(std::clamp<double>(
+                              std::round(target), kMinRandomBytes / 16, l.block_size / 16));
   }
   l.pattern_fill = spec.compress_fill == CompressFill::kPattern;
   return l;

@@ -69,41 +69,50 @@ HWY_INLINE V8 AesRound(V8 state, V8 key) {
 #endif
 }
 
+// Adds counters held as u64 lanes of byte vectors.
+HWY_INLINE V8 AddU64(V8 a, V8 b) {
+  const hn::Repartition<std::uint64_t, D8> d64;
+  return hn::BitCast(D8(), hn::Add(hn::BitCast(d64, a), hn::BitCast(d64, b)));
+}
+
 HWY_INLINE V8 Encrypt(const Keys& keys, V8 block) {
   auto x = hn::Xor(block, keys.k[0]);
   for (int r = 1; r <= detail::kAesRounds; ++r) x = AesRound(x, keys.k[r]);
   return x;
 }
 
-// Writes bytes [begin, begin + len) of unique unit `uid` to dst.
+// Writes bytes [begin, begin + len) of unique unit `uid` to dst. Each block is its fill
+// (block_size - random_bytes bytes) followed by its random bytes.
 HWY_INLINE void UnitBytes(const Keys& keys, const detail::StreamLayout& l, std::uint64_t uid,
                           std::uint64_t begin, std::size_t len, std::uint8_t* HWY_RESTRICT dst,
                           bool streaming) {
   const D8 d8;
   const hn::Repartition<std::uint64_t, D8> d64;
+  const hn::Repartition<std::uint32_t, D8> d32;
   const std::size_t N = hn::Lanes(d8);  // bytes per vector, a divisor of every block size
   // Counter vector: even u64 lanes hold the 16-byte lane's index in the unit, odd lanes the uid.
   const auto lane_iota = hn::ShiftRight<1>(hn::Iota(d64, 0));
   const auto uid_vec = hn::Set(d64, uid);
   const auto ctr_step = hn::OddEven(hn::Zero(d64), hn::Set(d64, N / 16));
   auto counter_at = [&](std::uint64_t o) {
-    return hn::OddEven(uid_vec, hn::Add(hn::Set(d64, o >> 4), lane_iota));
+    return hn::BitCast(d8, hn::OddEven(uid_vec, hn::Add(hn::Set(d64, o >> 4), lane_iota)));
   };
-  auto pattern_of_block = [&](std::uint64_t block) {
+  auto fill_of_block = [&](std::uint64_t block) {
     if (!l.pattern_fill) return hn::Zero(d8);
-    return Encrypt(keys,
-                   hn::BitCast(d8, hn::OddEven(uid_vec, hn::Set(d64, kPatternDomain | block))));
+    const auto word =
+        Encrypt(keys, hn::BitCast(d8, hn::OddEven(uid_vec, hn::Set(d64, kPatternDomain | block))));
+    return hn::BitCast(d8, hn::Set(d32, pattern_word(hn::GetLane(hn::BitCast(d32, word)))));
   };
   const std::uint64_t block_size = l.block_size;
-  const std::uint64_t random_bytes = l.random_bytes;
+  const std::uint64_t fill_bytes = block_size - l.random_bytes;
   // The vector of unit bytes [o, o + N), o a multiple of N (for the partial head and tail).
   auto vector_at = [&](std::uint64_t o) {
     const std::uint64_t in_block = o & (block_size - 1);
-    const V8 random = Encrypt(keys, hn::BitCast(d8, counter_at(o)));
-    if (in_block + N <= random_bytes) return random;
-    const V8 fill = pattern_of_block(o / block_size);
-    if (in_block >= random_bytes) return fill;
-    return hn::IfThenElse(hn::FirstN(d8, random_bytes - in_block), random, fill);
+    if (in_block >= fill_bytes) return Encrypt(keys, counter_at(o));
+    const V8 fill = fill_of_block(o / block_size);
+    if (in_block + N <= fill_bytes) return fill;
+    return hn::IfThenElse(hn::FirstN(d8, fill_bytes - in_block), fill,
+                          Encrypt(keys, counter_at(o)));
   };
   const bool use_stream = streaming && (reinterpret_cast<std::uintptr_t>(dst) % N == begin % N);
   auto put = [&](V8 v, std::uint8_t* p) {
@@ -126,38 +135,37 @@ HWY_INLINE void UnitBytes(const Keys& keys, const detail::StreamLayout& l, std::
   }
   while (o + N <= end) {
     const std::uint64_t block_start = o & ~(block_size - 1);
-    const std::uint64_t random_end = block_start + random_bytes;
-    // Whole random vectors: the hot loop, no branches but the store kind.
-    const std::uint64_t random_stop = std::min(random_end, end);
-    if (o + N <= random_stop) {
-      auto ctr = counter_at(o);
-      // Two vectors per step keep two AES chains in flight.
-      const auto ctr_step2 = hn::Add(ctr_step, ctr_step);
-      for (; o + 2 * N <= random_stop; o += 2 * N, dst += 2 * N) {
-        const V8 a = Encrypt(keys, hn::BitCast(d8, ctr));
-        const V8 b = Encrypt(keys, hn::BitCast(d8, hn::Add(ctr, ctr_step)));
-        put(a, dst);
-        put(b, dst + N);
-        ctr = hn::Add(ctr, ctr_step2);
-      }
-      if (o + N <= random_stop) {
-        put(Encrypt(keys, hn::BitCast(d8, ctr)), dst);
+    const std::uint64_t fill_end = block_start + fill_bytes;
+    if (o < fill_end) {
+      const V8 fill = fill_of_block(block_start / block_size);
+      const std::uint64_t fill_stop = std::min(fill_end, end);
+      for (; o + N <= fill_stop; o += N, dst += N) put(fill, dst);
+      if (o + N > end) break;
+      if (o < fill_end) {  // the vector where fill ends and random bytes begin
+        put(hn::IfThenElse(hn::FirstN(d8, fill_end - o), fill, Encrypt(keys, counter_at(o))), dst);
         o += N;
         dst += N;
       }
     }
-    if (o + N > end) break;
-    // The rest of the block: one vector that is part random, then fill.
-    const V8 fill = pattern_of_block(block_start / block_size);
-    if (o < random_end) {
-      put(hn::IfThenElse(hn::FirstN(d8, random_end - o),
-                         Encrypt(keys, hn::BitCast(d8, counter_at(o))), fill),
-          dst);
-      o += N;
-      dst += N;
+    // Whole random vectors: the hot loop. Two per step keep two AES chains in flight.
+    const std::uint64_t random_stop = std::min(block_start + block_size, end);
+    if (o + N <= random_stop) {
+      auto ctr = counter_at(o);
+      const auto step = hn::BitCast(d8, ctr_step);
+      const auto step2 = hn::BitCast(d8, hn::Add(ctr_step, ctr_step));
+      for (; o + 2 * N <= random_stop; o += 2 * N, dst += 2 * N) {
+        const V8 a = Encrypt(keys, ctr);
+        const V8 b = Encrypt(keys, AddU64(ctr, step));
+        put(a, dst);
+        put(b, dst + N);
+        ctr = AddU64(ctr, step2);
+      }
+      if (o + N <= random_stop) {
+        put(Encrypt(keys, ctr), dst);
+        o += N;
+        dst += N;
+      }
     }
-    const std::uint64_t fill_stop = std::min(block_start + block_size, end);
-    for (; o + N <= fill_stop; o += N, dst += N) put(fill, dst);
   }
   if (o < end) {  // partial tail
     hn::Store(vector_at(o), d8, tmp);

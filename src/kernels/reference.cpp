@@ -66,8 +66,8 @@ void encrypt_counter(const detail::StreamLayout& l, std::uint64_t lo, std::uint6
 void generate_reference(const detail::StreamLayout& l, std::uint64_t offset, std::size_t len,
                         std::uint8_t* dst) {
   const std::uint64_t end = offset + len;
+  const std::uint64_t fill_bytes = l.block_size - l.random_bytes;
   std::uint8_t lane[16];
-  std::uint8_t pattern[16] = {};
   for (std::uint64_t x = offset; x < end;) {
     const std::uint64_t unit = x >> l.unit_shift;
     const std::uint64_t uid = detail::source_unit(l, unit);
@@ -75,18 +75,23 @@ void generate_reference(const detail::StreamLayout& l, std::uint64_t offset, std
     const std::uint64_t in_block = o % l.block_size;
     const std::uint64_t lane_begin = o & ~15ULL;
     // Bytes of this 16-byte lane to emit: up to the lane's end, the stream's end, and the
-    // boundary between the random and fill parts of the block.
-    std::uint64_t stop = std::min(lane_begin + 16 - o, end - x);
-    if (in_block < l.random_bytes) {
-      stop = std::min<std::uint64_t>(stop, l.random_bytes - in_block);
+    // boundary between the fill and random parts of the block.
+    std::uint64_t n = std::min(lane_begin + 16 - o, end - x);
+    if (in_block >= fill_bytes) {
       encrypt_counter(l, lane_begin / 16, uid, lane);
-      std::memcpy(dst, lane + (o - lane_begin), stop);
     } else {
-      if (l.pattern_fill) encrypt_counter(l, kPatternDomain | (o / l.block_size), uid, pattern);
-      std::memcpy(dst, pattern + (o - lane_begin), stop);
+      n = std::min(n, fill_bytes - in_block);
+      std::uint32_t word = 0;
+      if (l.pattern_fill) {
+        encrypt_counter(l, kPatternDomain | (o / l.block_size), uid, lane);
+        std::memcpy(&word, lane, 4);
+        word = pattern_word(word);
+      }
+      for (int i = 0; i < 16; i += 4) std::memcpy(lane + i, &word, 4);
     }
-    x += stop;
-    dst += stop;
+    std::memcpy(dst, lane + (o - lane_begin), n);
+    x += n;
+    dst += n;
   }
 }
 

@@ -12,6 +12,12 @@ namespace dgen::kernels {
 /// Counter domain of each block's fill pattern; random lanes use lane indices below 2^16.
 inline constexpr std::uint64_t kPatternDomain = 1ULL << 63;
 
+/// The 32-bit word a block's pattern fill repeats, from the first word of its encrypted
+/// counter; never zero, so that pattern fill is never a zero block.
+constexpr std::uint32_t pattern_word(std::uint32_t first_word) {
+  return first_word != 0 ? first_word : 0x9E3779B9u;
+}
+
 /// One AES encryption round (SubBytes, ShiftRows, MixColumns, AddRoundKey) on a 16-byte
 /// state in FIPS-197 byte order, as the x86 AESENC instruction computes it.
 void aes_round(std::uint8_t state[16], const std::uint8_t round_key[16]);
@@ -20,7 +26,8 @@ void aes_round(std::uint8_t state[16], const std::uint8_t round_key[16]);
 void encrypt_counter(const detail::StreamLayout& layout, std::uint64_t lo, std::uint64_t hi,
                      std::uint8_t out[16]);
 
-/// Writes stream bytes [offset, offset + len) to dst, lane by lane.
+/// Writes stream bytes [offset, offset + len) to dst, lane by lane. Each block is its fill
+/// followed by its random bytes; see docs/data-model.md.
 void generate_reference(const detail::StreamLayout& layout, std::uint64_t offset, std::size_t len,
                         std::uint8_t* dst);
 
