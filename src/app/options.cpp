@@ -1,0 +1,223 @@
+#include "app/options.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+#include "dgen/simd.hpp"
+#include "dgen/size.hpp"
+#include "dgen/spec.hpp"
+
+namespace dgen::app {
+
+namespace po = boost::program_options;
+
+namespace {
+
+[[noreturn]] void bad(const std::string& option, const std::string& value, const std::string& why) {
+  throw UsageError(option + " " + value + ": " + why);
+}
+
+double parse_real(const std::string& option, const std::string& text, double lo, double hi) {
+  const std::string range = "must be a number from " + std::to_string(static_cast<int>(lo)) +
+                            " to " + std::to_string(static_cast<int>(hi));
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v) ||
+      v < lo || v > hi) {
+    bad(option, text, range);
+  }
+  return v;
+}
+
+std::uint64_t parse_unsigned(const std::string& option, const std::string& text, std::uint64_t lo,
+                             std::uint64_t hi, const std::string& range) {
+  if (text.empty() || text[0] == '-' || text[0] == '+' ||
+      std::isspace(static_cast<unsigned char>(text[0]))) {
+    bad(option, text, range);
+  }
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(text.c_str(), &end, 0);  // decimal or 0x hex
+  if (end != text.c_str() + text.size() || errno == ERANGE || v < lo || v > hi)
+    bad(option, text, range);
+  return v;
+}
+
+std::uint64_t parse_size_option(const std::string& option, const std::string& text) {
+  try {
+    return parse_size(text);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(option + " " + e.what());
+  }
+}
+
+bool parse_on_off(const std::string& option, const std::string& text) {
+  if (text == "on" || text == "yes" || text == "true" || text == "1") return true;
+  if (text == "off" || text == "no" || text == "false" || text == "0") return false;
+  bad(option, text, "must be on or off");
+}
+
+po::options_description describe_options() {
+  po::options_description d("Options");
+  // Values are taken as text and parsed here, so that every error names option, value, range.
+  d.add_options()(
+      "size,s", po::value<std::string>()->value_name("SIZE")->default_value("1GiB"),
+      "bytes per rank (IOR's block size): 4096, 64KiB, 1.5GiB, 10GB; K/M/G/T/P and KiB..PiB are "
+      "powers of 1024, KB..PB of 1000; at least 1 byte, at most what memory allows in bench mode")(
+      "seed", po::value<std::string>()->value_name("N"),
+      "64-bit seed, decimal or 0x hex (default 0x5eedd6e020260001); equal seeds, equal bytes")(
+      "dedup-ratio", po::value<std::string>()->value_name("R")->default_value("1"),
+      "units / distinct units, a real from 1 to 100; 1 = no two units equal")(
+      "dedup-unit", po::value<std::string>()->value_name("SIZE")->default_value("4KiB"),
+      "deduplication unit, a power of two from 512B to 1MiB")(
+      "compress-ratio", po::value<std::string>()->value_name("R")->default_value("1"),
+      "bytes / compressed bytes (zstd, lz4, zlib), a real from 1 to 100; 1 = incompressible; "
+      "within 10% up to 8 for units of 4KiB or more")(
+      "compress-fill",
+      po::value<std::string>()->value_name("zero|pattern")->default_value("pattern"),
+      "what the compressible bytes hold: zero, or a non-zero pattern that differs per 4KiB block")(
+      "threads,t", po::value<std::string>()->value_name("N"),
+      "threads per rank, 1 to 4096 (default: OMP_NUM_THREADS, else the cores of the rank's "
+      "domain)")(
+      "simd", po::value<std::string>()->value_name("NAME")->default_value("auto"),
+      "kernel: auto, or a compiled target (scalar, sse4, avx2, avx2-vaes, avx512, avx512-dl, ...); "
+      "'list' prints the compiled and supported targets")(
+      "iterations,i", po::value<std::string>()->value_name("N"),
+      "timed repetitions, 1 to 1000000 (default 3 in bench mode, 1 with --output)")(
+      "output,o", po::value<std::string>()->value_name("PATH|-"),
+      "write the stream to PATH ('-' = stdout, report on stderr) instead of timing it in memory; "
+      "written under a temporary name and renamed when complete")(
+      "format,f", po::value<std::string>()->value_name("table|json|csv")->default_value("table"),
+      "report format: an aligned table, one JSON document (docs/output.md), or CSV")(
+      "progress", po::value<std::string>()->value_name("on|off")->implicit_value("on"),
+      "one updating line with bytes done, rate and ETA on stderr (default: on when stderr is a "
+      "terminal)")("baseline", po::value<std::string>()->value_name("on|off")->default_value("on"),
+                   "also time memset of the same buffer by the same threads and report the ratio")(
+      "version", "print the version and exit")("help,h", "print this help and exit");
+  return d;
+}
+
+}  // namespace
+
+std::string help_text() {
+  std::ostringstream out;
+  out << "Usage: dgen_mpi [options]\n"
+         "       mpirun --map-by numa --bind-to numa -n RANKS dgen_mpi [options]\n\n"
+         "Generates synthetic data with exact deduplication and compression ratios, as fast as\n"
+         "the memory system allows. The bytes are a pure function of the seed, the data options\n"
+         "and the global byte offset: any split across ranks, threads or runs gives the same "
+         "bytes.\n\n"
+      << describe_options()
+      << "\nExamples:\n"
+         "  dgen_mpi --size 4GiB                          time generation vs memset, 3 iterations\n"
+         "  dgen_mpi --size 1GiB --dedup-ratio 2 --compress-ratio 3 --format json\n"
+         "  dgen_mpi --size 10GB --output /scratch/data.bin --progress\n"
+         "  dgen_mpi --size 1GiB --output - | zstd -3 | wc -c\n"
+         "  mpirun --map-by numa --bind-to numa -n 16 dgen_mpi --size 8GiB --format json\n";
+  return out.str();
+}
+
+ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
+  ParsedCommandLine parsed;
+  Options& o = parsed.options;
+  o.argv.assign(argv, argv + argc);
+  po::variables_map vm;
+  try {
+    po::store(
+        po::command_line_parser(argc, argv)
+            .options(describe_options())
+            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+            .run(),
+        vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string(e.what()) + " (see dgen_mpi --help)");
+  }
+  if (vm.count("help")) {
+    parsed.action = Action::kHelp;
+    return parsed;
+  }
+  if (vm.count("version")) {
+    parsed.action = Action::kVersion;
+    return parsed;
+  }
+  auto text = [&](const char* name) { return vm[name].as<std::string>(); };
+
+  o.size = parse_size_option("--size", text("size"));
+  if (vm.count("seed")) {
+    o.spec.seed =
+        parse_unsigned("--seed", text("seed"), 0, UINT64_MAX,
+                       "must be an integer from 0 to 18446744073709551615 (decimal or 0x hex)");
+  }
+  o.spec.dedup_ratio =
+      parse_real("--dedup-ratio", text("dedup-ratio"), kMinDedupRatio, kMaxDedupRatio);
+  o.spec.compress_ratio =
+      parse_real("--compress-ratio", text("compress-ratio"), kMinCompressRatio, kMaxCompressRatio);
+  {
+    const std::string unit_range = "must be a power of two from 512B to 1MiB";
+    std::uint64_t unit = 0;
+    try {
+      unit = parse_size(text("dedup-unit"));
+    } catch (const std::invalid_argument&) {
+      bad("--dedup-unit", text("dedup-unit"), unit_range);
+    }
+    if (unit < kMinDedupUnit || unit > kMaxDedupUnit || (unit & (unit - 1)) != 0) {
+      bad("--dedup-unit", text("dedup-unit"), unit_range);
+    }
+    o.spec.dedup_unit = unit;
+  }
+  try {
+    o.spec.compress_fill = parse_compress_fill(text("compress-fill"));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  if (vm.count("threads")) {
+    o.threads = static_cast<int>(parse_unsigned("--threads", text("threads"), 1, kMaxThreads,
+                                                "must be an integer from 1 to 4096"));
+  }
+  o.simd = text("simd");
+  if (o.simd == "list") {
+    parsed.action = Action::kListSimd;
+  } else if (o.simd != "auto") {
+    // A name this build lacks is bad input; a target this node's CPU lacks is refused later,
+    // on the node, by every rank that finds it so.
+    std::string names = "auto|list";
+    bool known = false;
+    for (const auto& t : compiled_simd_targets()) {
+      names += "|" + t.name;
+      known = known || t.name == o.simd;
+    }
+    if (!known) bad("--simd", o.simd, "must be one of " + names);
+  }
+  if (vm.count("output")) {
+    o.output = text("output");
+    if (o.output->empty()) bad("--output", "''", "must be a file path or - for stdout");
+  }
+  o.iterations_given = vm.count("iterations") > 0;
+  o.iterations =
+      o.iterations_given
+          ? static_cast<int>(parse_unsigned("--iterations", text("iterations"), 1, kMaxIterations,
+                                            "must be an integer from 1 to 1000000"))
+          : (o.output ? 1 : 3);
+  const std::string format = text("format");
+  if (format == "table") {
+    o.format = Format::kTable;
+  } else if (format == "json") {
+    o.format = Format::kJson;
+  } else if (format == "csv") {
+    o.format = Format::kCsv;
+  } else {
+    bad("--format", format, "must be table, json or csv");
+  }
+  if (vm.count("progress")) o.progress = parse_on_off("--progress", text("progress"));
+  o.baseline = parse_on_off("--baseline", text("baseline"));
+  validate(o.spec);  // the library's own check, as a backstop
+  return parsed;
+}
+
+}  // namespace dgen::app

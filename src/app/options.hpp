@@ -1,0 +1,56 @@
+// The command line of dgen_mpi: one table of options, parsed and validated before anything is
+// allocated, created or launched.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "dgen/spec.hpp"
+
+namespace dgen::app {
+
+/// How the report is printed.
+enum class Format { kTable, kJson, kCsv };
+
+/// Everything the user asked for, validated.
+struct Options {
+  DataSpec spec;                      ///< the data parameters
+  std::uint64_t size = 1ULL << 30;    ///< bytes per rank
+  std::optional<int> threads;         ///< --threads; else OMP_NUM_THREADS, else the cores
+  std::string simd = "auto";          ///< --simd
+  int iterations = 3;                 ///< --iterations
+  bool iterations_given = false;      ///< whether --iterations was on the command line
+  std::optional<std::string> output;  ///< --output PATH or "-"
+  Format format = Format::kTable;     ///< --format
+  std::optional<bool> progress;       ///< --progress; unset = when stderr is a terminal
+  bool baseline = true;               ///< --baseline on|off
+  std::vector<std::string> argv;      ///< the command line, for the report
+};
+
+/// What the command line asks the program to do.
+enum class Action { kRun, kHelp, kVersion, kListSimd };
+
+struct ParsedCommandLine {
+  Action action = Action::kRun;
+  Options options;
+};
+
+/// Bad input: the message names the option, the value and the accepted range.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Parses and validates argv. Throws UsageError.
+ParsedCommandLine parse_command_line(int argc, const char* const* argv);
+
+/// The --help text: every option with its unit, default and accepted range, then examples.
+std::string help_text();
+
+inline constexpr int kMaxThreads = 4096;
+inline constexpr int kMaxIterations = 1'000'000;
+
+}  // namespace dgen::app

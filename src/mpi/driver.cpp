@@ -1,0 +1,543 @@
+#include "mpi/driver.hpp"
+
+#include <fcntl.h>
+#include <omp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <system_error>
+
+#include "buffer/page_buffer.hpp"
+#include "buffer/page_locality.hpp"
+#include "buffer/partition.hpp"
+#include "dgen/generator.hpp"
+#include "dgen/simd.hpp"
+#include "dgen/size.hpp"
+#include "mpi/placement.hpp"
+#include "mpi/stop_signal.hpp"
+#include "report/progress.hpp"
+#include "report/provenance.hpp"
+#include "topology/memory.hpp"
+
+namespace dgen::mpi {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::uint64_t kChunk = 16ULL << 20;  // progress and stop checks; write buffers
+// Above this many bytes per thread the buffer cannot stay in cache: bypass it with
+// non-temporal stores, as glibc's memset does for large fills.
+constexpr std::uint64_t kStreamingBytesPerThread = 8ULL << 20;
+
+/// What one rank measured.
+struct Measured {
+  double first_touch_seconds = 0;
+  std::vector<double> seconds;           ///< per iteration, from the common barrier
+  std::vector<double> baseline_seconds;  ///< memset, same
+  buffer::Locality locality;
+};
+
+double now() { return MPI_Wtime(); }
+
+std::string interrupted(int sig) { return "interrupted by signal " + std::to_string(sig); }
+
+/// Every thread of the team runs `body(part, thread)` on its static part of [0, size).
+template <class Body>
+void for_each_part(std::uint64_t size, int threads, Body&& body) {
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num();
+    body(buffer::part_of(size, threads, t), t);
+  }
+}
+
+/// Runs `fill(offset, n)` over one thread's part in chunks, counting progress, stopping early
+/// when a stop signal arrives or `fill` returns false (it failed).
+template <class Fill>
+void in_chunks(const buffer::Part& part, report::Progress& progress, Fill&& fill) {
+  for (std::uint64_t x = part.begin; x < part.end && stop_signal() == 0; x += kChunk) {
+    const std::uint64_t n = std::min(kChunk, part.end - x);
+    if (!fill(x, n)) return;
+    progress.add(n);
+  }
+}
+
+// ------------------------------------------------------------------ bench mode
+
+Measured bench(const Job& job, const app::Options& o, const Generator& gen,
+               const RankPlacement& place, std::string& stores) {
+  const int threads = place.threads;
+  // Memory first: refuse with the numbers instead of being OOM-killed.
+  {
+    const auto limits = topology::read_memory_limits();
+    const std::uint64_t need = o.size * static_cast<std::uint64_t>(job.local_size());
+    std::string err;
+    if (need > limits.usable()) {
+      err = "--size " + format_size(o.size) + ": " + std::to_string(job.local_size()) +
+            " rank(s) x " + format_size(o.size) + " = " + format_size(need) +
+            " on this node, but " + format_size(limits.usable()) + " is available (" +
+            limits.source() + ")";
+    }
+    job.agree(err, 2);
+  }
+  std::optional<buffer::PageBuffer> buf;
+  {
+    std::string err;
+    try {
+      buf.emplace(o.size, false);
+    } catch (const std::system_error& e) {
+      err = e.what();
+    }
+    job.agree(err);
+  }
+  std::byte* const data = buf->data();
+  const std::uint64_t global = static_cast<std::uint64_t>(job.rank()) * o.size;
+  const StoreMode mode =
+      o.size / threads > kStreamingBytesPerThread ? StoreMode::kStreaming : StoreMode::kCached;
+  stores = mode == StoreMode::kStreaming ? "streaming" : "cached";
+  Measured m;
+
+  // First touch by the team that will fill the pages, with the same partition: each page is
+  // placed on the node of the thread that writes it first.
+  const std::size_t page = buffer::page_size();
+  check(MPI_Barrier(job.world()), "MPI_Barrier");
+  double t0 = now();
+  for_each_part(o.size, threads, [&](const buffer::Part& part, int t) {
+    pin_current_thread(place, t);
+    for (std::uint64_t x = part.begin; x < part.end; x += page) {
+      *reinterpret_cast<volatile std::byte*>(data + x) = std::byte{0};
+    }
+  });
+  m.first_touch_seconds = now() - t0;
+
+  const int passes = o.iterations * (o.baseline ? 2 : 1);
+  report::Progress progress(o.progress.value_or(false) && job.rank() == 0,
+                            o.size * static_cast<std::uint64_t>(passes), job.size(), "generate");
+  for (int it = 0; it < o.iterations; ++it) {
+    // IOR's timing: every rank starts its clock right after the common barrier and stops it
+    // when its own team is done; the job's span is the MAX of these durations (reduced later).
+    check(MPI_Barrier(job.world()), "MPI_Barrier");
+    t0 = now();
+    for_each_part(o.size, threads, [&](const buffer::Part& part, int) {
+      in_chunks(part, progress, [&](std::uint64_t x, std::uint64_t n) {
+        gen.generate(global + x, {data + x, n}, mode);
+        return true;
+      });
+    });
+    m.seconds.push_back(now() - t0);
+    job.agree(stop_signal() ? interrupted(stop_signal()) : "", 128 + stop_signal());
+  }
+  for (int it = 0; o.baseline && it < o.iterations; ++it) {
+    check(MPI_Barrier(job.world()), "MPI_Barrier");
+    t0 = now();
+    for_each_part(o.size, threads, [&](const buffer::Part& part, int) {
+      in_chunks(part, progress, [&](std::uint64_t x, std::uint64_t n) {
+        std::memset(data + x, it + 1, n);
+        return true;
+      });
+    });
+    m.baseline_seconds.push_back(now() - t0);
+    job.agree(stop_signal() ? interrupted(stop_signal()) : "", 128 + stop_signal());
+  }
+  // Where did the pages land? Each thread asks about its own part.
+  std::mutex mutex;
+  for_each_part(o.size, threads, [&](const buffer::Part& part, int t) {
+    const auto l =
+        buffer::page_locality(data + part.begin, part.size(), place.memory_nodes_of_thread(t));
+    std::lock_guard<std::mutex> lock(mutex);
+    m.locality += l;
+  });
+  return m;
+}
+
+// ------------------------------------------------------------------ write mode
+
+/// Writes all of [p, p + n), which is stream offset `off`, retrying short writes: at that file
+/// offset (pwrite) or, for streams, in order (write).
+std::string write_bytes(int fd, bool at_offset, const std::byte* p, std::size_t n,
+                        std::uint64_t off, const std::string& path) {
+  while (n > 0) {
+    const ssize_t w = at_offset ? pwrite(fd, p, n, static_cast<off_t>(off)) : write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR && stop_signal() == 0) continue;
+      if (stop_signal() != 0) return interrupted(stop_signal());
+      return "write to " + path + " failed at offset " + std::to_string(off) + ": " +
+             std::strerror(errno);
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+    off += static_cast<std::uint64_t>(w);
+  }
+  return "";
+}
+
+std::string pwrite_all(int fd, const std::byte* p, std::size_t n, std::uint64_t off,
+                       const std::string& path) {
+  return write_bytes(fd, true, p, n, off, path);
+}
+
+std::string write_all(int fd, const std::byte* p, std::size_t n, std::uint64_t off,
+                      const std::string& path) {
+  return write_bytes(fd, false, p, n, off, path);
+}
+
+/// Where the stream goes. A regular file (or a new one) is written under a temporary name and
+/// renamed only when every rank is done, so that a failed or interrupted run leaves no file that
+/// looks complete. Devices (/dev/null, a block device under test) are written in place; stdout
+/// and FIFOs take the bytes in order.
+struct OutputTarget {
+  int fd = -1;
+  std::string temp;         ///< the temporary name, empty when writing in place
+  bool sequential = false;  ///< write() in stream order instead of pwrite() at offsets
+};
+
+OutputTarget open_output(const Job& job, const std::string& path, std::uint64_t bytes_per_rank) {
+  enum Kind : int { kFile, kDevice, kSequential, kDirectory };
+  int kind = kFile;
+  if (path == "-") {
+    kind = kSequential;
+  } else if (job.rank() == 0) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0) {
+      kind = S_ISDIR(st.st_mode)                            ? kDirectory
+             : S_ISREG(st.st_mode)                          ? kFile
+             : (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) ? kDevice
+                                                            : kSequential;
+    }
+  }
+  check(MPI_Bcast(&kind, 1, MPI_INT, 0, job.world()), "MPI_Bcast");
+  if (kind == kDirectory) job.agree("--output " + path + ": is a directory", 2);
+  if (kind == kSequential && job.size() > 1) {
+    job.agree("--output " + path +
+                  ": a stream (stdout or a pipe) takes one rank's bytes in order; with " +
+                  std::to_string(job.size()) + " ranks give a file path",
+              2);
+  }
+  if (kind == kFile) {
+    // Refuse before writing when the file system cannot hold the stream.
+    std::string err;
+    if (job.rank() == 0) {
+      const fs::path dir = fs::absolute(path).parent_path();
+      std::error_code ec;
+      const auto space = fs::space(dir, ec);
+      const std::uint64_t need = bytes_per_rank * static_cast<std::uint64_t>(job.size());
+      if (!ec && need > space.available) {
+        err = "--output " + path + ": " + format_size(need) + " to write but " +
+              format_size(space.available) + " is free on " + dir.string();
+      }
+    }
+    job.agree(err, 2);
+  }
+  OutputTarget out;
+  out.sequential = kind == kSequential;
+  if (path == "-") {
+    out.fd = STDOUT_FILENO;
+    return out;
+  }
+  long long tag = getpid();
+  check(MPI_Bcast(&tag, 1, MPI_LONG_LONG, 0, job.world()), "MPI_Bcast");
+  if (kind == kFile) out.temp = path + ".dgen-partial-" + std::to_string(tag);
+  const std::string& name = out.temp.empty() ? path : out.temp;
+  std::string err;
+  if (job.rank() == 0) {
+    out.fd = kind == kFile ? open(name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+                           : open(name.c_str(), O_WRONLY | O_CLOEXEC);
+    if (out.fd < 0)
+      err = "--output " + path + ": cannot create " + name + ": " + std::strerror(errno);
+  }
+  job.agree(err);
+  if (job.rank() != 0) {
+    out.fd = open(name.c_str(), O_WRONLY | O_CLOEXEC);
+    if (out.fd < 0)
+      err = "--output " + path + ": cannot open " + name + ": " + std::strerror(errno);
+  }
+  try {
+    job.agree(err);
+  } catch (const JobFailure&) {
+    if (out.fd >= 0) close(out.fd);
+    if (job.rank() == 0 && !out.temp.empty()) unlink(out.temp.c_str());
+    throw;
+  }
+  return out;
+}
+
+Measured write_stream(const Job& job, const app::Options& o, const Generator& gen,
+                      const RankPlacement& place) {
+  const std::string& path = *o.output;
+  const int threads = place.threads;
+  const std::uint64_t global = static_cast<std::uint64_t>(job.rank()) * o.size;
+  const OutputTarget target = open_output(job, path, o.size);
+  const int fd = target.fd;
+  const bool in_order = target.sequential;
+  const std::uint64_t chunk = std::min(kChunk, o.size);
+  Measured m;
+  std::string error;
+  std::mutex mutex;
+  auto fail = [&](const std::string& e) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (error.empty()) error = e;
+  };
+  report::Progress progress(o.progress.value_or(false) && job.rank() == 0,
+                            o.size * static_cast<std::uint64_t>(o.iterations), job.size(), "write");
+  try {
+    for (int it = 0; it < o.iterations; ++it) {
+      check(MPI_Barrier(job.world()), "MPI_Barrier");
+      const double t0 = now();
+      if (in_order) {
+        // Ordered output: the team generates one chunk each, then the main thread writes them.
+        std::vector<std::vector<std::byte>> bufs(static_cast<std::size_t>(threads),
+                                                 std::vector<std::byte>(chunk));
+        for (std::uint64_t base = 0; base < o.size && error.empty(); base += chunk * threads) {
+#pragma omp parallel num_threads(threads)
+          {
+            const int t = omp_get_thread_num();
+            const std::uint64_t x = base + chunk * static_cast<std::uint64_t>(t);
+            if (x < o.size) gen.generate(global + x, {bufs[t].data(), std::min(chunk, o.size - x)});
+          }
+          for (int t = 0; t < threads && error.empty(); ++t) {
+            const std::uint64_t x = base + chunk * static_cast<std::uint64_t>(t);
+            if (x >= o.size) break;
+            const std::uint64_t n = std::min(chunk, o.size - x);
+            if (auto e = write_all(fd, bufs[t].data(), n, x, path); !e.empty()) fail(e);
+            progress.add(n);
+          }
+          if (stop_signal() != 0) fail(interrupted(stop_signal()));
+        }
+      } else {
+        for_each_part(o.size, threads, [&](const buffer::Part& part, int) {
+          std::vector<std::byte> buf(chunk);  // bounded memory: one chunk per thread
+          in_chunks(part, progress, [&](std::uint64_t x, std::uint64_t n) {
+            if (!error.empty()) return false;  // another thread failed: stop too
+            gen.generate(global + x, {buf.data(), n});
+            if (auto e = pwrite_all(fd, buf.data(), n, global + x, path); !e.empty()) {
+              fail(e);
+              return false;
+            }
+            return true;
+          });
+        });
+        if (stop_signal() != 0) fail(interrupted(stop_signal()));
+        // The data is on storage, not only in the page cache, before the clock stops.
+        if (error.empty() && fsync(fd) != 0 && errno != EINVAL) {
+          fail("fsync of " + path + " failed: " + std::string(std::strerror(errno)));
+        }
+      }
+      m.seconds.push_back(now() - t0);
+      job.agree(error, stop_signal() ? 128 + stop_signal() : 1);
+    }
+  } catch (const JobFailure&) {
+    if (fd != STDOUT_FILENO) close(fd);
+    if (job.rank() == 0 && !target.temp.empty()) unlink(target.temp.c_str());
+    throw;
+  }
+  if (fd != STDOUT_FILENO) {
+    std::string err;
+    if (close(fd) != 0) err = "close of " + path + " failed: " + std::strerror(errno);
+    job.agree(err);
+    if (job.rank() == 0 && !target.temp.empty() && rename(target.temp.c_str(), path.c_str()) != 0) {
+      err = "--output " + path + ": cannot rename " + target.temp + ": " + std::strerror(errno);
+      unlink(target.temp.c_str());
+    }
+    job.agree(err);
+  }
+  return m;
+}
+
+// ------------------------------------------------------------------ reduction
+
+report::RankResult rank_result(const Job& job, const app::Options& o, const RankPlacement& place,
+                               const std::string& simd, const Measured& m) {
+  report::RankResult r;
+  r.rank = job.rank();
+  r.local_rank = job.local_rank();
+  r.host = job.host();
+  r.numa_node = place.numa_node;
+  r.memory_nodes = place.memory_nodes;
+  r.cpus = place.cpus;
+  r.threads = place.threads;
+  r.binding = place.binding;
+  r.simd = simd;
+  r.seconds = m.seconds;
+  auto best_rate = [&](const std::vector<double>& secs) {
+    double best = 0;
+    for (double s : secs) best = std::max(best, s > 0 ? o.size / s / 1e9 : 0.0);
+    return best;
+  };
+  r.gbps = best_rate(m.seconds);
+  r.baseline_gbps = best_rate(m.baseline_seconds);
+  r.first_touch_seconds = m.first_touch_seconds;
+  r.local_fraction = m.locality.local_fraction();
+  r.pages_unknown = m.locality.unknown;
+  return r;
+}
+
+nlohmann::json rank_to_json(const report::RankResult& r) {
+  return {{"rank", r.rank},
+          {"local_rank", r.local_rank},
+          {"host", r.host},
+          {"numa_node", r.numa_node},
+          {"memory_nodes", r.memory_nodes},
+          {"cpus", r.cpus},
+          {"threads", r.threads},
+          {"binding", r.binding},
+          {"simd", r.simd},
+          {"seconds", r.seconds},
+          {"gbps", r.gbps},
+          {"baseline_gbps", r.baseline_gbps},
+          {"first_touch_seconds", r.first_touch_seconds},
+          {"local_fraction", r.local_fraction},
+          {"pages_unknown", r.pages_unknown}};
+}
+
+report::RankResult rank_from_json(const nlohmann::json& j) {
+  report::RankResult r;
+  j.at("rank").get_to(r.rank);
+  j.at("local_rank").get_to(r.local_rank);
+  j.at("host").get_to(r.host);
+  j.at("numa_node").get_to(r.numa_node);
+  j.at("memory_nodes").get_to(r.memory_nodes);
+  j.at("cpus").get_to(r.cpus);
+  j.at("threads").get_to(r.threads);
+  j.at("binding").get_to(r.binding);
+  j.at("simd").get_to(r.simd);
+  j.at("seconds").get_to(r.seconds);
+  j.at("gbps").get_to(r.gbps);
+  j.at("baseline_gbps").get_to(r.baseline_gbps);
+  j.at("first_touch_seconds").get_to(r.first_touch_seconds);
+  j.at("local_fraction").get_to(r.local_fraction);
+  j.at("pages_unknown").get_to(r.pages_unknown);
+  return r;
+}
+
+/// Per iteration: the job's span is the MAX over ranks of each rank's duration from the common
+/// barrier (MPI_Wtime is not a global clock, so no rank's stamps are compared with another's);
+/// aggregate = total bytes / span. Each rank's own rate is reduced to MIN, SUM (for the mean)
+/// and MAX. Results land on rank 0.
+std::vector<report::IterationResult> reduce_iterations(const Job& job, std::uint64_t bytes_per_rank,
+                                                       const std::vector<double>& seconds) {
+  const int n = static_cast<int>(seconds.size());
+  std::vector<double> rate(seconds.size());
+  for (std::size_t i = 0; i < seconds.size(); ++i) {
+    rate[i] = seconds[i] > 0 ? bytes_per_rank / seconds[i] / 1e9 : 0;
+  }
+  std::vector<double> span(seconds.size()), rmin(seconds.size()), rsum(seconds.size()),
+      rmax(seconds.size());
+  check(MPI_Reduce(seconds.data(), span.data(), n, MPI_DOUBLE, MPI_MAX, 0, job.world()),
+        "MPI_Reduce");
+  check(MPI_Reduce(rate.data(), rmin.data(), n, MPI_DOUBLE, MPI_MIN, 0, job.world()), "MPI_Reduce");
+  check(MPI_Reduce(rate.data(), rsum.data(), n, MPI_DOUBLE, MPI_SUM, 0, job.world()), "MPI_Reduce");
+  check(MPI_Reduce(rate.data(), rmax.data(), n, MPI_DOUBLE, MPI_MAX, 0, job.world()), "MPI_Reduce");
+  std::vector<report::IterationResult> out;
+  const double total = static_cast<double>(bytes_per_rank) * job.size();
+  for (int i = 0; job.rank() == 0 && i < n; ++i) {
+    out.push_back(
+        {span[i], span[i] > 0 ? total / span[i] / 1e9 : 0, rmin[i], rsum[i] / job.size(), rmax[i]});
+  }
+  return out;
+}
+
+}  // namespace
+
+report::Report run_job(const Job& job, const app::Options& o) {
+  report::Report rep;
+  rep.provenance = report::local_provenance();
+  rep.provenance.start_time = report::utc_now();
+  rep.provenance.command_line = o.argv;
+  rep.provenance.host = job.host();
+  install_stop_signals();
+
+  // Every rank picks its kernel; a node without the asked-for target fails the job clearly.
+  std::optional<Generator> gen;
+  {
+    std::string err;
+    try {
+      gen.emplace(o.spec, select_simd_target(o.simd));
+    } catch (const std::invalid_argument& e) {
+      err = e.what();
+    }
+    job.agree(err, 2);
+  }
+  RankPlacement place;
+  std::vector<std::string> warnings;
+  {
+    std::string err;
+    try {
+      place = place_this_rank(job, o, warnings);
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    job.agree(err, 2);
+  }
+
+  Measured m;
+  if (o.output) {
+    rep.mode = "write";
+    rep.stores = "cached";
+    rep.output = *o.output;
+    m = write_stream(job, o, *gen, place);
+  } else {
+    rep.mode = "bench";
+    m = bench(job, o, *gen, place, rep.stores);
+  }
+  const report::RankResult mine = rank_result(job, o, place, gen->simd().name, m);
+  if (mine.local_fraction < 0.99 && rep.mode == "bench") {
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  "only %.1f%% of the buffer's pages are on the intended node(s)",
+                  100.0 * mine.local_fraction);
+    warnings.push_back(text);
+  }
+
+  rep.iterations = reduce_iterations(job, o.size, m.seconds);
+  if (o.baseline && rep.mode == "bench") {
+    report::Baseline b;
+    b.iterations = reduce_iterations(job, o.size, m.baseline_seconds);
+    rep.baseline = b;
+  }
+  std::string my_warnings;
+  for (const auto& w : warnings) my_warnings += job.who() + ": " + w + "\n";
+  const auto all_warnings = job.gather_strings(my_warnings);
+  const auto all_ranks = job.gather_strings(rank_to_json(mine).dump());
+  if (job.rank() != 0) return report::Report{};
+
+  rep.spec = o.spec;
+  rep.bytes_per_rank = o.size;
+  rep.total_bytes = o.size * static_cast<std::uint64_t>(job.size());
+  rep.ranks = job.size();
+  rep.nodes = job.nodes();
+  rep.simd = gen->simd().name;
+  for (const auto& text : all_ranks)
+    rep.per_rank.push_back(rank_from_json(nlohmann::json::parse(text)));
+  for (const auto& k : rep.per_rank) {
+    rep.threads = std::max(rep.threads, k.threads);
+    rep.first_touch_seconds = std::max(rep.first_touch_seconds, k.first_touch_seconds);
+    if (k.simd != rep.simd) rep.simd = "mixed";
+  }
+  rep.oversubscribed = place.oversubscribed;
+  for (const auto& block : all_warnings) {
+    for (std::size_t a = 0, b; a < block.size(); a = b + 1) {
+      b = block.find('\n', a);
+      rep.warnings.push_back(block.substr(a, b - a));
+    }
+  }
+  std::vector<double> rates;
+  for (const auto& it : rep.iterations) rates.push_back(it.aggregate_gbps);
+  rep.summary = report::statistics_of(rates);
+  if (rep.baseline) {
+    for (const auto& it : rep.baseline->iterations) {
+      rep.baseline->aggregate_gbps = std::max(rep.baseline->aggregate_gbps, it.aggregate_gbps);
+    }
+    rep.baseline->ratio =
+        rep.baseline->aggregate_gbps > 0 ? rep.summary.max / rep.baseline->aggregate_gbps : 0;
+  }
+  return rep;
+}
+
+}  // namespace dgen::mpi

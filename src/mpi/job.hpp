@@ -1,0 +1,64 @@
+// The MPI job as every rank sees it: who it is, where it runs, and how ranks agree on errors.
+#pragma once
+
+#include <mpi.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dgen::mpi {
+
+/// Raised on every rank when any rank failed: the job stops with this message and exit code.
+class JobFailure : public std::runtime_error {
+ public:
+  JobFailure(const std::string& message, int exit_code)
+      : std::runtime_error(message), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
+/// MPI_Init on construction, MPI_Finalize on destruction; plain `./dgen_mpi` is a singleton job.
+class Job {
+ public:
+  Job(int* argc, char*** argv);
+  ~Job();
+  Job(const Job&) = delete;
+  Job& operator=(const Job&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  int local_rank() const { return local_rank_; }  ///< rank among the ranks of this node
+  int local_size() const { return local_size_; }  ///< ranks on this node
+  int nodes() const { return nodes_; }            ///< distinct nodes in the job
+  const std::string& host() const { return host_; }
+  MPI_Comm world() const { return MPI_COMM_WORLD; }
+  MPI_Comm node() const { return node_; }
+
+  /// Collective. Every rank passes its own error, empty if it is fine. If any rank failed,
+  /// every rank throws JobFailure with the message of the lowest failing rank, prefixed with
+  /// that rank and its host, and the exit code it gave. No rank is left waiting.
+  void agree(const std::string& local_error, int exit_code = 1) const;
+
+  /// Collective: every rank's string, in rank order, on rank 0 (empty elsewhere).
+  std::vector<std::string> gather_strings(const std::string& mine) const;
+
+  /// "rank R (host)": how messages name a rank.
+  std::string who() const;
+
+ private:
+  int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1, nodes_ = 1;
+  std::string host_;
+  MPI_Comm node_ = MPI_COMM_NULL;
+};
+
+/// Ends the whole job from one rank: prints "dgen_mpi: rank R (host): message" and calls
+/// MPI_Abort. For failures other ranks cannot be told about in a collective.
+[[noreturn]] void abort_job(const std::string& message, int exit_code = 1);
+
+/// Checks an MPI return code; on error, abort_job naming the call and MPI's error string.
+void check(int rc, const char* call);
+
+}  // namespace dgen::mpi

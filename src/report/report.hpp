@@ -1,0 +1,99 @@
+// The results of a run, as rank 0 holds them after the reduction, and the three ways to print
+// them. Only rank 0 calls the render functions. Columns and fields: docs/output.md.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dgen/spec.hpp"
+
+namespace dgen::report {
+
+/// Where and how the run happened, for the record (the first lines of every report).
+struct Provenance {
+  std::vector<std::string> command_line;
+  std::string start_time;  ///< ISO 8601, UTC
+  std::string host;        ///< rank 0's host
+  std::string cpu_model;
+  std::string transparent_hugepages;  ///< the kernel's THP mode: always, madvise or never
+  std::string compiler;
+  std::string dgen_version;
+  std::string mpi_version;
+  std::string hwloc_version;
+  std::string job_id;  ///< SLURM_JOB_ID or PBS_JOBID, empty outside a batch job
+};
+
+/// One rank: where it ran and what it measured.
+struct RankResult {
+  int rank = 0;
+  int local_rank = 0;
+  std::string host;
+  int numa_node = -1;             ///< OS index of its first NUMA domain
+  std::vector<int> memory_nodes;  ///< OS indices its buffer is meant to be on
+  std::vector<int> cpus;          ///< OS indices of the PUs its threads run on, one per thread
+  int threads = 0;
+  std::string binding;  ///< launcher | self | none
+  std::string simd;
+  std::vector<double> seconds;  ///< this rank's duration per iteration
+  double gbps = 0;              ///< this rank's best rate over the iterations
+  double baseline_gbps = 0;     ///< memset of its buffer by its threads, best of the iterations
+  double first_touch_seconds = 0;
+  double local_fraction = 1.0;      ///< pages on the intended node / pages with a known node
+  std::uint64_t pages_unknown = 0;  ///< pages the kernel reported no node for
+};
+
+/// One iteration over the whole job.
+struct IterationResult {
+  double seconds = 0;         ///< the job's span: the slowest rank from the common barrier
+  double aggregate_gbps = 0;  ///< total bytes / span
+  double rank_min_gbps = 0, rank_mean_gbps = 0, rank_max_gbps = 0;
+};
+
+struct Statistics {
+  double min = 0, mean = 0, max = 0, stddev = 0;
+};
+
+struct Baseline {
+  std::vector<IterationResult> iterations;  ///< memset, timed like generation
+  double aggregate_gbps = 0;                ///< best iteration
+  double ratio = 0;                         ///< best generation / best memset
+};
+
+struct Report {
+  std::string mode;  ///< "bench" (generate into memory) or "write" (--output)
+  DataSpec spec;
+  std::uint64_t bytes_per_rank = 0;
+  std::uint64_t total_bytes = 0;
+  int ranks = 1;
+  int nodes = 1;
+  int threads = 0;  ///< per rank (the largest if ranks differ)
+  std::string simd;
+  std::string stores;  ///< streaming | cached
+  std::optional<std::string> output;
+  bool oversubscribed = false;
+  double first_touch_seconds = 0;  ///< slowest rank
+  std::vector<IterationResult> iterations;
+  Statistics summary;  ///< of aggregate_gbps over the iterations
+  std::optional<Baseline> baseline;
+  std::vector<RankResult> per_rank;
+  std::vector<std::string> warnings;  ///< "rank N (host): ..." gathered from every rank
+  Provenance provenance;
+};
+
+/// Aggregates of a list of rates: min, mean, max and the sample standard deviation.
+Statistics statistics_of(const std::vector<double>& values);
+
+/// The report for people: header, iteration table, summary, baseline, per-rank placement.
+std::string render_table(const Report& report);
+
+/// One JSON document; schema in docs/output.md.
+nlohmann::ordered_json to_json(const Report& report);
+
+/// A header and one row per iteration and rank.
+std::string render_csv(const Report& report);
+
+}  // namespace dgen::report

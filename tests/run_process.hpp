@@ -1,0 +1,51 @@
+// Runs a command line through the shell and captures its exit code, stdout and stderr.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace dgen::test {
+
+struct ProcessResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline std::string temp_dir() {
+  static std::string dir = [] {
+    char tmpl[] = "/tmp/dgen-test-XXXXXX";
+    const char* d = mkdtemp(tmpl);
+    return std::string(d ? d : "/tmp");
+  }();
+  return dir;
+}
+
+/// Runs `command` with sh -c; stdout and stderr go to files that are read back.
+inline ProcessResult run_shell(const std::string& command) {
+  static int serial = 0;
+  const std::string base = temp_dir() + "/run" + std::to_string(++serial);
+  const std::string full = "(" + command + ") >" + base + ".out 2>" + base + ".err </dev/null";
+  const int status = std::system(full.c_str());
+  ProcessResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_file(base + ".out");
+  r.err = read_file(base + ".err");
+  std::remove((base + ".out").c_str());
+  std::remove((base + ".err").c_str());
+  return r;
+}
+
+}  // namespace dgen::test

@@ -1,0 +1,243 @@
+// dgen_mpi as a user runs it, one process (MPI singleton): bad input, reports, written bytes.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "dgen/generator.hpp"
+#include "run_process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using dgen::test::run_shell;
+
+const std::string kBinary = DGEN_MPI_BINARY;
+
+std::string trim(const std::string& s) {
+  const auto a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+TEST(Cli, BadInputTable) {
+  std::ifstream table(DGEN_CLI_CASES);
+  ASSERT_TRUE(table) << DGEN_CLI_CASES;
+  std::string line;
+  int cases = 0;
+  while (std::getline(table, line)) {
+    if (trim(line).empty() || trim(line)[0] == '#') continue;
+    std::istringstream row(line);
+    std::string args, code, pattern;
+    std::getline(row, args, '|');
+    std::getline(row, code, '|');
+    std::getline(row, pattern);
+    args = trim(args);
+    pattern = trim(pattern);
+    // In an empty directory, which must stay empty: bad input creates no file.
+    const fs::path dir = fs::path(dgen::test::temp_dir()) / ("case" + std::to_string(cases));
+    fs::create_directories(dir);
+    const auto r = run_shell("cd " + dir.string() + " && " + kBinary + " " + args);
+    ++cases;
+    EXPECT_EQ(r.exit_code, std::stoi(trim(code))) << args << "\n" << r.err;
+    EXPECT_TRUE(r.out.empty()) << args << ": stdout " << r.out;
+    // One line from dgen_mpi itself.
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ":\n" << r.err;
+    const std::string message = r.err.substr(0, r.err.find('\n'));
+    EXPECT_TRUE(std::regex_search(message, std::regex(pattern)))
+        << args << ":\n"
+        << r.err << "\nwanted: " << pattern;
+    EXPECT_TRUE(fs::is_empty(dir)) << args << " left a file in " << dir;
+  }
+  EXPECT_GT(cases, 25);
+}
+
+TEST(Cli, HelpListsEveryOptionWithDefaultsAndExamples) {
+  const auto r = run_shell(kBinary + " --help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* opt : {"--size", "--seed", "--dedup-ratio", "--dedup-unit", "--compress-ratio",
+                          "--compress-fill", "--threads", "--simd", "--iterations", "--output",
+                          "--format", "--progress", "--baseline", "--version", "--help"}) {
+    EXPECT_NE(r.out.find(opt), std::string::npos) << opt;
+  }
+  for (const char* text :
+       {"(=1GiB)", "(=4KiB)", "(=pattern)", "1 to 100", "512B to 1MiB", "Examples:"}) {
+    EXPECT_NE(r.out.find(text), std::string::npos) << text;
+  }
+}
+
+TEST(Cli, VersionAndSimdList) {
+  auto r = run_shell(kBinary + " --version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("dgen_mpi ", 0), 0u) << r.out;
+  r = run_shell(kBinary + " --simd list");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("scalar"), std::string::npos);
+  EXPECT_NE(r.out.find("(auto)"), std::string::npos) << r.out;
+}
+
+TEST(Cli, UnsupportedSimdTargetIsRefusedOnTheNode) {
+  const auto targets = dgen::compiled_simd_targets();
+  const auto missing =
+      std::find_if(targets.begin(), targets.end(), [](auto& t) { return !t.supported; });
+  if (missing == targets.end()) GTEST_SKIP() << "this CPU supports every compiled target";
+  const auto r = run_shell(kBinary + " --size 1MiB --simd " + missing->name);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--simd " + missing->name + ": this CPU does not support it"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(Cli, BenchJsonReport) {
+  const auto r = run_shell(kBinary +
+                           " --size 48MiB --iterations 4 --dedup-ratio 2 --compress-ratio 3 "
+                           "--seed 0x1234 --format json --threads 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_FALSE(j["version"].get<std::string>().empty());
+  EXPECT_EQ(j["mode"], "bench");
+  EXPECT_EQ(j["spec"]["seed"], 0x1234);
+  EXPECT_EQ(j["spec"]["dedup_ratio"], 2.0);
+  EXPECT_EQ(j["spec"]["dedup_unit"], 4096);
+  EXPECT_EQ(j["spec"]["compress_ratio"], 3.0);
+  EXPECT_EQ(j["spec"]["compress_fill"], "pattern");
+  EXPECT_EQ(j["ranks"], 1);
+  EXPECT_EQ(j["nodes"], 1);
+  EXPECT_EQ(j["threads"], 2);
+  EXPECT_EQ(j["bytes"], 48u << 20);
+  EXPECT_EQ(j["simd"], dgen::best_simd_target().name);
+  ASSERT_EQ(j["iterations"].size(), 4u);
+  for (const auto& it : j["iterations"]) {
+    EXPECT_GT(it["seconds"].get<double>(), 0);
+    EXPECT_NEAR(it["aggregate_gbps"].get<double>(), (48 << 20) / it["seconds"].get<double>() / 1e9,
+                1e-6);
+  }
+  const auto& s = j["summary"]["aggregate_gbps"];
+  EXPECT_LE(s["min"].get<double>(), s["mean"].get<double>());
+  EXPECT_LE(s["mean"].get<double>(), s["max"].get<double>());
+  EXPECT_GE(s["stddev"].get<double>(), 0);
+  EXPECT_GT(j["baseline"]["aggregate_gbps"].get<double>(), 0);
+  EXPECT_NEAR(j["baseline"]["ratio"].get<double>(),
+              s["max"].get<double>() / j["baseline"]["aggregate_gbps"].get<double>(), 1e-9);
+  ASSERT_EQ(j["per_rank"].size(), 1u);
+  const auto& k = j["per_rank"][0];
+  EXPECT_EQ(k["rank"], 0);
+  EXPECT_EQ(k["local_rank"], 0);
+  EXPECT_EQ(k["threads"], 2);
+  EXPECT_EQ(k["cpus"].size(), 2u);
+  EXPECT_GE(k["local_fraction"].get<double>(), 0.99);
+  EXPECT_GT(k["gbps"].get<double>(), 0);
+  for (const char* key :
+       {"command_line", "start_time", "host", "cpu_model", "transparent_hugepages", "compiler",
+        "dgen_version", "mpi_version", "hwloc_version", "job_id"}) {
+    EXPECT_TRUE(j["provenance"].contains(key)) << key;
+  }
+  EXPECT_NE(j["provenance"]["mpi_version"].get<std::string>().find("MPI"), std::string::npos);
+}
+
+TEST(Cli, BaselineOffAndCsv) {
+  const auto r = run_shell(kBinary + " --size 8MiB --iterations 2 --baseline off --format csv");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream in(r.out);
+  std::string header, row;
+  std::getline(in, header);
+  EXPECT_EQ(header.rfind("mode,rank,local_rank,host,", 0), 0u) << header;
+  int rows = 0;
+  while (std::getline(in, row)) {
+    ++rows;
+    EXPECT_EQ(row.rfind("bench,0,0,", 0), 0u) << row;
+  }
+  EXPECT_EQ(rows, 2);
+  const auto j =
+      nlohmann::json::parse(run_shell(kBinary + " --size 8MiB --baseline off --format json").out);
+  EXPECT_TRUE(j["baseline"].is_null());
+}
+
+TEST(Cli, TableReportForPeople) {
+  const auto r = run_shell(kBinary + " --size 8MiB");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* text : {"aggregate GB/s", "generate / memset =", "seconds", "local%", "cpus"}) {
+    EXPECT_NE(r.out.find(text), std::string::npos) << text << "\n" << r.out;
+  }
+}
+
+std::vector<std::byte> library_bytes(const dgen::DataSpec& spec, std::uint64_t n) {
+  std::vector<std::byte> v(n);
+  dgen::Generator(spec).generate(0, v);
+  return v;
+}
+
+std::vector<std::byte> file_bytes(const std::string& path) {
+  const std::string s = dgen::test::read_file(path);
+  return {reinterpret_cast<const std::byte*>(s.data()),
+          reinterpret_cast<const std::byte*>(s.data()) + s.size()};
+}
+
+TEST(Cli, WrittenFileIsTheLibrarysStream) {
+  const std::string path = dgen::test::temp_dir() + "/stream.bin";
+  const std::uint64_t size = (40ULL << 20) + 12345;  // not a multiple of any chunk or unit
+  dgen::DataSpec spec;
+  spec.seed = 77;
+  spec.dedup_ratio = 1.7;
+  spec.dedup_unit = 8192;
+  spec.compress_ratio = 2.5;
+  spec.compress_fill = dgen::CompressFill::kZero;
+  for (const char* threads : {"1", "3"}) {
+    const auto r = run_shell(kBinary + " --size " + std::to_string(size) +
+                             " --seed 77 --dedup-ratio 1.7 --dedup-unit 8KiB --compress-ratio 2.5 "
+                             "--compress-fill zero --output " +
+                             path + " --format json --threads " + threads);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["mode"], "write");
+    EXPECT_TRUE(file_bytes(path) == library_bytes(spec, size)) << threads << " threads";
+    for (const auto& e : fs::directory_iterator(dgen::test::temp_dir())) {
+      EXPECT_EQ(e.path().string().find("dgen-partial"), std::string::npos) << e.path();
+    }
+  }
+}
+
+TEST(Cli, StdoutCarriesTheStreamAndTheReportGoesToStderr) {
+  const std::string path = dgen::test::temp_dir() + "/stdout.bin";
+  const auto r = run_shell(kBinary + " --size 5000000 --output - --threads 2 > " + path);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("aggregate GB/s"), std::string::npos) << r.err;
+  EXPECT_TRUE(file_bytes(path) == library_bytes(dgen::DataSpec{}, 5000000));
+}
+
+TEST(Cli, FailedWriteNamesPathOffsetAndError) {
+  const auto r = run_shell(kBinary + " --size 64MiB --output /dev/full");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("write to /dev/full failed at offset "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  const auto missing = run_shell(kBinary + " --size 1MiB --output /nonexistent-dir/x.bin");
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("/nonexistent-dir/x.bin"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("No such file or directory"), std::string::npos) << missing.err;
+}
+
+TEST(Cli, InterruptedWriteLeavesNoFile) {
+  const std::string path = dgen::test::temp_dir() + "/interrupted.bin";
+  const auto r = run_shell("timeout --preserve-status -s TERM 2 " + kBinary +
+                           " --size 64MiB --iterations 100000 --output " + path);
+  EXPECT_EQ(r.exit_code, 143) << r.err;
+  EXPECT_NE(r.err.find("interrupted by signal 15"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path));
+  for (const auto& e : fs::directory_iterator(dgen::test::temp_dir())) {
+    EXPECT_EQ(e.path().string().find("interrupted"), std::string::npos) << e.path();
+  }
+}
+
+TEST(Cli, ProgressLineWhenAsked) {
+  const auto r = run_shell(kBinary + " --size 3GiB --output /dev/null --progress");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("GB/s  ETA "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/ 3 GiB"), std::string::npos) << r.err;
+  const auto quiet = run_shell(kBinary + " --size 8MiB");  // stderr is a file: off by default
+  EXPECT_EQ(quiet.err, "");
+}
+
+}  // namespace
