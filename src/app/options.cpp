@@ -65,40 +65,56 @@ bool parse_on_off(const std::string& option, const std::string& text) {
 po::options_description describe_options() {
   po::options_description d("Options");
   // Values are taken as text and parsed here, so that every error names option, value, range.
-  d.add_options()(
-      "size,s", po::value<std::string>()->value_name("SIZE")->default_value("1GiB"),
-      "bytes per rank (IOR's block size): 4096, 64KiB, 1.5GiB, 10GB; K/M/G/T/P and KiB..PiB are "
-      "powers of 1024, KB..PB of 1000; at least 1 byte, at most what memory allows in bench mode")(
-      "seed", po::value<std::string>()->value_name("N"),
-      "64-bit seed, decimal or 0x hex (default 0x5eedd6e020260001); equal seeds, equal bytes")(
-      "dedup-ratio", po::value<std::string>()->value_name("R")->default_value("1"),
-      "units / distinct units, a real from 1 to 100; 1 = no two units equal")(
-      "dedup-unit", po::value<std::string>()->value_name("SIZE")->default_value("4KiB"),
-      "deduplication unit, a power of two from 512B to 1MiB")(
-      "compress-ratio", po::value<std::string>()->value_name("R")->default_value("1"),
-      "bytes / compressed bytes (zstd, lz4, zlib), a real from 1 to 100; 1 = incompressible; "
-      "within 10% up to 8 for units of 4KiB or more")(
-      "compress-fill",
-      po::value<std::string>()->value_name("zero|pattern")->default_value("pattern"),
-      "what the compressible bytes hold: zero, or a non-zero pattern that differs per 4KiB block")(
-      "threads,t", po::value<std::string>()->value_name("N"),
-      "threads per rank, 1 to 4096 (default: OMP_NUM_THREADS, else the cores of the rank's "
-      "domain)")(
-      "simd", po::value<std::string>()->value_name("NAME")->default_value("auto"),
-      "kernel: auto, or a compiled target (scalar, sse4, avx2, avx2-vaes, avx512, avx512-dl, ...); "
-      "'list' prints the compiled and supported targets")(
-      "iterations,i", po::value<std::string>()->value_name("N"),
-      "timed repetitions, 1 to 1000000 (default 3 in bench mode, 1 with --output)")(
-      "output,o", po::value<std::string>()->value_name("PATH|-"),
-      "write the stream to PATH ('-' = stdout, report on stderr) instead of timing it in memory; "
-      "written under a temporary name and renamed when complete")(
-      "format,f", po::value<std::string>()->value_name("table|json|csv")->default_value("table"),
-      "report format: an aligned table, one JSON document (docs/output.md), or CSV")(
-      "progress", po::value<std::string>()->value_name("on|off")->implicit_value("on"),
-      "one updating line with bytes done, rate and ETA on stderr (default: on when stderr is a "
-      "terminal)")("baseline", po::value<std::string>()->value_name("on|off")->default_value("on"),
-                   "also time memset of the same buffer by the same threads and report the ratio")(
-      "version", "print the version and exit")("help,h", "print this help and exit");
+  auto text = [](const char* name) { return po::value<std::string>()->value_name(name); };
+  // clang-format off
+  d.add_options()
+      ("size,s", text("SIZE")->default_value("1GiB"),
+       "bytes per rank (IOR's block size): 4096, 64KiB, 1.5GiB, 10GB; K/M/G/T/P and KiB..PiB are "
+       "powers of 1024, KB..PB of 1000; at least 1 byte, at most what memory allows in bench mode")
+      ("seed", text("N"),
+       "64-bit seed, decimal or 0x hex (default 0x5eedd6e020260001); equal seeds, equal bytes")
+      ("dedup-ratio", text("R")->default_value("1"),
+       "units / distinct units, a real from 1 to 100; 1 = no two units equal")
+      ("dedup-unit", text("SIZE")->default_value("4KiB"),
+       "deduplication unit, a power of two from 512B to 1MiB")
+      ("compress-ratio", text("R")->default_value("1"),
+       "bytes / compressed bytes (zstd, lz4, zlib), a real from 1 to 100; 1 = incompressible; "
+       "within 10% up to 8 for units of 4KiB or more")
+      ("compress-fill", text("zero|pattern")->default_value("pattern"),
+       "what the compressible bytes hold: zero, or a non-zero pattern that differs per 4KiB block")
+      ("threads,t", text("N"),
+       "threads per rank, 1 to 4096 (default: OMP_NUM_THREADS, else one per core of the rank's "
+       "NUMA domain(s))")
+      ("simd", text("NAME")->default_value("auto"),
+       "kernel: auto, or a compiled target (scalar, sse4, avx2, avx2-vaes, avx512, avx512-dl, ...); "
+       "'list' prints the compiled and supported targets")
+      ("iterations,i", text("N"),
+       "timed repetitions, 1 to 1000000 (default 3 in bench mode, 1 with --output)")
+      ("output,o", text("PATH|-"),
+       "write the stream to PATH ('-' = stdout, report on stderr) instead of timing it in memory; "
+       "rank r writes bytes [r*size, (r+1)*size); a file is written under a temporary name and "
+       "renamed when complete")
+      ("format,f", text("table|json|csv")->default_value("table"),
+       "report format: an aligned table, one JSON document (docs/output.md), or CSV")
+      ("progress", text("on|off")->implicit_value("on"),
+       "one updating line with bytes done, rate and ETA on stderr (default: on when stderr is a "
+       "terminal)")
+      ("baseline", text("on|off")->default_value("on"),
+       "also time memset of the same buffer by the same threads and report the ratio")
+      ("bind", text("auto|launcher|none")->default_value("auto"),
+       "auto: keep the launcher's binding when it matches the plan (one rank per NUMA domain), "
+       "else each rank binds itself to its planned domain(s); launcher: keep it; none: bind "
+       "nothing")
+      ("memory", text("local|inherit|hbm")->default_value("local"),
+       "where the buffer goes: local = bound to the domain of the threads that fill it; inherit = "
+       "first touch under the process's policy (numactl); hbm = the memory-only node nearest "
+       "each domain")
+      ("smt", "a thread per hardware thread (PU) instead of one per core")
+      ("hugepages", "ask for transparent huge pages for the buffer (2 MiB thread parts)")
+      ("strict-placement", "fail when fewer than 99% of the buffer's pages are on the intended node")
+      ("version", "print the version and exit")
+      ("help,h", "print this help and exit");
+  // clang-format on
   return d;
 }
 
@@ -216,6 +232,15 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
   }
   if (vm.count("progress")) o.progress = parse_on_off("--progress", text("progress"));
   o.baseline = parse_on_off("--baseline", text("baseline"));
+  try {
+    o.bind = topology::parse_bind_policy(text("bind"));
+    o.memory = topology::parse_memory_policy(text("memory"));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  o.smt = vm.count("smt") > 0;
+  o.hugepages = vm.count("hugepages") > 0;
+  o.strict_placement = vm.count("strict-placement") > 0;
   validate(o.spec);  // the library's own check, as a backstop
   return parsed;
 }

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "dgen/spec.hpp"
+#include "topology/binding.hpp"
+#include "topology/plan.hpp"
 
 namespace dgen::app {
 
@@ -27,7 +29,12 @@ struct Options {
   Format format = Format::kTable;     ///< --format
   std::optional<bool> progress;       ///< --progress; unset = when stderr is a terminal
   bool baseline = true;               ///< --baseline on|off
-  std::vector<std::string> argv;      ///< the command line, for the report
+  topology::BindPolicy bind = topology::BindPolicy::kAuto;         ///< --bind
+  topology::MemoryPolicy memory = topology::MemoryPolicy::kLocal;  ///< --memory
+  bool smt = false;               ///< --smt: a thread per PU, not per core
+  bool hugepages = false;         ///< --hugepages: transparent huge pages for the buffer
+  bool strict_placement = false;  ///< --strict-placement: < 99% local pages is an error
+  std::vector<std::string> argv;  ///< the command line, for the report
 };
 
 /// What the command line asks the program to do.

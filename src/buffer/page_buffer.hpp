@@ -20,6 +20,8 @@ class PageBuffer {
   std::size_t size() const { return size_; }
 
  private:
+  void* map_ = nullptr;
+  std::size_t map_size_ = 0;
   std::byte* data_ = nullptr;
   std::size_t size_ = 0;
 };

@@ -48,14 +48,28 @@ double now() { return MPI_Wtime(); }
 
 std::string interrupted(int sig) { return "interrupted by signal " + std::to_string(sig); }
 
-/// Every thread of the team runs `body(part, thread)` on its static part of [0, size).
+std::string nodes_text(const std::vector<int>& nodes) {
+  std::string s;
+  for (int n : nodes) s += (s.empty() ? "" : ",") + std::to_string(n);
+  return s;
+}
+
+/// Every thread of the rank's team, pinned to its planned cpu, runs `body(part, thread)` on its
+/// static part of [0, size). Returns the first pinning error, if any.
 template <class Body>
-void for_each_part(std::uint64_t size, int threads, Body&& body) {
-#pragma omp parallel num_threads(threads)
+std::string for_each_part(const RankPlacement& place, std::uint64_t size, std::uint64_t granule,
+                          Body&& body) {
+  std::string error;
+#pragma omp parallel num_threads(place.threads())
   {
     const int t = omp_get_thread_num();
-    body(buffer::part_of(size, threads, t), t);
+    if (std::string e = pin_current_thread(place, t); !e.empty()) {
+#pragma omp critical(dgen_pin_error)
+      error = e;
+    }
+    body(buffer::part_of(size, place.threads(), t, granule), t);
   }
+  return error;
 }
 
 /// Runs `fill(offset, n)` over one thread's part in chunks, counting progress, stopping early
@@ -73,7 +87,10 @@ void in_chunks(const buffer::Part& part, report::Progress& progress, Fill&& fill
 
 Measured bench(const Job& job, const app::Options& o, const Generator& gen,
                const RankPlacement& place, std::string& stores) {
-  const int threads = place.threads;
+  const int threads = place.threads();
+  // With huge pages a thread's part starts on a 2 MiB boundary, so no huge page spans two
+  // threads (and possibly two nodes).
+  const std::uint64_t granule = o.hugepages ? (2ULL << 20) : buffer::page_size();
   // Memory first: refuse with the numbers instead of being OOM-killed.
   {
     const auto limits = topology::read_memory_limits();
@@ -87,12 +104,19 @@ Measured bench(const Job& job, const app::Options& o, const Generator& gen,
     }
     job.agree(err, 2);
   }
+  job.agree(check_node_memory(job, place, o.size, granule), 2);
   std::optional<buffer::PageBuffer> buf;
   {
     std::string err;
     try {
-      buf.emplace(o.size, false);
-    } catch (const std::system_error& e) {
+      buf.emplace(o.size, o.hugepages);
+      // Each thread's part on its node before anything touches it.
+      for (int t = 0; place.bind_memory && t < threads; ++t) {
+        const auto part = buffer::part_of(o.size, threads, t, granule);
+        place.binder->bind_memory(buf->data() + part.begin, part.size(),
+                                  {place.plan.thread_nodes[static_cast<std::size_t>(t)]});
+      }
+    } catch (const std::exception& e) {
       err = e.what();
     }
     job.agree(err);
@@ -109,13 +133,14 @@ Measured bench(const Job& job, const app::Options& o, const Generator& gen,
   const std::size_t page = buffer::page_size();
   check(MPI_Barrier(job.world()), "MPI_Barrier");
   double t0 = now();
-  for_each_part(o.size, threads, [&](const buffer::Part& part, int t) {
-    pin_current_thread(place, t);
-    for (std::uint64_t x = part.begin; x < part.end; x += page) {
-      *reinterpret_cast<volatile std::byte*>(data + x) = std::byte{0};
-    }
-  });
+  const std::string pin_error =
+      for_each_part(place, o.size, granule, [&](const buffer::Part& part, int) {
+        for (std::uint64_t x = part.begin; x < part.end; x += page) {
+          *reinterpret_cast<volatile std::byte*>(data + x) = std::byte{0};
+        }
+      });
   m.first_touch_seconds = now() - t0;
+  job.agree(pin_error);
 
   const int passes = o.iterations * (o.baseline ? 2 : 1);
   report::Progress progress(o.progress.value_or(false) && job.rank() == 0,
@@ -125,7 +150,7 @@ Measured bench(const Job& job, const app::Options& o, const Generator& gen,
     // when its own team is done; the job's span is the MAX of these durations (reduced later).
     check(MPI_Barrier(job.world()), "MPI_Barrier");
     t0 = now();
-    for_each_part(o.size, threads, [&](const buffer::Part& part, int) {
+    for_each_part(place, o.size, granule, [&](const buffer::Part& part, int) {
       in_chunks(part, progress, [&](std::uint64_t x, std::uint64_t n) {
         gen.generate(global + x, {data + x, n}, mode);
         return true;
@@ -137,7 +162,7 @@ Measured bench(const Job& job, const app::Options& o, const Generator& gen,
   for (int it = 0; o.baseline && it < o.iterations; ++it) {
     check(MPI_Barrier(job.world()), "MPI_Barrier");
     t0 = now();
-    for_each_part(o.size, threads, [&](const buffer::Part& part, int) {
+    for_each_part(place, o.size, granule, [&](const buffer::Part& part, int) {
       in_chunks(part, progress, [&](std::uint64_t x, std::uint64_t n) {
         std::memset(data + x, it + 1, n);
         return true;
@@ -146,11 +171,14 @@ Measured bench(const Job& job, const app::Options& o, const Generator& gen,
     m.baseline_seconds.push_back(now() - t0);
     job.agree(stop_signal() ? interrupted(stop_signal()) : "", 128 + stop_signal());
   }
-  // Where did the pages land? Each thread asks about its own part.
+  // Where did the pages land? Each thread asks about its own part: pinned threads' pages
+  // belong on their thread's node, floating threads' anywhere in the rank's memory nodes.
   std::mutex mutex;
-  for_each_part(o.size, threads, [&](const buffer::Part& part, int t) {
-    const auto l =
-        buffer::page_locality(data + part.begin, part.size(), place.memory_nodes_of_thread(t));
+  for_each_part(place, o.size, granule, [&](const buffer::Part& part, int t) {
+    const std::vector<int> intended =
+        place.pin_threads ? std::vector<int>{place.plan.thread_nodes[static_cast<std::size_t>(t)]}
+                          : place.plan.memory_nodes;
+    const auto l = buffer::page_locality(data + part.begin, part.size(), intended);
     std::lock_guard<std::mutex> lock(mutex);
     m.locality += l;
   });
@@ -271,7 +299,7 @@ OutputTarget open_output(const Job& job, const std::string& path, std::uint64_t 
 Measured write_stream(const Job& job, const app::Options& o, const Generator& gen,
                       const RankPlacement& place) {
   const std::string& path = *o.output;
-  const int threads = place.threads;
+  const int threads = place.threads();
   const std::uint64_t global = static_cast<std::uint64_t>(job.rank()) * o.size;
   const OutputTarget target = open_output(job, path, o.size);
   const int fd = target.fd;
@@ -311,7 +339,7 @@ Measured write_stream(const Job& job, const app::Options& o, const Generator& ge
           if (stop_signal() != 0) fail(interrupted(stop_signal()));
         }
       } else {
-        for_each_part(o.size, threads, [&](const buffer::Part& part, int) {
+        for_each_part(place, o.size, buffer::page_size(), [&](const buffer::Part& part, int) {
           std::vector<std::byte> buf(chunk);  // bounded memory: one chunk per thread
           in_chunks(part, progress, [&](std::uint64_t x, std::uint64_t n) {
             if (!error.empty()) return false;  // another thread failed: stop too
@@ -358,10 +386,11 @@ report::RankResult rank_result(const Job& job, const app::Options& o, const Rank
   r.rank = job.rank();
   r.local_rank = job.local_rank();
   r.host = job.host();
-  r.numa_node = place.numa_node;
-  r.memory_nodes = place.memory_nodes;
-  r.cpus = place.cpus;
-  r.threads = place.threads;
+  r.numa_node = place.numa_node();
+  r.memory_nodes = place.plan.memory_nodes;
+  r.cpus = place.plan.cpus;
+  r.threads = place.threads();
+  r.oversubscribed = place.plan.oversubscribed;
   r.binding = place.binding;
   r.simd = simd;
   r.seconds = m.seconds;
@@ -375,44 +404,6 @@ report::RankResult rank_result(const Job& job, const app::Options& o, const Rank
   r.first_touch_seconds = m.first_touch_seconds;
   r.local_fraction = m.locality.local_fraction();
   r.pages_unknown = m.locality.unknown;
-  return r;
-}
-
-nlohmann::json rank_to_json(const report::RankResult& r) {
-  return {{"rank", r.rank},
-          {"local_rank", r.local_rank},
-          {"host", r.host},
-          {"numa_node", r.numa_node},
-          {"memory_nodes", r.memory_nodes},
-          {"cpus", r.cpus},
-          {"threads", r.threads},
-          {"binding", r.binding},
-          {"simd", r.simd},
-          {"seconds", r.seconds},
-          {"gbps", r.gbps},
-          {"baseline_gbps", r.baseline_gbps},
-          {"first_touch_seconds", r.first_touch_seconds},
-          {"local_fraction", r.local_fraction},
-          {"pages_unknown", r.pages_unknown}};
-}
-
-report::RankResult rank_from_json(const nlohmann::json& j) {
-  report::RankResult r;
-  j.at("rank").get_to(r.rank);
-  j.at("local_rank").get_to(r.local_rank);
-  j.at("host").get_to(r.host);
-  j.at("numa_node").get_to(r.numa_node);
-  j.at("memory_nodes").get_to(r.memory_nodes);
-  j.at("cpus").get_to(r.cpus);
-  j.at("threads").get_to(r.threads);
-  j.at("binding").get_to(r.binding);
-  j.at("simd").get_to(r.simd);
-  j.at("seconds").get_to(r.seconds);
-  j.at("gbps").get_to(r.gbps);
-  j.at("baseline_gbps").get_to(r.baseline_gbps);
-  j.at("first_touch_seconds").get_to(r.first_touch_seconds);
-  j.at("local_fraction").get_to(r.local_fraction);
-  j.at("pages_unknown").get_to(r.pages_unknown);
   return r;
 }
 
@@ -504,7 +495,7 @@ report::Report run_job(const Job& job, const app::Options& o) {
   std::string my_warnings;
   for (const auto& w : warnings) my_warnings += job.who() + ": " + w + "\n";
   const auto all_warnings = job.gather_strings(my_warnings);
-  const auto all_ranks = job.gather_strings(rank_to_json(mine).dump());
+  const auto all_ranks = job.gather_strings(nlohmann::json(mine).dump());
   if (job.rank() != 0) return report::Report{};
 
   rep.spec = o.spec;
@@ -514,13 +505,13 @@ report::Report run_job(const Job& job, const app::Options& o) {
   rep.nodes = job.nodes();
   rep.simd = gen->simd().name;
   for (const auto& text : all_ranks)
-    rep.per_rank.push_back(rank_from_json(nlohmann::json::parse(text)));
+    rep.per_rank.push_back(nlohmann::json::parse(text).get<report::RankResult>());
   for (const auto& k : rep.per_rank) {
     rep.threads = std::max(rep.threads, k.threads);
     rep.first_touch_seconds = std::max(rep.first_touch_seconds, k.first_touch_seconds);
     if (k.simd != rep.simd) rep.simd = "mixed";
   }
-  rep.oversubscribed = place.oversubscribed;
+  for (const auto& k : rep.per_rank) rep.oversubscribed = rep.oversubscribed || k.oversubscribed;
   for (const auto& block : all_warnings) {
     for (std::size_t a = 0, b; a < block.size(); a = b + 1) {
       b = block.find('\n', a);

@@ -1,79 +1,156 @@
 #include "mpi/placement.hpp"
 
-#include <numa.h>
-#include <sched.h>
-
 #include <algorithm>
 #include <cstdlib>
-#include <string>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "buffer/partition.hpp"
+#include "dgen/size.hpp"
 
 namespace dgen::mpi {
 
 namespace {
 
-std::vector<int> affinity_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (sched_getaffinity(0, sizeof set, &set) == 0) {
-    for (int c = 0; c < CPU_SETSIZE; ++c) {
-      if (CPU_ISSET(c, &set)) cpus.push_back(c);
-    }
+// Every local rank's cpus, on every rank of the node.
+std::vector<std::vector<int>> allgather_on_node(const Job& job, const std::vector<int>& mine) {
+  const int n = job.local_size();
+  const int len = static_cast<int>(mine.size());
+  std::vector<int> lens(static_cast<std::size_t>(n)), displs(static_cast<std::size_t>(n));
+  check(MPI_Allgather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, job.node()), "MPI_Allgather");
+  int total = 0;
+  for (int i = 0; i < n; ++i) {
+    displs[i] = total;
+    total += lens[i];
   }
-  return cpus;
+  std::vector<int> all(static_cast<std::size_t>(total));
+  check(MPI_Allgatherv(mine.data(), len, MPI_INT, all.data(), lens.data(), displs.data(), MPI_INT,
+                       job.node()),
+        "MPI_Allgatherv");
+  std::vector<std::vector<int>> out;
+  for (int i = 0; i < n; ++i)
+    out.emplace_back(all.begin() + displs[i], all.begin() + displs[i] + lens[i]);
+  return out;
 }
 
-int node_of_cpu(int cpu) {
-  const int n = numa_available() >= 0 ? numa_node_of_cpu(cpu) : 0;
-  return n < 0 ? 0 : n;
+std::optional<int> threads_from_environment() {
+  const char* env = std::getenv("OMP_NUM_THREADS");
+  if (env == nullptr) return std::nullopt;
+  const int n = std::atoi(env);  // "8" or "8,4" (nested): the first level
+  return n > 0 ? std::optional<int>(n) : std::nullopt;
+}
+
+// Free memory of a NUMA node: MemFree plus the page cache the kernel can drop.
+// Lines read "Node 0 MemFree:  6556460 kB".
+std::uint64_t node_free_bytes(int node) {
+  std::ifstream in("/sys/devices/system/node/node" + std::to_string(node) + "/meminfo");
+  std::string line;
+  std::uint64_t free_kib = 0, inactive_file_kib = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string word, index, key;
+    std::uint64_t kib = 0;
+    if (!(fields >> word >> index >> key >> kib)) continue;
+    if (key == "MemFree:") free_kib = kib;
+    if (key == "Inactive(file):") inactive_file_kib = kib;
+  }
+  return (free_kib + inactive_file_kib) * 1024;
 }
 
 }  // namespace
 
-std::vector<int> RankPlacement::memory_nodes_of_thread(int t) const {
-  if (t >= 0 && t < static_cast<int>(thread_nodes.size()) && pin_threads) return {thread_nodes[t]};
-  return memory_nodes;
-}
-
-RankPlacement place_this_rank(const Job&, const app::Options& o,
+RankPlacement place_this_rank(const Job& job, const app::Options& o,
                               std::vector<std::string>& warnings) {
   RankPlacement p;
-  const std::vector<int> cpus = affinity_cpus();
-  if (o.threads) {
-    p.threads = *o.threads;
-  } else if (const char* env = std::getenv("OMP_NUM_THREADS");
-             env != nullptr && std::atoi(env) > 0) {
-    p.threads = std::atoi(env);
-  } else {
-    p.threads = std::max<int>(1, static_cast<int>(cpus.size()));
-  }
-  for (int t = 0; t < p.threads; ++t) {
-    const int cpu = cpus.empty() ? 0 : cpus[static_cast<std::size_t>(t) % cpus.size()];
-    p.cpus.push_back(cpu);
-    p.thread_nodes.push_back(node_of_cpu(cpu));
-  }
-  for (int c : cpus) {
-    const int n = node_of_cpu(c);
-    if (std::find(p.memory_nodes.begin(), p.memory_nodes.end(), n) == p.memory_nodes.end()) {
-      p.memory_nodes.push_back(n);
+  const topology::Machine machine = topology::load_machine();
+  p.node_count = static_cast<int>(machine.domains.size() + machine.memory_only.size());
+  topology::PlanRequest req;
+  req.ranks = job.local_size();
+  req.threads = o.threads ? o.threads : threads_from_environment();
+  req.smt = o.smt;
+  req.memory = o.memory;
+  const auto plans = topology::plan_node(machine, req);
+  p.plan = plans[static_cast<std::size_t>(job.local_rank())];
+
+  auto binder = std::make_shared<const topology::Binder>();
+  const std::vector<int> launcher = binder->process_cpus();
+  const auto node_launcher = allgather_on_node(job, launcher);
+  switch (o.bind) {
+    case topology::BindPolicy::kAuto:
+      if (topology::launcher_binding_matches(machine, plans, node_launcher)) {
+        p.binding = "launcher";
+      } else {
+        binder->bind_process(p.plan.cpus);
+        p.binding = "self";
+      }
+      p.pin_threads = true;
+      break;
+    case topology::BindPolicy::kLauncher: {
+      // The plan of one rank on just the cpus the launcher gave this one.
+      topology::PlanRequest one = req;
+      one.ranks = 1;
+      p.plan = topology::plan_node(topology::restrict_to(machine, launcher), one).front();
+      p.plan.local_rank = job.local_rank();
+      p.binding = "launcher";
+      p.pin_threads = true;
+      break;
     }
+    case topology::BindPolicy::kNone:
+      p.binding = "none";
+      break;
   }
-  std::sort(p.memory_nodes.begin(), p.memory_nodes.end());
-  p.numa_node = p.memory_nodes.empty() ? 0 : p.memory_nodes.front();
-  p.oversubscribed = p.threads > static_cast<int>(cpus.size());
-  if (p.oversubscribed) {
-    warnings.push_back(std::to_string(p.threads) + " threads on " + std::to_string(cpus.size()) +
-                       " cpus: oversubscribed");
+  p.bind_memory = p.binding != "none" && o.memory != topology::MemoryPolicy::kInherit;
+  p.binder = std::move(binder);
+  if (p.pin_threads && (std::getenv("OMP_PROC_BIND") || std::getenv("OMP_PLACES"))) {
+    warnings.push_back(
+        "OMP_PROC_BIND/OMP_PLACES are set, but dgen_mpi pins its threads to the "
+        "plan's cpus itself (use --bind none to leave threads to OpenMP)");
+  }
+  if (p.plan.oversubscribed) {
+    warnings.push_back("oversubscribed: " + std::to_string(p.plan.threads()) +
+                       " thread(s) share cpus with other threads or ranks");
   }
   return p;
 }
 
-void pin_current_thread(const RankPlacement& place, int t) {
-  if (!place.pin_threads || t >= static_cast<int>(place.cpus.size())) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(place.cpus[t], &set);
-  sched_setaffinity(0, sizeof set, &set);
+std::string pin_current_thread(const RankPlacement& place, int t) {
+  if (!place.pin_threads || t >= place.threads()) return "";
+  try {
+    place.binder->bind_thread(place.plan.cpus[static_cast<std::size_t>(t)]);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string check_node_memory(const Job& job, const RankPlacement& place, std::uint64_t size,
+                              std::uint64_t granule) {
+  // On a machine with one node, MemAvailable (checked before) says it all; some virtual
+  // machines report less in the node's meminfo than they have.
+  int max_node = 0;
+  for (int n : place.plan.thread_nodes) max_node = std::max(max_node, n);
+  int width = max_node + 1;
+  check(MPI_Allreduce(MPI_IN_PLACE, &width, 1, MPI_INT, MPI_MAX, job.node()), "MPI_Allreduce");
+  if (place.node_count <= 1 || !place.bind_memory) return "";
+  std::vector<unsigned long long> need(static_cast<std::size_t>(width), 0);
+  for (int t = 0; t < place.threads(); ++t) {
+    need[static_cast<std::size_t>(place.plan.thread_nodes[t])] +=
+        buffer::part_of(size, place.threads(), t, granule).size();
+  }
+  check(
+      MPI_Allreduce(MPI_IN_PLACE, need.data(), width, MPI_UNSIGNED_LONG_LONG, MPI_SUM, job.node()),
+      "MPI_Allreduce");
+  if (job.local_rank() != 0) return "";
+  for (int node = 0; node < width; ++node) {
+    if (need[node] == 0) continue;
+    const std::uint64_t free = node_free_bytes(node);
+    if (need[node] > free) {
+      return "--size " + format_size(size) + ": the node's ranks put " + format_size(need[node]) +
+             " on NUMA node " + std::to_string(node) + ", which has " + format_size(free) + " free";
+    }
+  }
+  return "";
 }
 
 }  // namespace dgen::mpi

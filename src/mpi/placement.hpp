@@ -1,33 +1,44 @@
-// Where this rank and its threads run and where its memory goes, as decided for this run.
+// This rank's placement for the run: the node's plan (topology/plan.hpp), the `--bind`
+// decision taken together with the node's other ranks, and the binding itself.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "app/options.hpp"
 #include "mpi/job.hpp"
+#include "topology/binding.hpp"
+#include "topology/machine.hpp"
+#include "topology/plan.hpp"
 
 namespace dgen::mpi {
 
 struct RankPlacement {
-  int threads = 1;
-  std::vector<int> cpus;          ///< OS PU index per thread
-  std::vector<int> thread_nodes;  ///< OS NUMA node each thread's pages belong on
-  int numa_node = -1;             ///< first domain
-  std::vector<int> memory_nodes;  ///< OS nodes the buffer is meant to be on
-  std::string binding = "none";   ///< launcher | self | none
-  bool pin_threads = false;       ///< whether each thread is pinned to its cpu
-  bool oversubscribed = false;
+  topology::RankPlan plan;       ///< domains, cpu and node per thread, memory nodes
+  std::string binding = "none";  ///< launcher | self | none: who bound this rank
+  bool pin_threads = false;      ///< pin each OpenMP thread to its planned cpu
+  bool bind_memory = false;      ///< bind each thread's part of the buffer to its node
+  int node_count = 1;            ///< NUMA nodes of the machine (domains + memory-only)
+  std::shared_ptr<const topology::Binder> binder;
 
-  /// The node(s) thread t's pages are meant to be on.
-  std::vector<int> memory_nodes_of_thread(int t) const;
+  int threads() const { return plan.threads(); }
+  int numa_node() const { return plan.domains.empty() ? -1 : plan.domains.front(); }
 };
 
-/// Decides this rank's placement (collective). Appends warnings for the report.
+/// Plans the node, decides the binding with the node's other ranks (collective) and binds this
+/// process. Appends warnings for the report. Throws std::runtime_error or invalid_argument.
 RankPlacement place_this_rank(const Job& job, const app::Options& options,
                               std::vector<std::string>& warnings);
 
-/// Pins the calling OpenMP thread t to its cpu when the placement pins threads.
-void pin_current_thread(const RankPlacement& place, int t);
+/// Pins the calling OpenMP thread t to its cpu when the placement says so. Returns an error
+/// message, empty on success (never throws: it runs inside a parallel region).
+std::string pin_current_thread(const RankPlacement& place, int t);
+
+/// Checks that the node's ranks' buffers fit the free memory of each NUMA node they are bound
+/// to (collective on the node). Returns this rank's error message, empty when they fit.
+std::string check_node_memory(const Job& job, const RankPlacement& place, std::uint64_t size,
+                              std::uint64_t granule);
 
 }  // namespace dgen::mpi

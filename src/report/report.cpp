@@ -172,23 +172,8 @@ nlohmann::ordered_json to_json(const Report& r) {
     j["baseline"] = nullptr;
   }
   auto ranks = nlohmann::ordered_json::array();
-  for (const auto& k : r.per_rank) {
-    ranks.push_back({{"rank", k.rank},
-                     {"local_rank", k.local_rank},
-                     {"host", k.host},
-                     {"numa_node", k.numa_node},
-                     {"memory_nodes", k.memory_nodes},
-                     {"cpus", k.cpus},
-                     {"threads", k.threads},
-                     {"binding", k.binding},
-                     {"simd", k.simd},
-                     {"gbps", k.gbps},
-                     {"baseline_gbps", k.baseline_gbps},
-                     {"first_touch_seconds", k.first_touch_seconds},
-                     {"local_fraction", k.local_fraction},
-                     {"pages_unknown", k.pages_unknown},
-                     {"seconds", k.seconds}});
-  }
+  for (const auto& k : r.per_rank)
+    ranks.push_back(nlohmann::ordered_json::parse(nlohmann::json(k).dump()));
   j["per_rank"] = ranks;
   j["warnings"] = r.warnings;
   j["provenance"] = {

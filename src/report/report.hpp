@@ -44,7 +44,15 @@ struct RankResult {
   double first_touch_seconds = 0;
   double local_fraction = 1.0;      ///< pages on the intended node / pages with a known node
   std::uint64_t pages_unknown = 0;  ///< pages the kernel reported no node for
+  bool oversubscribed = false;      ///< shares cpus with other threads or ranks
 };
+
+// JSON form of a rank's result: ranks send theirs to rank 0 this way, and the report's
+// per_rank list is made of them.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RankResult, rank, local_rank, host, numa_node, memory_nodes,
+                                   cpus, threads, binding, simd, gbps, baseline_gbps,
+                                   first_touch_seconds, local_fraction, pages_unknown,
+                                   oversubscribed, seconds)
 
 /// One iteration over the whole job.
 struct IterationResult {

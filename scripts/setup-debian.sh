@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what dgen-mpi needs on Debian 12 that is not there yet. Non-interactive; as root, or
+# through sudo. Extra package names on the command line are installed too.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libhwy-dev libopenmpi-dev openmpi-bin libhwloc-dev hwloc libnuma-dev numactl
+  libboost-program-options-dev nlohmann-json3-dev
+  libzstd-dev liblz4-dev zlib1g-dev
+  libgtest-dev libbenchmark-dev
+  "$@"
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
