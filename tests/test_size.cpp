@@ -28,6 +28,9 @@ TEST(ParseSize, AcceptsBytesBinaryAndDecimalSuffixes) {
       {"1T", 1ULL << 40},
       {"1P", 1ULL << 50},
       {"1PiB", 1ULL << 50},
+      {"1E", 1ULL << 60},
+      {"15EiB", 15ULL << 60},
+      {"1EB", 1'000'000'000'000'000'000ULL},
       {"1KB", 1000},
       {"10GB", 10'000'000'000ULL},
       {"2.5MB", 2'500'000},
@@ -42,9 +45,26 @@ TEST(ParseSize, AcceptsBytesBinaryAndDecimalSuffixes) {
 }
 
 TEST(ParseSize, RejectsMalformedZeroNegativeAndOverflow) {
-  for (const char* bad :
-       {"", "1.5.5G", "-1", "+1", "0", "0K", "10X", "1.5", "0.3K", "G", "1e9", "nan", "inf",
-        "18446744073709551616", "16384P", "99999999999999T", "1.0000000000000000000001K", "1 2"}) {
+  for (const char* bad : {"",
+                          "1.5.5G",
+                          "-1",
+                          "+1",
+                          "0",
+                          "0K",
+                          "10X",
+                          "1.5",
+                          "0.3K",
+                          "G",
+                          "1e9",
+                          "nan",
+                          "inf",
+                          "18446744073709551616",
+                          "16384P",
+                          "16EiB",
+                          "1ZiB",
+                          "99999999999999T",
+                          "1.0000000000000000000001K",
+                          "1 2"}) {
     try {
       dgen::parse_size(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";

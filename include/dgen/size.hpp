@@ -7,8 +7,8 @@
 
 namespace dgen {
 
-/// Parses a byte count. Plain digits are bytes; K/M/G/T/P and KiB/MiB/GiB/TiB/PiB are powers of
-/// 1024 (as in IOR and fio); KB/MB/GB/TB/PB are powers of 1000; a decimal number is allowed with
+/// Parses a byte count. Plain digits are bytes; K/M/G/T/P/E and KiB..EiB are powers of 1024
+/// (as in IOR and fio); KB..EB are powers of 1000; a decimal number is allowed with
 /// a suffix ("1.5GiB") and must come to a whole number of bytes. Suffixes are case-insensitive,
 /// a trailing "B" alone means bytes. Throws std::invalid_argument on anything else, on zero, on
 /// negative numbers and on values that do not fit in 64 bits.

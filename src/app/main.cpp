@@ -14,14 +14,15 @@
 
 namespace {
 
-// Before MPI_Init the rank is known only from the launcher's environment; bad options are the
-// same on every rank, so only rank 0 (or a plain process) prints them.
-bool is_first_rank() {
+// The rank as the launcher's environment tells it before MPI_Init (-1: no launcher).
+int launcher_rank() {
   for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
-    if (const char* v = std::getenv(var)) return std::atoi(v) == 0;
+    if (const char* v = std::getenv(var)) return std::atoi(v);
   }
-  return true;
+  return -1;
 }
+
+bool is_first_rank() { return launcher_rank() <= 0; }
 
 void print_simd_list() {
   std::printf("%-12s %s\n", "target", "supported by this CPU");
@@ -36,13 +37,18 @@ void print_simd_list() {
 
 int main(int argc, char** argv) {
   dgen::app::ParsedCommandLine cmd;
+  std::string usage_error;
   try {
     cmd = dgen::app::parse_command_line(argc, argv);
   } catch (const std::exception& e) {
-    if (is_first_rank()) std::fprintf(stderr, "dgen_mpi: %s\n", e.what());
+    usage_error = e.what();
+  }
+  if (!usage_error.empty() && launcher_rank() < 0) {
+    // A plain process: say it and stop, without starting MPI.
+    std::fprintf(stderr, "dgen_mpi: %s\n", usage_error.c_str());
     return 2;
   }
-  switch (cmd.action) {
+  switch (usage_error.empty() ? cmd.action : dgen::app::Action::kRun) {
     case dgen::app::Action::kHelp:
       if (is_first_rank()) std::cout << dgen::app::help_text();
       return 0;
@@ -60,6 +66,9 @@ int main(int argc, char** argv) {
 
   dgen::mpi::Job job(&argc, &argv);
   try {
+    // Under a launcher the ranks' arguments may differ (MPMD): agree on bad input first, so
+    // the job stops with one message whichever rank has it.
+    job.agree(usage_error, 2);
     const dgen::report::Report report = dgen::mpi::run_job(job, o);
     if (job.rank() == 0) {
       // With the stream on stdout, the report goes to stderr.
@@ -80,7 +89,13 @@ int main(int argc, char** argv) {
       std::fflush(out);
     }
   } catch (const dgen::mpi::JobFailure& e) {
-    if (job.rank() == 0) std::fprintf(stderr, "dgen_mpi: %s\n", e.what());
+    if (job.rank() == 0) {
+      std::fprintf(stderr, "dgen_mpi: %s\n", e.what());
+      std::fflush(stderr);
+    }
+    // Nobody exits before rank 0 has said why: mpirun stops the job at the first non-zero
+    // exit and may drop output it has not forwarded yet.
+    job.barrier();
     return e.exit_code();
   } catch (const std::exception& e) {
     dgen::mpi::abort_job(e.what());  // a failure the other ranks cannot know about: end the job

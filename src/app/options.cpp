@@ -69,8 +69,8 @@ po::options_description describe_options() {
   // clang-format off
   d.add_options()
       ("size,s", text("SIZE")->default_value("1GiB"),
-       "bytes per rank (IOR's block size): 4096, 64KiB, 1.5GiB, 10GB; K/M/G/T/P and KiB..PiB are "
-       "powers of 1024, KB..PB of 1000; at least 1 byte, at most what memory allows in bench mode")
+       "bytes per rank (IOR's block size): 4096, 64KiB, 1.5GiB, 10GB; K/M/G/T/P/E and KiB..EiB are "
+       "powers of 1024, KB..EB of 1000; at least 1 byte, at most what memory allows in bench mode")
       ("seed", text("N"),
        "64-bit seed, decimal or 0x hex (default 0x5eedd6e020260001); equal seeds, equal bytes")
       ("dedup-ratio", text("R")->default_value("1"),

@@ -1,6 +1,5 @@
 #include "dgen/size.hpp"
 
-#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -22,7 +21,7 @@ namespace {
 [[noreturn]] void bad_size(std::string_view text, const char* why) {
   throw std::invalid_argument("'" + std::string(text) + "': " + why +
                               " (a positive byte count such as 4096, 64KiB, 1.5GiB or 10GB; "
-                              "K/M/G/T/P and KiB..PiB are powers of 1024, KB..PB of 1000)");
+                              "K/M/G/T/P/E and KiB..EiB are powers of 1024, KB..EB of 1000)");
 }
 
 std::string lower(std::string_view s) {
@@ -33,7 +32,7 @@ std::string lower(std::string_view s) {
 
 // The multiplier a suffix stands for, or 0 if it is not a size suffix.
 std::uint64_t suffix_multiplier(std::string_view suffix) {
-  static const std::array<std::pair<const char*, std::uint64_t>, 16> table = {{
+  static const std::pair<const char*, std::uint64_t> table[] = {
       {"", 1},
       {"b", 1},
       {"k", 1ULL << 10},
@@ -41,18 +40,21 @@ std::uint64_t suffix_multiplier(std::string_view suffix) {
       {"g", 1ULL << 30},
       {"t", 1ULL << 40},
       {"p", 1ULL << 50},
+      {"e", 1ULL << 60},
       {"kib", 1ULL << 10},
       {"mib", 1ULL << 20},
       {"gib", 1ULL << 30},
       {"tib", 1ULL << 40},
       {"pib", 1ULL << 50},
+      {"eib", 1ULL << 60},
       {"kb", 1000ULL},
       {"mb", 1000ULL * 1000},
       {"gb", 1000ULL * 1000 * 1000},
       {"tb", 1000ULL * 1000 * 1000 * 1000},
-  }};
+      {"pb", 1000ULL * 1000 * 1000 * 1000 * 1000},
+      {"eb", 1000ULL * 1000 * 1000 * 1000 * 1000 * 1000},
+  };
   const std::string s = lower(suffix);
-  if (s == "pb") return 1000ULL * 1000 * 1000 * 1000 * 1000;
   for (const auto& [name, mult] : table) {
     if (s == name) return mult;
   }

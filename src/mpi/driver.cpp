@@ -94,13 +94,16 @@ Measured bench(const Job& job, const app::Options& o, const Generator& gen,
   // Memory first: refuse with the numbers instead of being OOM-killed.
   {
     const auto limits = topology::read_memory_limits();
-    const std::uint64_t need = o.size * static_cast<std::uint64_t>(job.local_size());
+    // The node's ranks together; summed as doubles, since sizes near 2^64 would wrap.
+    double need = static_cast<double>(o.size);
+    check(MPI_Allreduce(MPI_IN_PLACE, &need, 1, MPI_DOUBLE, MPI_SUM, job.node()), "MPI_Allreduce");
     std::string err;
-    if (need > limits.usable()) {
-      err = "--size " + format_size(o.size) + ": " + std::to_string(job.local_size()) +
-            " rank(s) x " + format_size(o.size) + " = " + format_size(need) +
-            " on this node, but " + format_size(limits.usable()) + " is available (" +
-            limits.source() + ")";
+    if (need > static_cast<double>(limits.usable())) {
+      const auto need_bytes = need >= 0x1p64 ? UINT64_MAX : static_cast<std::uint64_t>(need);
+      err = "--size " + format_size(o.size) + " per rank: " + std::to_string(job.local_size()) +
+            (job.local_size() == 1 ? " rank on this node needs " : " ranks on this node need ") +
+            format_size(need_bytes) + " in all, but " + format_size(limits.usable()) +
+            " is available (" + limits.source() + ")";
     }
     job.agree(err, 2);
   }

@@ -62,6 +62,8 @@ Job::~Job() {
   MPI_Finalize();
 }
 
+void Job::barrier() const { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+
 std::string Job::who() const { return "rank " + std::to_string(rank_) + " (" + host_ + ")"; }
 
 void Job::agree(const std::string& local_error, int exit_code) const {

@@ -45,6 +45,9 @@ class Job {
   /// Collective: every rank's string, in rank order, on rank 0 (empty elsewhere).
   std::vector<std::string> gather_strings(const std::string& mine) const;
 
+  /// MPI_Barrier on every rank.
+  void barrier() const;
+
   /// "rank R (host)": how messages name a rank.
   std::string who() const;
 
