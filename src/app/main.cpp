@@ -10,7 +10,10 @@
 #include "dgen/version.hpp"
 #include "mpi/driver.hpp"
 #include "mpi/job.hpp"
+#include "report/plan_report.hpp"
 #include "report/report.hpp"
+#include "topology/machine.hpp"
+#include "topology/plan.hpp"
 
 namespace {
 
@@ -31,6 +34,28 @@ void print_simd_list() {
     std::printf("%-12s %s%s\n", t.name.c_str(), t.supported ? "yes" : "no",
                 t.name == best.name ? "  (auto)" : "");
   }
+}
+
+// --plan: no MPI, no allocation, no binding; this machine or an XML file.
+int print_plan(const dgen::app::Options& o) {
+  try {
+    const auto machine = dgen::topology::load_machine(o.topology);
+    dgen::topology::PlanRequest req;
+    req.ranks = o.plan_ranks.value_or(static_cast<int>(machine.domains.size()));
+    req.threads = o.threads;
+    req.smt = o.smt;
+    req.memory = o.memory;
+    const auto plans = dgen::topology::plan_node(machine, req);
+    if (o.format == dgen::app::Format::kJson) {
+      std::cout << dgen::report::plan_to_json(machine, req, plans).dump(2) << "\n";
+    } else {
+      std::cout << dgen::report::render_plan_table(machine, req, plans);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dgen_mpi: %s\n", e.what());
+    return 2;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -58,11 +83,22 @@ int main(int argc, char** argv) {
     case dgen::app::Action::kListSimd:
       if (is_first_rank()) print_simd_list();
       return 0;
+    case dgen::app::Action::kPlan:
+      return is_first_rank() ? print_plan(cmd.options) : 0;
     case dgen::app::Action::kRun:
       break;
   }
   auto& o = cmd.options;
   if (!o.progress) o.progress = isatty(STDERR_FILENO) != 0;
+  if (std::getenv("HWLOC_XMLFILE") != nullptr) {
+    // hwloc would plan and bind this run on the machine the file describes, not this one.
+    if (is_first_rank()) {
+      std::fprintf(stderr,
+                   "dgen_mpi: warning: HWLOC_XMLFILE is ignored by a real run "
+                   "(use --plan --topology FILE to plan another machine)\n");
+    }
+    unsetenv("HWLOC_XMLFILE");
+  }
 
   dgen::mpi::Job job(&argc, &argv);
   try {

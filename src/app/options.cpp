@@ -112,6 +112,11 @@ po::options_description describe_options() {
       ("smt", "a thread per hardware thread (PU) instead of one per core")
       ("hugepages", "ask for transparent huge pages for the buffer (2 MiB thread parts)")
       ("strict-placement", "fail when fewer than 99% of the buffer's pages are on the intended node")
+      ("plan", "print the placement (ranks, domains, cpus, memory nodes, launch lines) and exit, "
+       "allocating and binding nothing")
+      ("topology", text("FILE.xml"), "with --plan: the machine an hwloc XML file describes "
+       "(lstopo --of xml) instead of this one")
+      ("ranks", text("N"), "with --plan: ranks per node, 1 to 1000000 (default: one per NUMA domain)")
       ("version", "print the version and exit")
       ("help,h", "print this help and exit");
   // clang-format on
@@ -241,6 +246,18 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
   o.smt = vm.count("smt") > 0;
   o.hugepages = vm.count("hugepages") > 0;
   o.strict_placement = vm.count("strict-placement") > 0;
+  if (vm.count("plan")) parsed.action = Action::kPlan;
+  if (vm.count("topology")) {
+    if (!vm.count("plan"))
+      bad("--topology", text("topology"), "is only for --plan (a real run uses this machine)");
+    o.topology = text("topology");
+  }
+  if (vm.count("ranks")) {
+    if (!vm.count("plan"))
+      bad("--ranks", text("ranks"), "is only for --plan (a real run takes the launcher's ranks)");
+    o.plan_ranks = static_cast<int>(parse_unsigned("--ranks", text("ranks"), 1, 1'000'000,
+                                                   "must be an integer from 1 to 1000000"));
+  }
   validate(o.spec);  // the library's own check, as a backstop
   return parsed;
 }

@@ -31,14 +31,16 @@ struct Options {
   bool baseline = true;               ///< --baseline on|off
   topology::BindPolicy bind = topology::BindPolicy::kAuto;         ///< --bind
   topology::MemoryPolicy memory = topology::MemoryPolicy::kLocal;  ///< --memory
-  bool smt = false;               ///< --smt: a thread per PU, not per core
-  bool hugepages = false;         ///< --hugepages: transparent huge pages for the buffer
-  bool strict_placement = false;  ///< --strict-placement: < 99% local pages is an error
-  std::vector<std::string> argv;  ///< the command line, for the report
+  bool smt = false;                     ///< --smt: a thread per PU, not per core
+  bool hugepages = false;               ///< --hugepages: transparent huge pages for the buffer
+  bool strict_placement = false;        ///< --strict-placement: < 99% local pages is an error
+  std::optional<std::string> topology;  ///< --topology FILE.xml (with --plan)
+  std::optional<int> plan_ranks;        ///< --ranks N (with --plan)
+  std::vector<std::string> argv;        ///< the command line, for the report
 };
 
 /// What the command line asks the program to do.
-enum class Action { kRun, kHelp, kVersion, kListSimd };
+enum class Action { kRun, kHelp, kVersion, kListSimd, kPlan };
 
 struct ParsedCommandLine {
   Action action = Action::kRun;
