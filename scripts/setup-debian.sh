@@ -9,6 +9,7 @@ packages=(
   libboost-program-options-dev nlohmann-json3-dev
   libzstd-dev liblz4-dev zlib1g-dev
   libgtest-dev libbenchmark-dev
+  qemu-system-x86 linux-image-amd64 busybox-static cpio   # the multi-NUMA guest tests
   "$@"
 )
 

@@ -132,16 +132,36 @@ Machine load_machine(const std::optional<std::string>& xml_file) {
     }
     m.domains.push_back(std::move(d));
   }
-  // Memory-only nodes near each domain: those sharing its parent, else overlapping its cpuset.
+  // Memory-only nodes near each domain: those attached to an object that holds the domain's
+  // cpus (flat-mode HBM beside its socket's DDR node), or whose cpuset overlaps the domain's.
+  // Linux shows other CPU-less nodes (CXL, qemu's) under a group with no cpus: for those the
+  // kernel's distance matrix picks the nearest.
+  hwloc_distances_s* latency = nullptr;
+  unsigned n_latency = 1;
+  if (hwloc_distances_get_by_name(raw, "NUMALatency", &n_latency, &latency, 0) != 0 ||
+      n_latency == 0) {
+    latency = nullptr;
+  }
   for (auto& d : m.domains) {
     hwloc_obj_t dn = hwloc_get_numanode_obj_by_os_index(raw, static_cast<unsigned>(d.os_index));
+    std::uint64_t best = UINT64_MAX;
+    int nearest = -1;
     for (const auto& mo : m.memory_only) {
       hwloc_obj_t mn = hwloc_get_numanode_obj_by_os_index(raw, static_cast<unsigned>(mo.os_index));
-      if (mn->parent == dn->parent || hwloc_bitmap_intersects(mn->cpuset, dn->cpuset)) {
+      if ((mn->parent != nullptr && hwloc_bitmap_isincluded(dn->cpuset, mn->parent->cpuset)) ||
+          hwloc_bitmap_intersects(mn->cpuset, dn->cpuset)) {
         d.near_memory_only.push_back(mo.os_index);
       }
+      hwloc_uint64_t there = 0, back = 0;
+      if (hwloc_bitmap_iszero(mn->cpuset) && latency != nullptr &&
+          hwloc_distances_obj_pair_values(latency, dn, mn, &there, &back) == 0 && there < best) {
+        best = there;
+        nearest = mo.os_index;
+      }
     }
+    if (d.near_memory_only.empty() && nearest >= 0) d.near_memory_only.push_back(nearest);
   }
+  if (latency != nullptr) hwloc_distances_release(raw, latency);
   if (m.domains.empty()) throw std::runtime_error(m.source + ": no NUMA node with usable cores");
   return m;
 }
