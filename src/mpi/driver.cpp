@@ -37,14 +37,25 @@ constexpr std::uint64_t kChunk = 16ULL << 20;  // progress and stop checks; writ
 constexpr std::uint64_t kStreamingBytesPerThread = 8ULL << 20;
 
 /// What one rank measured.
+/// One rank's timed pass: from right after the common barrier to its team's end, on rank 0's
+/// clock (Job::now).
+struct Interval {
+  double start = 0, end = 0;
+  double seconds() const { return end - start; }
+};
+
 struct Measured {
   double first_touch_seconds = 0;
-  std::vector<double> seconds;           ///< per iteration, from the common barrier
-  std::vector<double> baseline_seconds;  ///< memset, same
+  std::vector<Interval> runs;           ///< per iteration
+  std::vector<Interval> baseline_runs;  ///< memset, same
   buffer::Locality locality;
 };
 
-double now() { return MPI_Wtime(); }
+std::vector<double> durations(const std::vector<Interval>& runs) {
+  std::vector<double> out;
+  for (const auto& r : runs) out.push_back(r.seconds());
+  return out;
+}
 
 std::string interrupted(int sig) { return "interrupted by signal " + std::to_string(sig); }
 
@@ -135,14 +146,14 @@ Measured bench(const Job& job, const app::Options& o, const Generator& gen,
   // placed on the node of the thread that writes it first.
   const std::size_t page = buffer::page_size();
   check(MPI_Barrier(job.world()), "MPI_Barrier");
-  double t0 = now();
+  double t0 = job.now();
   const std::string pin_error =
       for_each_part(place, o.size, granule, [&](const buffer::Part& part, int) {
         for (std::uint64_t x = part.begin; x < part.end; x += page) {
           *reinterpret_cast<volatile std::byte*>(data + x) = std::byte{0};
         }
       });
-  m.first_touch_seconds = now() - t0;
+  m.first_touch_seconds = job.now() - t0;
   job.agree(pin_error);
 
   const int passes = o.iterations * (o.baseline ? 2 : 1);
@@ -152,26 +163,26 @@ Measured bench(const Job& job, const app::Options& o, const Generator& gen,
     // IOR's timing: every rank starts its clock right after the common barrier and stops it
     // when its own team is done; the job's span is the MAX of these durations (reduced later).
     check(MPI_Barrier(job.world()), "MPI_Barrier");
-    t0 = now();
+    t0 = job.now();
     for_each_part(place, o.size, granule, [&](const buffer::Part& part, int) {
       in_chunks(part, progress, [&](std::uint64_t x, std::uint64_t n) {
         gen.generate(global + x, {data + x, n}, mode);
         return true;
       });
     });
-    m.seconds.push_back(now() - t0);
+    m.runs.push_back({t0, job.now()});
     job.agree(stop_signal() ? interrupted(stop_signal()) : "", 128 + stop_signal());
   }
   for (int it = 0; o.baseline && it < o.iterations; ++it) {
     check(MPI_Barrier(job.world()), "MPI_Barrier");
-    t0 = now();
+    t0 = job.now();
     for_each_part(place, o.size, granule, [&](const buffer::Part& part, int) {
       in_chunks(part, progress, [&](std::uint64_t x, std::uint64_t n) {
         std::memset(data + x, it + 1, n);
         return true;
       });
     });
-    m.baseline_seconds.push_back(now() - t0);
+    m.baseline_runs.push_back({t0, job.now()});
     job.agree(stop_signal() ? interrupted(stop_signal()) : "", 128 + stop_signal());
   }
   // Where did the pages land? Each thread asks about its own part: pinned threads' pages
@@ -320,7 +331,7 @@ Measured write_stream(const Job& job, const app::Options& o, const Generator& ge
   try {
     for (int it = 0; it < o.iterations; ++it) {
       check(MPI_Barrier(job.world()), "MPI_Barrier");
-      const double t0 = now();
+      const double t0 = job.now();
       if (in_order) {
         // Ordered output: the team generates one chunk each, then the main thread writes them.
         std::vector<std::vector<std::byte>> bufs(static_cast<std::size_t>(threads),
@@ -360,7 +371,7 @@ Measured write_stream(const Job& job, const app::Options& o, const Generator& ge
           fail("fsync of " + path + " failed: " + std::string(std::strerror(errno)));
         }
       }
-      m.seconds.push_back(now() - t0);
+      m.runs.push_back({t0, job.now()});
       job.agree(error, stop_signal() ? 128 + stop_signal() : 1);
     }
   } catch (const JobFailure&) {
@@ -396,43 +407,49 @@ report::RankResult rank_result(const Job& job, const app::Options& o, const Rank
   r.oversubscribed = place.plan.oversubscribed;
   r.binding = place.binding;
   r.simd = simd;
-  r.seconds = m.seconds;
+  r.seconds = durations(m.runs);
   auto best_rate = [&](const std::vector<double>& secs) {
     double best = 0;
     for (double s : secs) best = std::max(best, s > 0 ? o.size / s / 1e9 : 0.0);
     return best;
   };
-  r.gbps = best_rate(m.seconds);
-  r.baseline_gbps = best_rate(m.baseline_seconds);
+  r.gbps = best_rate(durations(m.runs));
+  r.baseline_gbps = best_rate(durations(m.baseline_runs));
   r.first_touch_seconds = m.first_touch_seconds;
   r.local_fraction = m.locality.local_fraction();
   r.pages_unknown = m.locality.unknown;
   return r;
 }
 
-/// Per iteration: the job's span is the MAX over ranks of each rank's duration from the common
-/// barrier (MPI_Wtime is not a global clock, so no rank's stamps are compared with another's);
-/// aggregate = total bytes / span. Each rank's own rate is reduced to MIN, SUM (for the mean)
-/// and MAX. Results land on rank 0.
+/// Per iteration, IOR's reduction: every rank started its clock right after the common barrier
+/// and stopped it when its team was done, on rank 0's clock (Job::now corrects each rank's
+/// MPI_Wtime, which is not a global clock, by an offset measured against rank 0 at start-up).
+/// The job's span is MAX(stop) - MIN(start) over the ranks, so it covers ranks that left the
+/// barrier late too; aggregate = total bytes / span. Each rank's own rate (its bytes / its
+/// duration) is reduced to MIN, SUM (for the mean) and MAX. Results land on rank 0.
 std::vector<report::IterationResult> reduce_iterations(const Job& job, std::uint64_t bytes_per_rank,
-                                                       const std::vector<double>& seconds) {
-  const int n = static_cast<int>(seconds.size());
-  std::vector<double> rate(seconds.size());
-  for (std::size_t i = 0; i < seconds.size(); ++i) {
-    rate[i] = seconds[i] > 0 ? bytes_per_rank / seconds[i] / 1e9 : 0;
+                                                       const std::vector<Interval>& runs) {
+  const int n = static_cast<int>(runs.size());
+  std::vector<double> start, stop, rate;
+  for (const auto& r : runs) {
+    start.push_back(r.start);
+    stop.push_back(r.end);
+    rate.push_back(r.seconds() > 0 ? bytes_per_rank / r.seconds() / 1e9 : 0);
   }
-  std::vector<double> span(seconds.size()), rmin(seconds.size()), rsum(seconds.size()),
-      rmax(seconds.size());
-  check(MPI_Reduce(seconds.data(), span.data(), n, MPI_DOUBLE, MPI_MAX, 0, job.world()),
+  std::vector<double> first(runs.size()), last(runs.size()), rmin(runs.size()), rsum(runs.size()),
+      rmax(runs.size());
+  check(MPI_Reduce(start.data(), first.data(), n, MPI_DOUBLE, MPI_MIN, 0, job.world()),
         "MPI_Reduce");
+  check(MPI_Reduce(stop.data(), last.data(), n, MPI_DOUBLE, MPI_MAX, 0, job.world()), "MPI_Reduce");
   check(MPI_Reduce(rate.data(), rmin.data(), n, MPI_DOUBLE, MPI_MIN, 0, job.world()), "MPI_Reduce");
   check(MPI_Reduce(rate.data(), rsum.data(), n, MPI_DOUBLE, MPI_SUM, 0, job.world()), "MPI_Reduce");
   check(MPI_Reduce(rate.data(), rmax.data(), n, MPI_DOUBLE, MPI_MAX, 0, job.world()), "MPI_Reduce");
   std::vector<report::IterationResult> out;
   const double total = static_cast<double>(bytes_per_rank) * job.size();
   for (int i = 0; job.rank() == 0 && i < n; ++i) {
+    const double span = last[i] - first[i];
     out.push_back(
-        {span[i], span[i] > 0 ? total / span[i] / 1e9 : 0, rmin[i], rsum[i] / job.size(), rmax[i]});
+        {span, span > 0 ? total / span / 1e9 : 0, rmin[i], rsum[i] / job.size(), rmax[i]});
   }
   return out;
 }
@@ -496,10 +513,10 @@ report::Report run_job(const Job& job, const app::Options& o) {
   }
   job.agree(o.strict_placement && !misplaced.empty() ? misplaced + " (--strict-placement)" : "", 3);
 
-  rep.iterations = reduce_iterations(job, o.size, m.seconds);
+  rep.iterations = reduce_iterations(job, o.size, m.runs);
   if (o.baseline && rep.mode == "bench") {
     report::Baseline b;
-    b.iterations = reduce_iterations(job, o.size, m.baseline_seconds);
+    b.iterations = reduce_iterations(job, o.size, m.baseline_runs);
     rep.baseline = b;
   }
   std::string my_warnings;

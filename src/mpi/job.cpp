@@ -55,6 +55,42 @@ Job::Job(int* argc, char*** argv) {
   check(MPI_Allreduce(&leader, &nodes_, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD),
         "MPI_Allreduce(nodes)");
   host_ = local_host();
+  measure_clock_offset();
+}
+
+void Job::measure_clock_offset() {
+  // As IOR does: rank 0 sends its time to each rank in turn, which answers with its own; the
+  // round trip with the least delay bounds the error of offset = remote - midpoint.
+  constexpr int kRounds = 8;
+  constexpr int kTag = 0xD6E0;
+  for (int r = 1; r < size_; ++r) {
+    if (rank_ == 0) {
+      double best_rtt = 1e30, offset = 0;
+      for (int k = 0; k < kRounds; ++k) {
+        const double sent = MPI_Wtime();
+        double remote = 0;
+        check(MPI_Send(&sent, 1, MPI_DOUBLE, r, kTag, MPI_COMM_WORLD), "MPI_Send(clock)");
+        check(MPI_Recv(&remote, 1, MPI_DOUBLE, r, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+              "MPI_Recv(clock)");
+        const double back = MPI_Wtime();
+        if (back - sent < best_rtt) {
+          best_rtt = back - sent;
+          offset = remote - (sent + back) / 2;
+        }
+      }
+      check(MPI_Send(&offset, 1, MPI_DOUBLE, r, kTag, MPI_COMM_WORLD), "MPI_Send(clock)");
+    } else if (rank_ == r) {
+      for (int k = 0; k < kRounds; ++k) {
+        double sent = 0;
+        check(MPI_Recv(&sent, 1, MPI_DOUBLE, 0, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+              "MPI_Recv(clock)");
+        const double mine = MPI_Wtime();
+        check(MPI_Send(&mine, 1, MPI_DOUBLE, 0, kTag, MPI_COMM_WORLD), "MPI_Send(clock)");
+      }
+      check(MPI_Recv(&clock_offset_, 1, MPI_DOUBLE, 0, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+            "MPI_Recv(clock)");
+    }
+  }
 }
 
 Job::~Job() {

@@ -45,6 +45,10 @@ class Job {
   /// Collective: every rank's string, in rank order, on rank 0 (empty elsewhere).
   std::vector<std::string> gather_strings(const std::string& mine) const;
 
+  /// Seconds on rank 0's clock: MPI_Wtime minus this rank's offset to rank 0, measured at
+  /// start-up from the quickest of several ping-pongs (MPI_Wtime is not a global clock).
+  double now() const { return MPI_Wtime() - clock_offset_; }
+
   /// MPI_Barrier on every rank.
   void barrier() const;
 
@@ -52,9 +56,12 @@ class Job {
   std::string who() const;
 
  private:
+  void measure_clock_offset();
+
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1, nodes_ = 1;
   std::string host_;
   MPI_Comm node_ = MPI_COMM_NULL;
+  double clock_offset_ = 0;
 };
 
 /// Ends the whole job from one rank: prints "dgen_mpi: rank R (host): message" and calls
