@@ -117,7 +117,8 @@ def plot(rows, path):
     ax_agg.set(title="Aggregate generation rate", xlabel=xlabel, ylabel="GB/s (10^9 B/s)")
     ax_core.set(title="Per core", xlabel=xlabel, ylabel="GB/s per core")
     ax_eff.set(title="Parallel efficiency" if not single_node else "Relative to the first layout",
-               xlabel=xlabel, ylabel="efficiency", ylim=(0, 1.2))
+               xlabel=xlabel, ylabel="efficiency")
+    ax_eff.set_ylim(bottom=0)
     for ax in axes:
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
@@ -138,7 +139,12 @@ def main():
     if not rows:
         print(f"collect: no dgen.json under {a.study}", file=sys.stderr)
         return 1
-    plot(rows, os.path.join(out, "scaling.png"))
+    try:
+        plot(rows, os.path.join(out, "scaling.png"))
+    except ImportError:
+        print(f"collect: {len(rows)} run(s) -> {out}/scaling.csv; no plots: matplotlib is missing "
+              "(Debian: apt-get install python3-matplotlib)", file=sys.stderr)
+        return 1
     print(f"collect: {len(rows)} run(s) -> {out}/scaling.csv, {out}/scaling.png")
     return 0
 

@@ -1,0 +1,158 @@
+// The project's slurm/ scripts on a real SLURM (slurm-wlm 22.05 + munge) started by the test on
+// this machine (tests/slurm/cluster.sh), then stopped; every wait is bounded.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "run_process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using dgen::test::run_shell;
+
+const std::string kSource = DGEN_SOURCE_DIR;
+const std::string kBinary = DGEN_MPI_BINARY;
+
+class SlurmCluster {
+ public:
+  SlurmCluster(const std::string& name, const std::string& shape)
+      : dir_(dgen::test::temp_dir() + "/" + name) {
+    const auto r = run_shell("bash " + kSource + "/tests/slurm/cluster.sh start " + dir_ + " " + shape);
+    up_ = r.exit_code == 0;
+    log_ = r.out + r.err;
+  }
+  ~SlurmCluster() { stop(); }
+
+  bool up() const { return up_; }
+  const std::string& log() const { return log_; }
+  const std::string& dir() const { return dir_; }
+
+  // A command with the cluster's SLURM_CONF, from a scratch directory, the dgen_mpi under test.
+  dgen::test::ProcessResult run(const std::string& command) const {
+    return run_shell("export SLURM_CONF=" + dir_ + "/slurm.conf DGEN_BIN=" + kBinary +
+                     " DGEN_PYTHON=$(" + kSource + "/slurm/find-python.sh); cd " + dir_ + " && " + command);
+  }
+
+  std::string stop() {
+    if (!up_) return "";
+    up_ = false;
+    const auto r = run_shell("bash " + kSource + "/tests/slurm/cluster.sh stop " + dir_);
+    return r.exit_code == 0 ? "" : r.out + r.err;
+  }
+
+ private:
+  std::string dir_, log_;
+  bool up_ = false;
+};
+
+nlohmann::json only_result(const std::string& results) {
+  for (const auto& e : fs::directory_iterator(results)) {
+    const auto json = e.path() / "dgen.json";
+    if (fs::exists(json)) return nlohmann::json::parse(dgen::test::read_file(json.string()));
+  }
+  return {};
+}
+
+class Slurm : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { cluster_ = new SlurmCluster("slurm-real", "real"); }
+  static void TearDownTestSuite() {
+    const std::string err = cluster_->stop();
+    EXPECT_EQ(err, "") << "daemons left behind";
+    delete cluster_;
+  }
+  void SetUp() override { ASSERT_TRUE(cluster_->up()) << cluster_->log(); }
+  static SlurmCluster* cluster_;
+};
+SlurmCluster* Slurm::cluster_ = nullptr;
+
+TEST_F(Slurm, BatchScriptWithSrun) {
+  const auto r = cluster_->run(
+      "DGEN_RESULTS=$PWD/srun-results DGEN_ARGS='--size 32MiB --iterations 2' timeout 180 sbatch --wait "
+      "--ntasks-per-node=2 --cpus-per-task=1 --output=srun-%j.out " + kSource + "/slurm/dgen.sbatch");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string results = cluster_->dir() + "/srun-results";
+  const auto j = only_result(results);
+  ASSERT_FALSE(j.is_null()) << "no dgen.json under " << results;
+  EXPECT_EQ(j["ranks"], 2);
+  EXPECT_EQ(j["nodes"], 1);
+  const std::string job = j["provenance"]["job_id"];
+  for (const char* f : {"dgen.json", "plan.txt", "job.out", "job.err", "env.txt"}) {
+    EXPECT_TRUE(fs::exists(results + "/" + job + "/" + f)) << f;
+  }
+  EXPECT_NE(dgen::test::read_file(results + "/" + job + "/env.txt").find("launcher=srun"), std::string::npos);
+  for (const auto& k : j["per_rank"]) EXPECT_GE(k["local_fraction"].get<double>(), 0.99);
+}
+
+TEST_F(Slurm, BatchScriptWithMpirun) {
+  const auto r = cluster_->run(
+      "DGEN_LAUNCHER=mpirun DGEN_RESULTS=$PWD/mpirun-results DGEN_ARGS='--size 32MiB --iterations 2' "
+      "timeout 180 sbatch --wait --ntasks-per-node=2 --cpus-per-task=1 --output=mpirun-%j.out " +
+      kSource + "/slurm/dgen.sbatch");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto j = only_result(cluster_->dir() + "/mpirun-results");
+  ASSERT_FALSE(j.is_null());
+  EXPECT_EQ(j["ranks"], 2);
+  std::set<int> cpus;
+  for (const auto& k : j["per_rank"]) cpus.insert(k["cpus"][0].get<int>());
+  EXPECT_EQ(cpus.size(), 2u) << j["per_rank"];
+}
+
+// On one node the driver varies ranks x threads over the same cores, waits, and collects.
+TEST_F(Slurm, ScalingDriverOnOneNodeMakesCsvAndPlot) {
+  const auto r = cluster_->run("timeout 300 " + kSource +
+                               "/slurm/scaling.sh --nodes 1 --layouts '1x2 2x1' --repeats 2 "
+                               "--size 64MiB --study study --wait -- --iterations 2");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string study = cluster_->dir() + "/study";
+  std::istringstream csv(dgen::test::read_file(study + "/scaling.csv"));
+  std::string header, row;
+  std::getline(csv, header);
+  EXPECT_EQ(header.rfind("job_id,nodes,ranks,ranks_per_node,threads_per_rank,cores,", 0), 0u) << header;
+  int rows = 0;
+  std::set<std::string> layouts;
+  while (std::getline(csv, row)) {
+    ++rows;
+    std::istringstream fields(row);
+    std::string job, nodes, ranks, rpn, tpr;
+    std::getline(fields, job, ',');
+    std::getline(fields, nodes, ',');
+    std::getline(fields, ranks, ',');
+    std::getline(fields, rpn, ',');
+    std::getline(fields, tpr, ',');
+    EXPECT_EQ(nodes, "1");
+    layouts.insert(rpn + "x" + tpr);
+  }
+  EXPECT_EQ(rows, 4);
+  EXPECT_EQ(layouts, (std::set<std::string>{"1x2", "2x1"}));
+  const std::string png = dgen::test::read_file(study + "/scaling.png");
+  ASSERT_GT(png.size(), 1000u);
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+}
+
+// The node declared as an HBv5 (16 sockets x 23 cores) so that the script's default 16-task
+// layout runs here; 16 ranks share this machine's cores.
+TEST(SlurmHbv5Shape, DefaultLayoutRunsSixteenRanks) {
+  SlurmCluster cluster("slurm-hbv5", "hbv5");
+  ASSERT_TRUE(cluster.up()) << cluster.log();
+  const auto r = cluster.run(
+      "DGEN_RESULTS=$PWD/results DGEN_ARGS='--size 4MiB --iterations 1 --threads 1' timeout 300 "
+      "sbatch --wait --output=hbv5-%j.out " + kSource + "/slurm/dgen.sbatch");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto j = only_result(cluster.dir() + "/results");
+  ASSERT_FALSE(j.is_null());
+  EXPECT_EQ(j["ranks"], 16);
+  std::set<int> local;
+  for (const auto& k : j["per_rank"]) local.insert(k["local_rank"].get<int>());
+  EXPECT_EQ(local.size(), 16u);
+  const std::string env = dgen::test::read_file(cluster.dir() + "/results/" + j["provenance"]["job_id"].get<std::string>() + "/env.txt");
+  EXPECT_NE(env.find("tasks=16 tasks_per_node=16 cpus_per_task=23"), std::string::npos) << env;
+  EXPECT_EQ(cluster.stop(), "");
+}
+
+}  // namespace
