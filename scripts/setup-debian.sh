@@ -10,6 +10,7 @@ packages=(
   libzstd-dev liblz4-dev zlib1g-dev
   libgtest-dev libbenchmark-dev
   qemu-system-x86 linux-image-amd64 busybox-static cpio   # the multi-NUMA guest tests
+  slurm-wlm munge python3-matplotlib                      # job scripts, their tests, plots
   "$@"
 )
 

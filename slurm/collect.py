@@ -102,6 +102,10 @@ def plot(rows, path):
         else:
             pos, labels = xs, [str(x) for x in xs]
         ax_agg.plot(pos, agg, "o-", label=key)
+        memset = [statistics.mean(r["memset_gbps"] for r in points[x]) for x in xs
+                  if all(r["memset_gbps"] != "" for r in points[x])]
+        if len(memset) == len(xs):
+            ax_agg.plot(pos, memset, ":", marker="x", label=f"memset ({key})")
         ax_core.plot(pos, core, "o-", label=key)
         if single_node:
             eff = [a / agg[0] for a in agg]
@@ -118,7 +122,8 @@ def plot(rows, path):
     ax_core.set(title="Per core", xlabel=xlabel, ylabel="GB/s per core")
     ax_eff.set(title="Parallel efficiency" if not single_node else "Relative to the first layout",
                xlabel=xlabel, ylabel="efficiency")
-    ax_eff.set_ylim(bottom=0)
+    for ax in axes:
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.15)
     for ax in axes:
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
