@@ -23,10 +23,11 @@ TEST(Pbs, BatchScriptRunsWithThePbsEnvironment) {
   const std::string work = dgen::test::temp_dir() + "/pbs-work";
   fs::create_directories(work);
   std::ofstream(work + "/nodefile") << "localhost\nlocalhost\n";  // mpiprocs=2 on one host
-  const auto r = run_shell("cd / && PBS_O_WORKDIR=" + work + " PBS_JOBID=42.pbs-server PBS_NODEFILE=" + work +
-                           "/nodefile NCPUS=2 DGEN_BIN=" + DGEN_MPI_BINARY +
-                           " DGEN_ARGS='--size 16MiB --iterations 2' timeout 120 bash " + kSource +
-                           "/jobs/dgen.pbs --seed 7");
+  const auto r =
+      run_shell("cd / && PBS_O_WORKDIR=" + work + " PBS_JOBID=42.pbs-server PBS_NODEFILE=" + work +
+                "/nodefile NCPUS=2 DGEN_BIN=" + DGEN_MPI_BINARY +
+                " DGEN_ARGS='--size 16MiB --iterations 2' timeout 120 bash " + kSource +
+                "/jobs/dgen.pbs --seed 7");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const std::string results = work + "/results/42.pbs-server";
   const auto j = nlohmann::json::parse(read_file(results + "/dgen.json"));
@@ -35,7 +36,8 @@ TEST(Pbs, BatchScriptRunsWithThePbsEnvironment) {
   EXPECT_EQ(j["bytes_per_rank"], 16 << 20);
   const std::string env = read_file(results + "/env.txt");
   EXPECT_NE(env.find("nodes=1 ranks=2 ranks_per_node=2 cpus_per_rank=1"), std::string::npos) << env;
-  EXPECT_NE(env.find("mpirun --hostfile " + work + "/nodefile -n 2 --map-by ppr:2:node:PE=1 --bind-to core"),
+  EXPECT_NE(env.find("mpirun --hostfile " + work +
+                     "/nodefile -n 2 --map-by ppr:2:node:PE=1 --bind-to core"),
             std::string::npos)
       << env;
   EXPECT_TRUE(fs::exists(results + "/plan.txt"));
@@ -47,9 +49,13 @@ TEST(Pbs, ScalingDriverSubmitsEveryPointAndADependentCollector) {
   fs::create_directories(work + "/bin");
   // A qsub that records its arguments and answers with job ids as PBS does.
   std::ofstream(work + "/bin/qsub") << "#!/bin/bash\n"
-                                       "n=$(( $(wc -l < " + work + "/qsub.log 2>/dev/null || echo 0) + 1 ))\n"
-                                       "printf '%s\\n' \"$*\" >> " + work + "/qsub.log\n"
-                                       "echo \"$n.pbs-server\"\n";
+                                       "n=$(( $(wc -l < " +
+                                           work +
+                                           "/qsub.log 2>/dev/null || echo 0) + 1 ))\n"
+                                           "printf '%s\\n' \"$*\" >> " +
+                                           work +
+                                           "/qsub.log\n"
+                                           "echo \"$n.pbs-server\"\n";
   fs::permissions(work + "/bin/qsub", fs::perms::owner_all);
   const auto r = run_shell("cd " + work + " && PATH=" + work + "/bin:$PATH bash " + kSource +
                            "/jobs/scaling.sh --nodes '1 2 4' --layouts 16x23 --repeats 2 --strong "
@@ -57,13 +63,16 @@ TEST(Pbs, ScalingDriverSubmitsEveryPointAndADependentCollector) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const std::string log = read_file(work + "/qsub.log");
   std::vector<std::string> lines;
-  for (std::size_t a = 0, b; a < log.size(); a = b + 1) lines.push_back(log.substr(a, (b = log.find('\n', a)) - a));
+  for (std::size_t a = 0, b; a < log.size(); a = b + 1)
+    lines.push_back(log.substr(a, (b = log.find('\n', a)) - a));
   ASSERT_EQ(lines.size(), 7u) << log;  // 3 node counts x 2 repeats + the collector
   EXPECT_NE(lines[0].find("-l select=1:ncpus=368:mpiprocs=16"), std::string::npos) << lines[0];
   EXPECT_NE(lines[4].find("-l select=4:ncpus=368:mpiprocs=16"), std::string::npos) << lines[4];
   // Strong scaling: 64 GiB over 16, then 64 ranks.
-  EXPECT_NE(lines[0].find("DGEN_ARGS=--size 4294967296 --dedup-ratio 2"), std::string::npos) << lines[0];
-  EXPECT_NE(lines[4].find("DGEN_ARGS=--size 1073741824 --dedup-ratio 2"), std::string::npos) << lines[4];
+  EXPECT_NE(lines[0].find("DGEN_ARGS=--size 4294967296 --dedup-ratio 2"), std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[4].find("DGEN_ARGS=--size 1073741824 --dedup-ratio 2"), std::string::npos)
+      << lines[4];
   EXPECT_NE(lines[6].find("-W depend=afterany:1.pbs-server:2.pbs-server:3.pbs-server:4.pbs-server:"
                           "5.pbs-server:6.pbs-server"),
             std::string::npos)
@@ -75,9 +84,11 @@ TEST(Pbs, ScalingDriverSubmitsEveryPointAndADependentCollector) {
 TEST(Pbs, CollectorReadsResultsCopiedOffTheCluster) {
   const std::string study = dgen::test::temp_dir() + "/copied-study";
   fs::create_directories(study + "/7.server");
-  const auto run = run_shell(std::string(DGEN_MPI_BINARY) + " --size 8MiB --format json > " + study + "/7.server/dgen.json");
+  const auto run = run_shell(std::string(DGEN_MPI_BINARY) + " --size 8MiB --format json > " +
+                             study + "/7.server/dgen.json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  const auto r = run_shell("$(" + kSource + "/slurm/find-python.sh) " + kSource + "/slurm/collect.py " + study);
+  const auto r = run_shell("$(" + kSource + "/slurm/find-python.sh) " + kSource +
+                           "/slurm/collect.py " + study);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const std::string csv = read_file(study + "/scaling.csv");
   EXPECT_NE(csv.find("\n7.server,1,1,1,"), std::string::npos) << csv;

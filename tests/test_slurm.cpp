@@ -22,7 +22,8 @@ class SlurmCluster {
  public:
   SlurmCluster(const std::string& name, const std::string& shape)
       : dir_(dgen::test::temp_dir() + "/" + name) {
-    const auto r = run_shell("bash " + kSource + "/tests/slurm/cluster.sh start " + dir_ + " " + shape);
+    const auto r =
+        run_shell("bash " + kSource + "/tests/slurm/cluster.sh start " + dir_ + " " + shape);
     up_ = r.exit_code == 0;
     log_ = r.out + r.err;
   }
@@ -35,7 +36,8 @@ class SlurmCluster {
   // A command with the cluster's SLURM_CONF, from a scratch directory, the dgen_mpi under test.
   dgen::test::ProcessResult run(const std::string& command) const {
     return run_shell("export SLURM_CONF=" + dir_ + "/slurm.conf DGEN_BIN=" + kBinary +
-                     " DGEN_PYTHON=$(" + kSource + "/slurm/find-python.sh); cd " + dir_ + " && " + command);
+                     " DGEN_PYTHON=$(" + kSource + "/slurm/find-python.sh); cd " + dir_ + " && " +
+                     command);
   }
 
   std::string stop() {
@@ -73,8 +75,10 @@ SlurmCluster* Slurm::cluster_ = nullptr;
 
 TEST_F(Slurm, BatchScriptWithSrun) {
   const auto r = cluster_->run(
-      "DGEN_RESULTS=$PWD/srun-results DGEN_ARGS='--size 32MiB --iterations 2' timeout 180 sbatch --wait "
-      "--ntasks-per-node=2 --cpus-per-task=1 --output=srun-%j.out " + kSource + "/slurm/dgen.sbatch");
+      "DGEN_RESULTS=$PWD/srun-results DGEN_ARGS='--size 32MiB --iterations 2' timeout 180 sbatch "
+      "--wait "
+      "--ntasks-per-node=2 --cpus-per-task=1 --output=srun-%j.out " +
+      kSource + "/slurm/dgen.sbatch");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const std::string results = cluster_->dir() + "/srun-results";
   const auto j = only_result(results);
@@ -85,13 +89,15 @@ TEST_F(Slurm, BatchScriptWithSrun) {
   for (const char* f : {"dgen.json", "plan.txt", "job.out", "job.err", "env.txt"}) {
     EXPECT_TRUE(fs::exists(results + "/" + job + "/" + f)) << f;
   }
-  EXPECT_NE(dgen::test::read_file(results + "/" + job + "/env.txt").find("launcher=srun"), std::string::npos);
+  EXPECT_NE(dgen::test::read_file(results + "/" + job + "/env.txt").find("launcher=srun"),
+            std::string::npos);
   for (const auto& k : j["per_rank"]) EXPECT_GE(k["local_fraction"].get<double>(), 0.99);
 }
 
 TEST_F(Slurm, BatchScriptWithMpirun) {
   const auto r = cluster_->run(
-      "DGEN_LAUNCHER=mpirun DGEN_RESULTS=$PWD/mpirun-results DGEN_ARGS='--size 32MiB --iterations 2' "
+      "DGEN_LAUNCHER=mpirun DGEN_RESULTS=$PWD/mpirun-results DGEN_ARGS='--size 32MiB --iterations "
+      "2' "
       "timeout 180 sbatch --wait --ntasks-per-node=2 --cpus-per-task=1 --output=mpirun-%j.out " +
       kSource + "/slurm/dgen.sbatch");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -113,7 +119,8 @@ TEST_F(Slurm, ScalingDriverOnOneNodeMakesCsvAndPlot) {
   std::istringstream csv(dgen::test::read_file(study + "/scaling.csv"));
   std::string header, row;
   std::getline(csv, header);
-  EXPECT_EQ(header.rfind("job_id,nodes,ranks,ranks_per_node,threads_per_rank,cores,", 0), 0u) << header;
+  EXPECT_EQ(header.rfind("job_id,nodes,ranks,ranks_per_node,threads_per_rank,cores,", 0), 0u)
+      << header;
   int rows = 0;
   std::set<std::string> layouts;
   while (std::getline(csv, row)) {
@@ -142,7 +149,8 @@ TEST(SlurmHbv5Shape, DefaultLayoutRunsSixteenRanks) {
   ASSERT_TRUE(cluster.up()) << cluster.log();
   const auto r = cluster.run(
       "DGEN_RESULTS=$PWD/results DGEN_ARGS='--size 4MiB --iterations 1 --threads 1' timeout 300 "
-      "sbatch --wait --output=hbv5-%j.out " + kSource + "/slurm/dgen.sbatch");
+      "sbatch --wait --output=hbv5-%j.out " +
+      kSource + "/slurm/dgen.sbatch");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const auto j = only_result(cluster.dir() + "/results");
   ASSERT_FALSE(j.is_null());
@@ -150,7 +158,8 @@ TEST(SlurmHbv5Shape, DefaultLayoutRunsSixteenRanks) {
   std::set<int> local;
   for (const auto& k : j["per_rank"]) local.insert(k["local_rank"].get<int>());
   EXPECT_EQ(local.size(), 16u);
-  const std::string env = dgen::test::read_file(cluster.dir() + "/results/" + j["provenance"]["job_id"].get<std::string>() + "/env.txt");
+  const std::string env = dgen::test::read_file(
+      cluster.dir() + "/results/" + j["provenance"]["job_id"].get<std::string>() + "/env.txt");
   EXPECT_NE(env.find("tasks=16 tasks_per_node=16 cpus_per_task=23"), std::string::npos) << env;
   EXPECT_EQ(cluster.stop(), "");
 }

@@ -35,7 +35,8 @@ in_node() {
   local pid
   pid=$(holder_pid "$node")
   # Join the node's cpuset first (children inherit it), then its network and UTS namespaces.
-  bash -c 'echo $$ > "$0/tasks" && exec nsenter -t "$1" -n -u -m -- "${@:2}"' \
+  # --wd: entering a mount namespace would otherwise start in its root directory.
+  bash -c 'echo $$ > "$0/tasks" && exec nsenter -t "$1" -n -u -m --wd="$PWD" -- "${@:2}"' \
     "$CPUSET_ROOT/$(tag)-$node" "$pid" "$@"
 }
 
@@ -169,11 +170,20 @@ up() {
       >"$dir/log/slurmd-node$i.out" 2>&1 </dev/null &
     echo $! >"$dir/run/slurmd-node$i.launcher.pid"
   done
-  if ! wait_for 40 "every node to be idle" all_idle; then
+  if ! wait_for 40 "every node to be idle" nodes_settled || ! all_idle; then
     report_nodes >&2
     return 1
   fi
   echo "multinode.sh: up: $nodes node(s), $sharing cores: $(in_node head sinfo -h -N -o '%N:%t:%c' | paste -sd' ')"
+}
+
+# Every node idle, or a slurmd already gone (no use waiting for it).
+nodes_settled() {
+  local f
+  for f in "$dir"/run/slurmd-*.launcher.pid; do
+    kill -0 "$(cat "$f")" 2>/dev/null || return 0
+  done
+  all_idle
 }
 
 all_idle() {

@@ -1,0 +1,234 @@
+// Scaling across nodes, for real: a multi-node SLURM cluster made of Linux namespaces on this
+// machine (tests/slurm/multinode.sh). Proves the per-node logic (node-local rank, placement on
+// every node, `nodes`, the aggregate over hosts) that one node cannot.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "run_process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using dgen::test::read_file;
+using dgen::test::run_shell;
+
+const std::string kSource = DGEN_SOURCE_DIR;
+const std::string kBinary = DGEN_MPI_BINARY;
+const std::string kScript = kSource + "/tests/slurm/multinode.sh";
+
+class Cluster {
+ public:
+  Cluster(const std::string& name, int nodes, const std::string& sharing,
+          const std::string& env = "")
+      : dir_(dgen::test::temp_dir() + "/" + name) {
+    const auto r = run_shell(env + " timeout 180 bash " + kScript + " up " + dir_ + " " +
+                             std::to_string(nodes) + " " + sharing);
+    up_ = r.exit_code == 0;
+    log_ = r.out + r.err;
+  }
+  ~Cluster() { down(); }
+
+  bool up() const { return up_; }
+  const std::string& log() const { return log_; }
+  const std::string& dir() const { return dir_; }
+
+  // Runs a command inside a cluster namespace (never outside: the subnet exists only there).
+  dgen::test::ProcessResult exec(const std::string& node, const std::string& command) const {
+    return run_shell("cd " + dir_ + " && DGEN_CLUSTER_DIR=" + dir_ + " DGEN_BIN=" + kBinary +
+                     " DGEN_PYTHON=$(" + kSource + "/slurm/find-python.sh) timeout 300 bash " +
+                     kScript + " exec " + dir_ + " " + node + " bash -c '" + command + "'");
+  }
+
+  // Tears down; returns what was left behind (empty when nothing).
+  std::string down() {
+    if (torn_down_) return "";
+    torn_down_ = true;
+    const auto r = run_shell("bash " + kScript + " down " + dir_);
+    return r.exit_code == 0 ? "" : r.out + r.err;
+  }
+
+ private:
+  std::string dir_, log_;
+  bool up_ = false, torn_down_ = false;
+};
+
+nlohmann::json result_of(const std::string& results_dir) {
+  for (const auto& e : fs::directory_iterator(results_dir)) {
+    if (fs::exists(e.path() / "dgen.json"))
+      return nlohmann::json::parse(read_file((e.path() / "dgen.json").string()));
+  }
+  return {};
+}
+
+// The aggregate is the job's total bytes over its span on rank 0's clock.
+void expect_consistent_aggregate(const nlohmann::json& j) {
+  for (const auto& it : j["iterations"]) {
+    EXPECT_NEAR(it["aggregate_gbps"].get<double>(),
+                j["bytes"].get<double>() / it["seconds"].get<double>() / 1e9, 1e-6);
+  }
+}
+
+// Every node's ranks have distinct domains and cpus, and local ranks 0..k-1.
+void expect_per_node_placement(const nlohmann::json& j) {
+  std::map<std::string, std::set<int>> local, cpus;
+  std::map<std::string, int> count;
+  for (const auto& k : j["per_rank"]) {
+    const std::string host = k["host"];
+    ++count[host];
+    EXPECT_TRUE(local[host].insert(k["local_rank"].get<int>()).second) << k;
+    for (int c : k["cpus"])
+      EXPECT_TRUE(cpus[host].insert(c).second) << "cpu shared on " << host << ": " << k;
+    EXPECT_GE(k["local_fraction"].get<double>(), 0.99) << k;
+  }
+  for (const auto& [host, n] : count) {
+    EXPECT_EQ(*local[host].rbegin(), n - 1) << host;
+  }
+}
+
+class TwoNodes : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { cluster_ = new Cluster("two-nodes", 2, "own"); }
+  static void TearDownTestSuite() {
+    EXPECT_EQ(cluster_->down(), "") << "the cluster left something behind";
+    delete cluster_;
+  }
+  void SetUp() override { ASSERT_TRUE(cluster_->up()) << cluster_->log(); }
+  static Cluster* cluster_;
+};
+Cluster* TwoNodes::cluster_ = nullptr;
+
+TEST_F(TwoNodes, BatchScriptOnOneAndTwoNodes) {
+  for (int nodes : {1, 2}) {
+    const std::string results = "results-" + std::to_string(nodes);
+    const auto r =
+        cluster_->exec("head", "DGEN_RESULTS=$PWD/" + results +
+                                   " DGEN_ARGS=\"--size 32MiB --iterations 2\" sbatch --wait -N " +
+                                   std::to_string(nodes) +
+                                   " --ntasks-per-node=1 --cpus-per-task=1 --output=$PWD/" +
+                                   results + "-%j.out " + kSource + "/slurm/dgen.sbatch");
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const auto j = result_of(cluster_->dir() + "/" + results);
+    ASSERT_FALSE(j.is_null());
+    EXPECT_EQ(j["nodes"], nodes);
+    EXPECT_EQ(j["ranks"], nodes);
+    std::set<std::string> hosts;
+    for (const auto& k : j["per_rank"]) {
+      hosts.insert(k["host"].get<std::string>());
+      EXPECT_EQ(k["local_rank"], 0);
+    }
+    EXPECT_EQ(hosts.size(), static_cast<std::size_t>(nodes));
+    if (nodes == 2) EXPECT_EQ(hosts, (std::set<std::string>{"node1", "node2"}));
+    expect_per_node_placement(j);
+    expect_consistent_aggregate(j);
+  }
+}
+
+TEST_F(TwoNodes, SrunPmixAcrossNodes) {
+  const auto r = cluster_->exec(
+      "head", "srun --mpi=pmix -N 2 -n 2 " + kBinary + " --size 32MiB --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["nodes"], 2);
+  EXPECT_EQ(j["per_rank"][0]["host"], "node1");
+  EXPECT_EQ(j["per_rank"][1]["host"], "node2");
+  // Each node's cgroup cpuset gives it its own core, and hwloc sees only that one.
+  EXPECT_EQ(j["per_rank"][0]["cpus"], nlohmann::json::array({0}));
+  EXPECT_EQ(j["per_rank"][1]["cpus"], nlohmann::json::array({1}));
+  expect_consistent_aggregate(j);
+}
+
+TEST_F(TwoNodes, MpirunWithAHostfileThroughTheRshAgent) {
+  const auto r = cluster_->exec(
+      "node1",
+      "printf \"node1 slots=1\\nnode2 slots=1\\n\" > hostfile && mpirun --mca plm_rsh_agent " +
+          kSource + "/tests/slurm/node-rsh.sh --hostfile hostfile -n 2 --map-by node " + kBinary +
+          " --size 32MiB --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["nodes"], 2);
+  EXPECT_EQ(j["per_rank"][0]["host"], "node1");
+  EXPECT_EQ(j["per_rank"][1]["host"], "node2");
+  expect_per_node_placement(j);
+}
+
+TEST_F(TwoNodes, ScalingDriverAtOneAndTwoNodes) {
+  const auto r =
+      cluster_->exec("head", kSource +
+                                 "/slurm/scaling.sh --nodes \"1 2\" --layouts 1x1 --repeats 1 "
+                                 "--size 32MiB --study $PWD/study --wait -- --iterations 2");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::istringstream csv(read_file(cluster_->dir() + "/study/scaling.csv"));
+  std::string line;
+  std::getline(csv, line);
+  std::set<std::string> nodes;
+  while (std::getline(csv, line)) nodes.insert(line.substr(line.find(',') + 1, 1));
+  EXPECT_EQ(nodes, (std::set<std::string>{"1", "2"}));
+  const std::string png = read_file(cluster_->dir() + "/study/scaling.png");
+  ASSERT_GT(png.size(), 1000u);
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  // Kept for people: the plot of this study.
+  fs::copy_file(cluster_->dir() + "/study/scaling.png", "multinode-scaling.png",
+                fs::copy_options::overwrite_existing);
+}
+
+// Two ranks per node, cyclic: a global rank used where the node-local rank belongs shows here.
+class TwoSharedNodes : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { cluster_ = new Cluster("two-shared", 2, "shared"); }
+  static void TearDownTestSuite() {
+    EXPECT_EQ(cluster_->down(), "");
+    delete cluster_;
+  }
+  void SetUp() override { ASSERT_TRUE(cluster_->up()) << cluster_->log(); }
+  static Cluster* cluster_;
+
+  static void expect_cyclic(const nlohmann::json& j) {
+    ASSERT_EQ(j["ranks"], 4);
+    EXPECT_EQ(j["nodes"], 2);
+    for (int r = 0; r < 4; ++r) {
+      const auto& k = j["per_rank"][r];
+      EXPECT_EQ(k["host"], r % 2 == 0 ? "node1" : "node2") << k;
+      EXPECT_EQ(k["local_rank"], r / 2) << k;
+      EXPECT_EQ(k["cpus"], nlohmann::json::array({r / 2}))
+          << "each node's two ranks split its two cores: " << k;
+    }
+    expect_per_node_placement(j);
+    expect_consistent_aggregate(j);
+  }
+};
+Cluster* TwoSharedNodes::cluster_ = nullptr;
+
+TEST_F(TwoSharedNodes, SrunCyclicTwoRanksPerNode) {
+  const auto r = cluster_->exec(
+      "head", "srun --mpi=pmix -N 2 -n 4 -m cyclic " + kBinary + " --size 16MiB --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_cyclic(nlohmann::json::parse(r.out));
+}
+
+TEST_F(TwoSharedNodes, MpirunMapByNodeTwoRanksPerNode) {
+  const auto r = cluster_->exec(
+      "node1",
+      "printf \"node1 slots=2\\nnode2 slots=2\\n\" > hostfile && mpirun --mca plm_rsh_agent " +
+          kSource + "/tests/slurm/node-rsh.sh --hostfile hostfile -n 4 --map-by node " + kBinary +
+          " --size 16MiB --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_cyclic(nlohmann::json::parse(r.out));
+}
+
+// A node that does not come up: the bring-up fails within its bound and says which and why.
+TEST(ClusterBringUp, ANodeThatFailsToStartIsNamedWithItsLog) {
+  Cluster cluster("broken", 2, "own", "DGEN_CLUSTER_BREAK=node2");
+  EXPECT_FALSE(cluster.up());
+  EXPECT_NE(cluster.log().find("node2 is not up"), std::string::npos) << cluster.log();
+  EXPECT_NE(cluster.log().find("slurmd"), std::string::npos) << cluster.log();
+  EXPECT_EQ(cluster.log().find("node1 is not up"), std::string::npos) << cluster.log();
+  EXPECT_EQ(cluster.down(), "");
+}
+
+}  // namespace
