@@ -102,7 +102,7 @@ void BM_Xoshiro(benchmark::State& state) {
 BENCHMARK(BM_Xoshiro)->Name("cache/xoshiro256pp_1MiB_blocks");
 
 // DRAM: a 1 GiB buffer filled by `threads` threads with a static partition, as the program does.
-void BM_DramGenerate(benchmark::State& state) {
+void BM_DramGenerate(benchmark::State& state, dgen::StoreMode mode) {
   const int threads = static_cast<int>(state.range(0));
   const dgen::Generator gen(dgen::DataSpec{});
   PageBuffer buf(kDramBuffer);
@@ -112,31 +112,22 @@ void BM_DramGenerate(benchmark::State& state) {
     {
       const std::size_t part = buf.size / threads;
       const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
-      gen.generate(offset + t * part, {buf.data + t * part, part}, dgen::StoreMode::kStreaming);
+      gen.generate(offset + t * part, {buf.data + t * part, part}, mode);
     }
     offset += buf.size;
   }
   SetBytes(state, buf.size);
 }
-BENCHMARK(BM_DramGenerate)->Name("dram/generate_streaming")->Arg(1)->Arg(2)->UseRealTime();
-
-void BM_DramGenerateCached(benchmark::State& state) {
-  const int threads = static_cast<int>(state.range(0));
-  const dgen::Generator gen(dgen::DataSpec{});
-  PageBuffer buf(kDramBuffer);
-  std::uint64_t offset = 0;
-  for (auto _ : state) {
-#pragma omp parallel num_threads(threads)
-    {
-      const std::size_t part = buf.size / threads;
-      const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
-      gen.generate(offset + t * part, {buf.data + t * part, part}, dgen::StoreMode::kCached);
-    }
-    offset += buf.size;
-  }
-  SetBytes(state, buf.size);
-}
-BENCHMARK(BM_DramGenerateCached)->Name("dram/generate_cached")->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_DramGenerate, streaming, dgen::StoreMode::kStreaming)
+    ->Name("dram/generate_streaming")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_DramGenerate, cached, dgen::StoreMode::kCached)
+    ->Name("dram/generate_cached")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime();
 
 void BM_DramMemset(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));

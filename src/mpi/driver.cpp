@@ -21,6 +21,7 @@
 #include "dgen/size.hpp"
 #include "mpi/placement.hpp"
 #include "mpi/stop_signal.hpp"
+#include "report/lists.hpp"
 #include "report/progress.hpp"
 #include "report/provenance.hpp"
 #include "topology/memory.hpp"
@@ -58,12 +59,6 @@ std::vector<double> durations(const std::vector<Interval>& runs) {
 }
 
 std::string interrupted(int sig) { return "interrupted by signal " + std::to_string(sig); }
-
-std::string nodes_text(const std::vector<int>& nodes) {
-  std::string s;
-  for (int n : nodes) s += (s.empty() ? "" : ",") + std::to_string(n);
-  return s;
-}
 
 /// Every thread of the rank's team, pinned to its planned cpu, runs `body(part, thread)` on its
 /// static part of [0, size). Returns the first pinning error, if any.
@@ -507,7 +502,7 @@ report::Report run_job(const Job& job, const app::Options& o) {
                   "touched them (%llu remote, %llu unknown; meant for node(s) %s)",
                   100.0 * mine.local_fraction, static_cast<unsigned long long>(m.locality.remote),
                   static_cast<unsigned long long>(m.locality.unknown),
-                  nodes_text(place.plan.memory_nodes).c_str());
+                  report::comma_list(place.plan.memory_nodes).c_str());
     misplaced = text;
     warnings.push_back(misplaced);
   }

@@ -5,32 +5,9 @@
 #include <sstream>
 
 #include "dgen/size.hpp"
+#include "report/lists.hpp"
 
 namespace dgen::report {
-
-namespace {
-
-std::string join(const std::vector<int>& v) {
-  std::string s;
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
-  return s.empty() ? "-" : s;
-}
-
-std::string ranges(std::vector<int> v) {
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
-  std::string s;
-  for (std::size_t i = 0; i < v.size();) {
-    std::size_t j = i;
-    while (j + 1 < v.size() && v[j + 1] == v[j] + 1) ++j;
-    s += (s.empty() ? "" : ",") + std::to_string(v[i]);
-    if (j > i) s += "-" + std::to_string(v[j]);
-    i = j + 1;
-  }
-  return s.empty() ? "-" : s;
-}
-
-}  // namespace
 
 LaunchLines launch_lines(const topology::Machine& m, const topology::PlanRequest& req,
                          const std::vector<topology::RankPlan>& plans) {
@@ -92,9 +69,9 @@ std::string render_plan_table(const topology::Machine& m, const topology::PlanRe
   o << line;
   for (const auto& p : plans) {
     std::snprintf(line, sizeof line, "%5d %5d %-12s %-10s %7d ", p.local_rank,
-                  p.domains.empty() ? -1 : p.domains.front(), ranges(p.domains).c_str(),
-                  join(p.memory_nodes).c_str(), p.threads());
-    o << line << ranges(p.cpus) << (p.oversubscribed ? "  (oversubscribed)" : "") << "\n";
+                  p.domains.empty() ? -1 : p.domains.front(), range_list(p.domains).c_str(),
+                  comma_list(p.memory_nodes).c_str(), p.threads());
+    o << line << range_list(p.cpus) << (p.oversubscribed ? "  (oversubscribed)" : "") << "\n";
   }
   const auto l = launch_lines(m, req, plans);
   o << "\nlaunch with:\n  " << l.mpirun << " dgen_mpi ...\n  " << l.srun << " dgen_mpi ...\n";

@@ -9,6 +9,7 @@
 
 #include "core/text.hpp"
 #include "dgen/size.hpp"
+#include "report/lists.hpp"
 
 namespace dgen::report {
 
@@ -24,26 +25,6 @@ std::string hex_seed(std::uint64_t seed) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "0x%016" PRIx64, seed);
   return buf;
-}
-
-std::string join(const std::vector<int>& v) {
-  std::string s;
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
-  return s;
-}
-
-// "0-3,8,10-11": how people read CPU lists.
-std::string cpu_ranges(std::vector<int> cpus) {
-  std::sort(cpus.begin(), cpus.end());
-  std::string s;
-  for (std::size_t i = 0; i < cpus.size();) {
-    std::size_t j = i;
-    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
-    s += (s.empty() ? "" : ",") + std::to_string(cpus[i]);
-    if (j > i) s += "-" + std::to_string(cpus[j]);
-    i = j + 1;
-  }
-  return s.empty() ? "-" : s;
 }
 
 nlohmann::ordered_json iterations_json(const std::vector<IterationResult>& its) {
@@ -126,11 +107,10 @@ std::string render_table(const Report& r) {
   for (const auto& k : r.per_rank) {
     std::snprintf(line, sizeof line, "%5d %5d %-16s %5d %7d %-9s %-8s %-10s %9.2f %9s %7s %s\n",
                   k.rank, k.local_rank, k.host.substr(0, 16).c_str(), k.numa_node, k.threads,
-                  (k.memory_nodes.empty() ? std::string("-") : join(k.memory_nodes)).c_str(),
-                  k.binding.c_str(), k.simd.c_str(), k.gbps,
+                  comma_list(k.memory_nodes).c_str(), k.binding.c_str(), k.simd.c_str(), k.gbps,
                   r.baseline ? fixed(k.baseline_gbps, 2).c_str() : "-",
                   r.mode == "bench" ? fixed(100.0 * k.local_fraction, 1).c_str() : "-",
-                  cpu_ranges(k.cpus).c_str());
+                  range_list(k.cpus).c_str());
     o << line;
   }
   for (const auto& w : r.warnings) o << "warning: " << w << "\n";

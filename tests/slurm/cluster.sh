@@ -9,6 +9,8 @@
 #   cluster.sh env DIR                 prints the environment for client commands
 #   cluster.sh stop DIR                scancel, stop the daemons, check they are gone
 set -euo pipefail
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cmd=$1
 dir=$2
 shape=${3:-real}
@@ -21,18 +23,6 @@ client_env() {
   echo "export SLURM_CONF=$dir/slurm.conf"
 }
 
-wait_for() {  # seconds, description, command...
-  local limit=$1 what=$2
-  shift 2
-  local end=$((SECONDS + limit))
-  until "$@" >/dev/null 2>&1; do
-    if [ $SECONDS -ge $end ]; then
-      echo "cluster.sh: timed out after ${limit}s waiting for $what" >&2
-      return 1
-    fi
-    sleep 0.2
-  done
-}
 
 show_logs() {
   for f in "$dir"/log/*.log; do
@@ -41,16 +31,8 @@ show_logs() {
 }
 
 start() {
-  mkdir -p "$dir"/{munge,log,spool,state,run}
-  chmod 755 "$dir" "$dir/munge"   # munged insists: its socket directory not writable by others
-  dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
-  chmod 400 "$dir/munge/munge.key"
-  setsid munged --foreground --force --key-file="$dir/munge/munge.key" \
-    --socket="$dir/munge/munge.socket" --pid-file="$dir/run/munged.pid" \
-    --log-file="$dir/log/munged.log" --seed-file="$dir/munge/seed" \
-    >"$dir/log/munged.out" 2>&1 </dev/null &
-  echo $! >"$dir/run/munged.launcher.pid"
-  wait_for 10 "munged's socket" test -S "$dir/munge/munge.socket" || { show_logs; return 1; }
+  mkdir -p "$dir"/{log,spool,state,run}
+  start_munged "$dir" || { show_logs; return 1; }
 
   local host base node
   host=$(hostname -s)

@@ -18,6 +18,8 @@
 # /24, so a client run outside the namespaces by mistake fails at once instead of sending
 # packets off the machine. Every SLURM client command runs inside a cluster namespace.
 set -euo pipefail
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cmd=$1
 dir=$2
 
@@ -40,18 +42,6 @@ in_node() {
     "$CPUSET_ROOT/$(tag)-$node" "$pid" "$@"
 }
 
-wait_for() {  # seconds, description, command...
-  local limit=$1 what=$2
-  shift 2
-  local end=$((SECONDS + limit))
-  until "$@" >/dev/null 2>&1; do
-    if [ $SECONDS -ge $end ]; then
-      echo "multinode.sh: timed out after ${limit}s waiting for $what" >&2
-      return 1
-    fi
-    sleep 0.2
-  done
-}
 
 # A namespace holder: a process that lives in the node's network namespace with its own UTS
 # namespace and hostname, so that others can enter both.
@@ -88,8 +78,7 @@ make_node() {
 
 up() {
   local nodes=$1 sharing=${2:-own} i cpus ncores t host_cpus
-  mkdir -p "$dir"/{munge,log,state,run,spool,tmp}
-  chmod 755 "$dir" "$dir/munge"
+  mkdir -p "$dir"/{log,state,run,spool,tmp}
   # Names must stay short (interface names are at most 15 characters): dgN plus a counter.
   echo "dg$(( $(echo "$dir" | cksum | cut -d' ' -f1) % 10000 ))" >"$dir/tag"
   t=$(tag)
@@ -109,13 +98,7 @@ up() {
     make_node "node$i" "$SUBNET_PREFIX.$((10 + i))" "$cpus"
   done
 
-  dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
-  chmod 400 "$dir/munge/munge.key"
-  setsid munged --foreground --force --key-file="$dir/munge/munge.key" \
-    --socket="$dir/munge/munge.socket" --pid-file="$dir/run/munged.pid" \
-    --log-file="$dir/log/munged.log" --seed-file="$dir/munge/seed" >"$dir/log/munged.out" 2>&1 </dev/null &
-  echo $! >"$dir/run/munged.launcher.pid"
-  wait_for 10 "munged's socket" test -S "$dir/munge/munge.socket"
+  start_munged "$dir"
 
   local cpus_per_node=1
   [ "$sharing" = shared ] && cpus_per_node=$ncores
