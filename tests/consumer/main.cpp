@@ -1,0 +1,10 @@
+// Uses the installed dgen library: prints the version, the SIMD target and the first byte.
+#include <dgen/dgen.hpp>
+#include <cstdio>
+#include <vector>
+int main() {
+  dgen::Generator gen(dgen::DataSpec{});
+  std::vector<std::byte> b(4096);
+  gen.generate(0, b);
+  std::printf("%s %s %02x\n", std::string(dgen::version()).c_str(), gen.simd().name.c_str(), (unsigned)b[0]);
+}
