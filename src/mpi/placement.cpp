@@ -63,7 +63,8 @@ std::uint64_t node_free_bytes(int node) {
 RankPlacement place_this_rank(const Job& job, const app::Options& o,
                               std::vector<std::string>& warnings) {
   RankPlacement p;
-  const topology::Machine machine = topology::load_machine();
+  auto binder = std::make_shared<const topology::Binder>();  // one topology load for both
+  const topology::Machine machine = binder->machine();
   p.node_count = static_cast<int>(machine.domains.size() + machine.memory_only.size());
   topology::PlanRequest req;
   req.ranks = job.local_size();
@@ -73,7 +74,6 @@ RankPlacement place_this_rank(const Job& job, const app::Options& o,
   const auto plans = topology::plan_node(machine, req);
   p.plan = plans[static_cast<std::size_t>(job.local_rank())];
 
-  auto binder = std::make_shared<const topology::Binder>();
   const std::vector<int> launcher = binder->process_cpus();
   const auto node_launcher = allgather_on_node(job, launcher);
   switch (o.bind) {

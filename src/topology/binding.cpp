@@ -100,6 +100,8 @@ Binder::Binder() {
 
 Binder::~Binder() { hwloc_topology_destroy(topo_); }
 
+Machine Binder::machine() const { return machine_of(topo_, ""); }
+
 std::vector<int> Binder::process_cpus() const {
   Bitmap set;
   std::vector<int> out;

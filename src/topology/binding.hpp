@@ -42,6 +42,9 @@ class Binder {
   Binder(const Binder&) = delete;
   Binder& operator=(const Binder&) = delete;
 
+  /// This machine as placement sees it, from the topology the binder holds.
+  Machine machine() const;
+
   /// The cpus (OS PU indices) the process may run on now.
   std::vector<int> process_cpus() const;
   /// Binds every thread of the process to `cpus`. Throws std::runtime_error on failure.

@@ -81,12 +81,16 @@ Machine load_machine(const std::optional<std::string>& xml_file) {
   if (hwloc_topology_load(raw) != 0) {
     throw std::runtime_error(std::string("hwloc_topology_load failed: ") + std::strerror(errno));
   }
+  return machine_of(raw, xml_file ? *xml_file : "");
+}
+
+Machine machine_of(hwloc_topology* raw, const std::string& xml_file) {
   Machine m;
-  m.source = xml_file ? *xml_file : "this machine";
+  m.source = xml_file.empty() ? "this machine" : xml_file;
 
   // On a live machine the kernel says which nodes have CPUs.
   std::optional<std::set<int>> has_cpu;
-  if (!xml_file) has_cpu = read_kernel_list("/sys/devices/system/node/has_cpu");
+  if (xml_file.empty()) has_cpu = read_kernel_list("/sys/devices/system/node/has_cpu");
 
   std::vector<hwloc_obj_t> nodes;
   for (hwloc_obj_t n = nullptr; (n = hwloc_get_next_obj_by_type(raw, HWLOC_OBJ_NUMANODE, n));) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+struct hwloc_topology;
+
 namespace dgen::topology {
 
 /// One core: the OS indices of its PUs (hardware threads) that the job may use.
@@ -49,5 +51,8 @@ struct Machine {
 /// memory subtype such as HBM, or when it shares its parent (and so its cpuset) with a node of
 /// lower OS index, as flat-mode HBM does. Throws std::runtime_error with hwloc's reason.
 Machine load_machine(const std::optional<std::string>& xml_file = std::nullopt);
+
+/// The same, from a topology already loaded (xml_file empty: it describes this machine).
+Machine machine_of(hwloc_topology* topology, const std::string& xml_file);
 
 }  // namespace dgen::topology
