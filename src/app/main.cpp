@@ -109,19 +109,7 @@ int main(int argc, char** argv) {
     if (job.rank() == 0) {
       // With the stream on stdout, the report goes to stderr.
       std::FILE* out = o.output && *o.output == "-" ? stderr : stdout;
-      std::string text;
-      switch (o.format) {
-        case dgen::app::Format::kTable:
-          text = dgen::report::render_table(report);
-          break;
-        case dgen::app::Format::kJson:
-          text = dgen::report::to_json(report).dump(2) + "\n";
-          break;
-        case dgen::app::Format::kCsv:
-          text = dgen::report::render_csv(report);
-          break;
-      }
-      std::fputs(text.c_str(), out);
+      std::fputs(dgen::report::render(report, o.format).c_str(), out);
       std::fflush(out);
     }
   } catch (const dgen::mpi::JobFailure& e) {

@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "dgen/spec.hpp"
+#include "report/report.hpp"
 #include "topology/binding.hpp"
 #include "topology/plan.hpp"
 
 namespace dgen::app {
 
-/// How the report is printed.
-enum class Format { kTable, kJson, kCsv };
+/// How the report is printed (report::Format: table, JSON or CSV).
+using Format = report::Format;
 
 /// Everything the user asked for, validated.
 struct Options {

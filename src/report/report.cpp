@@ -189,3 +189,19 @@ std::string render_csv(const Report& r) {
 }
 
 }  // namespace dgen::report
+
+namespace dgen::report {
+
+std::string render(const Report& report, Format format) {
+  switch (format) {
+    case Format::kJson:
+      return to_json(report).dump(2) + "\n";
+    case Format::kCsv:
+      return render_csv(report);
+    case Format::kTable:
+      break;
+  }
+  return render_table(report);
+}
+
+}  // namespace dgen::report

@@ -92,6 +92,12 @@ struct Report {
   Provenance provenance;
 };
 
+/// How a report is printed.
+enum class Format { kTable, kJson, kCsv };
+
+/// The report in the given format: render_table, to_json (indented) or render_csv.
+std::string render(const Report& report, Format format);
+
 /// Aggregates of a list of rates: min, mean, max and the sample standard deviation.
 Statistics statistics_of(const std::vector<double>& values);
 
