@@ -88,7 +88,8 @@ up() {
     echo "$SUBNET_PREFIX.1 head"
     for i in $(seq 1 "$nodes"); do echo "$SUBNET_PREFIX.$((10 + i)) node$i"; done
   } >"$dir/hosts"
-  ip route add unreachable "$SUBNET"
+  # replace, not add: a run that died without its teardown may have left the route.
+  ip route replace unreachable "$SUBNET"
   echo yes >"$dir/run/route"
   host_cpus=$(cat $CPUSET_ROOT/cpuset.cpus)
   ncores=$(nproc --all)
