@@ -37,7 +37,6 @@ constexpr std::uint64_t kChunk = 16ULL << 20;  // progress and stop checks; writ
 // non-temporal stores, as glibc's memset does for large fills.
 constexpr std::uint64_t kStreamingBytesPerThread = 8ULL << 20;
 
-/// What one rank measured.
 /// One rank's timed pass: from right after the common barrier to its team's end, on rank 0's
 /// clock (Job::now).
 struct Interval {
@@ -45,6 +44,7 @@ struct Interval {
   double seconds() const { return end - start; }
 };
 
+/// What one rank measured.
 struct Measured {
   double first_touch_seconds = 0;
   std::vector<Interval> runs;           ///< per iteration
@@ -141,7 +141,7 @@ Measured bench(const Job& job, const app::Options& o, const Generator& gen,
   // placed on the node of the thread that writes it first.
   const std::size_t page = buffer::page_size();
   check(MPI_Barrier(job.world()), "MPI_Barrier");
-  double t0 = job.now();
+  const double t0 = job.now();
   const std::string pin_error =
       for_each_part(place, o.size, granule, [&](const buffer::Part& part, int) {
         for (std::uint64_t x = part.begin; x < part.end; x += page) {
@@ -154,31 +154,30 @@ Measured bench(const Job& job, const app::Options& o, const Generator& gen,
   const int passes = o.iterations * (o.baseline ? 2 : 1);
   report::Progress progress(o.progress.value_or(false) && job.rank() == 0,
                             o.size * static_cast<std::uint64_t>(passes), job.size(), "generate");
-  for (int it = 0; it < o.iterations; ++it) {
-    // IOR's timing: every rank starts its clock right after the common barrier and stops it
-    // when its own team is done; the job's span is the MAX of these durations (reduced later).
+  // One timed pass of `fill` over the rank's buffer. IOR's timing: every rank starts its clock
+  // right after the common barrier and stops it when its own team is done, both on rank 0's
+  // clock; reduce_iterations makes the job's span MAX(stop) - MIN(start).
+  auto timed_pass = [&](auto&& fill) {
     check(MPI_Barrier(job.world()), "MPI_Barrier");
-    t0 = job.now();
+    const double start = job.now();
     for_each_part(place, o.size, granule, [&](const buffer::Part& part, int) {
       in_chunks(part, progress, [&](std::uint64_t x, std::uint64_t n) {
-        gen.generate(global + x, {data + x, n}, mode);
+        fill(x, n);
         return true;
       });
     });
-    m.runs.push_back({t0, job.now()});
+    const Interval run{start, job.now()};
     job.agree(stop_signal() ? interrupted(stop_signal()) : "", 128 + stop_signal());
+    return run;
+  };
+  for (int it = 0; it < o.iterations; ++it) {
+    m.runs.push_back(timed_pass([&](std::uint64_t x, std::uint64_t n) {
+      gen.generate(global + x, {data + x, n}, mode);
+    }));
   }
   for (int it = 0; o.baseline && it < o.iterations; ++it) {
-    check(MPI_Barrier(job.world()), "MPI_Barrier");
-    t0 = job.now();
-    for_each_part(place, o.size, granule, [&](const buffer::Part& part, int) {
-      in_chunks(part, progress, [&](std::uint64_t x, std::uint64_t n) {
-        std::memset(data + x, it + 1, n);
-        return true;
-      });
-    });
-    m.baseline_runs.push_back({t0, job.now()});
-    job.agree(stop_signal() ? interrupted(stop_signal()) : "", 128 + stop_signal());
+    m.baseline_runs.push_back(
+        timed_pass([&](std::uint64_t x, std::uint64_t n) { std::memset(data + x, it + 1, n); }));
   }
   // Where did the pages land? Each thread asks about its own part: pinned threads' pages
   // belong on their thread's node, floating threads' anywhere in the rank's memory nodes.
