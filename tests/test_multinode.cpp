@@ -58,6 +58,15 @@ class Cluster {
   bool up_ = false, torn_down_ = false;
 };
 
+// mpirun started on node1, reaching the other node through the rsh agent (no ssh).
+std::string mpirun_from_node1(int slots_per_node, int ranks, const std::string& size) {
+  const std::string slots = std::to_string(slots_per_node);
+  return "printf \"node1 slots=" + slots + "\\nnode2 slots=" + slots +
+         "\\n\" > hostfile && mpirun --mca plm_rsh_agent " + kSource +
+         "/tests/slurm/node-rsh.sh --hostfile hostfile -n " + std::to_string(ranks) +
+         " --map-by node " + kBinary + " --size " + size + " --format json";
+}
+
 nlohmann::json result_of(const std::string& results_dir) {
   for (const auto& e : fs::directory_iterator(results_dir)) {
     if (fs::exists(e.path() / "dgen.json"))
@@ -144,11 +153,7 @@ TEST_F(TwoNodes, SrunPmixAcrossNodes) {
 }
 
 TEST_F(TwoNodes, MpirunWithAHostfileThroughTheRshAgent) {
-  const auto r = cluster_->exec(
-      "node1",
-      "printf \"node1 slots=1\\nnode2 slots=1\\n\" > hostfile && mpirun --mca plm_rsh_agent " +
-          kSource + "/tests/slurm/node-rsh.sh --hostfile hostfile -n 2 --map-by node " + kBinary +
-          " --size 32MiB --format json");
+  const auto r = cluster_->exec("node1", mpirun_from_node1(1, 2, "32MiB"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["nodes"], 2);
@@ -212,11 +217,7 @@ TEST_F(TwoSharedNodes, SrunCyclicTwoRanksPerNode) {
 }
 
 TEST_F(TwoSharedNodes, MpirunMapByNodeTwoRanksPerNode) {
-  const auto r = cluster_->exec(
-      "node1",
-      "printf \"node1 slots=2\\nnode2 slots=2\\n\" > hostfile && mpirun --mca plm_rsh_agent " +
-          kSource + "/tests/slurm/node-rsh.sh --hostfile hostfile -n 4 --map-by node " + kBinary +
-          " --size 16MiB --format json");
+  const auto r = cluster_->exec("node1", mpirun_from_node1(2, 4, "16MiB"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_cyclic(nlohmann::json::parse(r.out));
 }

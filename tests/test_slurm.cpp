@@ -73,12 +73,17 @@ class Slurm : public ::testing::Test {
 };
 SlurmCluster* Slurm::cluster_ = nullptr;
 
+// slurm/dgen.sbatch with two tasks of one cpu, launched by `launcher`, results in
+// <cluster>/<launcher>-results.
+std::string submit_two_tasks(const std::string& launcher) {
+  return "DGEN_LAUNCHER=" + launcher + " DGEN_RESULTS=$PWD/" + launcher +
+         "-results DGEN_ARGS='--size 32MiB --iterations 2' timeout 180 sbatch --wait "
+         "--ntasks-per-node=2 --cpus-per-task=1 --output=" +
+         launcher + "-%j.out " + kSource + "/slurm/dgen.sbatch";
+}
+
 TEST_F(Slurm, BatchScriptWithSrun) {
-  const auto r = cluster_->run(
-      "DGEN_RESULTS=$PWD/srun-results DGEN_ARGS='--size 32MiB --iterations 2' timeout 180 sbatch "
-      "--wait "
-      "--ntasks-per-node=2 --cpus-per-task=1 --output=srun-%j.out " +
-      kSource + "/slurm/dgen.sbatch");
+  const auto r = cluster_->run(submit_two_tasks("srun"));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const std::string results = cluster_->dir() + "/srun-results";
   const auto j = only_result(results);
@@ -95,11 +100,7 @@ TEST_F(Slurm, BatchScriptWithSrun) {
 }
 
 TEST_F(Slurm, BatchScriptWithMpirun) {
-  const auto r = cluster_->run(
-      "DGEN_LAUNCHER=mpirun DGEN_RESULTS=$PWD/mpirun-results DGEN_ARGS='--size 32MiB --iterations "
-      "2' "
-      "timeout 180 sbatch --wait --ntasks-per-node=2 --cpus-per-task=1 --output=mpirun-%j.out " +
-      kSource + "/slurm/dgen.sbatch");
+  const auto r = cluster_->run(submit_two_tasks("mpirun"));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const auto j = only_result(cluster_->dir() + "/mpirun-results");
   ASSERT_FALSE(j.is_null());
