@@ -31,7 +31,8 @@ class Generator {
   /// a SimdTarget without a name means the best one this CPU supports.
   explicit Generator(const DataSpec& spec, SimdTarget simd = {});
 
-  /// Writes the stream's bytes [offset, offset + out.size()) into `out`.
+  /// Writes the stream's bytes [offset, offset + out.size()) into `out`. The stream has 2^64
+  /// bytes; a range past its end throws std::out_of_range.
   void generate(std::uint64_t offset, std::span<std::byte> out,
                 StoreMode mode = StoreMode::kCached) const;
 

@@ -1,6 +1,8 @@
 #include "dgen/generator.hpp"
 
+#include <cstdint>
 #include <stdexcept>
+#include <string>
 
 #include "core/stream_layout.hpp"
 #include "kernels/kernel.hpp"
@@ -29,6 +31,11 @@ Generator::Generator(const DataSpec& spec, SimdTarget simd) {
 
 void Generator::generate(std::uint64_t offset, std::span<std::byte> out, StoreMode mode) const {
   if (out.empty()) return;
+  // The stream has 2^64 bytes: a range past its end would wrap to offset 0.
+  if (out.size() - 1 > UINT64_MAX - offset) {
+    throw std::out_of_range("stream range [" + std::to_string(offset) + ", +" +
+                            std::to_string(out.size()) + ") goes past the 2^64-byte stream");
+  }
   impl_->kernel(impl_->layout, offset, out.size(), reinterpret_cast<std::uint8_t*>(out.data()),
                 mode == StoreMode::kStreaming);
 }

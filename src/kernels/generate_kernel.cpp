@@ -52,6 +52,10 @@ void Generate(const detail::StreamLayout& l, std::uint64_t offset, std::size_t l
   generate_reference(l, offset, len, dst);
 }
 
+void StreamFill(std::uint8_t* HWY_RESTRICT dst, std::size_t len, std::uint8_t value) {
+  std::memset(dst, value, len);
+}
+
 #else
 
 using D8 = hn::ScalableTag<std::uint8_t>;
@@ -191,11 +195,30 @@ void Generate(const detail::StreamLayout& l, std::uint64_t offset, std::size_t l
   if (streaming) hwy::FlushStream();
 }
 
+void StreamFill(std::uint8_t* HWY_RESTRICT dst, std::size_t len, std::uint8_t value) {
+  const D8 d8;
+  const std::size_t N = hn::Lanes(d8);
+  const V8 v = hn::Set(d8, value);
+  // Ordinary stores up to the first vector-aligned address, streaming stores after.
+  const std::size_t head = std::min(len, (N - reinterpret_cast<std::uintptr_t>(dst) % N) % N);
+  std::memset(dst, value, head);
+  std::size_t i = head;
+  for (; i + 4 * N <= len; i += 4 * N) {
+    hn::Stream(v, d8, dst + i);
+    hn::Stream(v, d8, dst + i + N);
+    hn::Stream(v, d8, dst + i + 2 * N);
+    hn::Stream(v, d8, dst + i + 3 * N);
+  }
+  for (; i + N <= len; i += N) hn::Stream(v, d8, dst + i);
+  std::memset(dst + i, value, len - i);
+  hwy::FlushStream();
+}
+
 #endif  // HWY_TARGET == HWY_SCALAR
 
 #if !defined(DGEN_KERNEL_VAES) || DGEN_USE_VAES
 [[maybe_unused]] const bool kRegistered =
-    register_kernel({HWY_TARGET, DGEN_USE_VAES != 0, &Generate});
+    register_kernel({HWY_TARGET, DGEN_USE_VAES != 0, &Generate, &StreamFill});
 #endif
 
 }  // namespace HWY_NAMESPACE

@@ -14,11 +14,16 @@ namespace dgen::kernels {
 using GenerateFn = void (*)(const detail::StreamLayout& layout, std::uint64_t offset,
                             std::size_t len, std::uint8_t* dst, bool streaming);
 
+/// Fills [dst, dst + len) with `value` using non-temporal (streaming) stores of the target's
+/// vector width: the machine's write limit, the baseline generation is compared with.
+using StreamFillFn = void (*)(std::uint8_t* dst, std::size_t len, std::uint8_t value);
+
 /// One compiled target's kernel.
 struct CompiledKernel {
   std::int64_t target;  ///< Highway target bit
   bool vaes;            ///< uses 256-bit VAES rounds on AVX2 (needs a VAES CPU)
   GenerateFn generate;
+  StreamFillFn stream_fill;
 };
 
 /// Every kernel compiled into this binary, whether or not this CPU supports it.

@@ -65,10 +65,12 @@ void encrypt_counter(const detail::StreamLayout& l, std::uint64_t lo, std::uint6
 
 void generate_reference(const detail::StreamLayout& l, std::uint64_t offset, std::size_t len,
                         std::uint8_t* dst) {
-  const std::uint64_t end = offset + len;
+  // Counted down rather than up to offset + len, which is 0 for a range that ends the 2^64-byte
+  // stream.
+  std::uint64_t left = len;
   const std::uint64_t fill_bytes = l.block_size - l.random_bytes;
   std::uint8_t lane[16];
-  for (std::uint64_t x = offset; x < end;) {
+  for (std::uint64_t x = offset; left > 0;) {
     const std::uint64_t unit = x >> l.unit_shift;
     const std::uint64_t uid = detail::source_unit(l, unit);
     const std::uint64_t o = x & ((1ULL << l.unit_shift) - 1);  // offset in the unit
@@ -76,7 +78,7 @@ void generate_reference(const detail::StreamLayout& l, std::uint64_t offset, std
     const std::uint64_t lane_begin = o & ~15ULL;
     // Bytes of this 16-byte lane to emit: up to the lane's end, the stream's end, and the
     // boundary between the fill and random parts of the block.
-    std::uint64_t n = std::min(lane_begin + 16 - o, end - x);
+    std::uint64_t n = std::min(lane_begin + 16 - o, left);
     if (in_block >= fill_bytes) {
       encrypt_counter(l, lane_begin / 16, uid, lane);
     } else {
@@ -92,6 +94,7 @@ void generate_reference(const detail::StreamLayout& l, std::uint64_t offset, std
     std::memcpy(dst, lane + (o - lane_begin), n);
     x += n;
     dst += n;
+    left -= n;
   }
 }
 
