@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app/options.hpp"
+#include "app/request.hpp"
 #include "dgen/simd.hpp"
 #include "dgen/version.hpp"
 #include "mpi/driver.hpp"
@@ -40,11 +41,8 @@ void print_simd_list() {
 int print_plan(const dgen::app::Options& o) {
   try {
     const auto machine = dgen::topology::load_machine(o.topology);
-    dgen::topology::PlanRequest req;
+    dgen::topology::PlanRequest req = dgen::app::plan_request(o);  // the one a run uses
     req.ranks = o.plan_ranks.value_or(static_cast<int>(machine.domains.size()));
-    req.threads = o.threads;
-    req.smt = o.smt;
-    req.memory = o.memory;
     const auto plans = dgen::topology::plan_node(machine, req);
     if (o.format == dgen::app::Format::kJson) {
       std::cout << dgen::report::plan_to_json(machine, req, plans).dump(2) << "\n";
@@ -105,12 +103,28 @@ int main(int argc, char** argv) {
     // Under a launcher the ranks' arguments may differ (MPMD): agree on bad input first, so
     // the job stops with one message whichever rank has it.
     job.agree(usage_error, 2);
-    const dgen::report::Report report = dgen::mpi::run_job(job, o);
+    const dgen::mpi::RunRequest request = dgen::app::run_request(o);
+    job.set_timeout(request.timeout_seconds);
+    const dgen::report::Report report = dgen::mpi::run_job(job, request);
     if (job.rank() == 0) {
       // With the stream on stdout, the report goes to stderr.
       std::FILE* out = o.output && *o.output == "-" ? stderr : stdout;
       std::fputs(dgen::report::render(report, o.format).c_str(), out);
       std::fflush(out);
+      if (!report.complete) {
+        std::fprintf(stderr,
+                     "dgen_mpi: interrupted by signal %d: the report covers what was done%s\n",
+                     report.stop_signal,
+                     !o.output || *o.output == "-" ? ""
+                     : o.keep_partial ? "; the output holds the prefix every rank completed"
+                                      : "; the output was removed");
+        std::fflush(stderr);
+      }
+    }
+    if (!report.complete) {
+      // Every rank leaves with 128 + signal, after rank 0 has printed.
+      job.barrier();
+      return 128 + report.stop_signal;
     }
   } catch (const dgen::mpi::JobFailure& e) {
     if (job.rank() == 0) {

@@ -22,8 +22,8 @@ namespace {
 }
 
 double parse_real(const std::string& option, const std::string& text, double lo, double hi) {
-  const std::string range = "must be a number from " + std::to_string(static_cast<int>(lo)) +
-                            " to " + std::to_string(static_cast<int>(hi));
+  const std::string range = "must be a number from " + std::to_string(static_cast<long>(lo)) +
+                            " to " + std::to_string(static_cast<long>(hi));
   char* end = nullptr;
   errno = 0;
   const double v = std::strtod(text.c_str(), &end);
@@ -40,9 +40,12 @@ std::uint64_t parse_unsigned(const std::string& option, const std::string& text,
       std::isspace(static_cast<unsigned char>(text[0]))) {
     bad(option, text, range);
   }
+  // Decimal, or hex with 0x: a leading zero is decimal (010 is ten, not octal eight).
+  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  if (hex && !std::isxdigit(static_cast<unsigned char>(text[2]))) bad(option, text, range);
   char* end = nullptr;
   errno = 0;
-  const unsigned long long v = std::strtoull(text.c_str(), &end, 0);  // decimal or 0x hex
+  const unsigned long long v = std::strtoull(text.c_str() + (hex ? 2 : 0), &end, hex ? 16 : 10);
   if (end != text.c_str() + text.size() || errno == ERANGE || v < lo || v > hi)
     bad(option, text, range);
   return v;
@@ -94,6 +97,12 @@ po::options_description describe_options() {
        "write the stream to PATH ('-' = stdout, report on stderr) instead of timing it in memory; "
        "rank r writes bytes [r*size, (r+1)*size); a file is written under a temporary name and "
        "renamed when complete")
+      ("keep-partial", "with --output: an interrupted write keeps the prefix of the stream every "
+       "rank completed (the file is cut to it) instead of removing the file")
+      ("timeout", text("SECONDS")->default_value("0"),
+       "no rank waits longer than this at a synchronisation point: a rank that does not come "
+       "(hung, stopped, stuck in I/O) is named and the job ends with exit code 124; a number "
+       "from 0 to 604800, 0 = wait forever")
       ("format,f", text("table|json|csv")->default_value("table"),
        "report format: an aligned table, one JSON document (docs/output.md), or CSV")
       ("progress", text("on|off")->implicit_value("on"),
@@ -235,6 +244,9 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
   } else {
     bad("--format", format, "must be table, json or csv");
   }
+  o.keep_partial = vm.count("keep-partial") > 0;
+  if (o.keep_partial && !o.output) bad("--keep-partial", "", "is only for --output");
+  o.timeout_seconds = parse_real("--timeout", text("timeout"), 0, 604800);
   if (vm.count("progress")) o.progress = parse_on_off("--progress", text("progress"));
   o.baseline = parse_on_off("--baseline", text("baseline"));
   try {

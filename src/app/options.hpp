@@ -27,6 +27,8 @@ struct Options {
   int iterations = 3;                 ///< --iterations
   bool iterations_given = false;      ///< whether --iterations was on the command line
   std::optional<std::string> output;  ///< --output PATH or "-"
+  bool keep_partial = false;          ///< --keep-partial
+  double timeout_seconds = 0;         ///< --timeout; 0 = off
   Format format = Format::kTable;     ///< --format
   std::optional<bool> progress;       ///< --progress; unset = when stderr is a terminal
   bool baseline = true;               ///< --baseline on|off

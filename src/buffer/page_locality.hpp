@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace dgen::buffer {
@@ -11,10 +12,11 @@ struct Locality {
   std::uint64_t local = 0;    ///< pages on an intended node
   std::uint64_t remote = 0;   ///< pages on another node
   std::uint64_t unknown = 0;  ///< pages the kernel gave a negative status for (not counted above)
-  /// local / (local + remote); 1 when no page had a known node.
-  double local_fraction() const {
-    return local + remote == 0 ? 1.0
-                               : static_cast<double>(local) / static_cast<double>(local + remote);
+  /// local / (local + remote); none when no page had a known node (never "100% local" for
+  /// pages nobody could place).
+  std::optional<double> local_fraction() const {
+    if (local + remote == 0) return std::nullopt;
+    return static_cast<double>(local) / static_cast<double>(local + remote);
   }
   Locality& operator+=(const Locality& o) {
     local += o.local;

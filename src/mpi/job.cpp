@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <vector>
 
 namespace dgen::mpi {
 
@@ -56,6 +58,7 @@ Job::Job(int* argc, char*** argv) {
         "MPI_Allreduce(nodes)");
   host_ = local_host();
   measure_clock_offset();
+  hosts_ = gather_strings(host_);
 }
 
 void Job::measure_clock_offset() {
@@ -100,18 +103,87 @@ Job::~Job() {
 
 void Job::barrier() const { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
 
+void Job::sync() const { combine(0, MPI_MAX); }
+
+int Job::combine(int mine, MPI_Op op) const {
+  if (!(timeout_ > 0 && size_ > 1)) {
+    int out = 0;
+    check(MPI_Allreduce(&mine, &out, 1, MPI_INT, op, MPI_COMM_WORLD), "MPI_Allreduce");
+    return out;
+  }
+  // A reduction that can tell who is missing: each rank sends its value to rank 0 point to
+  // point, and rank 0 answers everyone with the result once all have come. Messages between
+  // two ranks with one tag arrive in order, so successive calls do not mix.
+  constexpr int kArriveTag = 0xD6E1, kReleaseTag = 0xD6E2;
+  const double deadline = MPI_Wtime() + timeout_;
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%g", timeout_);
+  auto pause = [] { usleep(200); };
+  if (rank_ == 0) {
+    std::vector<int> got(static_cast<std::size_t>(size_), mine);
+    std::vector<MPI_Request> reqs(static_cast<std::size_t>(size_), MPI_REQUEST_NULL);
+    for (int r = 1; r < size_; ++r) {
+      check(MPI_Irecv(&got[r], 1, MPI_INT, r, kArriveTag, MPI_COMM_WORLD, &reqs[r]), "MPI_Irecv");
+    }
+    int done = 0;
+    while (true) {
+      check(MPI_Testall(size_, reqs.data(), &done, MPI_STATUSES_IGNORE), "MPI_Testall");
+      if (done) break;
+      if (MPI_Wtime() > deadline) {
+        std::string missing;
+        int n = 0;
+        for (int r = 1; r < size_; ++r) {
+          if (reqs[r] == MPI_REQUEST_NULL) continue;
+          missing += std::string(n++ ? ", " : "") + std::to_string(r) + " (" +
+                     (r < static_cast<int>(hosts_.size()) ? hosts_[r] : "?") + ")";
+        }
+        abort_job(std::string("--timeout ") + secs + ": " + (n == 1 ? "rank " : "ranks ") +
+                      missing + " did not reach the end of " + phase_ + " within " + secs +
+                      " s; ending the job",
+                  kTimeoutExit);
+      }
+      pause();
+    }
+    int result = mine;
+    for (int r = 1; r < size_; ++r) {
+      result = op == MPI_MIN ? std::min(result, got[r]) : std::max(result, got[r]);
+    }
+    std::vector<MPI_Request> sends(static_cast<std::size_t>(size_), MPI_REQUEST_NULL);
+    for (int r = 1; r < size_; ++r) {
+      check(MPI_Isend(&result, 1, MPI_INT, r, kReleaseTag, MPI_COMM_WORLD, &sends[r]), "MPI_Isend");
+    }
+    check(MPI_Waitall(size_, sends.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+    return result;
+  }
+  MPI_Request send = MPI_REQUEST_NULL, recv = MPI_REQUEST_NULL;
+  int result = 0;
+  check(MPI_Isend(&mine, 1, MPI_INT, 0, kArriveTag, MPI_COMM_WORLD, &send), "MPI_Isend");
+  check(MPI_Irecv(&result, 1, MPI_INT, 0, kReleaseTag, MPI_COMM_WORLD, &recv), "MPI_Irecv");
+  // Rank 0 speaks for the job when another rank is missing; a rank waits twice as long, so
+  // that it ends the job itself only when rank 0 is the one that does not come.
+  const double own_deadline = deadline + timeout_;
+  int done = 0;
+  while (true) {
+    check(MPI_Test(&recv, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    if (done) break;
+    if (MPI_Wtime() > own_deadline) {
+      abort_job(std::string("--timeout ") + secs + ": rank 0 did not answer at the end of " +
+                    phase_ + " within " + secs + " s; ending the job",
+                kTimeoutExit);
+    }
+    pause();
+  }
+  check(MPI_Wait(&send, MPI_STATUS_IGNORE), "MPI_Wait");
+  return result;
+}
+
 std::string Job::who() const { return "rank " + std::to_string(rank_) + " (" + host_ + ")"; }
 
 void Job::agree(const std::string& local_error, int exit_code) const {
-  // The lowest failing rank speaks for the job; MINLOC picks it and carries nothing else.
-  struct {
-    int failed_rank;
-    int rank;
-  } mine{local_error.empty() ? INT_MAX : rank_, rank_}, first{};
-  check(MPI_Allreduce(&mine, &first, 1, MPI_2INT, MPI_MINLOC, MPI_COMM_WORLD),
-        "MPI_Allreduce(agree)");
-  if (first.failed_rank == INT_MAX) return;
-  const int root = first.failed_rank;
+  // The lowest failing rank speaks for the job. With --timeout, a rank that does not come is
+  // named instead of waited for (combine).
+  const int root = combine(local_error.empty() ? INT_MAX : rank_, MPI_MIN);
+  if (root == INT_MAX) return;
   std::string message = root == rank_ ? who() + ": " + local_error : std::string();
   int header[2] = {static_cast<int>(message.size()), exit_code};
   check(MPI_Bcast(header, 2, MPI_INT, root, MPI_COMM_WORLD), "MPI_Bcast(agree)");

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dgen::mpi {
@@ -52,6 +53,22 @@ class Job {
   /// MPI_Barrier on every rank.
   void barrier() const;
 
+  /// Collective: every rank waits here for every other. With a timeout set, no rank waits
+  /// longer than that: each rank reports to rank 0 point to point, and when one has not come
+  /// in time rank 0 names the missing ranks and ends the job (exit code kTimeoutExit).
+  void sync() const;
+
+  /// Collective: MPI_MIN or MPI_MAX of every rank's value, on every rank; with a timeout set,
+  /// bounded as sync() is.
+  int combine(int mine, MPI_Op op) const;
+
+  /// > 0: sync() and agree() wait at most this many seconds for the other ranks.
+  void set_timeout(double seconds) { timeout_ = seconds; }
+  double timeout() const { return timeout_; }
+
+  /// What the job is doing now ("iteration 2 of generate"), for the timeout's message.
+  void set_phase(std::string phase) const { phase_ = std::move(phase); }
+
   /// "rank R (host)": how messages name a rank.
   std::string who() const;
 
@@ -60,9 +77,15 @@ class Job {
 
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1, nodes_ = 1;
   std::string host_;
+  std::vector<std::string> hosts_;  ///< every rank's host, on rank 0 (for the timeout)
+  double timeout_ = 0;
+  mutable std::string phase_ = "start-up";
   MPI_Comm node_ = MPI_COMM_NULL;
   double clock_offset_ = 0;
 };
+
+/// The exit code of a job ended by --timeout (as coreutils' timeout).
+inline constexpr int kTimeoutExit = 124;
 
 /// Ends the whole job from one rank: prints "dgen_mpi: rank R (host): message" and calls
 /// MPI_Abort. For failures other ranks cannot be told about in a collective.

@@ -34,13 +34,6 @@ std::vector<std::vector<int>> allgather_on_node(const Job& job, const std::vecto
   return out;
 }
 
-std::optional<int> threads_from_environment() {
-  const char* env = std::getenv("OMP_NUM_THREADS");
-  if (env == nullptr) return std::nullopt;
-  const int n = std::atoi(env);  // "8" or "8,4" (nested): the first level
-  return n > 0 ? std::optional<int>(n) : std::nullopt;
-}
-
 // Free memory of a NUMA node: MemFree plus the page cache the kernel can drop.
 // Lines read "Node 0 MemFree:  6556460 kB".
 std::uint64_t node_free_bytes(int node) {
@@ -60,17 +53,14 @@ std::uint64_t node_free_bytes(int node) {
 
 }  // namespace
 
-RankPlacement place_this_rank(const Job& job, const app::Options& o,
+RankPlacement place_this_rank(const Job& job, const RunRequest& o,
                               std::vector<std::string>& warnings) {
   RankPlacement p;
   auto binder = std::make_shared<const topology::Binder>();  // one topology load for both
   const topology::Machine machine = binder->machine();
   p.node_count = static_cast<int>(machine.domains.size() + machine.memory_only.size());
-  topology::PlanRequest req;
+  topology::PlanRequest req = o.plan;  // built once, with --plan's (app/request.hpp)
   req.ranks = job.local_size();
-  req.threads = o.threads ? o.threads : threads_from_environment();
-  req.smt = o.smt;
-  req.memory = o.memory;
   const auto plans = topology::plan_node(machine, req);
   p.plan = plans[static_cast<std::size_t>(job.local_rank())];
 
@@ -100,7 +90,7 @@ RankPlacement place_this_rank(const Job& job, const app::Options& o,
       p.binding = "none";
       break;
   }
-  p.bind_memory = p.binding != "none" && o.memory != topology::MemoryPolicy::kInherit;
+  p.bind_memory = p.binding != "none" && req.memory != topology::MemoryPolicy::kInherit;
   p.binder = std::move(binder);
   if (p.pin_threads && (std::getenv("OMP_PROC_BIND") || std::getenv("OMP_PLACES"))) {
     warnings.push_back(
@@ -114,14 +104,20 @@ RankPlacement place_this_rank(const Job& job, const app::Options& o,
   return p;
 }
 
-std::string pin_current_thread(const RankPlacement& place, int t) {
-  if (!place.pin_threads || t >= place.threads()) return "";
-  try {
-    place.binder->bind_thread(place.plan.cpus[static_cast<std::size_t>(t)]);
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
+void keep_threads(RankPlacement& place, int threads) {
+  if (threads >= place.threads()) return;
+  place.plan.cpus.resize(static_cast<std::size_t>(threads));
+  place.plan.thread_nodes.resize(static_cast<std::size_t>(threads));
+}
+
+void pin_current_thread(const RankPlacement& place, int t) {
+  if (!place.pin_threads || t >= place.threads()) return;
+  // OpenMP keeps its threads between regions: pin each once for its cpu.
+  thread_local int pinned_cpu = -1;
+  const int cpu = place.plan.cpus[static_cast<std::size_t>(t)];
+  if (pinned_cpu == cpu) return;
+  place.binder->bind_thread(cpu);
+  pinned_cpu = cpu;
 }
 
 std::string check_node_memory(const Job& job, const RankPlacement& place, std::uint64_t size,

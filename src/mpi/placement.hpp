@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "app/options.hpp"
 #include "mpi/job.hpp"
+#include "mpi/request.hpp"
 #include "topology/binding.hpp"
 #include "topology/machine.hpp"
 #include "topology/plan.hpp"
@@ -29,12 +29,15 @@ struct RankPlacement {
 
 /// Plans the node, decides the binding with the node's other ranks (collective) and binds this
 /// process. Appends warnings for the report. Throws std::runtime_error or invalid_argument.
-RankPlacement place_this_rank(const Job& job, const app::Options& options,
+RankPlacement place_this_rank(const Job& job, const RunRequest& request,
                               std::vector<std::string>& warnings);
 
-/// Pins the calling OpenMP thread t to its cpu when the placement says so. Returns an error
-/// message, empty on success (never throws: it runs inside a parallel region).
-std::string pin_current_thread(const RankPlacement& place, int t);
+/// The placement cut to the first `threads` threads (the team OpenMP really gave).
+void keep_threads(RankPlacement& place, int threads);
+
+/// Pins the calling thread to thread t's cpu when the placement says so (once per thread and
+/// cpu). Throws std::runtime_error naming the cpu when the kernel refuses.
+void pin_current_thread(const RankPlacement& place, int t);
 
 /// Checks that the node's ranks' buffers fit the free memory of each NUMA node they are bound
 /// to (collective on the node). Returns this rank's error message, empty when they fit.

@@ -7,7 +7,17 @@ namespace dgen::mpi {
 
 namespace {
 volatile std::sig_atomic_t g_stop_signal = 0;
-extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+extern "C" void on_stop_signal(int sig) {
+  if (g_stop_signal != 0 && sig != SIGPIPE) {
+    // The second request: the user (or the batch system) does not want to wait. Die of the
+    // signal itself, so that the parent sees it.
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+    return;
+  }
+  if (g_stop_signal == 0) g_stop_signal = sig;
+}
 }  // namespace
 
 void install_stop_signals() {

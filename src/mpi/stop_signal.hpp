@@ -1,5 +1,6 @@
-// SIGINT / SIGTERM / SIGPIPE turn into a flag the generate and write loops poll, so that an
-// interrupted run stops cleanly and removes its partial output.
+// SIGINT / SIGTERM / SIGPIPE turn into a flag the parallel passes poll between chunks, so that
+// an interrupted run stops within a chunk, reports what it completed and removes its partial
+// output. A second SIGINT or SIGTERM ends the process at once.
 #pragma once
 
 namespace dgen::mpi {

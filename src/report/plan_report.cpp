@@ -29,13 +29,17 @@ LaunchLines launch_lines(const topology::Machine& m, const topology::PlanRequest
                     per_rank * n == units;
   // Open MPI counts memory-only nodes as NUMA objects (flat-mode HBM): --map-by numa would put
   // ranks on them and leave sockets idle, so such machines use the PE mapping.
+  // srun has one rule (slurm/dgen.sbatch uses it too): each task gets --cpus-per-task whole
+  // cores in block order, --cpu-bind=cores; with one task per domain that is the domain's cores,
+  // and dgen_mpi --bind auto re-places any rank the launcher put elsewhere.
+  const std::string srun_cores = srun_base + " --cpu-bind=cores --distribution=block:block";
   if (n == domains && m.memory_only.empty()) {
     l.mpirun = "mpirun --map-by numa --bind-to numa -n " + std::to_string(n);
-    l.srun = srun_base + " --cpu-bind=ldoms --distribution=block:block";
+    l.srun = srun_cores;
   } else if (even) {
     l.mpirun = "mpirun --map-by ppr:" + std::to_string(n) + ":node:PE=" + std::to_string(per_rank) +
                (req.smt ? " --use-hwthread-cpus" : "") + " --bind-to core -n " + std::to_string(n);
-    l.srun = srun_base + " --cpu-bind=cores --distribution=block:block";
+    l.srun = srun_cores;
   } else {
     l.mpirun = "mpirun --bind-to none -n " + std::to_string(n);
     l.srun = srun_base + " --cpu-bind=none";

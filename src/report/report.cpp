@@ -31,12 +31,31 @@ nlohmann::ordered_json iterations_json(const std::vector<IterationResult>& its) 
   auto out = nlohmann::ordered_json::array();
   for (const auto& it : its) {
     out.push_back({{"seconds", it.seconds},
+                   {"bytes", it.bytes},
+                   {"complete", it.complete},
                    {"aggregate_gbps", it.aggregate_gbps},
                    {"rank_min_gbps", it.rank_min_gbps},
                    {"rank_mean_gbps", it.rank_mean_gbps},
                    {"rank_max_gbps", it.rank_max_gbps}});
   }
   return out;
+}
+
+// printf into a std::string of any length (a row with a long cpu list must not be cut).
+template <class... Args>
+std::string format(const char* fmt, Args... args) {
+  const int n = std::snprintf(nullptr, 0, fmt, args...);
+  std::string out(static_cast<std::size_t>(std::max(n, 0)), '\0');
+  std::snprintf(out.data(), out.size() + 1, fmt, args...);
+  return out;
+}
+
+std::string completeness(const Report& r) {
+  if (r.complete) return "complete";
+  std::string s = "INCOMPLETE: stopped by signal " + std::to_string(r.stop_signal);
+  if (r.bytes_kept)
+    s += "; --keep-partial kept the first " + std::to_string(*r.bytes_kept) + " bytes";
+  return s;
 }
 
 std::string spec_line(const DataSpec& s) {
@@ -66,7 +85,7 @@ std::string render_table(const Report& r) {
   const Provenance& p = r.provenance;
   o << "dgen_mpi " << p.dgen_version << "  " << p.start_time << "  " << p.host;
   if (!p.job_id.empty()) o << "  job " << p.job_id;
-  o << "\n";
+  o << "  " << completeness(r) << "\n";
   o << "data      " << spec_line(r.spec) << "\n";
   o << "job       " << r.ranks << (r.ranks == 1 ? " rank" : " ranks") << " on " << r.nodes
     << (r.nodes == 1 ? " node" : " nodes") << ", " << r.threads << " threads/rank, simd " << r.simd
@@ -80,38 +99,39 @@ std::string render_table(const Report& r) {
   }
   o << "\n";
   const char* rate = r.mode == "bench" ? "generate" : "write";
-  char line[256];
-  std::snprintf(line, sizeof line, "%5s %11s %16s %14s %14s %14s\n", "iter", "seconds",
-                "aggregate GB/s", "rank min GB/s", "rank mean GB/s", "rank max GB/s");
-  o << line;
+  o << format("%5s %11s %16s %14s %14s %14s\n", "iter", "seconds", "aggregate GB/s",
+              "rank min GB/s", "rank mean GB/s", "rank max GB/s");
   for (std::size_t i = 0; i < r.iterations.size(); ++i) {
     const auto& it = r.iterations[i];
-    std::snprintf(line, sizeof line, "%5zu %11.4f %16.2f %14.2f %14.2f %14.2f\n", i + 1, it.seconds,
-                  it.aggregate_gbps, it.rank_min_gbps, it.rank_mean_gbps, it.rank_max_gbps);
-    o << line;
+    o << format(
+        "%5zu %11.4f %16.2f %14.2f %14.2f %14.2f%s\n", i + 1, it.seconds, it.aggregate_gbps,
+        it.rank_min_gbps, it.rank_mean_gbps, it.rank_max_gbps,
+        it.complete ? "" : (" (cut short: " + std::to_string(it.bytes) + " bytes)").c_str());
   }
   o << "\n"
     << rate << " aggregate GB/s: min " << fixed(r.summary.min, 2) << "  mean "
     << fixed(r.summary.mean, 2) << "  max " << fixed(r.summary.max, 2) << "  stddev "
     << fixed(r.summary.stddev, 2) << "\n";
   if (r.baseline) {
-    o << "memset aggregate GB/s: " << fixed(r.baseline->aggregate_gbps, 2) << " (best of "
-      << r.baseline->iterations.size() << "); generate / memset = " << fixed(r.baseline->ratio, 3)
-      << "\n";
+    const Baseline& b = *r.baseline;
+    o << "baseline  GB/s: memset " << fixed(b.memset_gbps, 2) << ", streaming fill "
+      << fixed(b.streaming_gbps, 2) << " (best of " << b.memset_iterations.size()
+      << " each); generate / " << b.kind << " = " << fixed(b.ratio, 3) << "\n";
   }
   o << "\n";
-  std::snprintf(line, sizeof line, "%5s %5s %-16s %5s %7s %-9s %-8s %-10s %9s %9s %7s %s\n", "rank",
-                "local", "host", "numa", "threads", "mem nodes", "binding", "simd", "GB/s",
-                "memset", "local%", "cpus");
-  o << line;
+  o << format("%5s %5s %-16s %5s %7s %-9s %-8s %-10s %9s %9s %9s %7s %s\n", "rank", "local", "host",
+              "numa", "threads", "mem nodes", "binding", "simd", "GB/s", "memset", "stream",
+              "local%", "cpus");
   for (const auto& k : r.per_rank) {
-    std::snprintf(line, sizeof line, "%5d %5d %-16s %5d %7d %-9s %-8s %-10s %9.2f %9s %7s %s\n",
-                  k.rank, k.local_rank, k.host.substr(0, 16).c_str(), k.numa_node, k.threads,
-                  comma_list(k.memory_nodes).c_str(), k.binding.c_str(), k.simd.c_str(), k.gbps,
-                  r.baseline ? fixed(k.baseline_gbps, 2).c_str() : "-",
-                  r.mode == "bench" ? fixed(100.0 * k.local_fraction, 1).c_str() : "-",
-                  range_list(k.cpus).c_str());
-    o << line;
+    const std::string local = r.mode == "bench" && k.local_fraction
+                                  ? fixed(100.0 * *k.local_fraction, 1)
+                                  : std::string(r.mode == "bench" ? "?" : "-");
+    o << format("%5d %5d %-16s %5d %7d %-9s %-8s %-10s %9.2f %9s %9s %7s %s\n", k.rank,
+                k.local_rank, k.host.substr(0, 16).c_str(), k.numa_node, k.threads,
+                comma_list(k.memory_nodes).c_str(), k.binding.c_str(), k.simd.c_str(), k.gbps,
+                r.baseline ? fixed(k.memset_gbps, 2).c_str() : "-",
+                r.baseline ? fixed(k.streaming_gbps, 2).c_str() : "-", local.c_str(),
+                range_list(k.cpus).c_str());
   }
   for (const auto& w : r.warnings) o << "warning: " << w << "\n";
   return o.str();
@@ -122,6 +142,9 @@ nlohmann::ordered_json to_json(const Report& r) {
   nlohmann::ordered_json j;
   j["version"] = p.dgen_version;
   j["mode"] = r.mode;
+  j["complete"] = r.complete;
+  j["stop_signal"] =
+      r.stop_signal == 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(r.stop_signal);
   j["spec"] = {{"seed", r.spec.seed},
                {"dedup_ratio", r.spec.dedup_ratio},
                {"dedup_unit", r.spec.dedup_unit},
@@ -136,6 +159,7 @@ nlohmann::ordered_json to_json(const Report& r) {
   j["bytes"] = r.total_bytes;
   j["stores"] = r.stores;
   j["output"] = r.output ? nlohmann::ordered_json(*r.output) : nlohmann::ordered_json();
+  j["bytes_kept"] = r.bytes_kept ? nlohmann::ordered_json(*r.bytes_kept) : nlohmann::ordered_json();
   j["first_touch_seconds"] = r.first_touch_seconds;
   j["iterations"] = iterations_json(r.iterations);
   j["summary"] = {{"aggregate_gbps",
@@ -144,10 +168,14 @@ nlohmann::ordered_json to_json(const Report& r) {
                     {"max", r.summary.max},
                     {"stddev", r.summary.stddev}}}};
   if (r.baseline) {
-    j["baseline"] = {{"kind", "memset"},
-                     {"aggregate_gbps", r.baseline->aggregate_gbps},
-                     {"ratio", r.baseline->ratio},
-                     {"iterations", iterations_json(r.baseline->iterations)}};
+    const Baseline& b = *r.baseline;
+    j["baseline"] = {{"kind", b.kind},
+                     {"aggregate_gbps", b.aggregate_gbps},
+                     {"ratio", b.ratio},
+                     {"memset_gbps", b.memset_gbps},
+                     {"streaming_gbps", b.streaming_gbps},
+                     {"memset_iterations", iterations_json(b.memset_iterations)},
+                     {"streaming_iterations", iterations_json(b.streaming_iterations)}};
   } else {
     j["baseline"] = nullptr;
   }
@@ -173,19 +201,67 @@ nlohmann::ordered_json to_json(const Report& r) {
 std::string render_csv(const Report& r) {
   std::ostringstream o;
   o << "mode,rank,local_rank,host,numa_node,threads,simd,iteration,bytes,seconds,gbps,"
-       "aggregate_gbps,job_seconds,baseline_gbps,local_fraction\n";
+       "aggregate_gbps,job_seconds,baseline_gbps,local_fraction,complete\n";
   for (const auto& k : r.per_rank) {
     for (std::size_t i = 0; i < k.seconds.size() && i < r.iterations.size(); ++i) {
-      const double gbps = k.seconds[i] > 0 ? r.bytes_per_rank / k.seconds[i] / 1e9 : 0;
+      const std::uint64_t bytes = i < k.bytes.size() ? k.bytes[i] : r.bytes_per_rank;
+      const double gbps = k.seconds[i] > 0 ? static_cast<double>(bytes) / k.seconds[i] / 1e9 : 0;
       o << r.mode << ',' << k.rank << ',' << k.local_rank << ',' << k.host << ',' << k.numa_node
-        << ',' << k.threads << ',' << k.simd << ',' << i + 1 << ',' << r.bytes_per_rank << ','
+        << ',' << k.threads << ',' << k.simd << ',' << i + 1 << ',' << bytes << ','
         << fixed(k.seconds[i], 6) << ',' << fixed(gbps, 3) << ','
         << fixed(r.iterations[i].aggregate_gbps, 3) << ',' << fixed(r.iterations[i].seconds, 6)
-        << ',' << (r.baseline ? fixed(k.baseline_gbps, 3) : "") << ',' << fixed(k.local_fraction, 4)
-        << "\n";
+        << ',' << (r.baseline ? fixed(k.baseline_gbps, 3) : "") << ','
+        << (k.local_fraction ? fixed(*k.local_fraction, 4) : "") << ','
+        << (r.iterations[i].complete ? "true" : "false") << "\n";
     }
   }
   return o.str();
+}
+
+void to_json(nlohmann::json& j, const RankResult& r) {
+  j = nlohmann::json{
+      {"rank", r.rank},
+      {"local_rank", r.local_rank},
+      {"host", r.host},
+      {"numa_node", r.numa_node},
+      {"memory_nodes", r.memory_nodes},
+      {"cpus", r.cpus},
+      {"threads", r.threads},
+      {"binding", r.binding},
+      {"simd", r.simd},
+      {"gbps", r.gbps},
+      {"baseline_gbps", r.baseline_gbps},
+      {"memset_gbps", r.memset_gbps},
+      {"streaming_gbps", r.streaming_gbps},
+      {"first_touch_seconds", r.first_touch_seconds},
+      {"local_fraction", r.local_fraction ? nlohmann::json(*r.local_fraction) : nlohmann::json()},
+      {"pages_unknown", r.pages_unknown},
+      {"oversubscribed", r.oversubscribed},
+      {"seconds", r.seconds},
+      {"bytes", r.bytes}};
+}
+
+void from_json(const nlohmann::json& j, RankResult& r) {
+  j.at("rank").get_to(r.rank);
+  j.at("local_rank").get_to(r.local_rank);
+  j.at("host").get_to(r.host);
+  j.at("numa_node").get_to(r.numa_node);
+  j.at("memory_nodes").get_to(r.memory_nodes);
+  j.at("cpus").get_to(r.cpus);
+  j.at("threads").get_to(r.threads);
+  j.at("binding").get_to(r.binding);
+  j.at("simd").get_to(r.simd);
+  j.at("gbps").get_to(r.gbps);
+  j.at("baseline_gbps").get_to(r.baseline_gbps);
+  j.at("memset_gbps").get_to(r.memset_gbps);
+  j.at("streaming_gbps").get_to(r.streaming_gbps);
+  j.at("first_touch_seconds").get_to(r.first_touch_seconds);
+  r.local_fraction.reset();
+  if (!j.at("local_fraction").is_null()) r.local_fraction = j.at("local_fraction").get<double>();
+  j.at("pages_unknown").get_to(r.pages_unknown);
+  j.at("oversubscribed").get_to(r.oversubscribed);
+  j.at("seconds").get_to(r.seconds);
+  j.at("bytes").get_to(r.bytes);
 }
 
 }  // namespace dgen::report

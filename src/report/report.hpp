@@ -35,29 +35,34 @@ struct RankResult {
   int numa_node = -1;             ///< OS index of its first NUMA domain
   std::vector<int> memory_nodes;  ///< OS indices its buffer is meant to be on
   std::vector<int> cpus;          ///< OS indices of the PUs its threads run on, one per thread
-  int threads = 0;
-  std::string binding;  ///< launcher | self | none
+  int threads = 0;                ///< threads that ran (the team OpenMP gave)
+  std::string binding;            ///< launcher | self | none
   std::string simd;
-  std::vector<double> seconds;  ///< this rank's duration per iteration
-  double gbps = 0;              ///< this rank's best rate over the iterations
-  double baseline_gbps = 0;     ///< memset of its buffer by its threads, best of the iterations
+  std::vector<double> seconds;       ///< this rank's duration per iteration
+  std::vector<std::uint64_t> bytes;  ///< bytes this rank completed per iteration
+  double gbps = 0;                   ///< this rank's best rate over the complete iterations
+  double memset_gbps = 0;            ///< memset of its buffer by its threads, best iteration
+  double streaming_gbps = 0;         ///< streaming-store fill, the same
+  double baseline_gbps = 0;          ///< the faster of the two
   double first_touch_seconds = 0;
-  double local_fraction = 1.0;      ///< pages on the intended node / pages with a known node
+  /// Pages on the intended node / pages with a known node; none when no page was checked or
+  /// none had a known node.
+  std::optional<double> local_fraction;
   std::uint64_t pages_unknown = 0;  ///< pages the kernel reported no node for
   bool oversubscribed = false;      ///< shares cpus with other threads or ranks
 };
 
 // JSON form of a rank's result: ranks send theirs to rank 0 this way, and the report's
-// per_rank list is made of them.
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RankResult, rank, local_rank, host, numa_node, memory_nodes,
-                                   cpus, threads, binding, simd, gbps, baseline_gbps,
-                                   first_touch_seconds, local_fraction, pages_unknown,
-                                   oversubscribed, seconds)
+// per_rank list is made of them. local_fraction is null when unknown.
+void to_json(nlohmann::json& j, const RankResult& r);
+void from_json(const nlohmann::json& j, RankResult& r);
 
 /// One iteration over the whole job.
 struct IterationResult {
-  double seconds = 0;         ///< the job's span: the slowest rank from the common barrier
-  double aggregate_gbps = 0;  ///< total bytes / span
+  double seconds = 0;         ///< the job's span: the slowest rank from the common sync
+  std::uint64_t bytes = 0;    ///< bytes all ranks completed
+  bool complete = true;       ///< false when a stop signal cut the iteration short
+  double aggregate_gbps = 0;  ///< bytes / span
   double rank_min_gbps = 0, rank_mean_gbps = 0, rank_max_gbps = 0;
 };
 
@@ -65,10 +70,17 @@ struct Statistics {
   double min = 0, mean = 0, max = 0, stddev = 0;
 };
 
+/// The machine's write limit, measured by the same pinned threads on the same buffer: glibc's
+/// memset (streaming stores on some CPUs and glibc versions, not on others) and a fill of a
+/// constant with streaming stores. Generation is compared with the faster.
 struct Baseline {
-  std::vector<IterationResult> iterations;  ///< memset, timed like generation
-  double aggregate_gbps = 0;                ///< best iteration
-  double ratio = 0;                         ///< best generation / best memset
+  std::vector<IterationResult> memset_iterations;
+  std::vector<IterationResult> streaming_iterations;
+  double memset_gbps = 0;     ///< best memset iteration
+  double streaming_gbps = 0;  ///< best streaming-fill iteration
+  std::string kind;           ///< "memset" or "streaming": the faster
+  double aggregate_gbps = 0;  ///< the faster's figure
+  double ratio = 0;           ///< best generation / aggregate_gbps
 };
 
 struct Report {
@@ -82,10 +94,13 @@ struct Report {
   std::string simd;
   std::string stores;  ///< streaming | cached
   std::optional<std::string> output;
+  bool complete = true;                     ///< false when a stop signal ended the job early
+  int stop_signal = 0;                      ///< that signal
+  std::optional<std::uint64_t> bytes_kept;  ///< --keep-partial: the prefix left in the file
   bool oversubscribed = false;
   double first_touch_seconds = 0;  ///< slowest rank
   std::vector<IterationResult> iterations;
-  Statistics summary;  ///< of aggregate_gbps over the iterations
+  Statistics summary;  ///< of aggregate_gbps over the complete iterations
   std::optional<Baseline> baseline;
   std::vector<RankResult> per_rank;
   std::vector<std::string> warnings;  ///< "rank N (host): ..." gathered from every rank

@@ -1,8 +1,13 @@
 #include "topology/memory.hpp"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "dgen/size.hpp"
 
 namespace dgen::topology {
 
@@ -37,7 +42,36 @@ std::optional<std::string> cgroup_dir(const std::string& controller) {
   return std::nullopt;
 }
 
+// Bytes of address space the process maps now (VmSize in /proc/self/status).
+std::uint64_t mapped_bytes() {
+  std::ifstream in("/proc/self/status");
+  std::string key;
+  while (in >> key) {
+    if (key == "VmSize:") {
+      std::uint64_t kib = 0;
+      in >> kib;
+      return kib * 1024;
+    }
+    std::getline(in, key);
+  }
+  return 0;
+}
+
 }  // namespace
+
+std::uint64_t MemoryLimits::usable() const {
+  std::uint64_t u = available;
+  if (cgroup_free) u = std::min(u, *cgroup_free);
+  if (address_space) u = std::min(u, *address_space);
+  return u;
+}
+
+std::string MemoryLimits::describe() const {
+  std::string s = "MemAvailable " + format_size(available);
+  if (cgroup_free) s += ", cgroup memory limit leaves " + format_size(*cgroup_free);
+  if (address_space) s += ", ulimit -v leaves " + format_size(*address_space);
+  return s;
+}
 
 MemoryLimits read_memory_limits() {
   MemoryLimits m;
@@ -62,6 +96,11 @@ MemoryLimits read_memory_limits() {
       const std::uint64_t used = read_number(base + "/memory.usage_in_bytes").value_or(0);
       m.cgroup_free = *limit > used ? *limit - used : 0;
     }
+  }
+  struct rlimit as {};
+  if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
+    const std::uint64_t mapped = mapped_bytes();
+    m.address_space = as.rlim_cur > mapped ? as.rlim_cur - mapped : 0;
   }
   return m;
 }

@@ -1,0 +1,51 @@
+#include "app/request.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace dgen::app {
+
+namespace {
+
+// OMP_NUM_THREADS is "8" or, for nested levels, "8,4": the first level is the team's size.
+// Anything else is ignored, as OpenMP does.
+std::optional<int> threads_from_environment() {
+  const char* env = std::getenv("OMP_NUM_THREADS");
+  if (env == nullptr) return std::nullopt;
+  char* end = nullptr;
+  const long n = std::strtol(env, &end, 10);
+  if (end == env || (*end != '\0' && *end != ',') || n < 1 || n > kMaxThreads) return std::nullopt;
+  return static_cast<int>(n);
+}
+
+}  // namespace
+
+topology::PlanRequest plan_request(const Options& o) {
+  topology::PlanRequest req;
+  req.ranks = 1;
+  req.threads = o.threads ? o.threads : threads_from_environment();
+  req.smt = o.smt;
+  req.memory = o.memory;
+  return req;
+}
+
+mpi::RunRequest run_request(const Options& o) {
+  mpi::RunRequest r;
+  r.spec = o.spec;
+  r.size = o.size;
+  r.simd = o.simd;
+  r.iterations = o.iterations;
+  r.output = o.output;
+  r.keep_partial = o.keep_partial;
+  r.baseline = o.baseline;
+  r.progress = o.progress.value_or(false);
+  r.plan = plan_request(o);
+  r.bind = o.bind;
+  r.hugepages = o.hugepages;
+  r.strict_placement = o.strict_placement;
+  r.timeout_seconds = o.timeout_seconds;
+  r.command_line = o.argv;
+  return r;
+}
+
+}  // namespace dgen::app

@@ -1,0 +1,92 @@
+// What every mode of a run shares: the rank's context, one timed pass over the rank's bytes in
+// chunks on the team, and what a rank measured. Modes (bench.cpp: into memory; write_file.cpp:
+// to a file or stdout) are built from these; driver.cpp orders the steps.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "buffer/page_locality.hpp"
+#include "buffer/partition.hpp"
+#include "dgen/generator.hpp"
+#include "mpi/job.hpp"
+#include "mpi/placement.hpp"
+#include "mpi/request.hpp"
+#include "mpi/team.hpp"
+#include "report/progress.hpp"
+
+namespace dgen::mpi {
+
+/// Progress and stop checks happen per chunk; writes go out in chunks of this size.
+inline constexpr std::uint64_t kChunk = 16ULL << 20;
+
+/// Everything a mode needs on one rank.
+struct RankContext {
+  const Job& job;
+  const RunRequest& request;
+  const Generator& generator;
+  const RankPlacement& place;
+  Team& team;
+  std::uint64_t global_offset;  ///< where this rank's bytes start in the stream
+};
+
+/// One rank's timed pass, on rank 0's clock (Job::now), and how much of it was done.
+struct Interval {
+  double start = 0, end = 0;
+  std::uint64_t bytes = 0;  ///< bytes this rank completed in the pass
+  bool complete = true;     ///< false when a stop signal cut it short
+  double seconds() const { return end - start; }
+};
+
+/// What one rank measured.
+struct Measured {
+  double first_touch_seconds = 0;
+  std::vector<Interval> runs;                ///< per iteration
+  std::vector<Interval> memset_runs;         ///< baseline: memset of the same buffer
+  std::vector<Interval> streaming_runs;      ///< baseline: a streaming-store fill of a constant
+  std::optional<buffer::Locality> locality;  ///< pages checked (bench mode, complete runs)
+  int stop_signal = 0;                       ///< the signal the job stopped for (same on all ranks)
+  std::uint64_t bytes_kept = 0;              ///< --keep-partial: the prefix kept (rank 0)
+};
+
+/// The bytes of thread part t of the rank, with the granule the buffer uses.
+buffer::Part part_of(const RankContext& c, int t, std::uint64_t granule);
+
+/// One timed pass: the ranks sync, each starts its clock, its team runs `fill(x, n)` over
+/// every part in chunks (x is the rank-local offset) until done or stopped, and the clock
+/// stops. `done` receives per part the bytes completed (for --keep-partial). An exception from
+/// `fill` becomes the returned error text; the pass is then cut short.
+template <class Fill>
+Interval timed_pass(const RankContext& c, const std::string& phase, std::uint64_t granule,
+                    report::Progress& progress, std::string& error,
+                    std::vector<std::uint64_t>& done, Fill&& fill) {
+  c.job.sync();  // a rank missing here is still in the previous phase
+  c.job.set_phase(phase);
+  done.assign(static_cast<std::size_t>(c.team.size()), 0);
+  Interval run;
+  run.start = c.job.now();
+  try {
+    c.team.run([&](int t) {
+      const buffer::Part part = part_of(c, t, granule);
+      for (std::uint64_t x = part.begin; x < part.end && !c.team.stopped(); x += kChunk) {
+        const std::uint64_t n = std::min(kChunk, part.end - x);
+        if (!fill(x, n)) return;  // stopped inside (a write cut short by a signal)
+        done[static_cast<std::size_t>(t)] += n;
+        progress.add(n);
+      }
+    });
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  run.end = c.job.now();
+  for (std::uint64_t d : done) run.bytes += d;
+  run.complete = run.bytes == c.request.size;
+  return run;
+}
+
+/// Collective: the stop signal any rank got (the largest), 0 when none did.
+int agreed_stop(const Job& job);
+
+}  // namespace dgen::mpi

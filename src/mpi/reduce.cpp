@@ -1,0 +1,98 @@
+#include "mpi/reduce.hpp"
+
+#include <algorithm>
+
+namespace dgen::mpi {
+
+namespace {
+
+double rate_gbps(std::uint64_t bytes, double seconds) {
+  return seconds > 0 ? static_cast<double>(bytes) / seconds / 1e9 : 0;
+}
+
+std::vector<double> durations(const std::vector<Interval>& runs) {
+  std::vector<double> out;
+  for (const auto& r : runs) out.push_back(r.seconds());
+  return out;
+}
+
+// The best rate of the complete passes (a cut pass is no measure of the machine).
+double best_rate(const std::vector<Interval>& runs) {
+  double best = 0;
+  for (const auto& r : runs) {
+    if (r.complete) best = std::max(best, rate_gbps(r.bytes, r.seconds()));
+  }
+  return best;
+}
+
+}  // namespace
+
+report::RankResult rank_result(const RankContext& c, const Measured& m) {
+  const RankPlacement& place = c.place;
+  report::RankResult r;
+  r.rank = c.job.rank();
+  r.local_rank = c.job.local_rank();
+  r.host = c.job.host();
+  r.numa_node = place.numa_node();
+  r.memory_nodes = place.plan.memory_nodes;
+  r.cpus = place.plan.cpus;
+  r.threads = c.team.size();
+  r.oversubscribed = place.plan.oversubscribed;
+  r.binding = place.binding;
+  r.simd = c.generator.simd().name;
+  r.seconds = durations(m.runs);
+  for (const auto& run : m.runs) r.bytes.push_back(run.bytes);
+  r.gbps = best_rate(m.runs);
+  r.memset_gbps = best_rate(m.memset_runs);
+  r.streaming_gbps = best_rate(m.streaming_runs);
+  r.first_touch_seconds = m.first_touch_seconds;
+  if (m.locality) {
+    r.local_fraction = m.locality->local_fraction();
+    r.pages_unknown = m.locality->unknown;
+  }
+  return r;
+}
+
+std::vector<report::IterationResult> reduce_iterations(const Job& job,
+                                                       const std::vector<Interval>& runs) {
+  // Every rank has the same number of passes: they stop together (agreed_stop).
+  const int n = static_cast<int>(runs.size());
+  std::vector<double> start, stop, rate;
+  std::vector<unsigned long long> bytes;
+  std::vector<int> complete;
+  for (const auto& r : runs) {
+    start.push_back(r.start);
+    stop.push_back(r.end);
+    rate.push_back(rate_gbps(r.bytes, r.seconds()));
+    bytes.push_back(r.bytes);
+    complete.push_back(r.complete ? 1 : 0);
+  }
+  const std::size_t k = runs.size();
+  std::vector<double> first(k), last(k), rmin(k), rsum(k), rmax(k);
+  std::vector<unsigned long long> total(k);
+  std::vector<int> all_complete(k);
+  const MPI_Comm w = job.world();
+  check(MPI_Reduce(start.data(), first.data(), n, MPI_DOUBLE, MPI_MIN, 0, w), "MPI_Reduce");
+  check(MPI_Reduce(stop.data(), last.data(), n, MPI_DOUBLE, MPI_MAX, 0, w), "MPI_Reduce");
+  check(MPI_Reduce(rate.data(), rmin.data(), n, MPI_DOUBLE, MPI_MIN, 0, w), "MPI_Reduce");
+  check(MPI_Reduce(rate.data(), rsum.data(), n, MPI_DOUBLE, MPI_SUM, 0, w), "MPI_Reduce");
+  check(MPI_Reduce(rate.data(), rmax.data(), n, MPI_DOUBLE, MPI_MAX, 0, w), "MPI_Reduce");
+  check(MPI_Reduce(bytes.data(), total.data(), n, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, w),
+        "MPI_Reduce");
+  check(MPI_Reduce(complete.data(), all_complete.data(), n, MPI_INT, MPI_MIN, 0, w), "MPI_Reduce");
+  std::vector<report::IterationResult> out;
+  for (int i = 0; job.rank() == 0 && i < n; ++i) {
+    report::IterationResult it;
+    it.seconds = last[i] - first[i];
+    it.bytes = total[i];
+    it.complete = all_complete[i] == 1;
+    it.aggregate_gbps = rate_gbps(total[i], it.seconds);
+    it.rank_min_gbps = rmin[i];
+    it.rank_mean_gbps = rsum[i] / job.size();
+    it.rank_max_gbps = rmax[i];
+    out.push_back(it);
+  }
+  return out;
+}
+
+}  // namespace dgen::mpi

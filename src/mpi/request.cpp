@@ -1,0 +1,40 @@
+#include "mpi/request.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+
+#include "dgen/size.hpp"
+
+namespace dgen::mpi {
+
+namespace {
+std::string exact(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> RunRequest::shared_options() const {
+  auto on = [](bool b) { return std::string(b ? "on" : "off"); };
+  return {
+      {"--size", std::to_string(size) + " (" + format_size(size) + ")"},
+      {"--seed", std::to_string(spec.seed)},
+      {"--dedup-ratio", exact(spec.dedup_ratio)},
+      {"--dedup-unit", std::to_string(spec.dedup_unit)},
+      {"--compress-ratio", exact(spec.compress_ratio)},
+      {"--compress-fill", std::string(to_string(spec.compress_fill))},
+      {"--iterations", std::to_string(iterations)},
+      {"--output", output.value_or("(none)")},
+      {"--keep-partial", on(keep_partial)},
+      {"--baseline", on(baseline)},
+      {"--bind", topology::to_string(bind)},
+      {"--memory", topology::to_string(plan.memory)},
+      {"--smt", on(plan.smt)},
+      {"--hugepages", on(hugepages)},
+      {"--strict-placement", on(strict_placement)},
+      {"--timeout", exact(timeout_seconds)},
+  };
+}
+
+}  // namespace dgen::mpi

@@ -1,0 +1,39 @@
+// What one run is asked to do, as every rank of the job takes it: a plain value built once from
+// the command line (app/request.hpp), so that src/mpi/ never sees the CLI's options.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dgen/spec.hpp"
+#include "topology/binding.hpp"
+#include "topology/plan.hpp"
+
+namespace dgen::mpi {
+
+struct RunRequest {
+  DataSpec spec;                      ///< the data parameters
+  std::uint64_t size = 1ULL << 30;    ///< bytes per rank
+  std::string simd = "auto";          ///< kernel name or "auto"
+  int iterations = 3;                 ///< timed repetitions
+  std::optional<std::string> output;  ///< write the stream here ("-" = stdout); else bench mode
+  bool keep_partial = false;          ///< an interrupted write keeps its written prefix
+  bool baseline = true;               ///< time memset and a streaming fill too (bench mode)
+  bool progress = false;              ///< the progress line on rank 0's stderr
+  topology::PlanRequest plan;         ///< threads, smt, memory; ranks are the node's, at run time
+  topology::BindPolicy bind = topology::BindPolicy::kAuto;
+  bool hugepages = false;
+  bool strict_placement = false;
+  double timeout_seconds = 0;  ///< > 0: no rank waits longer at a synchronisation point
+  std::vector<std::string> command_line;
+
+  /// The options every rank of a job must share, as (option, value) in a fixed order; MPMD
+  /// ranks are compared with rank 0 on these. --threads and --simd may differ between ranks
+  /// (nodes of different kinds): they change neither the bytes nor where they go.
+  std::vector<std::pair<std::string, std::string>> shared_options() const;
+};
+
+}  // namespace dgen::mpi
