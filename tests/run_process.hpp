@@ -17,6 +17,13 @@ struct ProcessResult {
   std::string err;
 };
 
+/// The dgen_mpi the tests run: the build's, or DGEN_TEST_BINARY (to show that a test fails
+/// on an older build).
+inline std::string binary_under_test(const char* built) {
+  const char* other = std::getenv("DGEN_TEST_BINARY");
+  return other != nullptr && *other != '\0' ? other : built;
+}
+
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream s;

@@ -19,7 +19,7 @@ using dgen::test::read_file;
 using dgen::test::run_shell;
 
 const std::string kSource = DGEN_SOURCE_DIR;
-const std::string kBinary = DGEN_MPI_BINARY;
+const std::string kBinary = dgen::test::binary_under_test(DGEN_MPI_BINARY);
 const std::string kScript = kSource + "/tests/slurm/multinode.sh";
 
 class Cluster {

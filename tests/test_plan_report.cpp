@@ -16,7 +16,7 @@ namespace {
 
 using dgen::test::run_shell;
 
-const std::string kBinary = DGEN_MPI_BINARY;
+const std::string kBinary = dgen::test::binary_under_test(DGEN_MPI_BINARY);
 const std::string kSource = DGEN_SOURCE_DIR;
 
 std::string trim(const std::string& s) {

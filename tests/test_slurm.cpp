@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 using dgen::test::run_shell;
 
 const std::string kSource = DGEN_SOURCE_DIR;
-const std::string kBinary = DGEN_MPI_BINARY;
+const std::string kBinary = dgen::test::binary_under_test(DGEN_MPI_BINARY);
 
 class SlurmCluster {
  public:

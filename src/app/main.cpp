@@ -1,5 +1,10 @@
 // dgen_mpi: options -> plan -> buffer -> kernels -> reduce -> report. See README.md.
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
 
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +32,31 @@ int launcher_rank() {
 }
 
 bool is_first_rank() { return launcher_rank() <= 0; }
+
+// Writes `text` to `path` whole or not at all: a temporary file beside it, fsynced, renamed.
+std::string write_whole_file(const std::string& path, const std::string& text) {
+  const std::string temp = path + ".dgen-report-" + std::to_string(getpid());
+  const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return "cannot create " + temp + ": " + std::strerror(errno);
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t w = write(fd, text.data() + done, text.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      const std::string err = std::string("write failed: ") + std::strerror(errno);
+      close(fd);
+      unlink(temp.c_str());
+      return err;
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  if (fsync(fd) != 0 || close(fd) != 0 || rename(temp.c_str(), path.c_str()) != 0) {
+    const std::string err = std::strerror(errno);
+    unlink(temp.c_str());
+    return err;
+  }
+  return "";
+}
 
 void print_simd_list() {
   std::printf("%-12s %s\n", "target", "supported by this CPU");
@@ -107,10 +137,17 @@ int main(int argc, char** argv) {
     job.set_timeout(request.timeout_seconds);
     const dgen::report::Report report = dgen::mpi::run_job(job, request);
     if (job.rank() == 0) {
-      // With the stream on stdout, the report goes to stderr.
-      std::FILE* out = o.output && *o.output == "-" ? stderr : stdout;
-      std::fputs(dgen::report::render(report, o.format).c_str(), out);
-      std::fflush(out);
+      const std::string text = dgen::report::render(report, o.format);
+      if (o.report) {
+        if (const std::string err = write_whole_file(*o.report, text); !err.empty()) {
+          std::fprintf(stderr, "dgen_mpi: --report %s: %s\n", o.report->c_str(), err.c_str());
+        }
+      } else {
+        // With the stream on stdout, the report goes to stderr.
+        std::FILE* out = o.output && *o.output == "-" ? stderr : stdout;
+        std::fputs(text.c_str(), out);
+        std::fflush(out);
+      }
       if (!report.complete) {
         std::fprintf(stderr,
                      "dgen_mpi: interrupted by signal %d: the report covers what was done%s\n",

@@ -103,13 +103,18 @@ po::options_description describe_options() {
        "no rank waits longer than this at a synchronisation point: a rank that does not come "
        "(hung, stopped, stuck in I/O) is named and the job ends with exit code 124; a number "
        "from 0 to 604800, 0 = wait forever")
+      ("report", text("PATH"),
+       "write the report to PATH (rank 0, whole or not at all: a temporary name, then renamed) "
+       "instead of stdout; a launcher that is being stopped (mpirun forwards at most a few KiB "
+       "of output after SIGTERM) cannot cut it")
       ("format,f", text("table|json|csv")->default_value("table"),
        "report format: an aligned table, one JSON document (docs/output.md), or CSV")
       ("progress", text("on|off")->implicit_value("on"),
        "one updating line with bytes done, rate and ETA on stderr (default: on when stderr is a "
        "terminal)")
       ("baseline", text("on|off")->default_value("on"),
-       "also time memset of the same buffer by the same threads and report the ratio")
+       "bench mode: also time memset and a streaming-store fill of the same buffer by the same "
+       "threads, and report generation against the faster of the two")
       ("bind", text("auto|launcher|none")->default_value("auto"),
        "auto: keep the launcher's binding when it matches the plan (one rank per NUMA domain), "
        "else each rank binds itself to its planned domain(s); launcher: keep it; none: bind "
@@ -243,6 +248,10 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     o.format = Format::kCsv;
   } else {
     bad("--format", format, "must be table, json or csv");
+  }
+  if (vm.count("report")) {
+    o.report = text("report");
+    if (o.report->empty()) bad("--report", "''", "must be a file path");
   }
   o.keep_partial = vm.count("keep-partial") > 0;
   if (o.keep_partial && !o.output) bad("--keep-partial", "", "is only for --output");

@@ -30,6 +30,7 @@ struct Options {
   bool keep_partial = false;          ///< --keep-partial
   double timeout_seconds = 0;         ///< --timeout; 0 = off
   Format format = Format::kTable;     ///< --format
+  std::optional<std::string> report;  ///< --report PATH: the report goes there, not to stdout
   std::optional<bool> progress;       ///< --progress; unset = when stderr is a terminal
   bool baseline = true;               ///< --baseline on|off
   topology::BindPolicy bind = topology::BindPolicy::kAuto;         ///< --bind
