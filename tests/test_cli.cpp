@@ -54,7 +54,7 @@ TEST(Cli, BadInputTable) {
         << r.err << "\nwanted: " << pattern;
     EXPECT_TRUE(fs::is_empty(dir)) << args << " left a file in " << dir;
   }
-  EXPECT_GT(cases, 25);
+  EXPECT_GE(cases, 55);
 }
 
 TEST(Cli, HelpListsEveryOptionWithDefaultsAndExamples) {
@@ -350,7 +350,8 @@ TEST(Cli, TemporaryOutputNameIsUniqueAndNeverFollowsALink) {
   const auto r = run_shell("cd " + dir + " && unshare --pid --fork --mount-proc sh -c 'exec " +
                            kBinary + " --size 1MiB --output out.bin --format csv'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(dgen::test::read_file(dir + "/victim"), "precious");
+  const std::string victim = dgen::test::read_file(dir + "/victim");
+  EXPECT_TRUE(victim == "precious") << "the linked file now holds " << victim.size() << " bytes";
   EXPECT_EQ(fs::file_size(dir + "/out.bin"), 1u << 20);
   fs::remove_all(dir);
 }

@@ -34,15 +34,18 @@ double parse_real(const std::string& option, const std::string& text, double lo,
   return v;
 }
 
+// Decimal; with `hex_allowed` (--seed) also hex with 0x. A leading zero is decimal: 010 is ten,
+// not octal eight.
 std::uint64_t parse_unsigned(const std::string& option, const std::string& text, std::uint64_t lo,
-                             std::uint64_t hi, const std::string& range) {
+                             std::uint64_t hi, const std::string& range, bool hex_allowed = false) {
   if (text.empty() || text[0] == '-' || text[0] == '+' ||
       std::isspace(static_cast<unsigned char>(text[0]))) {
     bad(option, text, range);
   }
-  // Decimal, or hex with 0x: a leading zero is decimal (010 is ten, not octal eight).
-  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  const bool hex =
+      hex_allowed && text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
   if (hex && !std::isxdigit(static_cast<unsigned char>(text[2]))) bad(option, text, range);
+  if (!hex && !std::isdigit(static_cast<unsigned char>(text[0]))) bad(option, text, range);
   char* end = nullptr;
   errno = 0;
   const unsigned long long v = std::strtoull(text.c_str() + (hex ? 2 : 0), &end, hex ? 16 : 10);
@@ -187,7 +190,8 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
   if (vm.count("seed")) {
     o.spec.seed =
         parse_unsigned("--seed", text("seed"), 0, UINT64_MAX,
-                       "must be an integer from 0 to 18446744073709551615 (decimal or 0x hex)");
+                       "must be an integer from 0 to 18446744073709551615 (decimal or 0x hex)",
+                       true);
   }
   o.spec.dedup_ratio =
       parse_real("--dedup-ratio", text("dedup-ratio"), kMinDedupRatio, kMaxDedupRatio);
@@ -254,7 +258,9 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     if (o.report->empty()) bad("--report", "''", "must be a file path");
   }
   o.keep_partial = vm.count("keep-partial") > 0;
-  if (o.keep_partial && !o.output) bad("--keep-partial", "", "is only for --output");
+  if (o.keep_partial && (!o.output || *o.output == "-")) {
+    throw UsageError("--keep-partial: is only for --output with a file path");
+  }
   o.timeout_seconds = parse_real("--timeout", text("timeout"), 0, 604800);
   if (vm.count("progress")) o.progress = parse_on_off("--progress", text("progress"));
   o.baseline = parse_on_off("--baseline", text("baseline"));
