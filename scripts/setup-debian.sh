@@ -9,6 +9,7 @@ packages=(
   libboost-program-options-dev nlohmann-json3-dev
   libzstd-dev liblz4-dev zlib1g-dev
   libgtest-dev libbenchmark-dev
+  clang-14 libomp-14-dev libclang-rt-14-dev strace                # sanitizer presets, fuzzers, tests
   qemu-system-x86 linux-image-amd64 busybox-static cpio   # the multi-NUMA guest tests
   slurm-wlm munge python3-matplotlib                      # job scripts, their tests, plots
   "$@"

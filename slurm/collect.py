@@ -19,7 +19,7 @@ from collections import defaultdict
 
 COLUMNS = ["job_id", "nodes", "ranks", "ranks_per_node", "threads_per_rank", "cores",
            "bytes_per_rank", "bytes", "iterations", "gbps_min", "gbps_mean", "gbps_max",
-           "gbps_per_core", "memset_gbps", "ratio_to_memset", "local_fraction_min", "simd",
+           "gbps_per_core", "memset_gbps", "streaming_gbps", "ratio_to_memset", "local_fraction_min", "simd",
            "hosts", "start_time", "path"]
 
 
@@ -56,9 +56,11 @@ def load(study):
             "gbps_mean": summary["mean"],
             "gbps_max": summary["max"],
             "gbps_per_core": summary["max"] / cores,
-            "memset_gbps": baseline.get("aggregate_gbps", ""),
+            "memset_gbps": baseline.get("memset_gbps", baseline.get("aggregate_gbps", "")),
+            "streaming_gbps": baseline.get("streaming_gbps", ""),
             "ratio_to_memset": baseline.get("ratio", ""),
-            "local_fraction_min": min((r["local_fraction"] for r in per_rank), default=""),
+            "local_fraction_min": min((r["local_fraction"] for r in per_rank
+                                       if r.get("local_fraction") is not None), default=""),
             "simd": j["simd"],
             "hosts": " ".join(sorted({r["host"] for r in per_rank})),
             "start_time": j["provenance"]["start_time"],

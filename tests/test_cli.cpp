@@ -392,6 +392,7 @@ TEST(Cli, PlanAndRunAgreeOnThreadsFromTheEnvironment) {
 
 // A buffer larger than ulimit -v allows is refused before allocating, with the figure.
 TEST(Cli, AddressSpaceLimitIsNamed) {
+  if (DGEN_SANITIZED) GTEST_SKIP() << "ASan and TSan reserve terabytes of address space";
   const auto r = run_shell("ulimit -v 6000000 && " + kBinary + " --size 8GiB");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("ulimit -v leaves "), std::string::npos) << r.err;

@@ -259,47 +259,48 @@ int wait_for(const std::string& base, int seconds) {
   return -1;
 }
 
+// What became of a 2-rank job after rank 1 got `signal`, 1.5 s into its run.
+struct AfterSignal {
+  int rc = -1;        ///< mpirun's exit code, -1 when it was still running after 60 s
+  double waited = 0;  ///< seconds from the signal to the job's end
+  std::string err;    ///< its stderr
+};
+
+AfterSignal signal_rank_one(const std::string& marker, int signal, const std::string& name) {
+  AfterSignal a;
+  const auto base = start(kMpirun + "-n 2 " + kBinary + " " + marker, name);
+  const int pid = pid_of_rank(marker, 1);
+  if (pid <= 0) return a;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const auto t0 = std::chrono::steady_clock::now();
+  kill(pid, signal);
+  a.rc = wait_for(base, 60);
+  a.waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  kill(pid, SIGKILL);  // a stopped rank the job left behind
+  a.err = dgen::test::read_file(base + ".err");
+  return a;
+}
+
 // A rank that hangs (SIGSTOP here; a stuck file system alike): with --timeout nobody waits
 // longer than that, and rank 0 names the rank that did not come.
 TEST(Mpi, TimeoutNamesTheRankThatHangs) {
-  const std::string marker = "--size 48MiB --iterations 999999 --timeout 3";
-  const auto base = start(kMpirun + "-n 2 " + kBinary + " " + marker, "hang");
-  const int pid = pid_of_rank(marker, 1);
-  ASSERT_GT(pid, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  const auto t0 = std::chrono::steady_clock::now();
-  kill(pid, SIGSTOP);
-  const int rc = wait_for(base, 60);
-  const double waited =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  kill(pid, SIGKILL);
-  const std::string err = dgen::test::read_file(base + ".err");
-  EXPECT_EQ(rc, 124) << err;
-  EXPECT_LT(waited, 3 + 10) << err;
-  EXPECT_NE(err.find("dgen_mpi: rank 0 ("), std::string::npos) << err;
-  EXPECT_NE(err.find("--timeout 3: rank 1 ("), std::string::npos) << err;
-  EXPECT_NE(err.find(") did not reach the end of "), std::string::npos) << err;
+  const auto a = signal_rank_one("--size 48MiB --iterations 999999 --timeout 3", SIGSTOP, "hang");
+  EXPECT_EQ(a.rc, 124) << a.err;
+  EXPECT_LT(a.waited, 3 + 10) << a.err;
+  EXPECT_NE(a.err.find("dgen_mpi: rank 0 ("), std::string::npos) << a.err;
+  EXPECT_NE(a.err.find("--timeout 3: rank 1 ("), std::string::npos) << a.err;
+  EXPECT_NE(a.err.find(") did not reach the end of "), std::string::npos) << a.err;
 }
 
 // A rank killed outright: the job ends within seconds, naming it (Open MPI's part).
 TEST(Mpi, ARankKilledOutrightEndsTheJobNamingIt) {
-  const std::string marker = "--size 40MiB --iterations 999998";
-  const auto base = start(kMpirun + "-n 2 " + kBinary + " " + marker, "killed");
-  const int pid = pid_of_rank(marker, 1);
-  ASSERT_GT(pid, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-  const auto t0 = std::chrono::steady_clock::now();
-  kill(pid, SIGKILL);
-  const int rc = wait_for(base, 60);
-  const double waited =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const std::string err = dgen::test::read_file(base + ".err");
-  EXPECT_NE(rc, 0) << err;
-  EXPECT_NE(rc, -1) << "still running after 60 s";
-  EXPECT_LT(waited, 30);
+  const auto a = signal_rank_one("--size 40MiB --iterations 999998", SIGKILL, "killed");
+  EXPECT_NE(a.rc, 0) << a.err;
+  EXPECT_NE(a.rc, -1) << "still running after 60 s";
+  EXPECT_LT(a.waited, 30);
   // Open MPI 4.1 prints "PID 0" here, so the rank and the signal are what is checked.
-  EXPECT_NE(err.find("process rank 1 with PID"), std::string::npos) << err;
-  EXPECT_NE(err.find("exited on signal 9"), std::string::npos) << err;
+  EXPECT_NE(a.err.find("process rank 1 with PID"), std::string::npos) << a.err;
+  EXPECT_NE(a.err.find("exited on signal 9"), std::string::npos) << a.err;
 }
 
 // SIGTERM to mpirun (as a batch system's time limit does): mpirun forwards it, every rank stops

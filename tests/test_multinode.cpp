@@ -94,6 +94,7 @@ void expect_per_node_placement(const nlohmann::json& j) {
     for (int c : k["cpus"])
       EXPECT_TRUE(cpus[host].insert(c).second) << "cpu shared on " << host << ": " << k;
     EXPECT_GE(k["local_fraction"].get<double>(), 0.99) << k;
+    EXPECT_EQ(k["pages_unknown"], 0) << k;
   }
   for (const auto& [host, n] : count) {
     EXPECT_EQ(*local[host].rbegin(), n - 1) << host;

@@ -64,6 +64,8 @@ class NumaGuest : public ::testing::Test {
       domains.insert(node);
       EXPECT_EQ(k["memory_nodes"], nlohmann::json::array({node})) << k;
       EXPECT_GE(k["local_fraction"].get<double>(), 0.99) << k;
+    EXPECT_EQ(k["pages_unknown"], 0) << k;
+      EXPECT_EQ(k["pages_unknown"], 0) << k;
       for (int cpu : k["cpus"])
         EXPECT_TRUE(cpus_of_node.at(node).count(cpu)) << "cpu " << cpu << " " << k;
     }
@@ -90,6 +92,7 @@ TEST_F(NumaGuest, TwoNodesMappedPlainAndWrongOnPurpose) {
   ASSERT_EQ(wrong.rc, 0) << wrong.err;
   const auto w = wrong.json();
   EXPECT_LE(w["per_rank"][0]["local_fraction"].get<double>(), 0.6);
+  EXPECT_EQ(w["per_rank"][0]["pages_unknown"], 0);
   ASSERT_EQ(w["warnings"].size(), 1u);
   EXPECT_NE(w["warnings"][0].get<std::string>().find("only 50.0% of the buffer's pages"),
             std::string::npos);

@@ -23,9 +23,11 @@ TEST(Pbs, BatchScriptRunsWithThePbsEnvironment) {
   const std::string work = dgen::test::temp_dir() + "/pbs-work";
   fs::create_directories(work);
   std::ofstream(work + "/nodefile") << "localhost\nlocalhost\n";  // mpiprocs=2 on one host
+  // As PBS Pro does: OMP_NUM_THREADS = the chunk's ompthreads = its ncpus.
   const auto r =
-      run_shell("cd / && PBS_O_WORKDIR=" + work + " PBS_JOBID=42.pbs-server PBS_NODEFILE=" + work +
-                "/nodefile NCPUS=2 DGEN_BIN=" + DGEN_MPI_BINARY +
+      run_shell("cd / && OMP_NUM_THREADS=2 PBS_O_WORKDIR=" + work +
+                " PBS_JOBID=42.pbs-server PBS_NODEFILE=" + work +
+                "/nodefile NCPUS=2 DGEN_BIN=" + dgen::test::binary_under_test(DGEN_MPI_BINARY) +
                 " DGEN_ARGS='--size 16MiB --iterations 2' timeout 120 bash " + kSource +
                 "/jobs/dgen.pbs --seed 7");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -34,6 +36,9 @@ TEST(Pbs, BatchScriptRunsWithThePbsEnvironment) {
   EXPECT_EQ(j["ranks"], 2);
   EXPECT_EQ(j["spec"]["seed"], 7);
   EXPECT_EQ(j["bytes_per_rank"], 16 << 20);
+  // ncpus / mpiprocs threads per rank, not the OMP_NUM_THREADS PBS set for the whole chunk.
+  EXPECT_EQ(j["threads"], 1);
+  for (const auto& k : j["per_rank"]) EXPECT_EQ(k["threads"], 1) << k;
   const std::string env = read_file(results + "/env.txt");
   EXPECT_NE(env.find("nodes=1 ranks=2 ranks_per_node=2 cpus_per_rank=1"), std::string::npos) << env;
   EXPECT_NE(env.find("mpirun --hostfile " + work +

@@ -57,6 +57,23 @@ TEST(PlanGolden, Hbv5SixteenRanksOf23ThreadsOver368DistinctCpus) {
   EXPECT_EQ(j["launch"]["mpirun"], "mpirun --map-by numa --bind-to numa -n 16");
 }
 
+// A malformed XML file on which hwloc 2.9 itself crashes (found by fuzz/fuzz_topology): one
+// line naming the file, exit 2, no core dump.
+TEST(PlanCli, AFileThatCrashesHwlocIsRefusedNotDumped) {
+  const std::string file = kSource + "/tests/topologies/malformed/hwloc-crash.xml";
+  const auto r = run_shell(kBinary + " --plan --topology " + file);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  // Signal 11 in a plain build; a sanitizer's exit code in a sanitized one.
+  EXPECT_EQ(
+      r.err.rfind(
+          "dgen_mpi: --topology " + file + ": hwloc cannot read it (it crashed on the file, ", 0),
+      0u)
+      << r.err;
+  EXPECT_NE(r.err.find("): not a valid hwloc XML topology\n"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
 TEST(PlanCli, TableShowsRanksAndLaunchLines) {
   const auto r = run_shell(kBinary + " --plan --topology " + kSource +
                            "/tests/topologies/azure-hbv5-hb368rs.xml --ranks 16");

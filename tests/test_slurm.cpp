@@ -75,8 +75,10 @@ SlurmCluster* Slurm::cluster_ = nullptr;
 
 // slurm/dgen.sbatch with two tasks of one cpu, launched by `launcher`, results in
 // <cluster>/<launcher>-results.
+// OMP_NUM_THREADS=2 in the submitting shell (sbatch passes the environment on) must not
+// double the threads of a one-cpu task.
 std::string submit_two_tasks(const std::string& launcher) {
-  return "DGEN_LAUNCHER=" + launcher + " DGEN_RESULTS=$PWD/" + launcher +
+  return "OMP_NUM_THREADS=2 DGEN_LAUNCHER=" + launcher + " DGEN_RESULTS=$PWD/" + launcher +
          "-results DGEN_ARGS='--size 32MiB --iterations 2' timeout 180 sbatch --wait "
          "--ntasks-per-node=2 --cpus-per-task=1 --output=" +
          launcher + "-%j.out " + kSource + "/slurm/dgen.sbatch";
@@ -96,7 +98,70 @@ TEST_F(Slurm, BatchScriptWithSrun) {
   }
   EXPECT_NE(dgen::test::read_file(results + "/" + job + "/env.txt").find("launcher=srun"),
             std::string::npos);
-  for (const auto& k : j["per_rank"]) EXPECT_GE(k["local_fraction"].get<double>(), 0.99);
+  for (const auto& k : j["per_rank"]) {
+    EXPECT_GE(k["local_fraction"].get<double>(), 0.99);
+    EXPECT_EQ(k["pages_unknown"], 0) << k;
+    EXPECT_EQ(k["threads"], 1) << k;
+  }
+}
+
+// Polls `command` until it prints something, for up to `seconds`.
+bool wait_until(const SlurmCluster& c, const std::string& command, int seconds) {
+  for (int i = 0; i < seconds * 2; ++i) {
+    if (!c.run(command).out.empty()) return true;
+    run_shell("sleep 0.5");
+  }
+  return false;
+}
+
+// A job stopped by scancel (SIGCONT, SIGTERM, SIGKILL after KillWait): the report of what was
+// done is there, whole, marked incomplete.
+TEST_F(Slurm, ScancelLeavesAPartialReport) {
+  const auto r = cluster_->run(
+      "DGEN_RESULTS=$PWD/scancel-results DGEN_ARGS='--size 32MiB --iterations 999999' sbatch "
+      "--parsable --ntasks-per-node=2 --cpus-per-task=1 --output=scancel-%j.out " +
+      kSource + "/slurm/dgen.sbatch");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string job = r.out.substr(0, r.out.find_first_of(";\n"));
+  const std::string results = cluster_->dir() + "/scancel-results/" + job;
+  // Running once both ranks are generating (they are in the process list).
+  ASSERT_TRUE(wait_until(*cluster_,
+                         "pgrep -f 'dgen_mpi --size 32MiB --iterations 999999' | sed -n 2p", 60));
+  run_shell("sleep 2");
+  cluster_->run("scancel " + job);
+  ASSERT_TRUE(
+      wait_until(*cluster_, "squeue -h -j " + job + " 2>/dev/null | grep -q . || echo gone", 60));
+  ASSERT_TRUE(wait_until(*cluster_, "test -s " + results + "/dgen.json && echo ok", 30))
+      << cluster_->run("cat " + results + "/job.err scancel-" + job + ".out").out;
+  const auto j = nlohmann::json::parse(dgen::test::read_file(results + "/dgen.json"));
+  EXPECT_FALSE(j["complete"].get<bool>());
+  EXPECT_EQ(j["stop_signal"], 15);
+  EXPECT_EQ(j["ranks"], 2);
+  EXPECT_GE(j["iterations"].size(), 1u);
+}
+
+// The job's time limit (--time=1: one minute, SLURM's resolution) on a job that runs too
+// long: SIGTERM at the limit, and the partial report is written.
+TEST_F(Slurm, TimeLimitLeavesAPartialReport) {
+  const auto r = cluster_->run(
+      "DGEN_RESULTS=$PWD/timelimit-results DGEN_ARGS='--size 32MiB --iterations 999999' timeout "
+      "240 sbatch --wait --parsable --time=1 --ntasks-per-node=2 --cpus-per-task=1 "
+      "--output=timelimit-%j.out " +
+      kSource + "/slurm/dgen.sbatch");
+  EXPECT_NE(r.exit_code, 0) << "the job ran into its limit";
+  const std::string job = r.out.substr(0, r.out.find_first_of(";\n"));
+  ASSERT_FALSE(job.empty()) << r.out << r.err;
+  const std::string results = cluster_->dir() + "/timelimit-results/" + job;
+  ASSERT_TRUE(wait_until(*cluster_, "test -s " + results + "/dgen.json && echo ok", 30))
+      << cluster_->run("cat " + results + "/job.err timelimit-" + job + ".out").out;
+  const auto j = nlohmann::json::parse(dgen::test::read_file(results + "/dgen.json"));
+  EXPECT_FALSE(j["complete"].get<bool>());
+  EXPECT_EQ(j["stop_signal"], 15);
+  EXPECT_GT(j["iterations"].size(), 100u) << "it ran for about a minute";
+  const auto state =
+      cluster_->run("sacct -n -X -j " + job + " -o State 2>/dev/null; scontrol show job " + job +
+                    " 2>/dev/null | grep -o 'JobState=[A-Z]*'");
+  EXPECT_NE(state.out.find("TIMEOUT"), std::string::npos) << state.out;
 }
 
 TEST_F(Slurm, BatchScriptWithMpirun) {

@@ -1,6 +1,9 @@
 #include "dgen/simd.hpp"
 
 #include <hwy/targets.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include <algorithm>
 #include <cctype>
@@ -31,11 +34,23 @@ std::string kernel_name(const CompiledKernel& kernel) {
   }
 }
 
+namespace {
+// CPUID leaf 7, ECX bit 9 (VAES). Read directly: clang 14's __builtin_cpu_supports does not
+// know "vaes". The AVX2 target's check (Highway) already covers the OS saving YMM state.
+bool cpu_has_vaes() {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
+  return (ecx & (1u << 9)) != 0;
+#else
+  return false;
+#endif
+}
+}  // namespace
+
 bool kernel_supported(const CompiledKernel& kernel) {
   if ((hwy::SupportedTargets() & kernel.target) == 0) return false;
-#if defined(__x86_64__) || defined(__i386__)
-  if (kernel.vaes && !__builtin_cpu_supports("vaes")) return false;
-#endif
+  if (kernel.vaes && !cpu_has_vaes()) return false;
   return true;
 }
 
