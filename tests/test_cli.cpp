@@ -303,7 +303,10 @@ TEST(Cli, SigtermInBenchModeReportsWhatWasDone) {
   }
   EXPECT_LE(its.back()["bytes"].get<std::uint64_t>(), 64u << 20);
   EXPECT_GT(j["summary"]["aggregate_gbps"]["max"].get<double>(), 0);
-  EXPECT_TRUE(j["baseline"].is_null()) << "the baselines never ran";
+  // Generation and the baselines take turns: the baselines have at most as many passes.
+  ASSERT_FALSE(j["baseline"].is_null());
+  EXPECT_LE(j["baseline"]["memset_iterations"].size(), its.size());
+  EXPECT_GT(j["baseline"]["memset_gbps"].get<double>(), 0);
   EXPECT_NE(r.err.find("dgen_mpi: interrupted by signal 15: the report covers what was done"),
             std::string::npos)
       << r.err;

@@ -94,36 +94,36 @@ Measured run_bench(const RankContext& c, std::string& stores) {
   report::Progress progress(req.progress && job.rank() == 0,
                             req.size * static_cast<std::uint64_t>(passes), job.size(), "generate");
   std::vector<std::uint64_t> done;
-  // Runs `iterations` timed passes of `fill` into `runs`; false when the job was stopped.
-  auto timed = [&](const char* what, std::vector<Interval>& runs, auto&& fill) {
-    for (int it = 0; it < req.iterations; ++it) {
-      std::string err;
-      runs.push_back(timed_pass(c, std::string(what) + ", iteration " + std::to_string(it + 1),
-                                granule, progress, err, done,
-                                [&](std::uint64_t x, std::uint64_t n) {
-                                  fill(it, x, n);
-                                  return true;
-                                }));
-      job.agree(err);
-      m.stop_signal = agreed_stop(job);
-      if (m.stop_signal != 0) return false;
-    }
-    return true;
+  // One timed pass of `fill` into `runs`; false when the job was stopped.
+  auto timed = [&](const char* what, int it, std::vector<Interval>& runs, auto&& fill) {
+    std::string err;
+    runs.push_back(timed_pass(c, std::string(what) + ", iteration " + std::to_string(it + 1),
+                              granule, progress, err, done, [&](std::uint64_t x, std::uint64_t n) {
+                                fill(x, n);
+                                return true;
+                              }));
+    job.agree(err);
+    m.stop_signal = agreed_stop(job);
+    return m.stop_signal == 0;
   };
-  bool going = timed("generate", m.runs, [&](int, std::uint64_t x, std::uint64_t n) {
-    c.generator.generate(c.global_offset + x, {data + x, n}, mode);
-  });
-  if (going && req.baseline) {
-    going = timed("memset", m.memset_runs, [&](int it, std::uint64_t x, std::uint64_t n) {
-      std::memset(data + x, it + 1, n);
+  // Interleaved, so that generation and both baselines see the same machine (a VM's memory
+  // bandwidth can change from one second to the next): generate, memset, streaming fill, and
+  // again.
+  bool going = true;
+  for (int it = 0; going && it < req.iterations; ++it) {
+    going = timed("generate", it, m.runs, [&](std::uint64_t x, std::uint64_t n) {
+      c.generator.generate(c.global_offset + x, {data + x, n}, mode);
     });
-  }
-  if (going && req.baseline) {
-    going =
-        timed("streaming fill", m.streaming_runs, [&](int it, std::uint64_t x, std::uint64_t n) {
-          kernel->stream_fill(reinterpret_cast<std::uint8_t*>(data + x), n,
-                              static_cast<std::uint8_t>(0x80 + it));
-        });
+    if (going && req.baseline) {
+      going = timed("memset", it, m.memset_runs,
+                    [&](std::uint64_t x, std::uint64_t n) { std::memset(data + x, it + 1, n); });
+    }
+    if (going && req.baseline) {
+      going = timed("streaming fill", it, m.streaming_runs, [&](std::uint64_t x, std::uint64_t n) {
+        kernel->stream_fill(reinterpret_cast<std::uint8_t*>(data + x), n,
+                            static_cast<std::uint8_t>(0x80 + it));
+      });
+    }
   }
   if (!going) return m;  // a stopped job reports at once; the pages go unchecked
 

@@ -139,7 +139,7 @@ report::Report run_job(const Job& job, const RunRequest& req) {
             3);
 
   rep.iterations = reduce_iterations(job, m.runs);
-  if (req.baseline && rep.mode == "bench" && m.stop_signal == 0) {
+  if (req.baseline && rep.mode == "bench") {
     report::Baseline b;
     b.memset_iterations = reduce_iterations(job, m.memset_runs);
     b.streaming_iterations = reduce_iterations(job, m.streaming_runs);
