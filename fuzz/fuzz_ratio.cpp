@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const char* argv[] = {"dgen_mpi", option, value.c_str()};
   try {
     const auto parsed = dgen::app::parse_command_line(3, argv);
-    const double r = data[0] & 1 ? parsed.options.spec.compress_ratio : parsed.options.spec.dedup_ratio;
+    const double r =
+        data[0] & 1 ? parsed.options.spec.compress_ratio : parsed.options.spec.dedup_ratio;
     if (!(r >= 1.0 && r <= 100.0) || !std::isfinite(r)) std::abort();
   } catch (const dgen::app::UsageError&) {
   }

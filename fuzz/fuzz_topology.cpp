@@ -13,7 +13,8 @@
 #include "topology/plan.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string path = "/dev/shm/dgen-fuzz-topology-" + std::to_string(getpid()) + ".xml";
+  static const std::string path =
+      "/dev/shm/dgen-fuzz-topology-" + std::to_string(getpid()) + ".xml";
   if (std::FILE* f = std::fopen(path.c_str(), "wb")) {
     std::fwrite(data, 1, size, f);
     std::fclose(f);

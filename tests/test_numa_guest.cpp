@@ -64,7 +64,7 @@ class NumaGuest : public ::testing::Test {
       domains.insert(node);
       EXPECT_EQ(k["memory_nodes"], nlohmann::json::array({node})) << k;
       EXPECT_GE(k["local_fraction"].get<double>(), 0.99) << k;
-    EXPECT_EQ(k["pages_unknown"], 0) << k;
+      EXPECT_EQ(k["pages_unknown"], 0) << k;
       EXPECT_EQ(k["pages_unknown"], 0) << k;
       for (int cpu : k["cpus"])
         EXPECT_TRUE(cpus_of_node.at(node).count(cpu)) << "cpu " << cpu << " " << k;
