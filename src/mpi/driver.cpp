@@ -18,6 +18,16 @@ namespace dgen::mpi {
 
 namespace {
 
+// "a\nb\n" -> {"a", "b"}; a last line without '\n' counts too.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  for (std::size_t a = 0, b; a < text.size(); a = b + 1) {
+    b = std::min(text.find('\n', a), text.size());
+    lines.push_back(text.substr(a, b - a));
+  }
+  return lines;
+}
+
 // MPMD launches (`mpirun -n 1 dgen_mpi A : -n 1 dgen_mpi B`) give ranks their own command
 // lines: rank 0's request is the job's, and a rank whose options differ is refused.
 std::string compare_with_rank0(const Job& job, const RunRequest& req) {
@@ -28,11 +38,7 @@ std::string compare_with_rank0(const Job& job, const RunRequest& req) {
   std::string first = job.rank() == 0 ? mine : std::string(static_cast<std::size_t>(len), '\0');
   check(MPI_Bcast(first.data(), len, MPI_CHAR, 0, job.world()), "MPI_Bcast");
   if (first == mine) return "";
-  std::vector<std::string> theirs;
-  for (std::size_t a = 0, b; a < first.size(); a = b + 1) {
-    b = first.find('\n', a);
-    theirs.push_back(first.substr(a, b - a));
-  }
+  const std::vector<std::string> theirs = lines_of(first);
   const auto options = req.shared_options();
   for (std::size_t i = 0; i < options.size() && 2 * i + 1 < theirs.size(); ++i) {
     if (options[i].second != theirs[2 * i + 1]) {
@@ -174,10 +180,7 @@ report::Report run_job(const Job& job, const RunRequest& req) {
     rep.oversubscribed = rep.oversubscribed || k.oversubscribed;
   }
   for (const auto& block : all_warnings) {
-    for (std::size_t a = 0, b; a < block.size(); a = b + 1) {
-      b = block.find('\n', a);
-      rep.warnings.push_back(block.substr(a, b - a));
-    }
+    for (auto& line : lines_of(block)) rep.warnings.push_back(std::move(line));
   }
   std::vector<double> rates;
   for (const auto& it : rep.iterations) {
