@@ -1,8 +1,7 @@
-// Bench mode: the rank's buffer, bound and first-touched by its team, filled by the generator
-// `iterations` times, then by memset and by a streaming-store fill of a constant (the two
-// baselines: whichever is faster is the machine's write limit), then its pages checked.
+// Bench mode: the rank's buffer, bound and first-touched by its team, then `iterations` times
+// in turn: filled by the generator, by memset and by a streaming-store fill of a constant (the
+// two baselines: whichever is faster is the machine's write limit); then its pages checked.
 #include <cstring>
-#include <mutex>
 #include <optional>
 
 #include "buffer/page_buffer.hpp"
@@ -74,17 +73,12 @@ Measured run_bench(const RankContext& c, std::string& stores) {
     job.sync();
     job.set_phase("first touch");
     const double t0 = job.now();
-    std::string err;
-    try {
-      team.run([&](int t) {
-        const buffer::Part part = part_of(c, t, granule);
-        for (std::uint64_t x = part.begin; x < part.end; x += page) {
-          *reinterpret_cast<volatile std::byte*>(data + x) = std::byte{0};
-        }
-      });
-    } catch (const std::exception& e) {
-      err = e.what();
-    }
+    const std::string err = run_on_team(team, [&](int t) {
+      const buffer::Part part = part_of(c, t, granule);
+      for (std::uint64_t x = part.begin; x < part.end; x += page) {
+        *reinterpret_cast<volatile std::byte*>(data + x) = std::byte{0};
+      }
+    });
     m.first_touch_seconds = job.now() - t0;
     job.agree(err);
   }
@@ -130,20 +124,14 @@ Measured run_bench(const RankContext& c, std::string& stores) {
   // Where did the pages land? Each thread asks about its own part: pinned threads' pages
   // belong on their thread's node, floating threads' anywhere in the rank's memory nodes.
   std::vector<buffer::Locality> found(static_cast<std::size_t>(team.size()));
-  std::string err;
-  try {
-    team.run([&](int t) {
-      const std::vector<int> intended =
-          place.pin_threads ? std::vector<int>{place.plan.thread_nodes[static_cast<std::size_t>(t)]}
-                            : place.plan.memory_nodes;
-      const buffer::Part part = part_of(c, t, granule);
-      found[static_cast<std::size_t>(t)] =
-          buffer::page_locality(data + part.begin, part.size(), intended);
-    });
-  } catch (const std::exception& e) {
-    err = e.what();
-  }
-  job.agree(err);
+  job.agree(run_on_team(team, [&](int t) {
+    const std::vector<int> intended =
+        place.pin_threads ? std::vector<int>{place.plan.thread_nodes[static_cast<std::size_t>(t)]}
+                          : place.plan.memory_nodes;
+    const buffer::Part part = part_of(c, t, granule);
+    found[static_cast<std::size_t>(t)] =
+        buffer::page_locality(data + part.begin, part.size(), intended);
+  }));
   m.locality.emplace();
   for (const auto& l : found) *m.locality += l;
   return m;

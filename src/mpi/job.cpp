@@ -116,8 +116,11 @@ int Job::combine(int mine, MPI_Op op) const {
   // two ranks with one tag arrive in order, so successive calls do not mix.
   constexpr int kArriveTag = 0xD6E1, kReleaseTag = 0xD6E2;
   const double deadline = MPI_Wtime() + timeout_;
-  char secs[32];
-  std::snprintf(secs, sizeof secs, "%g", timeout_);
+  auto seconds = [this] {  // for the messages only
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", timeout_);
+    return std::string(text);
+  };
   auto pause = [] { usleep(200); };
   if (rank_ == 0) {
     std::vector<int> got(static_cast<std::size_t>(size_), mine);
@@ -137,8 +140,8 @@ int Job::combine(int mine, MPI_Op op) const {
           missing += std::string(n++ ? ", " : "") + std::to_string(r) + " (" +
                      (r < static_cast<int>(hosts_.size()) ? hosts_[r] : "?") + ")";
         }
-        abort_job(std::string("--timeout ") + secs + ": " + (n == 1 ? "rank " : "ranks ") +
-                      missing + " did not reach the end of " + phase_ + " within " + secs +
+        abort_job("--timeout " + seconds() + ": " + (n == 1 ? "rank " : "ranks ") + missing +
+                      " did not reach the end of " + phase_ + " within " + seconds() +
                       " s; ending the job",
                   kTimeoutExit);
       }
@@ -167,8 +170,8 @@ int Job::combine(int mine, MPI_Op op) const {
     check(MPI_Test(&recv, &done, MPI_STATUS_IGNORE), "MPI_Test");
     if (done) break;
     if (MPI_Wtime() > own_deadline) {
-      abort_job(std::string("--timeout ") + secs + ": rank 0 did not answer at the end of " +
-                    phase_ + " within " + secs + " s; ending the job",
+      abort_job("--timeout " + seconds() + ": rank 0 did not answer at the end of " + phase_ +
+                    " within " + seconds() + " s; ending the job",
                 kTimeoutExit);
     }
     pause();

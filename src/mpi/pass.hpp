@@ -51,6 +51,18 @@ struct Measured {
   std::uint64_t bytes_kept = 0;              ///< --keep-partial: the prefix kept (rank 0)
 };
 
+/// Runs `body` on the team (Team::run); an exception from it becomes the returned error text,
+/// empty when every part went well. The caller agrees on it with the other ranks.
+template <class Body>
+std::string run_on_team(Team& team, Body&& body) {
+  try {
+    team.run(body);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
 /// The bytes of thread part t of the rank, with the granule the buffer uses.
 buffer::Part part_of(const RankContext& c, int t, std::uint64_t granule);
 
@@ -67,19 +79,15 @@ Interval timed_pass(const RankContext& c, const std::string& phase, std::uint64_
   done.assign(static_cast<std::size_t>(c.team.size()), 0);
   Interval run;
   run.start = c.job.now();
-  try {
-    c.team.run([&](int t) {
-      const buffer::Part part = part_of(c, t, granule);
-      for (std::uint64_t x = part.begin; x < part.end && !c.team.stopped(); x += kChunk) {
-        const std::uint64_t n = std::min(kChunk, part.end - x);
-        if (!fill(x, n)) return;  // stopped inside (a write cut short by a signal)
-        done[static_cast<std::size_t>(t)] += n;
-        progress.add(n);
-      }
-    });
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
+  error = run_on_team(c.team, [&](int t) {
+    const buffer::Part part = part_of(c, t, granule);
+    for (std::uint64_t x = part.begin; x < part.end && !c.team.stopped(); x += kChunk) {
+      const std::uint64_t n = std::min(kChunk, part.end - x);
+      if (!fill(x, n)) return;  // stopped inside (a write cut short by a signal)
+      done[static_cast<std::size_t>(t)] += n;
+      progress.add(n);
+    }
+  });
   run.end = c.job.now();
   for (std::uint64_t d : done) run.bytes += d;
   run.complete = run.bytes == c.request.size;

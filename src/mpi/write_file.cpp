@@ -16,6 +16,9 @@ namespace dgen::mpi {
 
 namespace {
 
+// Thread parts of a write start on page boundaries (no page is written by two threads).
+constexpr std::uint64_t kWriteGranule = 4096;
+
 /// Writes all of [p, p + n), which is file offset `off`, retrying short writes: at that offset
 /// (pwrite) or, for streams, in order (write). Returns false when a stop signal interrupted
 /// it; throws std::runtime_error naming path, offset and the OS error.
@@ -41,7 +44,7 @@ std::uint64_t written_prefix(const RankContext& c, const std::vector<std::uint64
   std::uint64_t prefix = 0;
   for (int t = 0; t < c.team.size(); ++t) {
     prefix += done[static_cast<std::size_t>(t)];
-    if (done[static_cast<std::size_t>(t)] < part_of(c, t, 4096).size()) break;
+    if (done[static_cast<std::size_t>(t)] < part_of(c, t, kWriteGranule).size()) break;
   }
   return prefix;
 }
@@ -113,8 +116,8 @@ Measured run_write(const RankContext& c) {
       done.assign(1, run.bytes);
       m.runs.push_back(run);
     } else {
-      m.runs.push_back(
-          timed_pass(c, phase, 4096, progress, err, done, [&](std::uint64_t x, std::uint64_t n) {
+      m.runs.push_back(timed_pass(
+          c, phase, kWriteGranule, progress, err, done, [&](std::uint64_t x, std::uint64_t n) {
             thread_local std::vector<std::byte> buf;  // bounded memory: one chunk per thread
             buf.resize(chunk);
             c.generator.generate(c.global_offset + x, {buf.data(), n});
