@@ -401,6 +401,24 @@ TEST(Cli, AddressSpaceLimitIsNamed) {
   EXPECT_NE(r.err.find("ulimit -v leaves "), std::string::npos) << r.err;
 }
 
+// --report: the report goes to the file, whole, and not to stdout; nothing else is left beside it.
+TEST(Cli, ReportFileHoldsTheWholeReport) {
+  const std::string dir = dgen::test::temp_dir() + "/report";
+  fs::create_directories(dir);
+  const auto r =
+      run_shell(kBinary + " --size 4MiB --iterations 2 --format json --report " + dir + "/r.json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  const auto j = nlohmann::json::parse(dgen::test::read_file(dir + "/r.json"));
+  EXPECT_TRUE(j["complete"].get<bool>());
+  EXPECT_EQ(j["iterations"].size(), 2u);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 1);
+  const auto bad = run_shell(kBinary + " --size 4MiB --report /nonexistent-dir/r.json");
+  EXPECT_NE(bad.err.find("--report /nonexistent-dir/r.json: cannot create"), std::string::npos)
+      << bad.err;
+  fs::remove_all(dir);
+}
+
 TEST(Cli, ProgressLineWhenAsked) {
   const auto r = run_shell(kBinary + " --size 3GiB --output /dev/null --progress");
   ASSERT_EQ(r.exit_code, 0) << r.err;

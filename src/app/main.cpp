@@ -1,14 +1,10 @@
 // dgen_mpi: options -> plan -> buffer -> kernels -> reduce -> report. See README.md.
-#include <fcntl.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <string>
 
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <string>
 
 #include "app/options.hpp"
 #include "app/request.hpp"
@@ -16,6 +12,8 @@
 #include "dgen/version.hpp"
 #include "mpi/driver.hpp"
 #include "mpi/job.hpp"
+#include "mpi/output_file.hpp"
+#include "mpi/stop_signal.hpp"
 #include "report/plan_report.hpp"
 #include "report/report.hpp"
 #include "topology/machine.hpp"
@@ -32,31 +30,6 @@ int launcher_rank() {
 }
 
 bool is_first_rank() { return launcher_rank() <= 0; }
-
-// Writes `text` to `path` whole or not at all: a temporary file beside it, fsynced, renamed.
-std::string write_whole_file(const std::string& path, const std::string& text) {
-  const std::string temp = path + ".dgen-report-" + std::to_string(getpid());
-  const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return "cannot create " + temp + ": " + std::strerror(errno);
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t w = write(fd, text.data() + done, text.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      const std::string err = std::string("write failed: ") + std::strerror(errno);
-      close(fd);
-      unlink(temp.c_str());
-      return err;
-    }
-    done += static_cast<std::size_t>(w);
-  }
-  if (fsync(fd) != 0 || close(fd) != 0 || rename(temp.c_str(), path.c_str()) != 0) {
-    const std::string err = std::strerror(errno);
-    unlink(temp.c_str());
-    return err;
-  }
-  return "";
-}
 
 void print_simd_list() {
   std::printf("%-12s %s\n", "target", "supported by this CPU");
@@ -128,6 +101,9 @@ int main(int argc, char** argv) {
     unsetenv("HWLOC_XMLFILE");
   }
 
+  // Before MPI_Init, which can take a second under load: a SIGTERM or Ctrl-C that comes while
+  // the job starts is a stop request too, not a death without a report.
+  dgen::mpi::install_stop_signals(is_first_rank());
   dgen::mpi::Job job(&argc, &argv);
   try {
     // Under a launcher the ranks' arguments may differ (MPMD): agree on bad input first, so
@@ -139,7 +115,7 @@ int main(int argc, char** argv) {
     if (job.rank() == 0) {
       const std::string text = dgen::report::render(report, o.format);
       if (o.report) {
-        if (const std::string err = write_whole_file(*o.report, text); !err.empty()) {
+        if (const std::string err = dgen::mpi::write_whole_file(*o.report, text); !err.empty()) {
           std::fprintf(stderr, "dgen_mpi: --report %s: %s\n", o.report->c_str(), err.c_str());
         }
       } else {

@@ -9,7 +9,6 @@
 #include "mpi/modes.hpp"
 #include "mpi/placement.hpp"
 #include "mpi/reduce.hpp"
-#include "mpi/stop_signal.hpp"
 #include "mpi/team.hpp"
 #include "report/lists.hpp"
 #include "report/provenance.hpp"
@@ -85,7 +84,6 @@ report::Report run_job(const Job& job, const RunRequest& req) {
   rep.provenance.start_time = report::utc_now();
   rep.provenance.command_line = req.command_line;
   rep.provenance.host = job.host();
-  install_stop_signals(job.rank() == 0);
 
   job.agree(compare_with_rank0(job, req), 2);
   job.agree(check_stream_length(job, req.size), 2);

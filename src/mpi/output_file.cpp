@@ -51,6 +51,28 @@ std::string fsync_directory_of(const std::string& path) {
 
 }  // namespace
 
+std::string write_whole_file(const std::string& path, const std::string& text) {
+  const std::string temp = path + ".dgen-partial-" + hex(random_tag());
+  const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return "cannot create " + temp + ": " + os_error();
+  std::string err;
+  for (std::size_t done = 0; done < text.size() && err.empty();) {
+    const ssize_t w = write(fd, text.data() + done, text.size() - done);
+    if (w < 0 && errno != EINTR) err = "write to " + temp + " failed: " + os_error();
+    if (w > 0) done += static_cast<std::size_t>(w);
+  }
+  if (err.empty() && fsync(fd) != 0) err = "fsync of " + temp + " failed: " + os_error();
+  if (close(fd) != 0 && err.empty()) err = "close of " + temp + " failed: " + os_error();
+  if (err.empty() && rename(temp.c_str(), path.c_str()) != 0) {
+    err = "cannot rename " + temp + ": " + os_error();
+  }
+  if (!err.empty()) {
+    unlink(temp.c_str());
+    return err;
+  }
+  return fsync_directory_of(path);
+}
+
 OutputFile::OutputFile(const Job& job, const std::string& path, std::uint64_t total_bytes)
     : job_(job), path_(path) {
   enum Kind : int { kFile, kDevice, kSequential, kDirectory };

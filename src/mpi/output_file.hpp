@@ -44,4 +44,9 @@ class OutputFile {
   bool sequential_ = false;
 };
 
+/// Writes `text` to `path` whole or not at all, by one process (rank 0's --report): a unique
+/// temporary file beside it, fsynced, renamed, the directory fsynced. Returns the error text,
+/// empty on success.
+std::string write_whole_file(const std::string& path, const std::string& text);
+
 }  // namespace dgen::mpi
