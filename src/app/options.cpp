@@ -102,8 +102,40 @@ po::options_description describe_options() {
        "write the stream to PATH ('-' = stdout, report on stderr) instead of timing it in memory; "
        "rank r writes bytes [r*size, (r+1)*size); a file is written under a temporary name and "
        "renamed when complete")
+      ("input", text("PATH"),
+       "read the stream back from PATH (IOR -r) with the same layout options it was written "
+       "with, timed as writes are; every file must be at least as long as its share")
+      ("file-per-rank", "with --output/--input: a file per rank, PATH.00000000, PATH.00000001, "
+       "... (IOR -F), each holding its rank's bytes")
+      ("files", text("N"),
+       "with --output/--input: a dataset of N files (1 to 1000000000) of --file-size bytes under "
+       "directory PATH, in subdirectories of --files-per-dir; file k holds stream bytes "
+       "[k*SIZE, (k+1)*SIZE); rank r takes files [r*N/ranks, (r+1)*N/ranks); not with --size")
+      ("file-size", text("SIZE"), "with --files: the bytes of each file, at least 1 byte")
+      ("files-per-dir", text("N")->default_value("1000"),
+       "with --files: files per subdirectory, 1 to 1000000")
+      ("in-place", "with --output: write the file or device itself, no temporary name (IOR -E); "
+       "a regular file is cut to the stream's length; an interrupted run leaves it partial")
+      ("io", text("posix|mpiio")->default_value("posix"),
+       "how bytes move (IOR -a): posix = every thread pwrite()s/pread()s its transfers; mpiio = "
+       "MPI-IO from each rank's main thread while its team generates the next transfer")
+      ("collective", text("on|off"),
+       "with --io mpiio: MPI_File_write_at_all/read_at_all (on, the default) or "
+       "MPI_File_write_at/read_at (off) on a shared file")
+      ("transfer", text("SIZE")->default_value("1MiB"),
+       "bytes per write or read call (IOR -t), 1 byte to 1GiB; each thread generates one "
+       "transfer into a buffer that stays in cache and writes it")
+      ("direct", "with --output/--input: O_DIRECT, buffers and offsets aligned to the file "
+       "system's direct-I/O alignment; --size, --file-size and --transfer must be multiples of "
+       "it; not with --io mpiio")
+      ("fsync", text("on|off")->default_value("on"),
+       "with --output: flush to storage (fsync, MPI_File_sync) before the clock stops, timed "
+       "apart (IOR -e); the report gives the bandwidth with and without it")
+      ("reorder", "with --input: each rank reads what the rank one node further on wrote (IOR -C, "
+       "shifted by the ranks per node), so the writer's page cache does not serve the read")
       ("keep-partial", "with --output: an interrupted write keeps the prefix of the stream every "
-       "rank completed (the file is cut to it) instead of removing the file")
+       "rank completed (the file is cut to it) instead of removing the file; a dataset always "
+       "keeps the files it completed and never a short one")
       ("timeout", text("SECONDS")->default_value("0"),
        "no rank waits longer than this at a synchronisation point: a rank that does not come "
        "(hung, stopped, stuck in I/O) is named and the job ends with exit code 124; a number "
@@ -158,6 +190,9 @@ std::string help_text() {
          "  dgen_mpi --size 1GiB --dedup-ratio 2 --compress-ratio 3 --format json\n"
          "  dgen_mpi --size 10GB --output /scratch/data.bin --progress\n"
          "  dgen_mpi --size 1GiB --output - | zstd -3 | wc -c\n"
+         "  mpirun -n 4 dgen_mpi --size 4GiB --output /lustre/shared.bin --io mpiio\n"
+         "  dgen_mpi --files 10000 --file-size 1MiB --output /scratch/dataset --compress-ratio 2\n"
+         "  dgen_mpi --size 4GiB --input /scratch/data.bin --direct\n"
          "  mpirun --map-by numa --bind-to numa -n 16 dgen_mpi --size 8GiB --format json\n";
   return out.str();
 }
@@ -255,12 +290,80 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     o.output = text("output");
     if (o.output->empty()) bad("--output", "''", "must be a file path or - for stdout");
   }
+  if (vm.count("input")) {
+    o.input = text("input");
+    if (o.input->empty()) bad("--input", "''", "must be a file path");
+    if (o.output) {
+      throw UsageError(
+          "--input and --output: give one (write with --output, then read it back "
+          "with --input in a second run)");
+    }
+  }
+  const bool storage = o.output || o.input;
+  const std::string storage_only = "is only for --output or --input";
+  auto flag = [&](const char* name) {
+    const bool given = vm.count(name) > 0;
+    if (given && !storage) throw UsageError(std::string("--") + name + ": " + storage_only);
+    return given;
+  };
+  o.file_per_rank = flag("file-per-rank");
+  o.in_place = flag("in-place");
+  o.direct = flag("direct");
+  o.reorder = vm.count("reorder") > 0;
+  if (o.reorder && !o.input) throw UsageError("--reorder: is only for --input");
+  if (o.in_place && !o.output) throw UsageError("--in-place: is only for --output");
+  if (vm.count("files")) {
+    if (!storage) bad("--files", text("files"), storage_only);
+    o.files = parse_unsigned("--files", text("files"), 1, kMaxFiles,
+                             "must be an integer from 1 to 1000000000");
+    if (!vm.count("file-size")) bad("--files", text("files"), "needs --file-size SIZE");
+    if (!vm["size"].defaulted()) {
+      bad("--size", text("size"),
+          "is refused with --files: the dataset holds --files x --file-size bytes, taken by the "
+          "ranks in whole files");
+    }
+    if (o.file_per_rank) throw UsageError("--file-per-rank and --files: give one layout");
+    o.file_size = parse_size_option("--file-size", text("file-size"));
+    o.files_per_dir = parse_unsigned("--files-per-dir", text("files-per-dir"), 1, 1'000'000,
+                                     "must be an integer from 1 to 1000000");
+  } else if (vm.count("file-size")) {
+    bad("--file-size", text("file-size"), "is only for --files N");
+  } else if (!vm["files-per-dir"].defaulted()) {
+    bad("--files-per-dir", text("files-per-dir"), "is only for --files N");
+  }
+  o.io = text("io");
+  if (o.io != "posix" && o.io != "mpiio") bad("--io", o.io, "must be posix or mpiio");
+  if (!vm["io"].defaulted() && !storage) bad("--io", o.io, storage_only);
+  if (vm.count("collective")) {
+    o.collective = parse_on_off("--collective", text("collective"));
+    if (o.io != "mpiio") bad("--collective", text("collective"), "is only for --io mpiio");
+  }
+  if (o.direct && o.io == "mpiio") {
+    throw UsageError(
+        "--direct: not with --io mpiio (neither OMPIO nor ROMIO offers O_DIRECT "
+        "here); use --io posix");
+  }
+  o.transfer = parse_size_option("--transfer", text("transfer"));
+  if (o.transfer > kMaxTransfer) bad("--transfer", text("transfer"), "must be from 1 byte to 1GiB");
+  if (!vm["transfer"].defaulted() && !storage) bad("--transfer", text("transfer"), storage_only);
+  o.fsync = parse_on_off("--fsync", text("fsync"));
+  if (!vm["fsync"].defaulted() && !o.output) bad("--fsync", text("fsync"), "is only for --output");
+  if (o.output && *o.output == "-") {
+    const char* not_for_stdout = o.file_per_rank   ? "--file-per-rank"
+                                 : o.files         ? "--files"
+                                 : o.direct        ? "--direct"
+                                 : o.in_place      ? "--in-place"
+                                 : o.io != "posix" ? "--io mpiio"
+                                                   : nullptr;
+    if (not_for_stdout)
+      throw UsageError(std::string(not_for_stdout) + ": not with --output - (stdout)");
+  }
   o.iterations_given = vm.count("iterations") > 0;
   o.iterations =
       o.iterations_given
           ? static_cast<int>(parse_unsigned("--iterations", text("iterations"), 1, kMaxIterations,
                                             "must be an integer from 1 to 1000000"))
-          : (o.output ? 1 : 3);
+          : (storage ? 1 : 3);
   const std::string format = text("format");
   if (format == "table") {
     o.format = Format::kTable;

@@ -20,19 +20,31 @@ using Format = report::Format;
 
 /// Everything the user asked for, validated.
 struct Options {
-  DataSpec spec;                      ///< the data parameters
-  std::uint64_t size = 1ULL << 30;    ///< bytes per rank
-  std::optional<int> threads;         ///< --threads; else OMP_NUM_THREADS, else the cores
-  std::string simd = "auto";          ///< --simd
-  int iterations = 3;                 ///< --iterations
-  bool iterations_given = false;      ///< whether --iterations was on the command line
-  std::optional<std::string> output;  ///< --output PATH or "-"
-  bool keep_partial = false;          ///< --keep-partial
-  double timeout_seconds = 0;         ///< --timeout; 0 = off
-  Format format = Format::kTable;     ///< --format
-  std::optional<std::string> report;  ///< --report PATH: the report goes there, not to stdout
-  std::optional<bool> progress;       ///< --progress; unset = when stderr is a terminal
-  bool baseline = true;               ///< --baseline on|off
+  DataSpec spec;                        ///< the data parameters
+  std::uint64_t size = 1ULL << 30;      ///< bytes per rank
+  std::optional<int> threads;           ///< --threads; else OMP_NUM_THREADS, else the cores
+  std::string simd = "auto";            ///< --simd
+  int iterations = 3;                   ///< --iterations
+  bool iterations_given = false;        ///< whether --iterations was on the command line
+  std::optional<std::string> output;    ///< --output PATH or "-"
+  std::optional<std::string> input;     ///< --input PATH: read the stream back
+  bool file_per_rank = false;           ///< --file-per-rank
+  std::uint64_t files = 0;              ///< --files N (0: not a dataset)
+  std::uint64_t file_size = 0;          ///< --file-size
+  std::uint64_t files_per_dir = 1000;   ///< --files-per-dir
+  bool in_place = false;                ///< --in-place
+  std::string io = "posix";             ///< --io posix|mpiio
+  bool collective = true;               ///< --collective on|off
+  std::uint64_t transfer = 1ULL << 20;  ///< --transfer
+  bool direct = false;                  ///< --direct
+  bool fsync = true;                    ///< --fsync on|off
+  bool reorder = false;                 ///< --reorder
+  bool keep_partial = false;            ///< --keep-partial
+  double timeout_seconds = 0;           ///< --timeout; 0 = off
+  Format format = Format::kTable;       ///< --format
+  std::optional<std::string> report;    ///< --report PATH: the report goes there, not to stdout
+  std::optional<bool> progress;         ///< --progress; unset = when stderr is a terminal
+  bool baseline = true;                 ///< --baseline on|off
   topology::BindPolicy bind = topology::BindPolicy::kAuto;         ///< --bind
   topology::MemoryPolicy memory = topology::MemoryPolicy::kLocal;  ///< --memory
   bool smt = false;                     ///< --smt: a thread per PU, not per core
@@ -65,5 +77,7 @@ std::string help_text();
 
 inline constexpr int kMaxThreads = 4096;
 inline constexpr int kMaxIterations = 1'000'000;
+inline constexpr std::uint64_t kMaxFiles = 1'000'000'000;
+inline constexpr std::uint64_t kMaxTransfer = 1ULL << 30;
 
 }  // namespace dgen::app

@@ -36,6 +36,22 @@ mpi::RunRequest run_request(const Options& o) {
   r.simd = o.simd;
   r.iterations = o.iterations;
   r.output = o.output;
+  r.input = o.input;
+  r.layout.path = o.output ? *o.output : o.input.value_or("");
+  r.layout.size_per_rank = o.size;
+  r.layout.kind = o.files > 0       ? io::LayoutKind::kDataset
+                  : o.file_per_rank ? io::LayoutKind::kFilePerRank
+                                    : io::LayoutKind::kSharedFile;
+  r.layout.files = o.files;
+  r.layout.file_size = o.file_size;
+  r.layout.files_per_dir = o.files_per_dir;
+  r.storage.io = o.io;
+  r.storage.collective = o.collective;
+  r.storage.transfer = o.transfer;
+  r.storage.direct = o.direct;
+  r.storage.fsync = o.fsync;
+  r.storage.in_place = o.in_place;
+  r.storage.reorder = o.reorder;
   r.keep_partial = o.keep_partial;
   r.baseline = o.baseline;
   r.progress = o.progress.value_or(false);

@@ -6,6 +6,7 @@
 
 #include "dgen/generator.hpp"
 #include "dgen/size.hpp"
+#include "io/layout.hpp"
 #include "mpi/modes.hpp"
 #include "mpi/placement.hpp"
 #include "mpi/reduce.hpp"
@@ -49,11 +50,35 @@ std::string compare_with_rank0(const Job& job, const RunRequest& req) {
 }
 
 // The job's stream must fit the generator's 2^64-byte stream.
-std::string check_stream_length(const Job& job, std::uint64_t size) {
-  const auto total = static_cast<unsigned __int128>(size) * static_cast<unsigned>(job.size());
-  if (total <= UINT64_MAX) return "";
-  return "--size " + format_size(size) + " x " + std::to_string(job.size()) +
+std::string check_stream_length(const Job& job, const RunRequest& req) {
+  if (io::stream_length(req.layout, job.size()) <= UINT64_MAX) return "";
+  if (req.layout.kind == io::LayoutKind::kDataset) {
+    return "--files " + std::to_string(req.layout.files) + " x --file-size " +
+           format_size(req.layout.file_size) +
+           ": the dataset would pass 2^64 bytes (16 EiB), the most one seed has";
+  }
+  return "--size " + format_size(req.size) + " x " + std::to_string(job.size()) +
          " ranks: the job's stream would pass 2^64 bytes (16 EiB), the most one seed has";
+}
+
+report::Storage storage_of(const Job& job, const RunRequest& req) {
+  report::Storage s;
+  s.path = req.layout.path;
+  s.layout = io::to_string(req.layout.kind);
+  s.files = io::file_count(req.layout, job.size());
+  s.file_size = req.layout.kind == io::LayoutKind::kDataset ? req.layout.file_size
+                : req.layout.kind == io::LayoutKind::kFilePerRank
+                    ? req.size
+                    : req.size * static_cast<std::uint64_t>(job.size());
+  if (req.layout.kind == io::LayoutKind::kDataset) s.files_per_dir = req.layout.files_per_dir;
+  s.io = req.storage.io;
+  if (req.storage.io == "mpiio") s.collective = req.storage.collective;
+  s.transfer = req.storage.transfer;
+  s.direct = req.storage.direct;
+  s.fsync = req.output && req.storage.fsync;
+  s.in_place = req.storage.in_place;
+  s.reorder = req.storage.reorder;
+  return s;
 }
 
 std::string page_warning(const report::RankResult& mine, const buffer::Locality& l,
@@ -86,7 +111,7 @@ report::Report run_job(const Job& job, const RunRequest& req) {
   rep.provenance.host = job.host();
 
   job.agree(compare_with_rank0(job, req), 2);
-  job.agree(check_stream_length(job, req.size), 2);
+  job.agree(check_stream_length(job, req), 2);
 
   // Every rank picks its kernel; a node without the asked-for target fails the job clearly.
   std::optional<Generator> gen;
@@ -120,11 +145,18 @@ report::Report run_job(const Job& job, const RunRequest& req) {
   const RankContext context{job,   req,  *gen,
                             place, team, static_cast<std::uint64_t>(job.rank()) * req.size};
   Measured m;
-  if (req.output) {
-    rep.mode = "write";
+  if (req.output || req.input) {
+    rep.mode = req.output ? "write" : "read";
     rep.stores = "cached";
-    rep.output = *req.output;
-    m = run_write(context);
+    rep.output = req.output;
+    rep.storage = storage_of(job, req);
+    if (req.storage.reorder && job.nodes() == 1 && job.rank() == 0) {
+      warnings.push_back(
+          "--reorder on one node: every rank reads what it wrote (the shift is "
+          "the ranks per node); drop the page cache or use --direct");
+    }
+    m = run_storage(context);
+    rep.provenance.io_component = m.io_component;
   } else {
     rep.mode = "bench";
     m = run_bench(context, rep.stores);
@@ -161,14 +193,21 @@ report::Report run_job(const Job& job, const RunRequest& req) {
   }
 
   rep.spec = req.spec;
-  rep.bytes_per_rank = req.size;
-  rep.total_bytes = req.size * static_cast<std::uint64_t>(job.size());
+  rep.bytes_per_rank =
+      req.layout.kind == io::LayoutKind::kDataset && rep.storage
+          ? io::rank_bytes(req.layout, job.size() - 1, job.size())  // the largest block
+          : req.size;
+  rep.total_bytes = rep.storage
+                        ? static_cast<std::uint64_t>(io::stream_length(req.layout, job.size()))
+                        : req.size * static_cast<std::uint64_t>(job.size());
   rep.ranks = job.size();
   rep.nodes = job.nodes();
   rep.simd = gen->simd().name;
   rep.stop_signal = m.stop_signal;
   rep.complete = m.stop_signal == 0;
-  if (!rep.complete && req.keep_partial && req.output) rep.bytes_kept = m.bytes_kept;
+  if (!rep.complete && req.output &&
+      (req.keep_partial || req.layout.kind == io::LayoutKind::kDataset))
+    rep.bytes_kept = m.bytes_kept;
   for (const auto& text : all_ranks)
     rep.per_rank.push_back(nlohmann::json::parse(text).get<report::RankResult>());
   for (const auto& k : rep.per_rank) {

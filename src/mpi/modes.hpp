@@ -1,5 +1,6 @@
 // The run's modes, each in its own file: bench (generate into memory, timed against memset and
-// a streaming-store fill) and write (the stream to a file, a device or stdout with POSIX I/O).
+// a streaming-store fill) and storage (write the stream to files, a device or stdout, or read
+// it back, through an I/O backend).
 // Each is collective and returns what this rank measured.
 #pragma once
 
@@ -12,7 +13,8 @@ namespace dgen::mpi {
 /// Bench mode. Sets `stores` to "streaming" or "cached".
 Measured run_bench(const RankContext& context, std::string& stores);
 
-/// Write mode: the rank's bytes to request.output.
-Measured run_write(const RankContext& context);
+/// Write mode (request.output) or read mode (request.input): the rank's share of the stream
+/// in request.layout, through the request's I/O backend.
+Measured run_storage(const RankContext& context);
 
 }  // namespace dgen::mpi

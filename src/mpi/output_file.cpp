@@ -37,11 +37,16 @@ std::string hex(std::uint64_t v) {
   return buf;
 }
 
-// After a rename, the directory entry reaches storage only when the directory is fsynced.
+}  // namespace
+
+std::string temporary_name(const std::string& path) {
+  return path + ".dgen-partial-" + hex(random_tag());
+}
+
 std::string fsync_directory_of(const std::string& path) {
   const std::string dir = fs::absolute(path).parent_path().string();
   const int d = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (d < 0) return "--output " + path + ": cannot open its directory " + dir + ": " + os_error();
+  if (d < 0) return path + ": cannot open its directory " + dir + ": " + os_error();
   std::string err;
   if (fsync(d) != 0 && errno != EINVAL)
     err = "fsync of directory " + dir + " failed: " + os_error();
@@ -49,10 +54,8 @@ std::string fsync_directory_of(const std::string& path) {
   return err;
 }
 
-}  // namespace
-
 std::string write_whole_file(const std::string& path, const std::string& text) {
-  const std::string temp = path + ".dgen-partial-" + hex(random_tag());
+  const std::string temp = temporary_name(path);
   const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return "cannot create " + temp + ": " + os_error();
   std::string err;
@@ -73,84 +76,98 @@ std::string write_whole_file(const std::string& path, const std::string& text) {
   return fsync_directory_of(path);
 }
 
-OutputFile::OutputFile(const Job& job, const std::string& path, std::uint64_t total_bytes)
-    : job_(job), path_(path) {
-  enum Kind : int { kFile, kDevice, kSequential, kDirectory };
+OutputFile::OutputFile(const Job& job, const std::string& path, std::uint64_t total_bytes,
+                       OutputRules rules)
+    : job_(job), path_(path), rules_(rules) {
+  enum Kind : int { kFile, kDevice, kSequential, kDirectory, kMissingDirectory };
   int kind = kFile;
   if (path == "-") {
     kind = kSequential;
-  } else if (job.rank() == 0) {
+  } else if (owner()) {
     struct stat st {};
     if (stat(path.c_str(), &st) == 0) {
       kind = S_ISDIR(st.st_mode)                            ? kDirectory
              : S_ISREG(st.st_mode)                          ? kFile
              : (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) ? kDevice
                                                             : kSequential;
+    } else if (std::error_code ec; !fs::is_directory(fs::absolute(path).parent_path(), ec)) {
+      kind = kMissingDirectory;
     }
   }
-  check(MPI_Bcast(&kind, 1, MPI_INT, 0, job.world()), "MPI_Bcast");
-  if (kind == kDirectory) job.agree("--output " + path + ": is a directory", 2);
-  if (kind == kSequential && job.size() > 1) {
-    job.agree("--output " + path +
-                  ": a stream (stdout or a pipe) takes one rank's bytes in order; with " +
-                  std::to_string(job.size()) + " ranks give a file path",
-              2);
-  }
-  if (kind == kFile) {
+  if (!rules.per_rank) check(MPI_Bcast(&kind, 1, MPI_INT, 0, job.world()), "MPI_Bcast");
+  auto refuse = [&](bool bad, const std::string& why) {
+    job.agree(bad ? "--output " + path + ": " + why : "", 2);
+  };
+  refuse(kind == kDirectory, "is a directory");
+  refuse(kind == kMissingDirectory, "its directory " + fs::absolute(path).parent_path().string() +
+                                        " does not exist (No such file or directory)");
+  refuse(kind == kSequential && (job.size() > 1 || rules.per_rank),
+         "a stream (stdout or a pipe) takes one rank's bytes in order; with " +
+             std::to_string(job.size()) + " ranks give a file path");
+  refuse(kind == kSequential && rules.in_place, "--in-place is for files and devices, not streams");
+  {
     // Refuse before writing when the file system cannot hold the stream.
-    std::string err;
-    if (job.rank() == 0) {
+    std::string short_of_space;
+    if (kind == kFile && job.rank() == 0) {
       const fs::path dir = fs::absolute(path).parent_path();
       std::error_code ec;
       const auto space = fs::space(dir, ec);
-      if (!ec && total_bytes > space.available) {
-        err = "--output " + path + ": " + format_size(total_bytes) + " to write but " +
-              format_size(space.available) + " is free on " + dir.string();
+      std::uintmax_t existing = 0;  // in place, the file's own blocks are reused
+      if (std::error_code missing; rules.in_place && !rules.per_rank) {
+        existing = fs::file_size(path, missing);
+        if (missing) existing = 0;
+      }
+      if (!ec && space.capacity > 0 && total_bytes > space.available + existing) {
+        short_of_space = "--output " + path + ": " + format_size(total_bytes) + " to write but " +
+                         format_size(space.available) + " is free on " + dir.string();
       }
     }
-    job.agree(err, 2);
+    job.agree(short_of_space, 2);
   }
   sequential_ = kind == kSequential;
+  regular_ = kind == kFile;
+  std::string err;
   if (path == "-") {
     fd_ = STDOUT_FILENO;
-    return;
-  }
-  std::string err;
-  char name_buf[4096] = {};
-  if (job.rank() == 0) {
-    if (kind == kFile) {
-      // A name nobody else holds: O_EXCL fails rather than share a file with another run.
-      for (int attempt = 0; attempt < 8 && fd_ < 0; ++attempt) {
-        temp_ = path + ".dgen-partial-" + hex(random_tag());
-        fd_ = open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd_ < 0 && errno != EEXIST) break;
-      }
-      if (fd_ < 0) err = "--output " + path + ": cannot create " + temp_ + ": " + os_error();
+  } else if (kind == kSequential) {
+    fd_ = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd_ < 0) err = "--output " + path + ": cannot open: " + os_error();
+  } else if (kind == kFile && owner()) {
+    if (rules.in_place) {
+      // The target itself: created when missing, its bytes overwritten, cut at commit.
+      const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0) err = "--output " + path + ": cannot open: " + os_error();
+      if (fd >= 0) close(fd);
     } else {
-      fd_ = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-      if (fd_ < 0) err = "--output " + path + ": cannot open: " + os_error();
+      // A name nobody else holds: O_EXCL fails rather than share a file with another run.
+      int fd = -1;
+      for (int attempt = 0; attempt < 8 && fd < 0; ++attempt) {
+        temp_ = temporary_name(path);
+        fd = open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EEXIST) break;
+      }
+      if (fd < 0) {
+        err = "--output " + path + ": cannot create " + temp_ + ": " + os_error();
+        temp_.clear();
+      } else {
+        close(fd);
+      }
     }
-    std::snprintf(name_buf, sizeof name_buf, "%s", temp_.c_str());
   }
-  if (err.empty() && temp_.size() >= sizeof name_buf) err = "--output " + path + ": path too long";
-  try {
-    job.agree(err);
-  } catch (const JobFailure&) {
-    discard();
-    throw;
-  }
-  check(MPI_Bcast(name_buf, sizeof name_buf, MPI_CHAR, 0, job.world()), "MPI_Bcast");
-  temp_ = name_buf;
-  if (job.rank() != 0) {
-    const std::string& name = temp_.empty() ? path : temp_;
-    fd_ = open(name.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd_ < 0) err = "--output " + path + ": cannot open " + name + ": " + os_error();
+  char name_buf[4096] = {};
+  if (!rules.per_rank && kind == kFile) {
+    if (job.rank() == 0 && temp_.size() >= sizeof name_buf) err = "--output " + path + ": too long";
+    if (job.rank() == 0) std::snprintf(name_buf, sizeof name_buf, "%s", temp_.c_str());
   }
   try {
     job.agree(err);
   } catch (const JobFailure&) {
     discard();
     throw;
+  }
+  if (!rules.per_rank && kind == kFile) {
+    check(MPI_Bcast(name_buf, sizeof name_buf, MPI_CHAR, 0, job.world()), "MPI_Bcast");
+    if (job.rank() != 0) temp_ = name_buf;
   }
 }
 
@@ -159,21 +176,23 @@ OutputFile::~OutputFile() { discard(); }
 void OutputFile::discard() noexcept {
   if (fd_ >= 0 && fd_ != STDOUT_FILENO) close(fd_);
   fd_ = -1;
-  if (job_.rank() == 0 && !temp_.empty()) unlink(temp_.c_str());
+  if (owner() && !temp_.empty()) unlink(temp_.c_str());
   temp_.clear();
 }
 
-void OutputFile::commit(const Job& job) {
-  if (fd_ == STDOUT_FILENO) {
-    fd_ = -1;
-    return;
-  }
+void OutputFile::commit(const Job& job, std::uint64_t length) {
   std::string err;
-  if (fd_ >= 0 && close(fd_) != 0) err = "close of " + path_ + " failed: " + os_error();
+  if (fd_ >= 0 && fd_ != STDOUT_FILENO && close(fd_) != 0)
+    err = "close of " + path_ + " failed: " + os_error();
   fd_ = -1;
   try {
     job.agree(err);
-    if (job.rank() == 0 && !temp_.empty()) {
+    if (owner() && regular_ && temp_.empty() &&
+        truncate(path_.c_str(), static_cast<off_t>(length)) != 0) {
+      err = "--output " + path_ + ": cannot cut it to the stream's " + std::to_string(length) +
+            " bytes: " + os_error();
+    }
+    if (err.empty() && owner() && !temp_.empty()) {
       if (rename(temp_.c_str(), path_.c_str()) != 0) {
         err = "--output " + path_ + ": cannot rename " + temp_ + ": " + os_error();
       } else {
@@ -191,16 +210,18 @@ void OutputFile::commit(const Job& job) {
 
 void OutputFile::keep_prefix(const Job& job, std::uint64_t bytes) {
   std::string err;
-  if (job.rank() == 0 && fd_ >= 0 && !sequential_ && !temp_.empty()) {
-    if (ftruncate(fd_, static_cast<off_t>(bytes)) != 0) {
-      err = "--keep-partial: cannot cut " + temp_ + " to " + std::to_string(bytes) +
+  if (owner() && regular_ && !sequential_) {
+    const int fd = open(name().c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+      err = "--keep-partial: cannot cut " + name() + " to " + std::to_string(bytes) +
             " bytes: " + os_error();
-    } else if (fsync(fd_) != 0 && errno != EINVAL) {
-      err = "fsync of " + temp_ + " failed: " + os_error();
+    } else if (fsync(fd) != 0 && errno != EINVAL) {
+      err = "fsync of " + name() + " failed: " + os_error();
     }
+    if (fd >= 0) close(fd);
   }
   job.agree(err);
-  commit(job);
+  commit(job, bytes);
 }
 
 }  // namespace dgen::mpi

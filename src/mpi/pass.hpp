@@ -37,6 +37,14 @@ struct Interval {
   double start = 0, end = 0;
   std::uint64_t bytes = 0;  ///< bytes this rank completed in the pass
   bool complete = true;     ///< false when a stop signal cut it short
+  // Storage passes: where the rank's time went. Steps the rank's threads take each (a dataset's
+  // creates and closes, every transfer's generation and I/O) are the mean over its threads.
+  double open_seconds = 0;      ///< opening (a dataset: creating) the files
+  double io_seconds = 0;        ///< in write or read calls
+  double flush_seconds = 0;     ///< fsync / MPI_File_sync (--fsync on)
+  double close_seconds = 0;     ///< closing (a dataset: closing and renaming) the files
+  double generate_seconds = 0;  ///< generating the bytes written
+  std::uint64_t files = 0;      ///< files this rank completed (a shared file counts on rank 0)
   double seconds() const { return end - start; }
 };
 
@@ -49,6 +57,7 @@ struct Measured {
   std::optional<buffer::Locality> locality;  ///< pages checked (bench mode, complete runs)
   int stop_signal = 0;                       ///< the signal the job stopped for (same on all ranks)
   std::uint64_t bytes_kept = 0;              ///< --keep-partial: the prefix kept (rank 0)
+  std::string io_component;                  ///< what moved the bytes (io::Backend::component)
 };
 
 /// Runs `body` on the team (Team::run); an exception from it becomes the returned error text,

@@ -46,6 +46,10 @@ report::RankResult rank_result(const RankContext& c, const Measured& m) {
   r.memset_gbps = best_rate(m.memset_runs);
   r.streaming_gbps = best_rate(m.streaming_runs);
   r.first_touch_seconds = m.first_touch_seconds;
+  for (const auto& run : m.runs) {
+    r.generate_seconds += run.generate_seconds;
+    r.io_seconds += run.io_seconds;
+  }
   if (m.locality) {
     r.local_fraction = m.locality->local_fraction();
     r.pages_unknown = m.locality->unknown;
@@ -80,6 +84,17 @@ std::vector<report::IterationResult> reduce_iterations(const Job& job,
   check(MPI_Reduce(bytes.data(), total.data(), n, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, w),
         "MPI_Reduce");
   check(MPI_Reduce(complete.data(), all_complete.data(), n, MPI_INT, MPI_MIN, 0, w), "MPI_Reduce");
+  // Per step, the slowest rank's time (5 values per iteration), and the files all completed.
+  std::vector<double> steps, slowest(5 * k);
+  std::vector<unsigned long long> files, all_files(k);
+  for (const auto& r : runs) {
+    steps.insert(steps.end(), {r.open_seconds, r.io_seconds, r.flush_seconds, r.close_seconds,
+                               r.generate_seconds});
+    files.push_back(r.files);
+  }
+  check(MPI_Reduce(steps.data(), slowest.data(), 5 * n, MPI_DOUBLE, MPI_MAX, 0, w), "MPI_Reduce");
+  check(MPI_Reduce(files.data(), all_files.data(), n, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, w),
+        "MPI_Reduce");
   std::vector<report::IterationResult> out;
   for (int i = 0; job.rank() == 0 && i < n; ++i) {
     report::IterationResult it;
@@ -90,6 +105,15 @@ std::vector<report::IterationResult> reduce_iterations(const Job& job,
     it.rank_min_gbps = rmin[i];
     it.rank_mean_gbps = rsum[i] / job.size();
     it.rank_max_gbps = rmax[i];
+    const std::size_t at = 5 * static_cast<std::size_t>(i);
+    it.open_seconds = slowest[at];
+    it.io_seconds = slowest[at + 1];
+    it.flush_seconds = slowest[at + 2];
+    it.close_seconds = slowest[at + 3];
+    it.generate_seconds = slowest[at + 4];
+    it.files = all_files[i];
+    it.files_per_second = it.seconds > 0 ? static_cast<double>(it.files) / it.seconds : 0;
+    it.unflushed_gbps = rate_gbps(total[i], std::max(it.seconds - it.flush_seconds, 0.0));
     out.push_back(it);
   }
   return out;

@@ -9,10 +9,22 @@
 #include <vector>
 
 #include "dgen/spec.hpp"
+#include "io/layout.hpp"
 #include "topology/binding.hpp"
 #include "topology/plan.hpp"
 
 namespace dgen::mpi {
+
+/// How the bytes move to and from storage (write and read modes).
+struct StorageRequest {
+  std::string io = "posix";             ///< --io: posix or mpiio
+  bool collective = true;               ///< --collective: MPI_File_write_at_all, else write_at
+  std::uint64_t transfer = 1ULL << 20;  ///< --transfer: bytes per write or read call
+  bool direct = false;                  ///< --direct: O_DIRECT
+  bool fsync = true;                    ///< --fsync: flush before the clock stops
+  bool in_place = false;                ///< --in-place: no temporary name
+  bool reorder = false;                 ///< --reorder: read what a rank on another node wrote
+};
 
 struct RunRequest {
   DataSpec spec;                      ///< the data parameters
@@ -20,10 +32,13 @@ struct RunRequest {
   std::string simd = "auto";          ///< kernel name or "auto"
   int iterations = 3;                 ///< timed repetitions
   std::optional<std::string> output;  ///< write the stream here ("-" = stdout); else bench mode
-  bool keep_partial = false;          ///< an interrupted write keeps its written prefix
-  bool baseline = true;               ///< time memset and a streaming fill too (bench mode)
-  bool progress = false;              ///< the progress line on rank 0's stderr
-  topology::PlanRequest plan;         ///< threads, smt, memory; ranks are the node's, at run time
+  std::optional<std::string> input;   ///< read the stream back from here (read mode)
+  io::Layout layout;                  ///< the files of --output or --input
+  StorageRequest storage;
+  bool keep_partial = false;   ///< an interrupted write keeps its written prefix
+  bool baseline = true;        ///< time memset and a streaming fill too (bench mode)
+  bool progress = false;       ///< the progress line on rank 0's stderr
+  topology::PlanRequest plan;  ///< threads, smt, memory; ranks are the node's, at run time
   topology::BindPolicy bind = topology::BindPolicy::kAuto;
   bool hugepages = false;
   bool strict_placement = false;

@@ -27,18 +27,48 @@ std::string hex_seed(std::uint64_t seed) {
   return buf;
 }
 
-nlohmann::ordered_json iterations_json(const std::vector<IterationResult>& its) {
+nlohmann::ordered_json iterations_json(const std::vector<IterationResult>& its, bool storage) {
   auto out = nlohmann::ordered_json::array();
   for (const auto& it : its) {
-    out.push_back({{"seconds", it.seconds},
-                   {"bytes", it.bytes},
-                   {"complete", it.complete},
-                   {"aggregate_gbps", it.aggregate_gbps},
-                   {"rank_min_gbps", it.rank_min_gbps},
-                   {"rank_mean_gbps", it.rank_mean_gbps},
-                   {"rank_max_gbps", it.rank_max_gbps}});
+    nlohmann::ordered_json j = {{"seconds", it.seconds},
+                                {"bytes", it.bytes},
+                                {"complete", it.complete},
+                                {"aggregate_gbps", it.aggregate_gbps},
+                                {"rank_min_gbps", it.rank_min_gbps},
+                                {"rank_mean_gbps", it.rank_mean_gbps},
+                                {"rank_max_gbps", it.rank_max_gbps}};
+    if (storage) {
+      j["open_seconds"] = it.open_seconds;
+      j["io_seconds"] = it.io_seconds;
+      j["flush_seconds"] = it.flush_seconds;
+      j["close_seconds"] = it.close_seconds;
+      j["generate_seconds"] = it.generate_seconds;
+      j["unflushed_gbps"] = it.unflushed_gbps;
+      j["files"] = it.files;
+      j["files_per_second"] = it.files_per_second;
+    }
+    out.push_back(j);
   }
   return out;
+}
+
+std::string storage_line(const Report& r) {
+  const Storage& s = *r.storage;
+  std::string line = std::string(r.mode == "read" ? "read " : "write ") + s.path + " (" + s.layout;
+  if (s.layout == "dataset") {
+    line += ", " + std::to_string(s.files) + " files of " + format_size(s.file_size) + ", " +
+            std::to_string(s.files_per_dir) + " per directory";
+  } else if (s.layout == "file-per-rank") {
+    line += ", " + std::to_string(s.files) + " files";
+  }
+  line += ")\nio        " + s.io;
+  if (s.collective) line += *s.collective ? " collective" : " independent";
+  line += " (" + r.provenance.io_component + "), transfer " + format_size(s.transfer);
+  if (s.direct) line += ", O_DIRECT";
+  if (r.mode == "write") line += s.fsync ? ", fsync on" : ", fsync off";
+  if (s.in_place) line += ", in place";
+  if (s.reorder) line += ", reordered";
+  return line;
 }
 
 // printf into a std::string of any length (a row with a long cpu list must not be cut).
@@ -94,19 +124,37 @@ std::string render_table(const Report& r) {
   if (r.mode == "bench") {
     o << "mode      generate into memory, " << r.stores << " stores; first touch "
       << fixed(r.first_touch_seconds, 3) << " s\n";
+  } else if (r.storage) {
+    o << "mode      " << storage_line(r) << "\n";
   } else {
     o << "mode      write to " << r.output.value_or("?") << "\n";
   }
   o << "\n";
-  const char* rate = r.mode == "bench" ? "generate" : "write";
-  o << format("%5s %11s %16s %14s %14s %14s\n", "iter", "seconds", "aggregate GB/s",
-              "rank min GB/s", "rank mean GB/s", "rank max GB/s");
+  const char* rate = r.mode == "bench" ? "generate" : r.mode.c_str();
+  if (r.storage) {
+    // IOR's columns: the slowest rank's open, transfer, flush and close times.
+    o << format("%5s %11s %16s %14s %14s %9s %9s %9s %9s %9s %8s %10s\n", "iter", "seconds",
+                "aggregate GB/s", "no-flush GB/s", "rank min GB/s", "open s", "io s", "flush s",
+                "close s", "gen s", "files", "files/s");
+  } else {
+    o << format("%5s %11s %16s %14s %14s %14s\n", "iter", "seconds", "aggregate GB/s",
+                "rank min GB/s", "rank mean GB/s", "rank max GB/s");
+  }
   for (std::size_t i = 0; i < r.iterations.size(); ++i) {
     const auto& it = r.iterations[i];
-    o << format(
-        "%5zu %11.4f %16.2f %14.2f %14.2f %14.2f%s\n", i + 1, it.seconds, it.aggregate_gbps,
-        it.rank_min_gbps, it.rank_mean_gbps, it.rank_max_gbps,
-        it.complete ? "" : (" (cut short: " + std::to_string(it.bytes) + " bytes)").c_str());
+    const std::string cut =
+        it.complete ? "" : " (cut short: " + std::to_string(it.bytes) + " bytes)";
+    if (r.storage) {
+      o << format("%5zu %11.4f %16.2f %14.2f %14.2f %9.4f %9.4f %9.4f %9.4f %9.4f %8llu %10.1f%s\n",
+                  i + 1, it.seconds, it.aggregate_gbps, it.unflushed_gbps, it.rank_min_gbps,
+                  it.open_seconds, it.io_seconds, it.flush_seconds, it.close_seconds,
+                  it.generate_seconds, static_cast<unsigned long long>(it.files),
+                  it.files_per_second, cut.c_str());
+    } else {
+      o << format("%5zu %11.4f %16.2f %14.2f %14.2f %14.2f%s\n", i + 1, it.seconds,
+                  it.aggregate_gbps, it.rank_min_gbps, it.rank_mean_gbps, it.rank_max_gbps,
+                  cut.c_str());
+    }
   }
   o << "\n"
     << rate << " aggregate GB/s: min " << fixed(r.summary.min, 2) << "  mean "
@@ -119,6 +167,18 @@ std::string render_table(const Report& r) {
       << " each); generate / " << b.kind << " = " << fixed(b.ratio, 3) << "\n";
   }
   o << "\n";
+  if (r.storage) {
+    // Which bound the run: a rank's threads' time generating against their time in I/O.
+    o << format("%5s %5s %-16s %5s %7s %-10s %9s %10s %10s %s\n", "rank", "local", "host", "numa",
+                "threads", "simd", "GB/s", "gen s", "io s", "cpus");
+    for (const auto& k : r.per_rank) {
+      o << format("%5d %5d %-16s %5d %7d %-10s %9.2f %10.4f %10.4f %s\n", k.rank, k.local_rank,
+                  k.host.substr(0, 16).c_str(), k.numa_node, k.threads, k.simd.c_str(), k.gbps,
+                  k.generate_seconds, k.io_seconds, range_list(k.cpus).c_str());
+    }
+    for (const auto& w : r.warnings) o << "warning: " << w << "\n";
+    return o.str();
+  }
   o << format("%5s %5s %-16s %5s %7s %-9s %-8s %-10s %9s %9s %9s %7s %s\n", "rank", "local", "host",
               "numa", "threads", "mem nodes", "binding", "simd", "GB/s", "memset", "stream",
               "local%", "cpus");
@@ -159,9 +219,27 @@ nlohmann::ordered_json to_json(const Report& r) {
   j["bytes"] = r.total_bytes;
   j["stores"] = r.stores;
   j["output"] = r.output ? nlohmann::ordered_json(*r.output) : nlohmann::ordered_json();
+  if (r.storage) {
+    const Storage& st = *r.storage;
+    j["storage"] = {{"path", st.path},
+                    {"layout", st.layout},
+                    {"files", st.files},
+                    {"file_size", st.file_size},
+                    {"files_per_dir", st.files_per_dir},
+                    {"io", st.io},
+                    {"collective", st.collective ? nlohmann::ordered_json(*st.collective)
+                                                 : nlohmann::ordered_json()},
+                    {"transfer", st.transfer},
+                    {"direct", st.direct},
+                    {"fsync", st.fsync},
+                    {"in_place", st.in_place},
+                    {"reorder", st.reorder}};
+  } else {
+    j["storage"] = nullptr;
+  }
   j["bytes_kept"] = r.bytes_kept ? nlohmann::ordered_json(*r.bytes_kept) : nlohmann::ordered_json();
   j["first_touch_seconds"] = r.first_touch_seconds;
-  j["iterations"] = iterations_json(r.iterations);
+  j["iterations"] = iterations_json(r.iterations, r.storage.has_value());
   j["summary"] = {{"aggregate_gbps",
                    {{"min", r.summary.min},
                     {"mean", r.summary.mean},
@@ -174,8 +252,8 @@ nlohmann::ordered_json to_json(const Report& r) {
                      {"ratio", b.ratio},
                      {"memset_gbps", b.memset_gbps},
                      {"streaming_gbps", b.streaming_gbps},
-                     {"memset_iterations", iterations_json(b.memset_iterations)},
-                     {"streaming_iterations", iterations_json(b.streaming_iterations)}};
+                     {"memset_iterations", iterations_json(b.memset_iterations, false)},
+                     {"streaming_iterations", iterations_json(b.streaming_iterations, false)}};
   } else {
     j["baseline"] = nullptr;
   }
@@ -194,14 +272,21 @@ nlohmann::ordered_json to_json(const Report& r) {
       {"dgen_version", p.dgen_version},
       {"mpi_version", p.mpi_version},
       {"hwloc_version", p.hwloc_version},
-      {"job_id", p.job_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(p.job_id)}};
+      {"job_id", p.job_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(p.job_id)},
+      {"io_component",
+       p.io_component.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(p.io_component)}};
   return j;
 }
 
 std::string render_csv(const Report& r) {
   std::ostringstream o;
   o << "mode,rank,local_rank,host,numa_node,threads,simd,iteration,bytes,seconds,gbps,"
-       "aggregate_gbps,job_seconds,baseline_gbps,local_fraction,complete\n";
+       "aggregate_gbps,job_seconds,baseline_gbps,local_fraction,complete";
+  if (r.storage) {
+    o << ",open_seconds,io_seconds,flush_seconds,close_seconds,generate_seconds,files,"
+         "files_per_second,unflushed_gbps";
+  }
+  o << "\n";
   for (const auto& k : r.per_rank) {
     for (std::size_t i = 0; i < k.seconds.size() && i < r.iterations.size(); ++i) {
       const std::uint64_t bytes = i < k.bytes.size() ? k.bytes[i] : r.bytes_per_rank;
@@ -212,7 +297,15 @@ std::string render_csv(const Report& r) {
         << fixed(r.iterations[i].aggregate_gbps, 3) << ',' << fixed(r.iterations[i].seconds, 6)
         << ',' << (r.baseline ? fixed(k.baseline_gbps, 3) : "") << ','
         << (k.local_fraction ? fixed(*k.local_fraction, 4) : "") << ','
-        << (r.iterations[i].complete ? "true" : "false") << "\n";
+        << (r.iterations[i].complete ? "true" : "false");
+      const IterationResult& it = r.iterations[i];
+      if (r.storage) {
+        o << ',' << fixed(it.open_seconds, 6) << ',' << fixed(it.io_seconds, 6) << ','
+          << fixed(it.flush_seconds, 6) << ',' << fixed(it.close_seconds, 6) << ','
+          << fixed(it.generate_seconds, 6) << ',' << it.files << ','
+          << fixed(it.files_per_second, 3) << ',' << fixed(it.unflushed_gbps, 3);
+      }
+      o << "\n";
     }
   }
   return o.str();
@@ -238,7 +331,9 @@ void to_json(nlohmann::json& j, const RankResult& r) {
       {"pages_unknown", r.pages_unknown},
       {"oversubscribed", r.oversubscribed},
       {"seconds", r.seconds},
-      {"bytes", r.bytes}};
+      {"bytes", r.bytes},
+      {"generate_seconds", r.generate_seconds},
+      {"io_seconds", r.io_seconds}};
 }
 
 void from_json(const nlohmann::json& j, RankResult& r) {
@@ -262,6 +357,8 @@ void from_json(const nlohmann::json& j, RankResult& r) {
   j.at("oversubscribed").get_to(r.oversubscribed);
   j.at("seconds").get_to(r.seconds);
   j.at("bytes").get_to(r.bytes);
+  r.generate_seconds = j.value("generate_seconds", 0.0);
+  r.io_seconds = j.value("io_seconds", 0.0);
 }
 
 }  // namespace dgen::report

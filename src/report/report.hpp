@@ -24,7 +24,8 @@ struct Provenance {
   std::string dgen_version;
   std::string mpi_version;
   std::string hwloc_version;
-  std::string job_id;  ///< SLURM_JOB_ID or PBS_JOBID, empty outside a batch job
+  std::string job_id;        ///< SLURM_JOB_ID or PBS_JOBID, empty outside a batch job
+  std::string io_component;  ///< what moved the bytes: "pwrite/pread", "ompio, fcoll auto", ...
 };
 
 /// One rank: where it ran and what it measured.
@@ -45,6 +46,8 @@ struct RankResult {
   double streaming_gbps = 0;         ///< streaming-store fill, the same
   double baseline_gbps = 0;          ///< the faster of the two
   double first_touch_seconds = 0;
+  double generate_seconds = 0;  ///< storage modes: generating, all iterations (thread mean)
+  double io_seconds = 0;        ///< storage modes: in write/read calls, the same
   /// Pages on the intended node / pages with a known node; none when no page was checked or
   /// none had a known node.
   std::optional<double> local_fraction;
@@ -64,6 +67,12 @@ struct IterationResult {
   bool complete = true;       ///< false when a stop signal cut the iteration short
   double aggregate_gbps = 0;  ///< bytes / span
   double rank_min_gbps = 0, rank_mean_gbps = 0, rank_max_gbps = 0;
+  // Storage modes (IOR's columns): the slowest rank's time per step, and files.
+  double open_seconds = 0, io_seconds = 0, flush_seconds = 0, close_seconds = 0;
+  double generate_seconds = 0;  ///< the slowest rank's time generating (writes)
+  std::uint64_t files = 0;      ///< files completed by all ranks
+  double files_per_second = 0;  ///< files / seconds
+  double unflushed_gbps = 0;    ///< bytes / (seconds - flush_seconds): without the flush
 };
 
 struct Statistics {
@@ -83,8 +92,24 @@ struct Baseline {
   double ratio = 0;           ///< best generation / aggregate_gbps
 };
 
+/// Where a write or read went and how (write and read modes).
+struct Storage {
+  std::string path;                 ///< --output or --input
+  std::string layout;               ///< shared-file | file-per-rank | dataset
+  std::uint64_t files = 1;          ///< files in the layout
+  std::uint64_t file_size = 0;      ///< bytes per file (the largest)
+  std::uint64_t files_per_dir = 0;  ///< dataset
+  std::string io;                   ///< posix | mpiio
+  std::optional<bool> collective;   ///< mpiio only
+  std::uint64_t transfer = 0;
+  bool direct = false;
+  bool fsync = false;
+  bool in_place = false;
+  bool reorder = false;
+};
+
 struct Report {
-  std::string mode;  ///< "bench" (generate into memory) or "write" (--output)
+  std::string mode;  ///< "bench" (generate into memory), "write" (--output) or "read" (--input)
   DataSpec spec;
   std::uint64_t bytes_per_rank = 0;
   std::uint64_t total_bytes = 0;
@@ -94,6 +119,7 @@ struct Report {
   std::string simd;
   std::string stores;  ///< streaming | cached
   std::optional<std::string> output;
+  std::optional<Storage> storage;           ///< write and read modes
   bool complete = true;                     ///< false when a stop signal ended the job early
   int stop_signal = 0;                      ///< that signal
   std::optional<std::uint64_t> bytes_kept;  ///< --keep-partial: the prefix left in the file

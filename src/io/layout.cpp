@@ -1,0 +1,136 @@
+#include "io/layout.hpp"
+
+#include <cstdio>
+
+namespace dgen::io {
+
+namespace {
+
+int digits(std::uint64_t v) {
+  int d = 1;
+  while (v >= 10) {
+    v /= 10;
+    ++d;
+  }
+  return d;
+}
+
+std::string padded(std::uint64_t v, int width) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%0*llu", width, static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::uint64_t directory_count(const Layout& l) {
+  return l.files == 0 ? 0 : (l.files - 1) / l.files_per_dir + 1;
+}
+
+}  // namespace
+
+const char* to_string(LayoutKind kind) {
+  switch (kind) {
+    case LayoutKind::kSharedFile:
+      return "shared-file";
+    case LayoutKind::kFilePerRank:
+      return "file-per-rank";
+    case LayoutKind::kDataset:
+      return "dataset";
+  }
+  return "?";
+}
+
+std::uint64_t file_count(const Layout& layout, int ranks) {
+  switch (layout.kind) {
+    case LayoutKind::kSharedFile:
+      return 1;
+    case LayoutKind::kFilePerRank:
+      return static_cast<std::uint64_t>(ranks);
+    case LayoutKind::kDataset:
+      return layout.files;
+  }
+  return 0;
+}
+
+std::string file_path(const Layout& layout, std::uint64_t file) {
+  switch (layout.kind) {
+    case LayoutKind::kSharedFile:
+      return layout.path;
+    case LayoutKind::kFilePerRank:
+      return layout.path + "." + padded(file, 8);  // IOR -F's naming
+    case LayoutKind::kDataset:
+      break;
+  }
+  const std::uint64_t dirs = directory_count(layout);
+  return layout.path + "/d" + padded(file / layout.files_per_dir, digits(dirs - 1)) + "/f" +
+         padded(file, digits(layout.files - 1));
+}
+
+std::uint64_t file_length(const Layout& layout, std::uint64_t file, int ranks) {
+  switch (layout.kind) {
+    case LayoutKind::kSharedFile:
+      return layout.size_per_rank * static_cast<std::uint64_t>(ranks);
+    case LayoutKind::kFilePerRank:
+      return layout.size_per_rank;
+    case LayoutKind::kDataset:
+      return file < layout.files ? layout.file_size : 0;
+  }
+  return 0;
+}
+
+std::vector<std::string> dataset_directories(const Layout& layout) {
+  std::vector<std::string> dirs;
+  if (layout.kind != LayoutKind::kDataset) return dirs;
+  const std::uint64_t n = directory_count(layout);
+  const int width = digits(n == 0 ? 0 : n - 1);
+  for (std::uint64_t d = 0; d < n; ++d) dirs.push_back(layout.path + "/d" + padded(d, width));
+  return dirs;
+}
+
+std::pair<std::uint64_t, std::uint64_t> rank_files(const Layout& layout, int rank, int ranks) {
+  const auto r = static_cast<unsigned __int128>(rank);
+  const auto n = static_cast<unsigned __int128>(ranks);
+  switch (layout.kind) {
+    case LayoutKind::kSharedFile:
+      return {0, 1};
+    case LayoutKind::kFilePerRank:
+      return {static_cast<std::uint64_t>(rank), static_cast<std::uint64_t>(rank) + 1};
+    case LayoutKind::kDataset:
+      break;
+  }
+  return {static_cast<std::uint64_t>(r * layout.files / n),
+          static_cast<std::uint64_t>((r + 1) * layout.files / n)};
+}
+
+std::vector<Extent> rank_extents(const Layout& layout, int rank, int ranks) {
+  const auto r = static_cast<std::uint64_t>(rank);
+  std::vector<Extent> out;
+  switch (layout.kind) {
+    case LayoutKind::kSharedFile:
+      out.push_back({0, r * layout.size_per_rank, r * layout.size_per_rank, layout.size_per_rank});
+      break;
+    case LayoutKind::kFilePerRank:
+      out.push_back({r, 0, r * layout.size_per_rank, layout.size_per_rank});
+      break;
+    case LayoutKind::kDataset: {
+      const auto [first, last] = rank_files(layout, rank, ranks);
+      for (std::uint64_t k = first; k < last; ++k)
+        out.push_back({k, 0, k * layout.file_size, layout.file_size});
+      break;
+    }
+  }
+  return out;
+}
+
+std::uint64_t rank_bytes(const Layout& layout, int rank, int ranks) {
+  std::uint64_t n = 0;
+  for (const Extent& e : rank_extents(layout, rank, ranks)) n += e.length;
+  return n;
+}
+
+unsigned __int128 stream_length(const Layout& layout, int ranks) {
+  if (layout.kind == LayoutKind::kDataset)
+    return static_cast<unsigned __int128>(layout.files) * layout.file_size;
+  return static_cast<unsigned __int128>(layout.size_per_rank) * static_cast<unsigned>(ranks);
+}
+
+}  // namespace dgen::io

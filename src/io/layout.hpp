@@ -1,0 +1,67 @@
+// Where the stream's bytes go: one shared file, a file per rank, or a dataset of many files.
+// Every layout holds the one stream; this maps a rank's share of it to files and offsets. A
+// pure function of (layout, ranks): no MPI, no file system.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dgen::io {
+
+/// The three ways a job's stream is laid out in files.
+enum class LayoutKind {
+  kSharedFile,   ///< PATH; rank r owns bytes [r*size, (r+1)*size)
+  kFilePerRank,  ///< PATH.00000000, PATH.00000001, ...: rank r's bytes, in name order
+  kDataset,      ///< N files of SIZE under directory PATH; file k holds [k*SIZE, (k+1)*SIZE)
+};
+
+/// "shared-file", "file-per-rank" or "dataset".
+const char* to_string(LayoutKind kind);
+
+/// The layout and its sizes.
+struct Layout {
+  LayoutKind kind = LayoutKind::kSharedFile;
+  std::string path;                    ///< the file, the name prefix, or the dataset directory
+  std::uint64_t size_per_rank = 0;     ///< shared file and file per rank
+  std::uint64_t files = 0;             ///< dataset: N
+  std::uint64_t file_size = 0;         ///< dataset: bytes per file
+  std::uint64_t files_per_dir = 1000;  ///< dataset: files per subdirectory, at most
+};
+
+/// One contiguous piece of a rank's share: stream bytes [stream_offset, stream_offset + length)
+/// at `file_offset` in file `file`.
+struct Extent {
+  std::uint64_t file = 0;
+  std::uint64_t file_offset = 0;
+  std::uint64_t stream_offset = 0;
+  std::uint64_t length = 0;
+};
+
+/// The number of files the job's layout has with `ranks` ranks.
+std::uint64_t file_count(const Layout& layout, int ranks);
+
+/// The path of file `file`: PATH, PATH.%08d, or PATH/dDDD/fFFFFFF (widths from the counts, so
+/// that sorting the relative paths sorts the files in stream order).
+std::string file_path(const Layout& layout, std::uint64_t file);
+
+/// The length file `file` has when the job is done.
+std::uint64_t file_length(const Layout& layout, std::uint64_t file, int ranks);
+
+/// The dataset's subdirectories, in order (empty for the other layouts).
+std::vector<std::string> dataset_directories(const Layout& layout);
+
+/// The files rank `rank` of `ranks` writes: for a dataset a contiguous block,
+/// [rank*N/ranks, (rank+1)*N/ranks); otherwise one file (shared: file 0).
+std::pair<std::uint64_t, std::uint64_t> rank_files(const Layout& layout, int rank, int ranks);
+
+/// Rank `rank`'s share of the stream as extents, in stream order.
+std::vector<Extent> rank_extents(const Layout& layout, int rank, int ranks);
+
+/// The bytes of rank `rank`'s share.
+std::uint64_t rank_bytes(const Layout& layout, int rank, int ranks);
+
+/// The whole stream's length (a dataset: N * SIZE), as 128 bits so that an overflow shows.
+unsigned __int128 stream_length(const Layout& layout, int ranks);
+
+}  // namespace dgen::io

@@ -1,0 +1,125 @@
+// The POSIX backend: every thread pwrite()s and pread()s its transfers on one descriptor per
+// file (pwrite at an offset is safe from many threads at once).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "io/backend.hpp"
+#include "mpi/stop_signal.hpp"
+
+namespace dgen::io {
+
+namespace {
+
+std::string os_error(int e) { return std::strerror(e); }
+
+class PosixFile final : public File {
+ public:
+  PosixFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~PosixFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  bool write_at(std::uint64_t off, const std::byte* p, std::size_t n) override {
+    std::uint64_t done = 0;
+    while (n > 0) {
+      const ssize_t w = pwrite(fd_, p, n, static_cast<off_t>(off));
+      if (w < 0) {
+        const int e = errno;
+        if (mpi::stop_signal() != 0) return false;
+        if (e == EINTR) continue;
+        throw IoError("write to " + path_ + " failed at offset " + std::to_string(off) + " (" +
+                      std::to_string(done) + " of " + std::to_string(done + n) +
+                      " bytes of the transfer written): " + os_error(e));
+      }
+      p += w;
+      n -= static_cast<std::size_t>(w);
+      off += static_cast<std::uint64_t>(w);
+      done += static_cast<std::uint64_t>(w);
+    }
+    return true;
+  }
+
+  bool read_at(std::uint64_t off, std::byte* p, std::size_t n) override {
+    while (n > 0) {
+      const ssize_t r = pread(fd_, p, n, static_cast<off_t>(off));
+      if (r < 0) {
+        const int e = errno;
+        if (mpi::stop_signal() != 0) return false;
+        if (e == EINTR) continue;
+        throw IoError("read from " + path_ + " failed at offset " + std::to_string(off) + ": " +
+                      os_error(e));
+      }
+      if (r == 0) {
+        throw IoError("read from " + path_ + " at offset " + std::to_string(off) +
+                      ": the file ends there (" + std::to_string(n) + " more bytes expected)");
+      }
+      p += r;
+      n -= static_cast<std::size_t>(r);
+      off += static_cast<std::uint64_t>(r);
+    }
+    return true;
+  }
+
+  void flush() override {
+    // EINVAL: the file cannot be synced (a pipe, /dev/null): nothing is cached to flush.
+    if (fsync(fd_) != 0 && errno != EINVAL)
+      throw IoError("fsync of " + path_ + " failed: " + os_error(errno));
+  }
+
+  void set_size(std::uint64_t bytes) override {
+    if (ftruncate(fd_, static_cast<off_t>(bytes)) != 0)
+      throw IoError("cannot set the size of " + path_ + " to " + std::to_string(bytes) +
+                    " bytes: " + os_error(errno));
+  }
+
+  std::uint64_t size() override {
+    struct stat st {};
+    if (fstat(fd_, &st) != 0) throw IoError("cannot stat " + path_ + ": " + os_error(errno));
+    return static_cast<std::uint64_t>(st.st_size);
+  }
+
+  void close() override {
+    const int fd = fd_;
+    fd_ = -1;
+    if (fd >= 0 && ::close(fd) != 0)
+      throw IoError("close of " + path_ + " failed: " + os_error(errno));
+  }
+
+ private:
+  int fd_;
+  std::string path_;
+};
+
+class PosixBackend final : public Backend {
+ public:
+  const char* name() const override { return "posix"; }
+  std::string component() const override { return "pwrite/pread"; }
+  bool threads_move_bytes() const override { return true; }
+
+  std::unique_ptr<File> open(const std::string& path, const OpenMode& m, bool) override {
+    int flags = (m.write ? O_WRONLY : O_RDONLY) | O_CLOEXEC;
+    if (m.create) flags |= O_CREAT;
+    if (m.create && m.exclusive) flags |= O_EXCL;
+    if (m.truncate) flags |= O_TRUNC;
+    if (m.direct) flags |= O_DIRECT;
+    const int fd = ::open(path.c_str(), flags, 0644);
+    if (fd < 0) {
+      const int e = errno;
+      if (m.direct && e == EINVAL)
+        throw IoError(path + ": the file system refuses O_DIRECT (--direct): " + os_error(e));
+      throw IoError("cannot " + std::string(m.create ? "create " : "open ") + path + ": " +
+                    os_error(e));
+    }
+    return std::make_unique<PosixFile>(fd, path);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_posix_backend() { return std::make_unique<PosixBackend>(); }
+
+}  // namespace dgen::io

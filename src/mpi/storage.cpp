@@ -1,0 +1,720 @@
+// Write and read modes: the rank's share of the stream to or from files, in any layout
+// (io/layout.hpp), through a backend (io/backend.hpp). This file orders the steps of a pass,
+// IOR's way: open, transfers, flush, close, each timed; the backends move the bytes.
+//
+// Where threads move bytes (posix), each thread generates one transfer into its own buffer,
+// which stays in cache, and writes it: its threads overlap one another's generation and I/O.
+// Where only the main thread may (mpiio, MPI_THREAD_FUNNELED), the team generates transfer
+// i + 1 into a second buffer while transfer i is in flight (MPI_File_iwrite_at[_all]).
+//
+// Interrupted or failed, the output is removed, or with --keep-partial cut to the prefix every
+// rank completed; a dataset keeps the files it completed and removes the one it was writing.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <set>
+
+#include "dgen/size.hpp"
+#include "io/backend.hpp"
+#include "io/direct.hpp"
+#include "io/layout.hpp"
+#include "mpi/modes.hpp"
+#include "mpi/output_file.hpp"
+#include "mpi/stop_signal.hpp"
+
+namespace dgen::mpi {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+double clock_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+/// Adds the seconds `f` takes to `total` and returns what it returns.
+template <class F>
+auto timed(double& total, F&& f) {
+  const double t0 = clock_seconds();
+  struct Add {
+    double& total;
+    double t0;
+    ~Add() { total += clock_seconds() - t0; }
+  } add{total, t0};
+  return f();
+}
+
+/// What one thread did in a pass, padded so that threads do not share a cache line.
+struct alignas(64) Tally {
+  double generate = 0, io = 0, open = 0, flush = 0, close = 0;
+  std::uint64_t bytes = 0;  ///< completed, in order within the thread's share
+  std::uint64_t files = 0;
+};
+
+/// This rank's share and how it moves.
+struct Share {
+  Share(const RankContext& context, io::Backend& b) : c(context), backend(b) {}
+  const RankContext& c;
+  io::Backend& backend;
+  bool write = true;
+  std::vector<io::Extent> extents;  ///< the bytes this rank moves, in stream order
+  std::uint64_t bytes = 0;
+  std::uint64_t transfer = 0;
+  std::uint64_t granule = 4096;  ///< thread parts start on multiples of it
+  bool direct = false;
+  std::vector<io::AlignedBuffer> buffers;  ///< one per thread (posix) or two (mpiio)
+
+  bool dataset() const { return c.request.layout.kind == io::LayoutKind::kDataset; }
+  bool shared() const { return c.request.layout.kind == io::LayoutKind::kSharedFile; }
+};
+
+io::OpenMode open_mode(const Share& s, bool create, bool exclusive, bool truncate) {
+  io::OpenMode m;
+  m.write = s.write;
+  m.create = create;
+  m.exclusive = exclusive;
+  m.truncate = truncate;
+  m.direct = s.direct;
+  return m;
+}
+
+// Generates n bytes at stream offset `at` into p with the whole team (the main-thread path).
+void team_generate(const Share& s, std::uint64_t at, std::byte* p, std::uint64_t n) {
+  s.c.team.run([&](int t) {
+    const buffer::Part part = buffer::part_of(n, s.c.team.size(), t, 4096);
+    if (part.size() > 0) s.c.generator.generate(at + part.begin, {p + part.begin, part.size()});
+  });
+}
+
+// The main thread moves the transfers of extent `e` of `file`, the team generates them.
+// `collective`: every rank makes the same number of calls, so a rank that failed or was
+// stopped keeps joining them with zero bytes until the others are done.
+std::string main_thread_transfers(Share& s, io::File& file, const io::Extent& e, bool collective,
+                                  Tally& tally, report::Progress& progress) {
+  const std::uint64_t count = (e.length + s.transfer - 1) / s.transfer;
+  std::string err;
+  bool active = true;
+  auto length_of = [&](std::uint64_t i) { return std::min(s.transfer, e.length - i * s.transfer); };
+  auto note = [&](const std::exception& x) {
+    if (err.empty()) err = x.what();
+    active = false;
+  };
+  if (s.write && count > 0) {
+    timed(tally.generate, [&] {
+      team_generate(s, e.stream_offset, s.buffers[0].data(), length_of(0));
+      return 0;
+    });
+  }
+  for (std::uint64_t i = 0; i < count; ++i) {
+    active = active && stop_signal() == 0;
+    if (!active && !collective) break;
+    const std::uint64_t n = active ? length_of(i) : 0;
+    std::byte* buf = s.buffers[i % 2].data();
+    const std::uint64_t off = e.file_offset + i * s.transfer;
+    try {
+      if (s.write) {
+        timed(tally.io, [&] {
+          file.start_write_at(off, buf, n);
+          return 0;
+        });
+        if (active && i + 1 < count) {  // overlaps the write in flight
+          timed(tally.generate, [&] {
+            team_generate(s, e.stream_offset + (i + 1) * s.transfer, s.buffers[(i + 1) % 2].data(),
+                          length_of(i + 1));
+            return 0;
+          });
+        }
+        if (!timed(tally.io, [&] { return file.wait(); })) active = false;
+      } else if (!timed(tally.io, [&] { return file.read_at(off, buf, n); })) {
+        active = false;
+      }
+    } catch (const std::exception& x) {
+      note(x);
+      continue;
+    }
+    if (n > 0 && active) {
+      tally.bytes += n;
+      progress.add(n);
+    }
+  }
+  return err;
+}
+
+// Thread t's transfers of [part.begin, part.end) of extent `e` of `file`.
+bool thread_transfers(Share& s, io::File& file, const io::Extent& e, buffer::Part part, int t,
+                      Tally& tally, report::Progress& progress) {
+  std::byte* buf = s.buffers[static_cast<std::size_t>(t)].data();
+  for (std::uint64_t x = part.begin; x < part.end && !s.c.team.stopped(); x += s.transfer) {
+    const std::uint64_t n = std::min(s.transfer, part.end - x);
+    bool ok;
+    if (s.write) {
+      timed(tally.generate, [&] {
+        s.c.generator.generate(e.stream_offset + x, {buf, n});
+        return 0;
+      });
+      ok = timed(tally.io, [&] { return file.write_at(e.file_offset + x, buf, n); });
+    } else {
+      ok = timed(tally.io, [&] { return file.read_at(e.file_offset + x, buf, n); });
+    }
+    if (!ok) return false;
+    tally.bytes += n;
+    progress.add(n);
+  }
+  return !s.c.team.stopped();
+}
+
+// An error of this rank with what it had moved, so that a user sees how far it got.
+std::string with_progress(const std::string& err, const std::vector<Tally>& tallies, bool write) {
+  if (err.empty()) return err;
+  std::uint64_t moved = 0;
+  for (const Tally& t : tallies) moved += t.bytes;
+  return err + " (this rank had " + (write ? "written " : "read ") + std::to_string(moved) +
+         " bytes of this pass)";
+}
+
+// Mean over the threads that moved bytes: the share of the pass's wall time each step took.
+void fill_times(Interval& run, const std::vector<Tally>& tallies) {
+  const double n = static_cast<double>(std::max<std::size_t>(tallies.size(), 1));
+  for (const Tally& t : tallies) {
+    run.generate_seconds += t.generate / n;
+    run.io_seconds += t.io / n;
+    run.open_seconds += t.open / n;
+    run.flush_seconds += t.flush / n;
+    run.close_seconds += t.close / n;
+    run.files += t.files;
+  }
+}
+
+// One pass over a shared file or the rank's own file, opened once by the rank.
+Interval single_file_pass(Share& s, const std::string& name, report::Progress& progress,
+                          std::vector<std::uint64_t>& done) {
+  const Job& job = s.c.job;
+  const io::Extent& e = s.extents.at(0);
+  const int threads = s.c.team.size();
+  std::vector<Tally> tallies(
+      static_cast<std::size_t>(s.backend.threads_move_bytes() ? threads : 1));
+  Interval run;
+  run.start = job.now();
+  std::unique_ptr<io::File> file;
+  std::string err;
+  try {
+    timed(tallies[0].open, [&] {
+      file = s.backend.open(name, open_mode(s, false, false, false), s.shared());
+      return 0;
+    });
+  } catch (const std::exception& x) {
+    err = x.what();
+  }
+  job.agree(err);
+  if (s.backend.threads_move_bytes()) {
+    err = run_on_team(s.c.team, [&](int t) {
+      thread_transfers(s, *file, e, buffer::part_of(e.length, threads, t, s.granule), t,
+                       tallies[static_cast<std::size_t>(t)], progress);
+    });
+    done.clear();
+    for (const Tally& t : tallies) done.push_back(t.bytes);
+  } else {
+    err = main_thread_transfers(s, *file, e, s.shared() && s.c.request.storage.collective,
+                                tallies[0], progress);
+    done.assign(1, tallies[0].bytes);
+  }
+  job.agree(with_progress(err, tallies, s.write));
+  // The data is on storage, not only in the page cache, before the clock stops.
+  try {
+    if (s.write && s.c.request.storage.fsync) {
+      timed(tallies[0].flush, [&] {
+        file->flush();
+        return 0;
+      });
+    }
+    timed(tallies[0].close, [&] {
+      file->close();
+      return 0;
+    });
+  } catch (const std::exception& x) {
+    err = x.what();
+  }
+  job.agree(err);
+  run.end = job.now();
+  // Opening, flushing and closing are the rank's, not per thread: count them whole.
+  for (std::size_t t = 1; t < tallies.size(); ++t) {
+    tallies[t].open = tallies[0].open;
+    tallies[t].flush = tallies[0].flush;
+    tallies[t].close = tallies[0].close;
+  }
+  fill_times(run, tallies);
+  for (const Tally& t : tallies) run.bytes += t.bytes;
+  run.complete = run.bytes == s.bytes;
+  run.files = run.complete && (!s.shared() || job.rank() == 0) ? 1 : 0;
+  return run;
+}
+
+// One file of a dataset: created under a temporary name (or in place), written, flushed,
+// closed and renamed; read back: opened, read, closed. A file cut short is removed.
+bool dataset_file(Share& s, const io::Extent& e, Tally& tally, report::Progress& progress,
+                  const std::function<bool(io::File&, const io::Extent&)>& transfers) {
+  const RunRequest& req = s.c.request;
+  const std::string final_name = io::file_path(req.layout, e.file);
+  const bool in_place = req.storage.in_place || !s.write;
+  const std::string name = in_place ? final_name : temporary_name(final_name);
+  std::unique_ptr<io::File> file;
+  bool finished = false;
+  try {
+    timed(tally.open, [&] {
+      file = s.backend.open(
+          name,
+          s.write ? open_mode(s, true, !in_place, in_place) : open_mode(s, false, false, false),
+          false);
+      return 0;
+    });
+    if (transfers(*file, e)) {
+      if (s.write && req.storage.fsync) {
+        timed(tally.flush, [&] {
+          file->flush();
+          return 0;
+        });
+      }
+      timed(tally.close, [&] {
+        file->close();
+        if (!in_place && rename(name.c_str(), final_name.c_str()) != 0) {
+          throw io::IoError("cannot rename " + name + " to " + final_name + ": " +
+                            std::strerror(errno));
+        }
+        return 0;
+      });
+      finished = true;
+    }
+  } catch (...) {
+    file.reset();
+    if (s.write) unlink(name.c_str());  // never a short file under any name
+    throw;
+  }
+  file.reset();
+  if (!finished && s.write) unlink(name.c_str());
+  if (finished) ++tally.files;
+  (void)progress;
+  return finished;
+}
+
+// One pass over the rank's block of dataset files.
+Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes_kept) {
+  const Job& job = s.c.job;
+  const int threads = s.c.team.size();
+  const bool threaded = s.backend.threads_move_bytes();
+  std::vector<Tally> tallies(static_cast<std::size_t>(threaded ? threads : 1));
+  Interval run;
+  run.start = job.now();
+  std::string err;
+  if (threaded) {
+    // Thread t takes a contiguous block of the rank's files.
+    err = run_on_team(s.c.team, [&](int t) {
+      Tally& tally = tallies[static_cast<std::size_t>(t)];
+      const buffer::Part mine = buffer::part_of(s.extents.size(), threads, t, 1);
+      for (std::uint64_t k = mine.begin; k < mine.end && !s.c.team.stopped(); ++k) {
+        const io::Extent& e = s.extents[k];
+        const bool ok = dataset_file(s, e, tally, progress, [&](io::File& f, const io::Extent& x) {
+          return thread_transfers(s, f, x, {0, x.length}, t, tally, progress);
+        });
+        if (!ok) return;
+      }
+    });
+  } else {
+    try {
+      for (const io::Extent& e : s.extents) {
+        if (stop_signal() != 0) break;
+        std::string transfer_error;
+        const bool ok =
+            dataset_file(s, e, tallies[0], progress, [&](io::File& f, const io::Extent& x) {
+              transfer_error = main_thread_transfers(s, f, x, false, tallies[0], progress);
+              if (!transfer_error.empty()) throw io::IoError(transfer_error);
+              return stop_signal() == 0;
+            });
+        if (!ok) break;
+      }
+    } catch (const std::exception& x) {
+      err = x.what();
+    }
+  }
+  // Renames reach storage when their directories are fsynced: once per directory, per pass.
+  if (err.empty() && s.write && s.c.request.storage.fsync && !s.c.request.storage.in_place) {
+    std::set<std::uint64_t> dirs;
+    for (const io::Extent& e : s.extents) dirs.insert(e.file / s.c.request.layout.files_per_dir);
+    timed(tallies[0].flush, [&] {
+      for (std::uint64_t d : dirs) {
+        const std::string any_file =
+            io::file_path(s.c.request.layout, d * s.c.request.layout.files_per_dir);
+        if (err.empty()) err = fsync_directory_of(any_file);
+      }
+      return 0;
+    });
+  }
+  job.agree(with_progress(err, tallies, s.write));
+  run.end = job.now();
+  fill_times(run, tallies);
+  // Only whole files count: a file cut short was removed.
+  std::uint64_t files = 0;
+  for (const Tally& t : tallies) files += t.files;
+  run.bytes = files * s.c.request.layout.file_size;
+  run.complete = run.bytes == s.bytes;
+  bytes_kept = run.bytes;
+  return run;
+}
+
+// The rank's prefix moved in a single-file pass: its parts in order, up to the first one not
+// finished.
+std::uint64_t moved_prefix(const Share& s, const std::vector<std::uint64_t>& done) {
+  if (done.size() == 1) return done[0];
+  std::uint64_t prefix = 0;
+  const std::uint64_t length = s.extents.at(0).length;
+  for (std::size_t t = 0; t < done.size(); ++t) {
+    prefix += done[t];
+    const buffer::Part p =
+        buffer::part_of(length, static_cast<int>(done.size()), static_cast<int>(t), s.granule);
+    if (done[t] < p.size()) break;
+  }
+  return prefix;
+}
+
+// Collective: the job's prefix that every rank wrote, on rank 0.
+std::uint64_t job_prefix(const Job& job, std::uint64_t rank_prefix, std::uint64_t size) {
+  std::vector<std::uint64_t> all(static_cast<std::size_t>(job.rank() == 0 ? job.size() : 0));
+  check(MPI_Gather(&rank_prefix, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, 0, job.world()),
+        "MPI_Gather");
+  std::uint64_t total = 0;
+  for (std::uint64_t p : all) {
+    total += p;
+    if (p < size) break;
+  }
+  return total;
+}
+
+// The stream in order to stdout or a FIFO: the team generates one chunk per thread, then the
+// main thread writes them.
+Measured write_stream(const RankContext& c, OutputFile& out) {
+  const Job& job = c.job;
+  const RunRequest& req = c.request;
+  const std::uint64_t chunk = std::min(kChunk, req.size);
+  const int threads = c.team.size();
+  Measured m;
+  report::Progress progress(req.progress && job.rank() == 0,
+                            req.size * static_cast<std::uint64_t>(req.iterations), 1, "write");
+  std::vector<std::vector<std::byte>> bufs(static_cast<std::size_t>(threads),
+                                           std::vector<std::byte>(chunk));
+  for (int it = 0; it < req.iterations; ++it) {
+    job.sync();
+    job.set_phase("write, iteration " + std::to_string(it + 1));
+    Interval run;
+    run.start = job.now();
+    std::string err;
+    try {
+      for (std::uint64_t base = 0; base < req.size && stop_signal() == 0;
+           base += chunk * static_cast<std::uint64_t>(threads)) {
+        const double g0 = clock_seconds();
+        c.team.run([&](int t) {
+          const std::uint64_t x = base + chunk * static_cast<std::uint64_t>(t);
+          if (x < req.size) {
+            c.generator.generate(c.global_offset + x, {bufs[static_cast<std::size_t>(t)].data(),
+                                                       std::min(chunk, req.size - x)});
+          }
+        });
+        const double g1 = clock_seconds();
+        run.generate_seconds += g1 - g0;
+        bool stopped = false;
+        for (int t = 0; t < threads && !stopped; ++t) {
+          const std::uint64_t x = base + chunk * static_cast<std::uint64_t>(t);
+          if (x >= req.size) break;
+          const std::uint64_t n = std::min(chunk, req.size - x);
+          const std::byte* p = bufs[static_cast<std::size_t>(t)].data();
+          for (std::uint64_t left = n; left > 0;) {
+            const ssize_t w = write(out.fd(), p, left);
+            if (w < 0 && stop_signal() != 0) {
+              stopped = true;
+              break;
+            }
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) {
+              throw io::IoError("write to " + out.path() + " failed at offset " +
+                                std::to_string(x + (n - left)) + ": " + std::strerror(errno));
+            }
+            p += w;
+            left -= static_cast<std::uint64_t>(w);
+          }
+          if (stopped) break;
+          run.bytes += n;
+          progress.add(n);
+        }
+        run.io_seconds += clock_seconds() - g1;
+      }
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    run.end = job.now();
+    run.complete = run.bytes == req.size;
+    run.files = run.complete ? 1 : 0;
+    m.runs.push_back(run);
+    job.agree(err);
+    m.stop_signal = agreed_stop(job);
+    if (m.stop_signal != 0) break;
+  }
+  out.commit(job, 0);
+  return m;
+}
+
+std::string parent_of(const std::string& path) { return fs::absolute(path).parent_path().string(); }
+
+std::string multiple_rule(const char* option, std::uint64_t value, const io::DirectAlignment& a,
+                          const std::string& where) {
+  if (value % a.offset == 0) return "";
+  return std::string("--direct: ") + option + " " + std::to_string(value) +
+         " is not a multiple of " + format_size(a.offset) + ", the direct-I/O alignment of " +
+         where + " (" + a.source + ")";
+}
+
+// Collective: the direct-I/O alignment of the target and the rules it puts on the sizes; the
+// job ends with exit code 2 where the file system refuses O_DIRECT or a size breaks the rule.
+io::DirectAlignment check_direct(const RankContext& c, const std::string& probe_path,
+                                 bool existing) {
+  const RunRequest& req = c.request;
+  io::DirectAlignment a;
+  std::string err;
+  if (c.job.rank() == 0) {
+    err = existing ? io::probe_direct_existing(probe_path, a) : io::probe_direct_io(probe_path, a);
+    if (!err.empty()) err = "--direct: " + err;
+    if (err.empty()) err = multiple_rule("--transfer", req.storage.transfer, a, probe_path);
+    if (err.empty() && req.layout.kind == io::LayoutKind::kDataset)
+      err = multiple_rule("--file-size", req.layout.file_size, a, probe_path);
+    if (err.empty() && req.layout.kind != io::LayoutKind::kDataset)
+      err = multiple_rule("--size", req.size, a, probe_path);
+  }
+  c.job.agree(err, 2);
+  std::uint64_t v[2] = {a.offset, a.memory};
+  check(MPI_Bcast(v, 2, MPI_UINT64_T, 0, c.job.world()), "MPI_Bcast");
+  a.offset = v[0];
+  a.memory = v[1];
+  return a;
+}
+
+// Collective: the dataset's directory is a directory or can be made (its parent exists).
+void check_dataset_target(const RankContext& c) {
+  const io::Layout& layout = c.request.layout;
+  std::string err;
+  struct stat st {};
+  std::error_code ec;
+  if (c.job.rank() == 0 && stat(layout.path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+    err = "--output " + layout.path + ": is not a directory (--files writes a dataset there)";
+  } else if (c.job.rank() == 0 && !fs::is_directory(fs::absolute(layout.path).parent_path(), ec)) {
+    err = "--output " + layout.path + ": its directory " + parent_of(layout.path) +
+          " does not exist (No such file or directory)";
+  }
+  c.job.agree(err, 2);
+}
+
+// The dataset's directories, made by rank 0; those left empty by a failed or stopped run are
+// removed again (rmdir removes only empty ones; completed files keep theirs).
+class DatasetDirectories {
+ public:
+  explicit DatasetDirectories(const RankContext& c) {
+    const io::Layout& layout = c.request.layout;
+    std::string err;
+    if (c.job.rank() == 0) {
+      if (mkdir(layout.path.c_str(), 0755) == 0) {
+        made_.push_back(layout.path);
+      } else if (errno != EEXIST) {
+        err = "--output " + layout.path + ": cannot create it: " + std::strerror(errno);
+      }
+      for (const std::string& d : io::dataset_directories(layout)) {
+        if (!err.empty()) break;
+        if (mkdir(d.c_str(), 0755) == 0) {
+          made_.push_back(d);
+        } else if (errno != EEXIST) {
+          err = "--output " + layout.path + ": cannot create " + d + ": " + std::strerror(errno);
+        }
+      }
+      std::error_code ec;
+      const auto space = fs::space(layout.path, ec);
+      const auto total = static_cast<std::uint64_t>(io::stream_length(layout, c.job.size()));
+      if (err.empty() && !ec && space.capacity > 0 && total > space.available) {
+        err = "--output " + layout.path + ": " + format_size(total) + " to write but " +
+              format_size(space.available) + " is free there";
+      }
+    }
+    try {
+      c.job.agree(err, 2);
+    } catch (const JobFailure&) {
+      remove_empty();
+      throw;
+    }
+  }
+  ~DatasetDirectories() {
+    if (!complete_) remove_empty();
+  }
+  DatasetDirectories(const DatasetDirectories&) = delete;
+  DatasetDirectories& operator=(const DatasetDirectories&) = delete;
+  void keep() { complete_ = true; }
+
+ private:
+  void remove_empty() noexcept {
+    for (auto d = made_.rbegin(); d != made_.rend(); ++d) rmdir(d->c_str());
+    made_.clear();
+  }
+  std::vector<std::string> made_;
+  bool complete_ = false;
+};
+
+// Collective: every file this rank reads exists and is long enough.
+void check_inputs(const RankContext& c, const std::vector<io::Extent>& extents) {
+  const io::Layout& layout = c.request.layout;
+  std::string err;
+  std::uint64_t checked = UINT64_MAX;
+  for (const io::Extent& e : extents) {
+    if (e.file == checked) continue;
+    checked = e.file;
+    const std::string path = io::file_path(layout, e.file);
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) {
+      err = "--input " + path + ": cannot open: " + std::strerror(errno);
+      break;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      err = "--input " + path + ": is a directory" +
+            (layout.kind == io::LayoutKind::kDataset ? "" : " (a dataset needs --files N)");
+      break;
+    }
+    const std::uint64_t expected = io::file_length(layout, e.file, c.job.size());
+    if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) < expected) {
+      err = "--input " + path + ": " + std::to_string(expected) + " bytes expected (" +
+            format_size(expected) + "), " + std::to_string(st.st_size) + " found";
+      break;
+    }
+  }
+  c.job.agree(err, 2);
+}
+
+}  // namespace
+
+Measured run_storage(const RankContext& c) {
+  const Job& job = c.job;
+  const RunRequest& req = c.request;
+  const io::Layout& layout = req.layout;
+  const bool write = req.output.has_value();
+  const std::string& path = layout.path;
+
+  std::unique_ptr<io::Backend> backend =
+      req.storage.io == "mpiio" ? io::make_mpiio_backend(job.world(), req.storage.collective)
+                                : io::make_posix_backend();
+  Share s(c, *backend);
+  s.write = write;
+  s.transfer = req.storage.transfer;
+  s.direct = req.storage.direct;
+  // --reorder: rank r reads what rank r + (ranks per node) wrote, IOR -C's shift.
+  const int source =
+      !write && req.storage.reorder ? (job.rank() + job.local_size()) % job.size() : job.rank();
+  s.extents = io::rank_extents(layout, source, job.size());
+  s.bytes = io::rank_bytes(layout, source, job.size());
+
+  std::optional<OutputFile> out;
+  if (write && layout.kind != io::LayoutKind::kDataset) {
+    const std::uint64_t total = static_cast<std::uint64_t>(io::stream_length(layout, job.size()));
+    out.emplace(
+        job, layout.kind == io::LayoutKind::kFilePerRank ? io::file_path(layout, job.rank()) : path,
+        total, OutputRules{layout.kind == io::LayoutKind::kFilePerRank, req.storage.in_place});
+    if (out->sequential()) return write_stream(c, *out);
+  } else if (write) {
+    check_dataset_target(c);
+  } else {
+    check_inputs(c, s.extents);
+  }
+
+  io::DirectAlignment align;
+  if (s.direct) {
+    // Read, or written in place (a device, --in-place): the file itself; else a probe file in
+    // the directory the files go to.
+    const bool dataset_write = write && layout.kind == io::LayoutKind::kDataset;
+    const bool existing = !dataset_write && (!write || !out->regular() || req.storage.in_place);
+    std::error_code ec;
+    const std::string probe = dataset_write ? (fs::is_directory(path, ec) ? path : parent_of(path))
+                              : existing
+                                  ? (out ? out->name() : io::file_path(layout, s.extents[0].file))
+                                  : parent_of(out->name());
+    align = check_direct(c, probe, existing);
+    s.granule = std::max<std::uint64_t>(4096, align.offset);
+  }
+  std::optional<DatasetDirectories> directories;
+  if (write && layout.kind == io::LayoutKind::kDataset) directories.emplace(c);
+  // Bounded memory: a transfer per thread, or two for the main thread's double buffer.
+  {
+    const std::size_t count =
+        backend->threads_move_bytes() ? static_cast<std::size_t>(c.team.size()) : 2;
+    const std::uint64_t bytes =
+        std::min<std::uint64_t>(s.transfer, std::max<std::uint64_t>(s.bytes, 1));
+    for (std::size_t i = 0; i < count; ++i)
+      s.buffers.emplace_back(bytes, std::max<std::uint64_t>(align.memory, 4096));
+    // First touch by the threads that use them, on their NUMA node.
+    c.team.run([&](int t) {
+      if (static_cast<std::size_t>(t) < count)
+        std::memset(s.buffers[static_cast<std::size_t>(t)].data(), 0, bytes);
+    });
+    if (!backend->threads_move_bytes()) std::memset(s.buffers[1].data(), 0, bytes);
+  }
+
+  Measured m;
+  report::Progress progress(req.progress && job.rank() == 0,
+                            s.bytes * static_cast<std::uint64_t>(req.iterations), job.size(),
+                            write ? "write" : "read");
+  std::vector<std::uint64_t> done;
+  std::uint64_t dataset_kept = 0;
+  bool any_complete = false;
+  for (int it = 0; it < req.iterations; ++it) {
+    job.sync();  // a rank missing here is still in the previous phase
+    job.set_phase(std::string(write ? "write" : "read") + ", iteration " + std::to_string(it + 1));
+    if (layout.kind == io::LayoutKind::kDataset) {
+      m.runs.push_back(dataset_pass(s, progress, dataset_kept));
+    } else {
+      m.runs.push_back(single_file_pass(
+          s, write ? out->name() : io::file_path(layout, s.extents[0].file), progress, done));
+    }
+    m.stop_signal = agreed_stop(job);
+    if (m.stop_signal != 0) break;
+    any_complete = true;
+  }
+  m.io_component = backend->component();
+  if (!write) return m;
+  const std::uint64_t length =
+      layout.kind == io::LayoutKind::kFilePerRank
+          ? layout.size_per_rank
+          : static_cast<std::uint64_t>(io::stream_length(layout, job.size()));
+  if (layout.kind == io::LayoutKind::kDataset) {
+    // Completed files stay, whole; the one a thread was writing was removed.
+    if (m.stop_signal == 0) directories->keep();
+    std::uint64_t kept = any_complete ? s.bytes : dataset_kept;
+    std::uint64_t total = 0;
+    check(MPI_Reduce(&kept, &total, 1, MPI_UINT64_T, MPI_SUM, 0, job.world()), "MPI_Reduce");
+    m.bytes_kept = total;
+  } else if (m.stop_signal == 0) {
+    out->commit(job, length);
+  } else if (req.keep_partial) {
+    // A previous iteration wrote every byte; the cut one rewrote some of the same bytes.
+    const std::uint64_t mine = any_complete ? s.bytes : moved_prefix(s, done);
+    if (layout.kind == io::LayoutKind::kFilePerRank) {
+      out->keep_prefix(job, mine);
+      std::uint64_t total = 0;
+      check(MPI_Reduce(&mine, &total, 1, MPI_UINT64_T, MPI_SUM, 0, job.world()), "MPI_Reduce");
+      m.bytes_kept = total;
+    } else {
+      const std::uint64_t prefix = job_prefix(job, mine, s.bytes);
+      out->keep_prefix(job, prefix);
+      m.bytes_kept = prefix;
+    }
+  } else {
+    out->discard();
+  }
+  return m;
+}
+
+}  // namespace dgen::mpi
