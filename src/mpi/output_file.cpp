@@ -39,6 +39,27 @@ std::string hex(std::uint64_t v) {
 
 }  // namespace
 
+std::string parent_directory_problem(const std::string& path) {
+  const fs::path dir = fs::absolute(path).parent_path();
+  struct stat st {};
+  if (stat(dir.c_str(), &st) == 0) {
+    return S_ISDIR(st.st_mode)
+               ? ""
+               : dir.string() + " is not a directory (" + std::strerror(ENOTDIR) + ")";
+  }
+  if (errno == ENOTDIR) {
+    // The nearest ancestor that exists is a file.
+    for (fs::path up = dir.parent_path(); !up.empty() && up != up.parent_path();
+         up = up.parent_path()) {
+      if (stat(up.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+        return up.string() + " is not a directory (" + std::strerror(ENOTDIR) + ")";
+    }
+  }
+  if (errno == ENOENT || errno == ENOTDIR)
+    return "its directory " + dir.string() + " does not exist (" + std::strerror(ENOENT) + ")";
+  return "";  // EACCES and the like: the create that follows names the OS error
+}
+
 std::string temporary_name(const std::string& path) {
   return path + ".dgen-partial-" + hex(random_tag());
 }
@@ -81,6 +102,7 @@ OutputFile::OutputFile(const Job& job, const std::string& path, std::uint64_t to
     : job_(job), path_(path), rules_(rules) {
   enum Kind : int { kFile, kDevice, kSequential, kDirectory, kMissingDirectory };
   int kind = kFile;
+  std::string missing;
   if (path == "-") {
     kind = kSequential;
   } else if (owner()) {
@@ -90,7 +112,7 @@ OutputFile::OutputFile(const Job& job, const std::string& path, std::uint64_t to
              : S_ISREG(st.st_mode)                          ? kFile
              : (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) ? kDevice
                                                             : kSequential;
-    } else if (std::error_code ec; !fs::is_directory(fs::absolute(path).parent_path(), ec)) {
+    } else if (missing = parent_directory_problem(path); !missing.empty()) {
       kind = kMissingDirectory;
     }
   }
@@ -99,8 +121,7 @@ OutputFile::OutputFile(const Job& job, const std::string& path, std::uint64_t to
     job.agree(bad ? "--output " + path + ": " + why : "", 2);
   };
   refuse(kind == kDirectory, "is a directory");
-  refuse(kind == kMissingDirectory, "its directory " + fs::absolute(path).parent_path().string() +
-                                        " does not exist (No such file or directory)");
+  refuse(kind == kMissingDirectory, missing.empty() ? "its directory is missing" : missing);
   refuse(kind == kSequential && (job.size() > 1 || rules.per_rank),
          "a stream (stdout or a pipe) takes one rank's bytes in order; with " +
              std::to_string(job.size()) + " ranks give a file path");

@@ -64,6 +64,10 @@ class OutputFile {
 /// empty on success.
 std::string write_whole_file(const std::string& path, const std::string& text);
 
+/// Why files cannot be made beside `path` ("its directory /x does not exist (No such file or
+/// directory)", "/x is not a directory (Not a directory)"), empty when they can be tried.
+std::string parent_directory_problem(const std::string& path);
+
 /// A name for a temporary file beside `path`, unique across runs (64 random bits).
 std::string temporary_name(const std::string& path);
 

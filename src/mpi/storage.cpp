@@ -508,9 +508,9 @@ void check_dataset_target(const RankContext& c) {
   std::error_code ec;
   if (c.job.rank() == 0 && stat(layout.path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
     err = "--output " + layout.path + ": is not a directory (--files writes a dataset there)";
-  } else if (c.job.rank() == 0 && !fs::is_directory(fs::absolute(layout.path).parent_path(), ec)) {
-    err = "--output " + layout.path + ": its directory " + parent_of(layout.path) +
-          " does not exist (No such file or directory)";
+  } else if (c.job.rank() == 0) {
+    if (const std::string why = parent_directory_problem(layout.path); !why.empty())
+      err = "--output " + layout.path + ": " + why;
   }
   c.job.agree(err, 2);
 }

@@ -1,0 +1,360 @@
+// Storage modes under mpirun on this machine's file systems: every layout (shared file, file per
+// rank, dataset) through every backend (posix, mpiio collective and independent, OMPIO's and
+// ROMIO's two-phase paths) holds the stream the library generates; read back; --in-place; the
+// faults (missing directory, no permission, a file where a directory must be, O_DIRECT refused,
+// inodes running out) end the job clearly and leave no file that looks complete but is not.
+// Real file systems on loop devices are in test_filesystems.cpp.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "dgen/generator.hpp"
+#include "run_process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using dgen::test::read_file;
+using dgen::test::run_shell;
+
+const std::string kBinary = dgen::test::binary_under_test(DGEN_MPI_BINARY);
+const std::string kMpirun = "timeout 120 mpirun --oversubscribe ";
+
+dgen::DataSpec spec() {
+  dgen::DataSpec s;
+  s.seed = 77;
+  s.dedup_ratio = 2;
+  s.compress_ratio = 3;
+  return s;
+}
+const std::string kData = " --seed 77 --dedup-ratio 2 --compress-ratio 3 ";
+
+std::string stream(std::uint64_t n) {
+  std::string out(n, '\0');
+  dgen::Generator(spec()).generate(0, {reinterpret_cast<std::byte*>(out.data()), n});
+  return out;
+}
+
+// A fresh directory per test, removed with everything in it at the end.
+struct Scratch {
+  explicit Scratch(const std::string& name) : dir(dgen::test::temp_dir() + "/" + name) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  // Every regular file under the directory, relative paths sorted.
+  std::vector<std::string> files() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+      if (e.is_regular_file()) out.push_back(fs::relative(e.path(), dir).string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  // The files concatenated in name order: the stream, if the layout holds it.
+  std::string concatenated() const {
+    std::string all;
+    for (const auto& f : files()) all += read_file(dir + "/" + f);
+    return all;
+  }
+  std::string dir;
+};
+
+nlohmann::json parse(const dgen::test::ProcessResult& r) {
+  try {
+    return nlohmann::json::parse(r.out);
+  } catch (const std::exception&) {
+    ADD_FAILURE() << "not JSON:\n" << r.out << r.err;
+    return {};
+  }
+}
+
+struct Layout {
+  const char* name;
+  std::string args;     // after --output/--input PATH
+  std::string target;   // PATH, relative to the scratch directory
+  std::uint64_t bytes;  // the stream's length with 2 ranks
+  std::uint64_t files;
+};
+
+// Sizes that are not multiples of the transfer or of the 4 KiB thread granule.
+const std::uint64_t kPerRank = (1ULL << 20) + 4097;
+std::vector<Layout> layouts(int ranks) {
+  const std::uint64_t r = static_cast<std::uint64_t>(ranks);
+  return {
+      {"shared-file", " --size " + std::to_string(kPerRank), "shared.bin", kPerRank * r, 1},
+      {"file-per-rank", " --size " + std::to_string(kPerRank) + " --file-per-rank", "per-rank",
+       kPerRank * r, r},
+      {"dataset", " --files 7 --file-size 300001 --files-per-dir 3", "dataset", 7 * 300001, 7},
+  };
+}
+
+const std::vector<std::string> kBackends = {"--io posix", "--io mpiio",
+                                            "--io mpiio --collective off"};
+
+TEST(Storage, EveryLayoutAndBackendHoldsTheStreamAndReadsBack) {
+  for (int ranks : {1, 2}) {
+    for (const auto& io : kBackends) {
+      for (const auto& l : layouts(ranks)) {
+        SCOPED_TRACE(std::to_string(ranks) + " ranks, " + io + ", " + l.name);
+        Scratch s("layouts");
+        const std::string target = s.dir + "/" + l.target;
+        const std::string common = kData + l.args + " " + io + " --transfer 200000 --threads 2 ";
+        const auto w = run_shell(kMpirun + "-n " + std::to_string(ranks) + " " + kBinary +
+                                 " --output " + target + common + "--format json");
+        ASSERT_EQ(w.exit_code, 0) << w.err;
+        const std::string got = s.concatenated();
+        ASSERT_EQ(got.size(), l.bytes);
+        EXPECT_TRUE(got == stream(l.bytes));
+        EXPECT_EQ(s.files().size(), l.files);
+        const auto j = parse(w);
+        EXPECT_EQ(j["mode"], "write");
+        EXPECT_EQ(j["bytes"], l.bytes);
+        EXPECT_EQ(j["storage"]["layout"], l.name);
+        EXPECT_EQ(j["storage"]["files"], l.files);
+        ASSERT_EQ(j["iterations"].size(), 1u);
+        const auto& it = j["iterations"][0];
+        EXPECT_EQ(it["bytes"], l.bytes);
+        EXPECT_EQ(it["files"], l.files);
+        EXPECT_GT(it["files_per_second"].get<double>(), 0);
+        EXPECT_GT(it["io_seconds"].get<double>(), 0);
+        EXPECT_GT(it["flush_seconds"].get<double>(), 0) << "--fsync is on by default";
+        EXPECT_GE(it["unflushed_gbps"].get<double>(), it["aggregate_gbps"].get<double>());
+        const std::string component = j["provenance"]["io_component"];
+        EXPECT_EQ(component.rfind(io.find("mpiio") != std::string::npos ? "ompio" : "pwrite", 0),
+                  0u)
+            << component;
+        for (const auto& k : j["per_rank"]) EXPECT_GT(k["generate_seconds"].get<double>(), 0);
+
+        // Read back with the same layout options, twice.
+        const auto rd = run_shell(kMpirun + "-n " + std::to_string(ranks) + " " + kBinary +
+                                  " --input " + target + common + "--iterations 2 --format json");
+        ASSERT_EQ(rd.exit_code, 0) << rd.err;
+        const auto jr = parse(rd);
+        EXPECT_EQ(jr["mode"], "read");
+        ASSERT_EQ(jr["iterations"].size(), 2u);
+        for (const auto& i : jr["iterations"]) {
+          EXPECT_EQ(i["bytes"], l.bytes);
+          EXPECT_EQ(i["flush_seconds"], 0);
+        }
+      }
+    }
+  }
+}
+
+// With one contiguous range per rank OMPIO picks fcoll individual, so --collective on equals
+// off unless a two-phase component is forced: OMPIO's vulcan, or ROMIO with collective
+// buffering on. Both must write the same bytes, and the report must name what was used.
+TEST(Storage, TwoPhaseCollectiveWritesTheSameBytes) {
+  Scratch s("two-phase");
+  std::ofstream(s.dir + "/hints") << "romio_cb_write enable\nromio_cb_read enable\n";
+  const std::string hints = s.dir + "/hints";
+  struct Case {
+    std::string env, component;
+  } cases[] = {{"OMPI_MCA_fcoll=vulcan", "ompio, fcoll vulcan"},
+               {"OMPI_MCA_io=romio321 ROMIO_HINTS=" + hints, "romio321, hints from ROMIO_HINTS"},
+               {"OMPI_MCA_io=romio321", "romio321"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.env);
+    const std::string target = s.dir + "/out.bin";
+    const auto w = run_shell(c.env + " " + kMpirun + "-n 2 " + kBinary + " --output " + target +
+                             kData + " --size " + std::to_string(kPerRank) +
+                             " --io mpiio --transfer 300000 --threads 1 --format json");
+    ASSERT_EQ(w.exit_code, 0) << w.err;
+    EXPECT_EQ(parse(w)["provenance"]["io_component"], c.component);
+    EXPECT_TRUE(read_file(target) == stream(2 * kPerRank));
+    const auto r =
+        run_shell(c.env + " " + kMpirun + "-n 2 " + kBinary + " --input " + target + " --size " +
+                  std::to_string(kPerRank) + " --io mpiio --threads 1 --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(parse(r)["iterations"][0]["bytes"], 2 * kPerRank);
+    fs::remove(target);
+  }
+}
+
+TEST(Storage, FsyncOffIsNotTimedAndOnIs) {
+  Scratch s("fsync");
+  for (const char* f : {"on", "off"}) {
+    const auto r = run_shell(kBinary + " --size 4MiB --output " + s.dir + "/x.bin --fsync " + f +
+                             " --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const double flush = parse(r)["iterations"][0]["flush_seconds"];
+    if (std::string(f) == "on") {
+      EXPECT_GT(flush, 0);
+    } else {
+      EXPECT_EQ(flush, 0);
+    }
+    EXPECT_EQ(parse(r)["storage"]["fsync"], std::string(f) == "on");
+  }
+}
+
+TEST(Storage, InPlaceOverwritesAndCutsAnExistingFile) {
+  Scratch s("in-place");
+  const std::string target = s.dir + "/existing.bin";
+  std::ofstream(target, std::ios::binary) << std::string(3 << 20, '\xff');
+  const auto r = run_shell(kMpirun + "-n 2 " + kBinary + " --output " + target + kData +
+                           " --size 1MiB --in-place --threads 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(s.files(), std::vector<std::string>{"existing.bin"}) << "no temporary name";
+  EXPECT_TRUE(read_file(target) == stream(2 << 20)) << "cut to the stream, old bytes gone";
+  // A dataset in place: the final names from the start.
+  const auto d = run_shell(kBinary + " --output " + s.dir + "/ds --files 3 --file-size 10000" +
+                           kData + " --in-place");
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_TRUE(read_file(s.dir + "/ds/d0/f0") + read_file(s.dir + "/ds/d0/f1") +
+                  read_file(s.dir + "/ds/d0/f2") ==
+              stream(30000));
+}
+
+TEST(Storage, ShortInputNamesTheExpectedAndTheActualSize) {
+  Scratch s("short");
+  const std::string target = s.dir + "/short.bin";
+  ASSERT_EQ(run_shell(kBinary + " --size 1MiB --output " + target).exit_code, 0);
+  const auto r = run_shell(kMpirun + "-n 2 " + kBinary + " --size 1MiB --input " + target);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--input " + target + ": 2097152 bytes expected (2 MiB), 1048576 found"),
+            std::string::npos)
+      << r.err;
+  const auto missing = run_shell(kBinary + " --input " + s.dir + "/none.bin");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("none.bin: cannot open: No such file or directory"), std::string::npos)
+      << missing.err;
+}
+
+TEST(Storage, ReorderOnOneNodeSaysItReadsItsOwnBytes) {
+  Scratch s("reorder");
+  ASSERT_EQ(run_shell(kMpirun + "-n 2 " + kBinary + " --size 1MiB --output " + s.dir + "/r.bin")
+                .exit_code,
+            0);
+  const auto r = run_shell(kMpirun + "-n 2 " + kBinary + " --size 1MiB --input " + s.dir +
+                           "/r.bin --reorder --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("--reorder on one node"), std::string::npos) << r.out;
+}
+
+// Each fault: exit code, one line naming the path and the reason, nothing left in the directory.
+TEST(Storage, BadTargetsAreRefusedAndLeaveNothing) {
+  Scratch s("bad-targets");
+  std::ofstream(s.dir + "/a-file") << "x";
+  struct Case {
+    std::string args;
+    int exit_code;
+    std::string message;
+  } cases[] = {
+      {"--size 1MiB --output " + s.dir + "/missing/x.bin", 2,
+       "missing/x.bin: its directory " + s.dir +
+           "/missing does not exist (No such file or "
+           "directory)"},
+      {"--files 2 --file-size 4KiB --output " + s.dir + "/missing/deeper/ds", 2,
+       "does not exist (No such file or directory)"},
+      {"--files 2 --file-size 4KiB --output " + s.dir + "/a-file", 2,
+       "a-file: is not a directory (--files writes a dataset there)"},
+      {"--size 1MiB --output " + s.dir + "/a-file/x.bin", 2,
+       s.dir + "/a-file is not a directory (Not a directory)"},
+      {"--size 1MiB --file-per-rank --output " + s.dir + "/a-file/x", 2, "is not a directory"},
+      {"--size 1MiB --output " + s.dir + " ", 2, ": is a directory"},
+      {"--size 64KiB --direct --transfer 1000 --output " + s.dir + "/d.bin", 2,
+       "--direct: --transfer 1000 is not a multiple of"},
+      {"--size 1000 --direct --output " + s.dir + "/d.bin", 2,
+       "--direct: --size 1000 is not a multiple of"},
+      {"--files 2 --file-size 1000 --direct --output " + s.dir + "/ds", 2,
+       "--direct: --file-size 1000 is not a multiple of"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args);
+    const auto r = run_shell(kMpirun + "-n 2 " + kBinary + " " + c.args);
+    EXPECT_EQ(r.exit_code, c.exit_code) << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    EXPECT_EQ(s.files(), std::vector<std::string>{"a-file"});
+    EXPECT_FALSE(fs::exists(s.dir + "/ds")) << "no empty dataset directory left";
+  }
+}
+
+// Root passes permission checks: the job runs as nobody in a directory only root may write.
+TEST(Storage, NoPermissionNamesThePathAndTheError) {
+  Scratch s("no-permission");
+  fs::permissions(dgen::test::temp_dir(), fs::perms::owner_all | fs::perms::others_exec);
+  fs::permissions(s.dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
+  const std::string nobody = "setpriv --reuid=nobody --regid=nogroup --clear-groups ";
+  for (const std::string& args : {" --size 1MiB --output " + s.dir + "/x.bin",
+                                  " --files 2 --file-size 4KiB --output " + s.dir + "/ds"}) {
+    SCOPED_TRACE(args);
+    const auto r = run_shell(nobody + kBinary + args);
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find(s.dir), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
+    EXPECT_TRUE(s.files().empty());
+  }
+}
+
+// A file system mounted by the test, unmounted and removed at the end, failed or not.
+struct Mount {
+  explicit Mount(const std::string& type, const std::string& options)
+      : dir(dgen::test::temp_dir() + "/mnt-" + type) {
+    fs::create_directories(dir);
+    const auto r = run_shell("mount -t " + type + " -o " + options + " " + type + " " + dir);
+    ok = r.exit_code == 0;
+    log = r.err;
+  }
+  ~Mount() {
+    run_shell("umount " + dir);
+    std::error_code ec;
+    fs::remove(dir, ec);
+  }
+  std::string dir, log;
+  bool ok = false;
+};
+
+TEST(Storage, DirectWhereTheFileSystemRefusesItLeavesNothing) {
+  Mount ram("ramfs", "mode=755");  // ramfs creates the file, then fails the open with EINVAL
+  ASSERT_TRUE(ram.ok) << ram.log;
+  for (const std::string& args : {" --size 64KiB --output " + ram.dir + "/x.bin",
+                                  " --size 64KiB --file-per-rank --output " + ram.dir + "/x",
+                                  " --files 3 --file-size 64KiB --output " + ram.dir + "/ds"}) {
+    SCOPED_TRACE(args);
+    const auto r = run_shell(kMpirun + "-n 2 " + kBinary + args + " --direct");
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("--direct: " + ram.dir + ": the file system refuses O_DIRECT"),
+              std::string::npos)
+        << r.err;
+    EXPECT_TRUE(fs::is_empty(ram.dir)) << "left behind in " << ram.dir;
+  }
+}
+
+// Inodes run out where no byte count sees it coming: the error names the file and the OS
+// error, every rank stops, and the dataset keeps only whole files (each the stream's bytes).
+TEST(Storage, DatasetOutOfInodesKeepsOnlyWholeFiles) {
+  Mount tmp("tmpfs", "size=64m,nr_inodes=16");
+  ASSERT_TRUE(tmp.ok) << tmp.log;
+  const std::uint64_t size = 65536 + 512;
+  const auto r =
+      run_shell(kMpirun + "-n 2 " + kBinary + " --files 40 --file-size " + std::to_string(size) +
+                " --files-per-dir 100 --output " + tmp.dir + "/ds --threads 2" + kData);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("cannot create " + tmp.dir + "/ds/d0/f"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  const std::string all = stream(40 * size);
+  int whole = 0;
+  for (const auto& e : fs::recursive_directory_iterator(tmp.dir)) {
+    if (!e.is_regular_file()) continue;
+    const std::string name = e.path().filename().string();
+    ASSERT_EQ(name.find(".dgen-partial"), std::string::npos) << name;
+    const int k = std::stoi(name.substr(1));
+    EXPECT_TRUE(read_file(e.path().string()) == all.substr(k * size, size)) << name;
+    ++whole;
+  }
+  EXPECT_GT(whole, 0);
+  EXPECT_LT(whole, 40);
+}
+
+}  // namespace
