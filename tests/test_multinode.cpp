@@ -172,6 +172,36 @@ TEST_F(TwoNodes, MpirunWithAHostfileThroughTheRshAgent) {
   expect_per_node_placement(j);
 }
 
+// One shared file written with MPI-IO by a rank on each node, then read back with --reorder
+// (each rank reads what the other node wrote): the bytes are a single process's stream.
+TEST_F(TwoNodes, MpiioSharedFileAcrossNodesWritesAndReadsTheStream) {
+  const std::string file = cluster_->dir() + "/mpiio-shared.bin";
+  for (const std::string& collective : {"on", "off"}) {
+    SCOPED_TRACE(collective);
+    const auto w = cluster_->exec("head", "srun --mpi=pmix -N 2 -n 2 " + kBinary +
+                                              " --size 6000000 --compress-ratio 2 " +
+                                              "--io mpiio --collective " + collective +
+                                              " --output " + file + " --format json");
+    ASSERT_EQ(w.exit_code, 0) << w.err;
+    const auto j = nlohmann::json::parse(w.out);
+    EXPECT_EQ(j["nodes"], 2);
+    EXPECT_EQ(j["storage"]["io"], "mpiio");
+    EXPECT_EQ(j["per_rank"][0]["host"], "node1");
+    EXPECT_EQ(j["per_rank"][1]["host"], "node2");
+    const auto one = run_shell(kBinary + " --size 12000000 --compress-ratio 2 --output - | cmp - " +
+                               file + " && echo same");
+    EXPECT_EQ(one.out, "same\n") << one.err;
+    const auto r = cluster_->exec("head", "srun --mpi=pmix -N 2 -n 2 " + kBinary +
+                                              " --size 6000000 --io mpiio --input " + file +
+                                              " --reorder --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto jr = nlohmann::json::parse(r.out);
+    EXPECT_EQ(jr["mode"], "read");
+    EXPECT_EQ(jr["iterations"][0]["bytes"], 12000000);
+    EXPECT_TRUE(jr["warnings"].empty()) << jr["warnings"];
+  }
+}
+
 TEST_F(TwoNodes, ScalingDriverAtOneAndTwoNodes) {
   const auto r =
       cluster_->exec("head", kSource +
