@@ -97,7 +97,7 @@ po::options_description describe_options() {
        "kernel: auto, or a compiled target (scalar, sse4, avx2, avx2-vaes, avx512, avx512-dl, ...); "
        "'list' prints the compiled and supported targets")
       ("iterations,i", text("N"),
-       "timed repetitions, 1 to 1000000 (default 3 in bench mode, 1 with --output)")
+       "timed repetitions, 1 to 1000000 (default 3 in bench mode, 1 with --output or --input)")
       ("output,o", text("PATH|-"),
        "write the stream to PATH ('-' = stdout, report on stderr) instead of timing it in memory; "
        "rank r writes bytes [r*size, (r+1)*size); a file is written under a temporary name and "

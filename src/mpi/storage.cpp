@@ -640,7 +640,7 @@ Measured run_storage(const RankContext& c) {
     std::error_code ec;
     const std::string probe = dataset_write ? (fs::is_directory(path, ec) ? path : parent_of(path))
                               : existing
-                                  ? (out ? out->name() : io::file_path(layout, s.extents[0].file))
+                                  ? (out ? out->name() : io::file_path(layout, 0))
                                   : parent_of(out->name());
     align = check_direct(c, probe, existing);
     s.granule = std::max<std::uint64_t>(4096, align.offset);
