@@ -357,4 +357,29 @@ TEST(Storage, DatasetOutOfInodesKeepsOnlyWholeFiles) {
   EXPECT_LT(whole, 40);
 }
 
+// SIGTERM in the middle of a dataset (a batch system's time limit): the partial report says how
+// many bytes of whole files stayed; none is short and no temporary name is left.
+TEST(Storage, InterruptedDatasetKeepsOnlyWholeFiles) {
+  Scratch s("interrupted-dataset");
+  const std::uint64_t size = 64 * 1024;
+  const auto r = run_shell("timeout --preserve-status -s TERM 3 " + kBinary + " --files 400 " +
+                           "--file-size " + std::to_string(size) + " --iterations 100000 " +
+                           "--output " + s.dir + "/ds --threads 2 --format json" + kData);
+  ASSERT_EQ(r.exit_code, 143) << r.err;
+  const auto j = parse(r);
+  EXPECT_FALSE(j["complete"].get<bool>());
+  const std::string all = stream(400 * size);
+  std::uint64_t kept = 0;
+  for (const auto& f : s.files()) {
+    ASSERT_EQ(f.find(".dgen-partial"), std::string::npos) << f;
+    const std::string bytes = read_file(s.dir + "/" + f);
+    const auto k = std::stoull(f.substr(f.rfind("/f") + 2));
+    ASSERT_EQ(bytes.size(), size) << f;
+    EXPECT_TRUE(bytes == all.substr(k * size, size)) << f;
+    kept += size;
+  }
+  EXPECT_GT(kept, 0u);
+  EXPECT_LE(j["bytes_kept"].get<std::uint64_t>(), kept);
+}
+
 }  // namespace
