@@ -1,0 +1,41 @@
+// Where bytes of a stream came from, decoded from the bytes themselves: a random lane is two AES
+// rounds over a counter that holds its unique unit and its lane (docs/data-model.md), so the
+// inverse rounds give the counter back, and the counter names the first stream offset that
+// carries those bytes. No header is written into the data to make this possible.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "core/stream_layout.hpp"
+#include "dgen/spec.hpp"
+
+namespace dgen::verify {
+
+class LaneDecoder {
+ public:
+  /// For the stream of `spec` that is `stream_length` bytes long.
+  LaneDecoder(const DataSpec& spec, std::uint64_t stream_length);
+
+  /// False when this CPU lacks AES instructions: then nothing decodes.
+  bool available() const { return available_; }
+
+  /// The stream offset of the 16 bytes at `lane`, if they are one of this stream's random
+  /// lanes: the counter decodes to a lane index inside a unit's random part and a unique unit
+  /// the stream has; the offset is that lane in the first unit carrying the unique unit.
+  std::optional<std::uint64_t> decode(const std::byte* lane) const;
+
+  /// Where the n bytes at p, stored at stream offset `here`, would start in the stream if they
+  /// are a copy of stream bytes from elsewhere, shifted by any number of bytes: every 16-byte
+  /// phase is tried on the first lanes. Lanes that decode to where they are stored (right
+  /// bytes around a wrong one) do not count.
+  std::optional<std::uint64_t> locate(const std::byte* p, std::size_t n, std::uint64_t here) const;
+
+ private:
+  detail::StreamLayout layout_;
+  std::uint64_t last_unique_ = 0;  ///< k(N-1): the largest unique unit of the stream
+  bool available_ = false;
+};
+
+}  // namespace dgen::verify
