@@ -206,6 +206,11 @@ TEST(Storage, InPlaceOverwritesAndCutsAnExistingFile) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(s.files(), std::vector<std::string>{"existing.bin"}) << "no temporary name";
   EXPECT_TRUE(read_file(target) == stream(2 << 20)) << "cut to the stream, old bytes gone";
+  // Interrupted in place: the existing file is cut to 0 bytes, not left looking complete.
+  const auto cut = run_shell("timeout --preserve-status -s TERM 2 " + kBinary + " --output " +
+                             target + " --size 64MiB --in-place --iterations 100000");
+  EXPECT_EQ(cut.exit_code, 143) << cut.err;
+  EXPECT_EQ(fs::file_size(target), 0u);
   // A dataset in place: the final names from the start.
   const auto d = run_shell(kBinary + " --output " + s.dir + "/ds --files 3 --file-size 10000" +
                            kData + " --in-place");

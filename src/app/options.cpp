@@ -115,7 +115,8 @@ po::options_description describe_options() {
       ("files-per-dir", text("N")->default_value("1000"),
        "with --files: files per subdirectory, 1 to 1000000")
       ("in-place", "with --output: write the file or device itself, no temporary name (IOR -E); "
-       "a regular file is cut to the stream's length; an interrupted run leaves it partial")
+       "a regular file is cut to the stream's length; a failed or interrupted run removes a file "
+       "it created and cuts an existing one to 0 bytes (--keep-partial: to the written prefix)")
       ("io", text("posix|mpiio")->default_value("posix"),
        "how bytes move (IOR -a): posix = every thread pwrite()s/pread()s its transfers; mpiio = "
        "MPI-IO from each rank's main thread while its team generates the next transfer")
@@ -326,6 +327,10 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     o.file_size = parse_size_option("--file-size", text("file-size"));
     o.files_per_dir = parse_unsigned("--files-per-dir", text("files-per-dir"), 1, 1'000'000,
                                      "must be an integer from 1 to 1000000");
+    if ((o.files - 1) / o.files_per_dir + 1 > 1'000'000) {
+      bad("--files-per-dir", text("files-per-dir"),
+          "gives --files " + text("files") + " more than 1000000 directories; raise it");
+    }
   } else if (vm.count("file-size")) {
     bad("--file-size", text("file-size"), "is only for --files N");
   } else if (!vm["files-per-dir"].defaulted()) {

@@ -96,7 +96,7 @@ std::string probe_direct_io(const std::string& directory, DirectAlignment& a) {
   const int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_DIRECT | O_CLOEXEC, 0600);
   const int open_errno = errno;
   if (fd < 0) {
-    unlink(probe.c_str());
+    if (open_errno != EEXIST) unlink(probe.c_str());  // ramfs made it before refusing the open
     if (open_errno == EINVAL)
       return directory + ": the file system refuses O_DIRECT (open: " + std::strerror(open_errno) +
              ")";

@@ -35,6 +35,7 @@ class MpiioFile final : public File {
   MpiioFile(MPI_File fh, std::string path, bool collective, bool nonblocking)
       : fh_(fh), path_(std::move(path)), collective_(collective), nonblocking_(nonblocking) {}
   ~MpiioFile() override {
+    if (pending_ != MPI_REQUEST_NULL) MPI_Wait(&pending_, MPI_STATUS_IGNORE);
     if (fh_ != MPI_FILE_NULL) MPI_File_close(&fh_);
   }
 

@@ -35,6 +35,11 @@ class PosixFile final : public File {
                       std::to_string(done) + " of " + std::to_string(done + n) +
                       " bytes of the transfer written): " + os_error(e));
       }
+      if (w == 0) {
+        throw IoError("write to " + path_ + " at offset " + std::to_string(off) +
+                      " wrote nothing (" + std::to_string(done) + " of " +
+                      std::to_string(done + n) + " bytes of the transfer written)");
+      }
       p += w;
       n -= static_cast<std::size_t>(w);
       off += static_cast<std::uint64_t>(w);

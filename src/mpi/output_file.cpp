@@ -156,6 +156,7 @@ OutputFile::OutputFile(const Job& job, const std::string& path, std::uint64_t to
   } else if (kind == kFile && owner()) {
     if (rules.in_place) {
       // The target itself: created when missing, its bytes overwritten, cut at commit.
+      created_ = access(path.c_str(), F_OK) != 0;
       const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
       if (fd < 0) err = "--output " + path + ": cannot open: " + os_error();
       if (fd >= 0) close(fd);
@@ -198,6 +199,14 @@ void OutputFile::discard() noexcept {
   if (fd_ >= 0 && fd_ != STDOUT_FILENO) close(fd_);
   fd_ = -1;
   if (owner() && !temp_.empty()) unlink(temp_.c_str());
+  if (owner() && rules_.in_place && regular_ && !committed_) {
+    if (created_) {
+      unlink(path_.c_str());
+    } else if (truncate(path_.c_str(), 0) != 0) {
+      // Nothing more to do: the run's error is already the job's.
+    }
+  }
+  committed_ = true;  // once
   temp_.clear();
 }
 
@@ -227,6 +236,7 @@ void OutputFile::commit(const Job& job, std::uint64_t length) {
     throw;
   }
   temp_.clear();
+  committed_ = true;
 }
 
 void OutputFile::keep_prefix(const Job& job, std::uint64_t bytes) {

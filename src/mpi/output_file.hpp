@@ -44,7 +44,9 @@ class OutputFile {
   /// `bytes` and committed. With one shared file rank 0's value counts.
   void keep_prefix(const Job& job, std::uint64_t bytes);
 
-  /// Removes a temporary file (or, in place, leaves the target). Not collective; never throws.
+  /// After a failure or stop: removes the temporary file; in place, a file this run created is
+  /// removed and an existing one cut to 0 bytes (it holds a mix of old and new bytes). A device
+  /// is left as it is. Not collective; never throws.
   void discard() noexcept;
 
  private:
@@ -57,6 +59,8 @@ class OutputFile {
   int fd_ = -1;
   bool sequential_ = false;
   bool regular_ = false;
+  bool created_ = false;    ///< in place: this run created the file
+  bool committed_ = false;  ///< commit() or keep_prefix() finished: nothing to discard
 };
 
 /// Writes `text` to `path` whole or not at all, by one process (rank 0's --report): a unique

@@ -106,10 +106,14 @@ std::string main_thread_transfers(Share& s, io::File& file, const io::Extent& e,
     active = false;
   };
   if (s.write && count > 0) {
-    timed(tally.generate, [&] {
-      team_generate(s, e.stream_offset, s.buffers[0].data(), length_of(0));
-      return 0;
-    });
+    try {
+      timed(tally.generate, [&] {
+        team_generate(s, e.stream_offset, s.buffers[0].data(), length_of(0));
+        return 0;
+      });
+    } catch (const std::exception& x) {
+      note(x);  // the rank still joins every collective call, with zero bytes
+    }
   }
   for (std::uint64_t i = 0; i < count; ++i) {
     active = active && stop_signal() == 0;
@@ -136,6 +140,10 @@ std::string main_thread_transfers(Share& s, io::File& file, const io::Extent& e,
       }
     } catch (const std::exception& x) {
       note(x);
+      try {
+        file.wait();  // a write in flight completes before its buffer is reused or freed
+      } catch (const std::exception&) {
+      }
       continue;
     }
     if (n > 0 && active) {
@@ -178,16 +186,30 @@ std::string with_progress(const std::string& err, const std::vector<Tally>& tall
          " bytes of this pass)";
 }
 
-// Mean over the threads that moved bytes: the share of the pass's wall time each step took.
-void fill_times(Interval& run, const std::vector<Tally>& tallies) {
-  const double n = static_cast<double>(std::max<std::size_t>(tallies.size(), 1));
+// Per step, the mean over the threads that took it: the share of the pass's wall time it took.
+// `rank_steps`: opening, flushing and closing are the rank's own (one file), taken once.
+void fill_times(Interval& run, const std::vector<Tally>& tallies, bool rank_steps) {
+  double movers = 0, openers = 0;
   for (const Tally& t : tallies) {
-    run.generate_seconds += t.generate / n;
-    run.io_seconds += t.io / n;
-    run.open_seconds += t.open / n;
-    run.flush_seconds += t.flush / n;
-    run.close_seconds += t.close / n;
+    movers += t.bytes > 0 || t.io > 0 ? 1 : 0;
+    openers += t.open > 0 ? 1 : 0;
+  }
+  movers = std::max(movers, 1.0);
+  openers = std::max(openers, 1.0);
+  for (const Tally& t : tallies) {
+    run.generate_seconds += t.generate / movers;
+    run.io_seconds += t.io / movers;
+    if (!rank_steps) {
+      run.open_seconds += t.open / openers;
+      run.flush_seconds += t.flush / openers;
+      run.close_seconds += t.close / openers;
+    }
     run.files += t.files;
+  }
+  if (rank_steps) {
+    run.open_seconds = tallies[0].open;
+    run.flush_seconds = tallies[0].flush;
+    run.close_seconds = tallies[0].close;
   }
 }
 
@@ -224,31 +246,30 @@ Interval single_file_pass(Share& s, const std::string& name, report::Progress& p
                                 tallies[0], progress);
     done.assign(1, tallies[0].bytes);
   }
-  job.agree(with_progress(err, tallies, s.write));
-  // The data is on storage, not only in the page cache, before the clock stops.
-  try {
-    if (s.write && s.c.request.storage.fsync) {
+  // Every rank flushes and closes, also after an error: both are collective on a shared
+  // MPI-IO file. The error is agreed on after the clock stops.
+  err = with_progress(err, tallies, s.write);
+  if (s.write && s.c.request.storage.fsync) {
+    try {
       timed(tallies[0].flush, [&] {
-        file->flush();
+        file->flush();  // the data is on storage, not only in the page cache
         return 0;
       });
+    } catch (const std::exception& x) {
+      if (err.empty()) err = x.what();
     }
+  }
+  try {
     timed(tallies[0].close, [&] {
       file->close();
       return 0;
     });
   } catch (const std::exception& x) {
-    err = x.what();
+    if (err.empty()) err = x.what();
   }
-  job.agree(err);
   run.end = job.now();
-  // Opening, flushing and closing are the rank's, not per thread: count them whole.
-  for (std::size_t t = 1; t < tallies.size(); ++t) {
-    tallies[t].open = tallies[0].open;
-    tallies[t].flush = tallies[0].flush;
-    tallies[t].close = tallies[0].close;
-  }
-  fill_times(run, tallies);
+  job.agree(err);
+  fill_times(run, tallies, true);
   for (const Tally& t : tallies) run.bytes += t.bytes;
   run.complete = run.bytes == s.bytes;
   run.files = run.complete && (!s.shared() || job.rank() == 0) ? 1 : 0;
@@ -257,7 +278,7 @@ Interval single_file_pass(Share& s, const std::string& name, report::Progress& p
 
 // One file of a dataset: created under a temporary name (or in place), written, flushed,
 // closed and renamed; read back: opened, read, closed. A file cut short is removed.
-bool dataset_file(Share& s, const io::Extent& e, Tally& tally, report::Progress& progress,
+bool dataset_file(Share& s, const io::Extent& e, Tally& tally,
                   const std::function<bool(io::File&, const io::Extent&)>& transfers) {
   const RunRequest& req = s.c.request;
   const std::string final_name = io::file_path(req.layout, e.file);
@@ -298,7 +319,6 @@ bool dataset_file(Share& s, const io::Extent& e, Tally& tally, report::Progress&
   file.reset();
   if (!finished && s.write) unlink(name.c_str());
   if (finished) ++tally.files;
-  (void)progress;
   return finished;
 }
 
@@ -318,7 +338,7 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
       const buffer::Part mine = buffer::part_of(s.extents.size(), threads, t, 1);
       for (std::uint64_t k = mine.begin; k < mine.end && !s.c.team.stopped(); ++k) {
         const io::Extent& e = s.extents[k];
-        const bool ok = dataset_file(s, e, tally, progress, [&](io::File& f, const io::Extent& x) {
+        const bool ok = dataset_file(s, e, tally, [&](io::File& f, const io::Extent& x) {
           return thread_transfers(s, f, x, {0, x.length}, t, tally, progress);
         });
         if (!ok) return;
@@ -329,23 +349,24 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
       for (const io::Extent& e : s.extents) {
         if (stop_signal() != 0) break;
         std::string transfer_error;
-        const bool ok =
-            dataset_file(s, e, tallies[0], progress, [&](io::File& f, const io::Extent& x) {
-              transfer_error = main_thread_transfers(s, f, x, false, tallies[0], progress);
-              if (!transfer_error.empty()) throw io::IoError(transfer_error);
-              return stop_signal() == 0;
-            });
+        const bool ok = dataset_file(s, e, tallies[0], [&](io::File& f, const io::Extent& x) {
+          transfer_error = main_thread_transfers(s, f, x, false, tallies[0], progress);
+          if (!transfer_error.empty()) throw io::IoError(transfer_error);
+          return stop_signal() == 0;
+        });
         if (!ok) break;
       }
     } catch (const std::exception& x) {
       err = x.what();
     }
   }
-  // Renames reach storage when their directories are fsynced: once per directory, per pass.
-  if (err.empty() && s.write && s.c.request.storage.fsync && !s.c.request.storage.in_place) {
+  // New entries and renames reach storage when their directories are fsynced: once per
+  // directory and pass, by the main thread (added whole to the flush time).
+  double directory_flush = 0;
+  if (err.empty() && s.write && s.c.request.storage.fsync) {
     std::set<std::uint64_t> dirs;
     for (const io::Extent& e : s.extents) dirs.insert(e.file / s.c.request.layout.files_per_dir);
-    timed(tallies[0].flush, [&] {
+    timed(directory_flush, [&] {
       for (std::uint64_t d : dirs) {
         const std::string any_file =
             io::file_path(s.c.request.layout, d * s.c.request.layout.files_per_dir);
@@ -354,9 +375,10 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
       return 0;
     });
   }
-  job.agree(with_progress(err, tallies, s.write));
   run.end = job.now();
-  fill_times(run, tallies);
+  job.agree(with_progress(err, tallies, s.write));
+  fill_times(run, tallies, false);
+  run.flush_seconds += directory_flush;
   // Only whole files count: a file cut short was removed.
   std::uint64_t files = 0;
   for (const Tally& t : tallies) files += t.files;
@@ -625,6 +647,15 @@ Measured run_storage(const RankContext& c) {
         job, layout.kind == io::LayoutKind::kFilePerRank ? io::file_path(layout, job.rank()) : path,
         total, OutputRules{layout.kind == io::LayoutKind::kFilePerRank, req.storage.in_place});
     if (out->sequential()) return write_stream(c, *out);
+    // Every rank must see rank 0's file: a shared file needs a file system the nodes share
+    // (and an MPI-IO open that fails on some ranks only would leave the others in its close).
+    struct stat st {};
+    job.agree(layout.kind == io::LayoutKind::kSharedFile && stat(out->name().c_str(), &st) != 0
+                  ? "--output " + path + ": rank 0's file " + out->name() +
+                        " is not visible here (" + std::strerror(errno) +
+                        "): a shared file needs a file system every node shares"
+                  : "",
+              2);
   } else if (write) {
     check_dataset_target(c);
   } else {
@@ -639,9 +670,8 @@ Measured run_storage(const RankContext& c) {
     const bool existing = !dataset_write && (!write || !out->regular() || req.storage.in_place);
     std::error_code ec;
     const std::string probe = dataset_write ? (fs::is_directory(path, ec) ? path : parent_of(path))
-                              : existing
-                                  ? (out ? out->name() : io::file_path(layout, 0))
-                                  : parent_of(out->name());
+                              : existing    ? (out ? out->name() : io::file_path(layout, 0))
+                                            : parent_of(out->name());
     align = check_direct(c, probe, existing);
     s.granule = std::max<std::uint64_t>(4096, align.offset);
   }
@@ -693,6 +723,16 @@ Measured run_storage(const RankContext& c) {
     // Completed files stay, whole; the one a thread was writing was removed.
     if (m.stop_signal == 0) directories->keep();
     std::uint64_t kept = any_complete ? s.bytes : dataset_kept;
+    if (m.stop_signal != 0 && any_complete && req.storage.in_place) {
+      // In place, the file being rewritten when the stop came was removed: count what is there.
+      kept = 0;
+      struct stat st {};
+      for (const io::Extent& e : s.extents) {
+        if (stat(io::file_path(layout, e.file).c_str(), &st) == 0 &&
+            static_cast<std::uint64_t>(st.st_size) == e.length)
+          kept += e.length;
+      }
+    }
     std::uint64_t total = 0;
     check(MPI_Reduce(&kept, &total, 1, MPI_UINT64_T, MPI_SUM, 0, job.world()), "MPI_Reduce");
     m.bytes_kept = total;
