@@ -223,7 +223,7 @@ TEST(Cli, StdoutCarriesTheStreamAndTheReportGoesToStderr) {
 
 TEST(Cli, FailedWriteNamesPathOffsetAndError) {
   const auto r = run_shell(kBinary + " --size 64MiB --output /dev/full");
-  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.exit_code, 4) << "an I/O error";
   EXPECT_NE(r.err.find("write to /dev/full failed at offset "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
   const auto missing = run_shell(kBinary + " --size 1MiB --output /nonexistent-dir/x.bin");

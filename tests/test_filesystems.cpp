@@ -135,7 +135,7 @@ TEST(Filesystems, Ext4OutOfInodesUnderDirectKeepsOnlyWholeFiles) {
   const std::uint64_t size = 16 * 1024;
   const auto r = run_shell(kMpirun + "-n 2 " + kBinary + " --direct --files 400 --file-size " +
                            std::to_string(size) + " --output " + ext4.dir() + "/ds --threads 2");
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find("cannot create " + ext4.dir() + "/ds/d0/f"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
   const std::string all = stream(dgen::DataSpec{}, 400 * size);

@@ -151,6 +151,26 @@ TEST(Verify, ADuplicatesBytesAreNamedByTheirSource) {
   expect_misdirected(s, 100 * 4096, dup * 4096, source * 4096);
 }
 
+// A duplicate unit's right lanes decode to their source, elsewhere: they must not make a
+// flipped byte in the unit look like a misdirected block.
+TEST(Verify, AFlippedByteInADuplicateUnitIsForeign) {
+  const auto s = spec(2, 1);
+  auto got = bytes(s, 0, kLength);
+  const auto want = got;
+  std::size_t dup = 0;
+  for (std::size_t u = 300; u < kLength / 4096 && dup == 0; ++u) {
+    for (std::size_t v = 0; v < u && dup == 0; ++v) {
+      if (std::memcmp(want.data() + u * 4096, want.data() + v * 4096, 4096) == 0) dup = u;
+    }
+  }
+  ASSERT_NE(dup, 0u);
+  got[dup * 4096 + 1000] ^= std::byte{0x80};
+  const auto log = check(s, got);
+  ASSERT_EQ(log.first().size(), 1u);
+  EXPECT_EQ(log.first()[0].holds, "foreign");
+  EXPECT_EQ(log.first()[0].offset, dup * 4096 + 1000);
+}
+
 TEST(Verify, AZeroedRangeIsOneMismatchThatHoldsZeros) {
   for (auto fill : {dgen::CompressFill::kZero, dgen::CompressFill::kPattern}) {
     const auto s = spec(1, 2, fill);

@@ -139,6 +139,18 @@ int main(int argc, char** argv) {
       job.barrier();
       return 128 + report.stop_signal;
     }
+    if (report.verify && report.verify->mismatched_bytes > 0) {
+      if (job.rank() == 0) {
+        std::fprintf(stderr,
+                     "dgen_mpi: --verify: %llu bytes differ from the stream, in %llu blocks of "
+                     "4 KiB (the report lists the first)\n",
+                     static_cast<unsigned long long>(report.verify->mismatched_bytes),
+                     static_cast<unsigned long long>(report.verify->mismatched_blocks));
+        std::fflush(stderr);
+      }
+      job.barrier();
+      return 1;
+    }
   } catch (const dgen::mpi::JobFailure& e) {
     if (job.rank() == 0) {
       std::fprintf(stderr, "dgen_mpi: %s\n", e.what());

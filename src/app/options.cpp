@@ -132,8 +132,15 @@ po::options_description describe_options() {
       ("fsync", text("on|off")->default_value("on"),
        "with --output: flush to storage (fsync, MPI_File_sync) before the clock stops, timed "
        "apart (IOR -e); the report gives the bandwidth with and without it")
-      ("reorder", "with --input: each rank reads what the rank one node further on wrote (IOR -C, "
-       "shifted by the ranks per node), so the writer's page cache does not serve the read")
+      ("reorder", "with --input (or --output --verify): each rank reads what the rank one node "
+       "further on wrote (IOR -C, shifted by the ranks per node), so the writer's page cache does "
+       "not serve the read")
+      ("verify", "with --input: compare every byte read with the stream, regenerated (the same "
+       "data and layout options as the write); with --output: write, then read back and compare "
+       "in the same job (IOR -w -W); exit 1 when a byte differs, each wrong range reported with "
+       "what it holds (docs/verify.md)")
+      ("max-mismatches", text("N")->default_value("16"),
+       "with --verify: the first N wrong ranges reported, in stream order, 0 to 1000000")
       ("keep-partial", "with --output: an interrupted write keeps the prefix of the stream every "
        "rank completed (the file is cut to it) instead of removing the file; a dataset always "
        "keeps the files it completed and never a short one")
@@ -311,7 +318,15 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
   o.in_place = flag("in-place");
   o.direct = flag("direct");
   o.reorder = vm.count("reorder") > 0;
-  if (o.reorder && !o.input) throw UsageError("--reorder: is only for --input");
+  o.verify = vm.count("verify") > 0;
+  if (o.verify && (!storage || (o.output && *o.output == "-")))
+    throw UsageError("--verify: is only for --input, or --output with a file path");
+  if (o.reorder && !o.input && !o.verify)
+    throw UsageError("--reorder: is only for --input (or --output with --verify)");
+  o.max_mismatches = parse_unsigned("--max-mismatches", text("max-mismatches"), 0, 1'000'000,
+                                    "must be an integer from 0 to 1000000");
+  if (!vm["max-mismatches"].defaulted() && !o.verify)
+    bad("--max-mismatches", text("max-mismatches"), "is only for --verify");
   if (o.in_place && !o.output) throw UsageError("--in-place: is only for --output");
   if (vm.count("files")) {
     if (!storage) bad("--files", text("files"), storage_only);

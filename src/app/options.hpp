@@ -39,6 +39,8 @@ struct Options {
   bool direct = false;                  ///< --direct
   bool fsync = true;                    ///< --fsync on|off
   bool reorder = false;                 ///< --reorder
+  bool verify = false;                  ///< --verify
+  std::size_t max_mismatches = 16;      ///< --max-mismatches
   bool keep_partial = false;            ///< --keep-partial
   double timeout_seconds = 0;           ///< --timeout; 0 = off
   Format format = Format::kTable;       ///< --format

@@ -52,6 +52,8 @@ mpi::RunRequest run_request(const Options& o) {
   r.storage.fsync = o.fsync;
   r.storage.in_place = o.in_place;
   r.storage.reorder = o.reorder;
+  r.verify = o.verify;
+  r.max_mismatches = o.max_mismatches;
   r.keep_partial = o.keep_partial;
   r.baseline = o.baseline;
   r.progress = o.progress.value_or(false);

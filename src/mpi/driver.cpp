@@ -13,6 +13,7 @@
 #include "mpi/team.hpp"
 #include "report/lists.hpp"
 #include "report/provenance.hpp"
+#include "verify/compare.hpp"
 
 namespace dgen::mpi {
 
@@ -103,6 +104,65 @@ std::string page_warning(const report::RankResult& mine, const buffer::Locality&
 
 }  // namespace
 
+// --verify: the ranks' findings summed, their first mismatches merged in stream order on rank
+// 0, each named by its file. Collective; every rank learns the number of wrong bytes.
+std::optional<report::Verify> reduce_verify(const Job& job, const RunRequest& req,
+                                            const VerifyFindings& f) {
+  report::Verify v;
+  unsigned long long mine[3] = {f.bytes, f.wrong_bytes, f.wrong_blocks}, all[3] = {};
+  check(MPI_Allreduce(mine, all, 3, MPI_UNSIGNED_LONG_LONG, MPI_SUM, job.world()), "MPI_Allreduce");
+  v.bytes = all[0];
+  v.mismatched_bytes = all[1];
+  v.mismatched_blocks = all[2];
+  double slowest = 0;
+  check(MPI_Reduce(&f.seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, job.world()), "MPI_Reduce");
+  v.compare_seconds = slowest;
+  const auto pass = reduce_iterations(job, {f.pass});
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& m : f.first) {
+    list.push_back({m.offset, m.length, m.holds, m.stream_offset ? *m.stream_offset : 0,
+                    m.stream_offset.has_value(), m.constant, m.expected, m.found, m.file,
+                    m.file_offset});
+  }
+  const auto lists = job.gather_strings(list.dump());
+  if (job.rank() != 0) return v;
+  v.seconds = pass.at(0).seconds;
+  v.gbps = pass.at(0).aggregate_gbps;
+  std::vector<verify::Mismatch> merged;
+  for (const auto& text : lists) {
+    for (const auto& x : nlohmann::json::parse(text)) {
+      verify::Mismatch m;
+      m.offset = x[0];
+      m.length = x[1];
+      m.holds = x[2];
+      if (x[4].get<bool>()) m.stream_offset = x[3].get<std::uint64_t>();
+      m.constant = x[5];
+      m.expected = x[6];
+      m.found = x[7];
+      m.file = x[8];
+      m.file_offset = x[9];
+      m.uniform = m.holds == "zeros" || m.holds == "constant";
+      m.value = m.holds == "zeros" ? 0 : m.constant;
+      m.located = m.stream_offset;
+      merged.push_back(m);
+    }
+  }
+  for (const auto& m : verify::merge_mismatches(std::move(merged), req.max_mismatches)) {
+    report::VerifyMismatch r;
+    r.offset = m.offset;
+    r.length = m.length;
+    r.file = io::file_path(req.layout, m.file);
+    r.file_offset = m.file_offset;
+    r.holds = m.holds;
+    r.stream_offset = m.stream_offset;
+    if (m.constant >= 0) r.constant = m.constant;
+    r.expected = m.expected;
+    r.found = m.found;
+    v.mismatches.push_back(r);
+  }
+  return v;
+}
+
 report::Report run_job(const Job& job, const RunRequest& req) {
   report::Report rep;
   rep.provenance = report::local_provenance();
@@ -157,6 +217,7 @@ report::Report run_job(const Job& job, const RunRequest& req) {
     }
     m = run_storage(context);
     rep.provenance.io_component = m.io_component;
+    if (m.verify) rep.verify = reduce_verify(job, req, *m.verify);
   } else {
     rep.mode = "bench";
     m = run_bench(context, rep.stores);
@@ -189,6 +250,7 @@ report::Report run_job(const Job& job, const RunRequest& req) {
     report::Report mine_only;  // what every rank needs to leave with the right exit code
     mine_only.complete = m.stop_signal == 0;
     mine_only.stop_signal = m.stop_signal;
+    mine_only.verify = rep.verify;
     return mine_only;
   }
 

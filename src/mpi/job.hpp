@@ -87,6 +87,10 @@ class Job {
 /// The exit code of a job ended by --timeout (as coreutils' timeout).
 inline constexpr int kTimeoutExit = 124;
 
+/// The exit code of a job ended by an I/O error (a write, read, flush, close or rename that
+/// failed): distinct from 1, which --verify gives when a byte differs.
+inline constexpr int kIoErrorExit = 4;
+
 /// Ends the whole job from one rank: prints "dgen_mpi: rank R (host): message" and calls
 /// MPI_Abort. For failures other ranks cannot be told about in a collective.
 [[noreturn]] void abort_job(const std::string& message, int exit_code = 1);

@@ -182,7 +182,7 @@ OutputFile::OutputFile(const Job& job, const std::string& path, std::uint64_t to
     if (job.rank() == 0) std::snprintf(name_buf, sizeof name_buf, "%s", temp_.c_str());
   }
   try {
-    job.agree(err);
+    job.agree(err, kIoErrorExit);
   } catch (const JobFailure&) {
     discard();
     throw;
@@ -216,7 +216,7 @@ void OutputFile::commit(const Job& job, std::uint64_t length) {
     err = "close of " + path_ + " failed: " + os_error();
   fd_ = -1;
   try {
-    job.agree(err);
+    job.agree(err, kIoErrorExit);
     if (owner() && regular_ && temp_.empty() &&
         truncate(path_.c_str(), static_cast<off_t>(length)) != 0) {
       err = "--output " + path_ + ": cannot cut it to the stream's " + std::to_string(length) +
@@ -230,7 +230,7 @@ void OutputFile::commit(const Job& job, std::uint64_t length) {
         err = fsync_directory_of(path_);
       }
     }
-    job.agree(err);
+    job.agree(err, kIoErrorExit);
   } catch (const JobFailure&) {
     discard();
     throw;
@@ -251,7 +251,7 @@ void OutputFile::keep_prefix(const Job& job, std::uint64_t bytes) {
     }
     if (fd >= 0) close(fd);
   }
-  job.agree(err);
+  job.agree(err, kIoErrorExit);
   commit(job, bytes);
 }
 

@@ -16,6 +16,7 @@
 #include "mpi/request.hpp"
 #include "mpi/team.hpp"
 #include "report/progress.hpp"
+#include "verify/compare.hpp"
 
 namespace dgen::mpi {
 
@@ -48,6 +49,17 @@ struct Interval {
   double seconds() const { return end - start; }
 };
 
+/// What one rank's verification found (--verify).
+struct VerifyFindings {
+  std::uint64_t bytes = 0;         ///< bytes read and compared
+  std::uint64_t wrong_bytes = 0;   ///< bytes that differ from the stream
+  std::uint64_t wrong_blocks = 0;  ///< 4 KiB blocks of the stream with a wrong byte
+  std::uint64_t ranges = 0;        ///< wrong ranges, merged within threads
+  double seconds = 0;              ///< regenerating and comparing (mean over the threads)
+  Interval pass;                   ///< the read pass that verified
+  std::vector<verify::Mismatch> first;  ///< the first ones, in stream order
+};
+
 /// What one rank measured.
 struct Measured {
   double first_touch_seconds = 0;
@@ -58,6 +70,7 @@ struct Measured {
   int stop_signal = 0;                       ///< the signal the job stopped for (same on all ranks)
   std::uint64_t bytes_kept = 0;              ///< --keep-partial: the prefix kept (rank 0)
   std::string io_component;                  ///< what moved the bytes (io::Backend::component)
+  std::optional<VerifyFindings> verify;      ///< --verify
 };
 
 /// Runs `body` on the team (Team::run); an exception from it becomes the returned error text,

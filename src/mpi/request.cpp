@@ -38,6 +38,8 @@ std::vector<std::pair<std::string, std::string>> RunRequest::shared_options() co
       {"--fsync", on(storage.fsync)},
       {"--in-place", on(storage.in_place)},
       {"--reorder", on(storage.reorder)},
+      {"--verify", on(verify)},
+      {"--max-mismatches", std::to_string(max_mismatches)},
       {"--keep-partial", on(keep_partial)},
       {"--baseline", on(baseline)},
       {"--bind", topology::to_string(bind)},

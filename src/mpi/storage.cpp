@@ -27,6 +27,8 @@
 #include "mpi/modes.hpp"
 #include "mpi/output_file.hpp"
 #include "mpi/stop_signal.hpp"
+#include "verify/compare.hpp"
+#include "verify/decode.hpp"
 
 namespace dgen::mpi {
 
@@ -53,8 +55,10 @@ auto timed(double& total, F&& f) {
 /// What one thread did in a pass, padded so that threads do not share a cache line.
 struct alignas(64) Tally {
   double generate = 0, io = 0, open = 0, flush = 0, close = 0;
+  double verify = 0;        ///< regenerating and comparing what was read (--verify)
   std::uint64_t bytes = 0;  ///< completed, in order within the thread's share
   std::uint64_t files = 0;
+  verify::MismatchLog log;  ///< --verify: what this thread found wrong, in stream order
 };
 
 /// This rank's share and how it moves.
@@ -68,11 +72,42 @@ struct Share {
   std::uint64_t transfer = 0;
   std::uint64_t granule = 4096;  ///< thread parts start on multiples of it
   bool direct = false;
-  std::vector<io::AlignedBuffer> buffers;  ///< one per thread (posix) or two (mpiio)
+  std::vector<io::AlignedBuffer> buffers;        ///< one per thread (posix) or two (mpiio)
+  std::vector<io::AlignedBuffer> expected;       ///< --verify: the stream's bytes, one per buffer
+  const verify::LaneDecoder* decoder = nullptr;  ///< --verify, else null
+  std::size_t keep_mismatches = 16;
+  VerifyFindings found;  ///< --verify: what the last read pass found
 
   bool dataset() const { return c.request.layout.kind == io::LayoutKind::kDataset; }
   bool shared() const { return c.request.layout.kind == io::LayoutKind::kSharedFile; }
 };
+
+// Fresh tallies for a pass, their mismatch logs keeping the first `keep`.
+std::vector<Tally> make_tallies(const Share& s, std::size_t n) {
+  std::vector<Tally> t(n);
+  for (Tally& x : t) x.log = verify::MismatchLog(s.keep_mismatches);
+  return t;
+}
+
+// --verify: the pass's findings, the threads' logs merged in stream order.
+void collect_findings(Share& s, const std::vector<Tally>& tallies) {
+  if (s.decoder == nullptr) return;
+  VerifyFindings f;
+  std::vector<verify::Mismatch> all;
+  double movers = 0;
+  for (const Tally& t : tallies) {
+    f.bytes += t.bytes;
+    f.wrong_bytes += t.log.wrong_bytes();
+    f.wrong_blocks += t.log.wrong_blocks();
+    f.ranges += t.log.ranges();
+    all.insert(all.end(), t.log.first().begin(), t.log.first().end());
+    f.seconds += t.verify;
+    movers += t.bytes > 0 ? 1 : 0;
+  }
+  f.seconds /= std::max(movers, 1.0);
+  f.first = verify::merge_mismatches(std::move(all), s.keep_mismatches);
+  s.found = std::move(f);
+}
 
 io::OpenMode open_mode(const Share& s, bool create, bool exclusive, bool truncate) {
   io::OpenMode m;
@@ -137,6 +172,14 @@ std::string main_thread_transfers(Share& s, io::File& file, const io::Extent& e,
         if (!timed(tally.io, [&] { return file.wait(); })) active = false;
       } else if (!timed(tally.io, [&] { return file.read_at(off, buf, n); })) {
         active = false;
+      } else if (s.decoder != nullptr && n > 0) {
+        timed(tally.verify, [&] {
+          std::byte* want = s.expected[0].data();
+          team_generate(s, e.stream_offset + i * s.transfer, want, n);
+          tally.log.compare(buf, want, n, e.stream_offset + i * s.transfer, e.file, off,
+                            *s.decoder);
+          return 0;
+        });
       }
     } catch (const std::exception& x) {
       note(x);
@@ -169,6 +212,15 @@ bool thread_transfers(Share& s, io::File& file, const io::Extent& e, buffer::Par
       ok = timed(tally.io, [&] { return file.write_at(e.file_offset + x, buf, n); });
     } else {
       ok = timed(tally.io, [&] { return file.read_at(e.file_offset + x, buf, n); });
+      if (ok && s.decoder != nullptr) {
+        timed(tally.verify, [&] {
+          std::byte* want = s.expected[static_cast<std::size_t>(t)].data();
+          s.c.generator.generate(e.stream_offset + x, {want, n});
+          tally.log.compare(buf, want, n, e.stream_offset + x, e.file, e.file_offset + x,
+                            *s.decoder);
+          return 0;
+        });
+      }
     }
     if (!ok) return false;
     tally.bytes += n;
@@ -219,8 +271,8 @@ Interval single_file_pass(Share& s, const std::string& name, report::Progress& p
   const Job& job = s.c.job;
   const io::Extent& e = s.extents.at(0);
   const int threads = s.c.team.size();
-  std::vector<Tally> tallies(
-      static_cast<std::size_t>(s.backend.threads_move_bytes() ? threads : 1));
+  std::vector<Tally> tallies =
+      make_tallies(s, static_cast<std::size_t>(s.backend.threads_move_bytes() ? threads : 1));
   Interval run;
   run.start = job.now();
   std::unique_ptr<io::File> file;
@@ -233,7 +285,7 @@ Interval single_file_pass(Share& s, const std::string& name, report::Progress& p
   } catch (const std::exception& x) {
     err = x.what();
   }
-  job.agree(err);
+  job.agree(err, kIoErrorExit);
   if (s.backend.threads_move_bytes()) {
     err = run_on_team(s.c.team, [&](int t) {
       thread_transfers(s, *file, e, buffer::part_of(e.length, threads, t, s.granule), t,
@@ -268,8 +320,9 @@ Interval single_file_pass(Share& s, const std::string& name, report::Progress& p
     if (err.empty()) err = x.what();
   }
   run.end = job.now();
-  job.agree(err);
+  job.agree(err, kIoErrorExit);
   fill_times(run, tallies, true);
+  collect_findings(s, tallies);
   for (const Tally& t : tallies) run.bytes += t.bytes;
   run.complete = run.bytes == s.bytes;
   run.files = run.complete && (!s.shared() || job.rank() == 0) ? 1 : 0;
@@ -327,7 +380,7 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
   const Job& job = s.c.job;
   const int threads = s.c.team.size();
   const bool threaded = s.backend.threads_move_bytes();
-  std::vector<Tally> tallies(static_cast<std::size_t>(threaded ? threads : 1));
+  std::vector<Tally> tallies = make_tallies(s, static_cast<std::size_t>(threaded ? threads : 1));
   Interval run;
   run.start = job.now();
   std::string err;
@@ -376,8 +429,9 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
     });
   }
   run.end = job.now();
-  job.agree(with_progress(err, tallies, s.write));
+  job.agree(with_progress(err, tallies, s.write), kIoErrorExit);
   fill_times(run, tallies, false);
+  collect_findings(s, tallies);
   run.flush_seconds += directory_flush;
   // Only whole files count: a file cut short was removed.
   std::uint64_t files = 0;
@@ -480,7 +534,7 @@ Measured write_stream(const RankContext& c, OutputFile& out) {
     run.complete = run.bytes == req.size;
     run.files = run.complete ? 1 : 0;
     m.runs.push_back(run);
-    job.agree(err);
+    job.agree(err, kIoErrorExit);
     m.stop_signal = agreed_stop(job);
     if (m.stop_signal != 0) break;
   }
@@ -691,6 +745,15 @@ Measured run_storage(const RankContext& c) {
         std::memset(s.buffers[static_cast<std::size_t>(t)].data(), 0, bytes);
     });
     if (!backend->threads_move_bytes()) std::memset(s.buffers[1].data(), 0, bytes);
+    // --verify: the stream's bytes are regenerated beside each buffer read, and compared.
+    for (std::size_t i = 0; req.verify && i < (backend->threads_move_bytes() ? count : 1); ++i)
+      s.expected.emplace_back(bytes, 4096);
+  }
+  std::optional<verify::LaneDecoder> decoder;
+  if (req.verify) {
+    decoder.emplace(req.spec, static_cast<std::uint64_t>(io::stream_length(layout, job.size())));
+    s.decoder = &*decoder;
+    s.keep_mismatches = req.max_mismatches;
   }
 
   Measured m;
@@ -708,6 +771,10 @@ Measured run_storage(const RankContext& c) {
     } else {
       m.runs.push_back(single_file_pass(
           s, write ? out->name() : io::file_path(layout, s.extents[0].file), progress, done));
+    }
+    if (!write && s.decoder != nullptr) {
+      s.found.pass = m.runs.back();
+      m.verify = s.found;
     }
     m.stop_signal = agreed_stop(job);
     if (m.stop_signal != 0) break;
@@ -753,6 +820,25 @@ Measured run_storage(const RankContext& c) {
     }
   } else {
     out->discard();
+  }
+  if (s.decoder != nullptr && m.stop_signal == 0) {
+    // IOR -w -W: the files just committed are read back and compared, in the same job; with
+    // --reorder each rank reads what the rank one node further on wrote.
+    s.write = false;
+    const int from =
+        req.storage.reorder ? (job.rank() + job.local_size()) % job.size() : job.rank();
+    s.extents = io::rank_extents(layout, from, job.size());
+    s.bytes = io::rank_bytes(layout, from, job.size());
+    report::Progress check_progress(req.progress && job.rank() == 0, s.bytes, job.size(), "verify");
+    job.sync();
+    job.set_phase("verify");
+    std::uint64_t unused = 0;
+    s.found.pass =
+        layout.kind == io::LayoutKind::kDataset
+            ? dataset_pass(s, check_progress, unused)
+            : single_file_pass(s, io::file_path(layout, s.extents[0].file), check_progress, done);
+    m.verify = s.found;
+    m.stop_signal = agreed_stop(job);
   }
   return m;
 }

@@ -52,6 +52,37 @@ nlohmann::ordered_json iterations_json(const std::vector<IterationResult>& its, 
   return out;
 }
 
+std::string hex_byte(int v) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "0x%02x", v);
+  return buf;
+}
+
+// "holds zeros", "holds bytes of stream offset 123", ...
+std::string holds_text(const VerifyMismatch& m) {
+  if (m.holds == "stream" && m.stream_offset)
+    return "holds the stream's bytes from offset " + std::to_string(*m.stream_offset);
+  if (m.holds == "constant" && m.constant) return "holds the byte " + hex_byte(*m.constant);
+  if (m.holds == "zeros") return "holds zeros";
+  return "holds foreign bytes (first " + hex_byte(m.found) + ", expected " + hex_byte(m.expected) +
+         ")";
+}
+
+std::string verify_text(const Verify& v) {
+  std::ostringstream o;
+  o << "verify    " << v.bytes << " bytes compared at " << fixed(v.gbps, 2) << " GB/s (compare "
+    << fixed(v.compare_seconds, 3) << " s): "
+    << (v.mismatched_bytes == 0 ? std::string("every byte matches")
+                                : std::to_string(v.mismatched_bytes) + " bytes wrong in " +
+                                      std::to_string(v.mismatched_blocks) + " blocks of 4 KiB")
+    << "\n";
+  for (const auto& m : v.mismatches) {
+    o << "  offset " << m.offset << " (+" << m.length << " bytes), " << m.file << " at "
+      << m.file_offset << ": " << holds_text(m) << "\n";
+  }
+  return o.str();
+}
+
 std::string storage_line(const Report& r) {
   const Storage& s = *r.storage;
   std::string line = std::string(r.mode == "read" ? "read " : "write ") + s.path + " (" + s.layout;
@@ -176,6 +207,7 @@ std::string render_table(const Report& r) {
                   k.host.substr(0, 16).c_str(), k.numa_node, k.threads, k.simd.c_str(), k.gbps,
                   k.generate_seconds, k.io_seconds, range_list(k.cpus).c_str());
     }
+    if (r.verify) o << "\n" << verify_text(*r.verify);
     for (const auto& w : r.warnings) o << "warning: " << w << "\n";
     return o.str();
   }
@@ -237,6 +269,29 @@ nlohmann::ordered_json to_json(const Report& r) {
   } else {
     j["storage"] = nullptr;
   }
+  if (r.verify) {
+    const Verify& v = *r.verify;
+    auto list = nlohmann::ordered_json::array();
+    for (const auto& m : v.mismatches) {
+      nlohmann::ordered_json x = {{"offset", m.offset}, {"length", m.length},
+                                  {"file", m.file},     {"file_offset", m.file_offset},
+                                  {"holds", m.holds},   {"expected", m.expected},
+                                  {"found", m.found}};
+      x["stream_offset"] =
+          m.stream_offset ? nlohmann::ordered_json(*m.stream_offset) : nlohmann::ordered_json();
+      x["constant"] = m.constant ? nlohmann::ordered_json(*m.constant) : nlohmann::ordered_json();
+      list.push_back(x);
+    }
+    j["verify"] = {{"bytes", v.bytes},
+                   {"seconds", v.seconds},
+                   {"gbps", v.gbps},
+                   {"compare_seconds", v.compare_seconds},
+                   {"mismatched_bytes", v.mismatched_bytes},
+                   {"mismatched_blocks", v.mismatched_blocks},
+                   {"mismatches", list}};
+  } else {
+    j["verify"] = nullptr;
+  }
   j["bytes_kept"] = r.bytes_kept ? nlohmann::ordered_json(*r.bytes_kept) : nlohmann::ordered_json();
   j["first_touch_seconds"] = r.first_touch_seconds;
   j["iterations"] = iterations_json(r.iterations, r.storage.has_value());
@@ -286,6 +341,7 @@ std::string render_csv(const Report& r) {
     o << ",open_seconds,io_seconds,flush_seconds,close_seconds,generate_seconds,files,"
          "files_per_second,unflushed_gbps";
   }
+  if (r.verify) o << ",verified_bytes,mismatched_bytes,mismatched_blocks,verify_gbps";
   o << "\n";
   for (const auto& k : r.per_rank) {
     for (std::size_t i = 0; i < k.seconds.size() && i < r.iterations.size(); ++i) {
@@ -304,6 +360,10 @@ std::string render_csv(const Report& r) {
           << fixed(it.flush_seconds, 6) << ',' << fixed(it.close_seconds, 6) << ','
           << fixed(it.generate_seconds, 6) << ',' << it.files << ','
           << fixed(it.files_per_second, 3) << ',' << fixed(it.unflushed_gbps, 3);
+      }
+      if (r.verify) {
+        o << ',' << r.verify->bytes << ',' << r.verify->mismatched_bytes << ','
+          << r.verify->mismatched_blocks << ',' << fixed(r.verify->gbps, 3);
       }
       o << "\n";
     }

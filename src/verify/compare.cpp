@@ -84,7 +84,7 @@ void MismatchLog::compare(const std::byte* got, const std::byte* want, std::size
           m.file_offset = file_offset + start;
           note_values(m, got + start, j - start);
           // Decoded from the bytes stored from its first wrong byte on, in this call.
-          m.located = decoder.locate(got + start, n - start, at);
+          m.located = decoder.locate(got + start, want + start, n - start, at);
           m.describe();
           first_.push_back(m);
         }

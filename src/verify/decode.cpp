@@ -49,13 +49,14 @@ std::optional<std::uint64_t> LaneDecoder::decode(const std::byte* lane) const {
   return (unit << layout_.unit_shift) + lane_index * 16;
 }
 
-std::optional<std::uint64_t> LaneDecoder::locate(const std::byte* p, std::size_t n,
-                                                 std::uint64_t here) const {
+std::optional<std::uint64_t> LaneDecoder::locate(const std::byte* p, const std::byte* want,
+                                                 std::size_t n, std::uint64_t here) const {
   // The first 4 KiB hold at least one whole random lane in every phase (every block ends in
   // at least 16 random bytes); a few more lanes cover a range that starts inside a fill.
   const std::size_t span = n < 8192 ? n : 8192;
   for (std::size_t phase = 0; phase < 16; ++phase) {
     for (std::size_t at = phase; at + 16 <= span; at += 16) {
+      if (std::memcmp(p + at, want + at, 16) == 0) continue;  // a right lane
       const auto origin = decode(p + at);
       if (origin && *origin >= at && *origin != here + at) return *origin - at;
     }

@@ -28,9 +28,11 @@ class LaneDecoder {
 
   /// Where the n bytes at p, stored at stream offset `here`, would start in the stream if they
   /// are a copy of stream bytes from elsewhere, shifted by any number of bytes: every 16-byte
-  /// phase is tried on the first lanes. Lanes that decode to where they are stored (right
-  /// bytes around a wrong one) do not count.
-  std::optional<std::uint64_t> locate(const std::byte* p, std::size_t n, std::uint64_t here) const;
+  /// phase is tried on the first lanes. Only wrong lanes count (those that differ from `want`,
+  /// the stream's bytes there): right bytes around a wrong one, or a duplicate unit's lanes,
+  /// decode too.
+  std::optional<std::uint64_t> locate(const std::byte* p, const std::byte* want, std::size_t n,
+                                      std::uint64_t here) const;
 
  private:
   detail::StreamLayout layout_;
