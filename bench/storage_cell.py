@@ -14,8 +14,8 @@ def cell(t0, t1, path):
     try:
         with open(path) as f:
             j = json.load(f)
-        if "jobs" in j:  # fio
-            own = sum(x["write"]["bw_bytes"] for x in j["jobs"]) / 1e9
+        if "jobs" in j:  # fio: its write or read bandwidth
+            own = sum(x["write"]["bw_bytes"] + x["read"]["bw_bytes"] for x in j["jobs"]) / 1e9
         else:  # dgen_mpi
             own = j["summary"]["aggregate_gbps"]["max"]
     except (OSError, ValueError, KeyError):
