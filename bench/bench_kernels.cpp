@@ -15,6 +15,8 @@
 
 #include "dgen/generator.hpp"
 #include "dgen/simd.hpp"
+#include "verify/compare.hpp"
+#include "verify/decode.hpp"
 
 namespace {
 
@@ -60,6 +62,25 @@ void BM_Memset(benchmark::State& state) {
   SetBytes(state, buf.size);
 }
 BENCHMARK(BM_Memset)->Name("cache/memset");
+
+// --verify's work per byte read, in cache: regenerate the range piece by piece and compare it
+// with what was read (dgen::verify::compare_with_stream, as the read path runs it), against
+// generation alone.
+void BM_Verify(benchmark::State& state) {
+  const dgen::DataSpec spec;
+  const dgen::Generator gen(spec);
+  const dgen::verify::LaneDecoder decoder(spec, std::uint64_t{1} << 40);
+  PageBuffer got(kCacheBuffer), want(dgen::verify::kComparePiece);
+  gen.generate(0, {got.data, got.size});
+  dgen::verify::MismatchLog log;
+  for (auto _ : state) {
+    dgen::verify::compare_with_stream(gen, log, got.data, got.size, 0, 0, 0, want.data, decoder);
+    benchmark::ClobberMemory();
+  }
+  if (log.wrong_bytes() != 0) state.SkipWithError("the stream differs from itself");
+  SetBytes(state, got.size);
+}
+BENCHMARK(BM_Verify)->Name("cache/verify");
 
 // The peer's kernel: scalar Xoshiro256++ reseeded per 1 MiB block (seed + block index).
 struct Xoshiro256pp {

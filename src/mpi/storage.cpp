@@ -82,6 +82,16 @@ struct Share {
   bool shared() const { return c.request.layout.kind == io::LayoutKind::kSharedFile; }
 };
 
+// --verify: the n bytes read at `got` against the stream (verify::compare_with_stream).
+void verify_read(const Share& s, Tally& tally, const std::byte* got, std::size_t n,
+                 std::uint64_t at, std::uint64_t file, std::uint64_t file_offset, std::byte* want) {
+  timed(tally.verify, [&] {
+    verify::compare_with_stream(s.c.generator, tally.log, got, n, at, file, file_offset, want,
+                                *s.decoder);
+    return 0;
+  });
+}
+
 // Fresh tallies for a pass, their mismatch logs keeping the first `keep`.
 std::vector<Tally> make_tallies(const Share& s, std::size_t n) {
   std::vector<Tally> t(n);
@@ -173,13 +183,8 @@ std::string main_thread_transfers(Share& s, io::File& file, const io::Extent& e,
       } else if (!timed(tally.io, [&] { return file.read_at(off, buf, n); })) {
         active = false;
       } else if (s.decoder != nullptr && n > 0) {
-        timed(tally.verify, [&] {
-          std::byte* want = s.expected[0].data();
-          team_generate(s, e.stream_offset + i * s.transfer, want, n);
-          tally.log.compare(buf, want, n, e.stream_offset + i * s.transfer, e.file, off,
-                            *s.decoder);
-          return 0;
-        });
+        verify_read(s, tally, buf, n, e.stream_offset + i * s.transfer, e.file, off,
+                    s.expected[0].data());
       }
     } catch (const std::exception& x) {
       note(x);
@@ -213,13 +218,8 @@ bool thread_transfers(Share& s, io::File& file, const io::Extent& e, buffer::Par
     } else {
       ok = timed(tally.io, [&] { return file.read_at(e.file_offset + x, buf, n); });
       if (ok && s.decoder != nullptr) {
-        timed(tally.verify, [&] {
-          std::byte* want = s.expected[static_cast<std::size_t>(t)].data();
-          s.c.generator.generate(e.stream_offset + x, {want, n});
-          tally.log.compare(buf, want, n, e.stream_offset + x, e.file, e.file_offset + x,
-                            *s.decoder);
-          return 0;
-        });
+        verify_read(s, tally, buf, n, e.stream_offset + x, e.file, e.file_offset + x,
+                    s.expected[static_cast<std::size_t>(t)].data());
       }
     }
     if (!ok) return false;
@@ -747,7 +747,7 @@ Measured run_storage(const RankContext& c) {
     if (!backend->threads_move_bytes()) std::memset(s.buffers[1].data(), 0, bytes);
     // --verify: the stream's bytes are regenerated beside each buffer read, and compared.
     for (std::size_t i = 0; req.verify && i < (backend->threads_move_bytes() ? count : 1); ++i)
-      s.expected.emplace_back(bytes, 4096);
+      s.expected.emplace_back(verify::kComparePiece, 4096);
   }
   std::optional<verify::LaneDecoder> decoder;
   if (req.verify) {

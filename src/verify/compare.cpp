@@ -41,8 +41,11 @@ void Mismatch::describe() {
 void MismatchLog::compare(const std::byte* got, const std::byte* want, std::size_t n,
                           std::uint64_t offset, std::uint64_t file, std::uint64_t file_offset,
                           const LaneDecoder& decoder) {
-  // Blocks aligned to the stream's 4 KiB: memcmp finds the wrong ones at memory speed, then
-  // the wrong bytes are counted and ranged there only.
+  // Right data, the common case: one memcmp over the whole range (glibc's vector memcmp runs
+  // at cache speed; a loop over 4 KiB blocks costs a third of that).
+  if (std::memcmp(got, want, n) == 0) return;
+  // Blocks aligned to the stream's 4 KiB: memcmp finds the wrong ones, then the wrong bytes
+  // are counted and ranged there only.
   std::size_t i = 0;
   while (i < n) {
     const std::size_t block_end =
@@ -94,6 +97,17 @@ void MismatchLog::compare(const std::byte* got, const std::byte* want, std::size
       have_open_ = true;
     }
     i = block_end;
+  }
+}
+
+void compare_with_stream(const Generator& generator, MismatchLog& log, const std::byte* got,
+                         std::size_t n, std::uint64_t offset, std::uint64_t file,
+                         std::uint64_t file_offset, std::byte* scratch,
+                         const LaneDecoder& decoder) {
+  for (std::size_t x = 0; x < n; x += kComparePiece) {
+    const std::size_t k = std::min(kComparePiece, n - x);
+    generator.generate(offset + x, {scratch, k});
+    log.compare(got + x, scratch, k, offset + x, file, file_offset + x, decoder);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dgen/generator.hpp"
 #include "verify/decode.hpp"
 
 namespace dgen::verify {
@@ -59,6 +60,17 @@ class MismatchLog {
   bool open_kept_ = false;  ///< the open range is first_.back()
   std::vector<Mismatch> first_;
 };
+
+/// The stream is regenerated for a comparison in pieces of this size, which stay in the L1 and
+/// L2 caches beside the bytes read.
+inline constexpr std::size_t kComparePiece = 8 << 10;
+
+/// Compares the n bytes at `got`, read from stream offset `offset` (stored at `file_offset` of
+/// `file`), with the stream `generator` makes, regenerated piece by piece into `scratch`
+/// (kComparePiece bytes at least), and notes what differs in `log`.
+void compare_with_stream(const Generator& generator, MismatchLog& log, const std::byte* got,
+                         std::size_t n, std::uint64_t offset, std::uint64_t file,
+                         std::uint64_t file_offset, std::byte* scratch, const LaneDecoder& decoder);
 
 /// Merges the first mismatches of several logs (threads, ranks) into stream order, joining
 /// ranges closer than kMergeDistance, and keeps the first `keep`.
