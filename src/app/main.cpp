@@ -134,6 +134,7 @@ int main(int argc, char** argv) {
         std::fflush(stderr);
       }
     }
+    dgen::mpi::run_finished();
     if (!report.complete) {
       // Every rank leaves with 128 + signal, after rank 0 has printed.
       job.barrier();
@@ -152,6 +153,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   } catch (const dgen::mpi::JobFailure& e) {
+    dgen::mpi::run_finished();
     if (job.rank() == 0) {
       std::fprintf(stderr, "dgen_mpi: %s\n", e.what());
       std::fflush(stderr);

@@ -52,4 +52,6 @@ void install_stop_signals(bool announce) {
 
 int stop_signal() { return g_stop_signal; }
 
+void run_finished() { g_announce = 0; }
+
 }  // namespace dgen::mpi

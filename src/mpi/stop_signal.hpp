@@ -13,4 +13,8 @@ void install_stop_signals(bool announce);
 /// The signal that asked the run to stop, or 0.
 int stop_signal();
 
+/// The report is out: a signal from now on (a launcher ending the job because a rank left with
+/// a non-zero exit code) is not announced as a stop.
+void run_finished();
+
 }  // namespace dgen::mpi
