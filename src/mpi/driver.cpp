@@ -215,6 +215,17 @@ report::Report run_job(const Job& job, const RunRequest& req) {
           "--reorder on one node: every rank reads what it wrote (the shift is "
           "the ranks per node); drop the page cache or use --direct");
     }
+    if (req.storage.reorder && job.nodes() > 1) {
+      // IOR -C's shift assumes as many ranks on every node, mapped by block.
+      const int fewest = job.combine(job.local_size(), MPI_MIN);
+      const int most = job.combine(job.local_size(), MPI_MAX);
+      if (fewest != most && job.rank() == 0) {
+        warnings.push_back("--reorder: nodes have " + std::to_string(fewest) + " to " +
+                           std::to_string(most) +
+                           " ranks; the shift by the ranks per node may read a rank on the same "
+                           "node or read some ranks' bytes twice");
+      }
+    }
     m = run_storage(context);
     rep.provenance.io_component = m.io_component;
     if (m.verify) rep.verify = reduce_verify(job, req, *m.verify);
