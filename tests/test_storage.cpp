@@ -336,6 +336,21 @@ TEST(Storage, DirectWhereTheFileSystemRefusesItLeavesNothing) {
   }
 }
 
+// Too little free space is refused before anything is written, for a file and a dataset.
+TEST(Storage, TooLittleFreeSpaceIsRefusedBeforeWriting) {
+  Mount tmp("tmpfs", "size=8m");
+  ASSERT_TRUE(tmp.ok) << tmp.log;
+  for (const std::string& args : {" --size 16MiB --output " + tmp.dir + "/x.bin",
+                                  " --files 4 --file-size 4MiB --output " + tmp.dir + "/ds"}) {
+    SCOPED_TRACE(args);
+    const auto r = run_shell(kBinary + args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("16 MiB to write but "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(" is free on " + tmp.dir), std::string::npos) << r.err;
+    EXPECT_TRUE(fs::is_empty(tmp.dir)) << "left behind in " << tmp.dir;
+  }
+}
+
 // Inodes run out where no byte count sees it coming: the error names the file and the OS
 // error, every rank stops, and the dataset keeps only whole files (each the stream's bytes).
 TEST(Storage, DatasetOutOfInodesKeepsOnlyWholeFiles) {

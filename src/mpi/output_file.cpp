@@ -60,6 +60,15 @@ std::string parent_directory_problem(const std::string& path) {
   return "";  // EACCES and the like: the create that follows names the OS error
 }
 
+std::string space_problem(const std::string& path, const std::string& dir, std::uint64_t bytes,
+                          std::uint64_t reusable) {
+  std::error_code ec;
+  const auto space = fs::space(dir, ec);
+  if (ec || space.capacity == 0 || bytes <= space.available + reusable) return "";
+  return "--output " + path + ": " + format_size(bytes) + " to write but " +
+         format_size(space.available) + " is free on " + dir;
+}
+
 std::string temporary_name(const std::string& path) {
   return path + ".dgen-partial-" + hex(random_tag());
 }
@@ -130,18 +139,13 @@ OutputFile::OutputFile(const Job& job, const std::string& path, std::uint64_t to
     // Refuse before writing when the file system cannot hold the stream.
     std::string short_of_space;
     if (kind == kFile && job.rank() == 0) {
-      const fs::path dir = fs::absolute(path).parent_path();
-      std::error_code ec;
-      const auto space = fs::space(dir, ec);
       std::uintmax_t existing = 0;  // in place, the file's own blocks are reused
       if (std::error_code missing; rules.in_place && !rules.per_rank) {
         existing = fs::file_size(path, missing);
         if (missing) existing = 0;
       }
-      if (!ec && space.capacity > 0 && total_bytes > space.available + existing) {
-        short_of_space = "--output " + path + ": " + format_size(total_bytes) + " to write but " +
-                         format_size(space.available) + " is free on " + dir.string();
-      }
+      short_of_space =
+          space_problem(path, fs::absolute(path).parent_path().string(), total_bytes, existing);
     }
     job.agree(short_of_space, 2);
   }

@@ -72,6 +72,12 @@ std::string write_whole_file(const std::string& path, const std::string& text);
 /// directory)", "/x is not a directory (Not a directory)"), empty when they can be tried.
 std::string parent_directory_problem(const std::string& path);
 
+/// Why `bytes` cannot be written under directory `dir` for --output `path` ("... to write but
+/// ... is free on ..."), empty when they fit, when `reusable` bytes there are overwritten, or
+/// when the file system gives no capacity (ramfs).
+std::string space_problem(const std::string& path, const std::string& dir, std::uint64_t bytes,
+                          std::uint64_t reusable = 0);
+
 /// A name for a temporary file beside `path`, unique across runs (64 random bits).
 std::string temporary_name(const std::string& path);
 

@@ -612,12 +612,9 @@ class DatasetDirectories {
           err = "--output " + layout.path + ": cannot create " + d + ": " + std::strerror(errno);
         }
       }
-      std::error_code ec;
-      const auto space = fs::space(layout.path, ec);
-      const auto total = static_cast<std::uint64_t>(io::stream_length(layout, c.job.size()));
-      if (err.empty() && !ec && space.capacity > 0 && total > space.available) {
-        err = "--output " + layout.path + ": " + format_size(total) + " to write but " +
-              format_size(space.available) + " is free there";
+      if (err.empty()) {
+        err = space_problem(layout.path, layout.path,
+                            static_cast<std::uint64_t>(io::stream_length(layout, c.job.size())));
       }
     }
     try {
