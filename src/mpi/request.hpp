@@ -35,12 +35,12 @@ struct RunRequest {
   std::optional<std::string> input;   ///< read the stream back from here (read mode)
   io::Layout layout;                  ///< the files of --output or --input
   StorageRequest storage;
-  bool verify = false;                ///< --verify: compare what is read with the stream
-  std::size_t max_mismatches = 16;    ///< --max-mismatches: the first ones reported
-  bool keep_partial = false;   ///< an interrupted write keeps its written prefix
-  bool baseline = true;        ///< time memset and a streaming fill too (bench mode)
-  bool progress = false;       ///< the progress line on rank 0's stderr
-  topology::PlanRequest plan;  ///< threads, smt, memory; ranks are the node's, at run time
+  bool verify = false;              ///< --verify: compare what is read with the stream
+  std::size_t max_mismatches = 16;  ///< --max-mismatches: the first ones reported
+  bool keep_partial = false;        ///< an interrupted write keeps its written prefix
+  bool baseline = true;             ///< time memset and a streaming fill too (bench mode)
+  bool progress = false;            ///< the progress line on rank 0's stderr
+  topology::PlanRequest plan;       ///< threads, smt, memory; ranks are the node's, at run time
   topology::BindPolicy bind = topology::BindPolicy::kAuto;
   bool hugepages = false;
   bool strict_placement = false;
