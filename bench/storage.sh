@@ -31,21 +31,9 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 py=/usr/bin/python3
 here="$(cd "$(dirname "$0")" && pwd)"
 
-work=$(mktemp -d /var/tmp/dgen-bench-XXXXXX)
-loop=""
-cleanup() {
-  umount "$work/tmpfs" 2>/dev/null || true
-  umount "$work/xfs" 2>/dev/null || true
-  if [ -n "$loop" ]; then losetup -d "$loop" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-mkdir -p "$work/tmpfs" "$work/xfs"
-mount -t tmpfs -o size=$((total + (512 << 20))) tmpfs "$work/tmpfs"
-truncate -s $((total + total / 2 + (512 << 20))) "$work/xfs.img"
-loop=$(losetup --direct-io=on -f --show "$work/xfs.img")
-mkfs.xfs -q -f "$loop"
-mount "$loop" "$work/xfs"
+# shellcheck source=bench/targets.sh
+. "$here/targets.sh"
+make_targets $((total + total / 2 + (512 << 20)))
 
 half=$((total / 2))
 mib=$((total >> 20))

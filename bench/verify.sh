@@ -17,21 +17,9 @@ bin="$(realpath "$build/src/dgen_mpi")"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 py=/usr/bin/python3
 here="$(cd "$(dirname "$0")" && pwd)"
-work=$(mktemp -d /var/tmp/dgen-verify-XXXXXX)
-loop=""
-cleanup() {
-  umount "$work/tmpfs" 2>/dev/null || true
-  umount "$work/xfs" 2>/dev/null || true
-  if [ -n "$loop" ]; then losetup -d "$loop" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-mkdir -p "$work/tmpfs" "$work/xfs"
-mount -t tmpfs -o size=$((2 * total + (512 << 20))) tmpfs "$work/tmpfs"
-truncate -s $((2 * total + (1 << 30))) "$work/xfs.img"
-loop=$(losetup --direct-io=on -f --show "$work/xfs.img")
-mkfs.xfs -q -f "$loop"
-mount "$loop" "$work/xfs"
+# shellcheck source=bench/targets.sh
+. "$here/targets.sh"
+make_targets $((2 * total + (1 << 30)))
 half=$((total / 2))
 
 cell() {  # command...: seconds/own GB/s

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -18,6 +19,13 @@ namespace dgen::test {
 inline std::vector<std::byte> bytes_of(const Generator& gen, std::uint64_t offset, std::size_t n) {
   std::vector<std::byte> out(n);
   gen.generate(offset, out);
+  return out;
+}
+
+/// The first n bytes of the stream as a string, to compare with a file's contents.
+inline std::string stream_text(const DataSpec& spec, std::uint64_t n) {
+  std::string out(n, '\0');
+  Generator(spec).generate(0, {reinterpret_cast<std::byte*>(out.data()), n});
   return out;
 }
 

@@ -11,6 +11,7 @@
 
 #include "dgen/generator.hpp"
 #include "run_process.hpp"
+#include "support.hpp"
 
 namespace {
 
@@ -21,11 +22,7 @@ using dgen::test::run_shell;
 const std::string kBinary = dgen::test::binary_under_test(DGEN_MPI_BINARY);
 const std::string kMpirun = "timeout 120 mpirun --oversubscribe ";
 
-std::string stream(const dgen::DataSpec& spec, std::uint64_t n) {
-  std::string out(n, '\0');
-  dgen::Generator(spec).generate(0, {reinterpret_cast<std::byte*>(out.data()), n});
-  return out;
-}
+using dgen::test::stream_text;
 
 // An image file with a file system, mounted through a loop device for the test's lifetime.
 class LoopFs {
@@ -98,7 +95,7 @@ void direct_layouts_hold_the_stream(const LoopFs& mnt) {
                             c.args + data);
     ASSERT_FALSE(w.is_null());
     EXPECT_TRUE(w["storage"]["direct"].get<bool>());
-    EXPECT_TRUE(concatenated(dir) == stream(spec, c.bytes));
+    EXPECT_TRUE(concatenated(dir) == stream_text(spec, c.bytes));
     const auto r =
         run_json(kMpirun + "-n 2 " + kBinary + " --direct --input " + target + " " + c.args + data);
     ASSERT_FALSE(r.is_null());
@@ -123,7 +120,7 @@ TEST(Filesystems, XfsDirectLayoutsAndMpiioHoldTheStream) {
     const auto w = run_json(kMpirun + "-n 2 " + kBinary + " --io mpiio --collective " + collective +
                             " --size 5000000 --output " + target);
     ASSERT_FALSE(w.is_null());
-    EXPECT_TRUE(read_file(target) == stream(dgen::DataSpec{}, 10000000));
+    EXPECT_TRUE(read_file(target) == stream_text(dgen::DataSpec{}, 10000000));
   }
 }
 
@@ -138,7 +135,7 @@ TEST(Filesystems, Ext4OutOfInodesUnderDirectKeepsOnlyWholeFiles) {
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find("cannot create " + ext4.dir() + "/ds/d0/f"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
-  const std::string all = stream(dgen::DataSpec{}, 400 * size);
+  const std::string all = stream_text(dgen::DataSpec{}, 400 * size);
   int whole = 0;
   for (const auto& e : fs::recursive_directory_iterator(ext4.dir() + "/ds")) {
     if (!e.is_regular_file()) continue;

@@ -16,6 +16,7 @@
 
 #include "dgen/generator.hpp"
 #include "run_process.hpp"
+#include "support.hpp"
 
 namespace {
 
@@ -35,11 +36,7 @@ dgen::DataSpec spec() {
 }
 const std::string kData = " --seed 77 --dedup-ratio 2 --compress-ratio 3 ";
 
-std::string stream(std::uint64_t n) {
-  std::string out(n, '\0');
-  dgen::Generator(spec()).generate(0, {reinterpret_cast<std::byte*>(out.data()), n});
-  return out;
-}
+std::string stream(std::uint64_t n) { return dgen::test::stream_text(spec(), n); }
 
 // A fresh directory per test, removed with everything in it at the end.
 struct Scratch {
