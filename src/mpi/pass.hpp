@@ -1,6 +1,6 @@
 // What every mode of a run shares: the rank's context, one timed pass over the rank's bytes in
-// chunks on the team, and what a rank measured. Modes (bench.cpp: into memory; write_file.cpp:
-// to a file or stdout) are built from these; driver.cpp orders the steps.
+// chunks on the team, and what a rank measured. Modes (bench.cpp: into memory; storage.cpp:
+// to and from files, a device or stdout) are built from these; driver.cpp orders the steps.
 #pragma once
 
 #include <cstdint>

@@ -78,7 +78,6 @@ struct Share {
   std::size_t keep_mismatches = 16;
   VerifyFindings found;  ///< --verify: what the last read pass found
 
-  bool dataset() const { return c.request.layout.kind == io::LayoutKind::kDataset; }
   bool shared() const { return c.request.layout.kind == io::LayoutKind::kSharedFile; }
 };
 
