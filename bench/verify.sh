@@ -46,9 +46,9 @@ run_target() {  # name dir direct(0|1)
     if [ $((i % 2)) -eq 1 ]; then
       p=$(cell "$bin" --size "$total" --threads 2 --input "$dir/dgen.bin" --compress-ratio 2 $d --format json)
       v=$(cell "$bin" --size "$total" --threads 2 --input "$dir/dgen.bin" --compress-ratio 2 $d --verify --format json)
-      f=$(cell fio --name=v --directory="$dir" --rw=read --bs=1M --ioengine=psync --numjobs=2 --size=$half --verify=crc32c $fd --group_reporting --output-format=json)
+      f=$(cell fio --name=v --directory="$dir" --rw=read --bs=1M --ioengine=psync --numjobs=2 --size=$half --verify=crc32c --verify_state_save=0 $fd --group_reporting --output-format=json)
     else
-      f=$(cell fio --name=v --directory="$dir" --rw=read --bs=1M --ioengine=psync --numjobs=2 --size=$half --verify=crc32c $fd --group_reporting --output-format=json)
+      f=$(cell fio --name=v --directory="$dir" --rw=read --bs=1M --ioengine=psync --numjobs=2 --size=$half --verify=crc32c --verify_state_save=0 $fd --group_reporting --output-format=json)
       v=$(cell "$bin" --size "$total" --threads 2 --input "$dir/dgen.bin" --compress-ratio 2 $d --verify --format json)
       p=$(cell "$bin" --size "$total" --threads 2 --input "$dir/dgen.bin" --compress-ratio 2 $d --format json)
     fi
