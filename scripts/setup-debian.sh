@@ -7,7 +7,8 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libhwy-dev libopenmpi-dev openmpi-bin libhwloc-dev hwloc libnuma-dev numactl
   libboost-program-options-dev nlohmann-json3-dev
-  libzstd-dev liblz4-dev zlib1g-dev
+  libzstd-dev liblz4-dev zlib1g-dev libxxhash-dev           # generator tests; --analyze
+  python3-zstandard zstd                                      # the --analyze checker; zstd -3 as reference
   libgtest-dev libbenchmark-dev
   clang-14 libomp-14-dev libclang-rt-14-dev strace                # sanitizer presets, fuzzers, tests
   qemu-system-x86 linux-image-amd64 busybox-static cpio   # the multi-NUMA guest tests

@@ -105,6 +105,22 @@ po::options_description describe_options() {
       ("input", text("PATH"),
        "read the stream back from PATH (IOR -r) with the same layout options it was written "
        "with, timed as writes are; every file must be at least as long as its share")
+      ("analyze", po::value<std::vector<std::string>>()->multitoken()->value_name("PATH..."),
+       "measure existing data instead of generating: files, directories (walked in sorted order, "
+       "symbolic links not followed) and block devices; every rank reads a share; reports "
+       "distinct units, zero units and per-unit zstd-3/lz4/zlib-6 ratios at each "
+       "--analyze-units size, and what dedup + zstd would store (docs/analyze.md)")
+      ("analyze-units", text("LIST")->default_value("4KiB,8KiB,16KiB,32KiB,64KiB,128KiB"),
+       "with --analyze: unit sizes, comma-separated powers of two from 512B to 1MiB, up to 12")
+      ("analyze-chunk", text("SIZE")->default_value("1MiB"),
+       "with --analyze: the block of whole-data compression (as a file system's record), a power "
+       "of two from 4KiB to 64MiB")
+      ("sample", text("F")->default_value("1"),
+       "with --analyze: the fraction of units and chunks compressed, chosen by fingerprint, a "
+       "number from 0 to 1 (0: deduplication only); ratios below 1 come with an interval")
+      ("analyze-memory", text("SIZE"),
+       "with --analyze: the memory per rank for fingerprints (default: half of what the node "
+       "can give, shared by its ranks); less than they need switches to the estimator")
       ("file-per-rank", "with --output/--input: a file per rank, PATH.00000000, PATH.00000001, "
        "... (IOR -F), each holding its rank's bytes")
       ("files", text("N"),
@@ -201,6 +217,7 @@ std::string help_text() {
          "  mpirun -n 4 dgen_mpi --size 4GiB --output /lustre/shared.bin --io mpiio\n"
          "  dgen_mpi --files 10000 --file-size 1MiB --output /scratch/dataset --compress-ratio 2\n"
          "  dgen_mpi --size 4GiB --input /scratch/data.bin --direct\n"
+         "  mpirun -n 4 dgen_mpi --analyze /scratch/dataset --analyze-units 4KiB,64KiB\n"
          "  mpirun --map-by numa --bind-to numa -n 16 dgen_mpi --size 8GiB --format json\n";
   return out.str();
 }
@@ -307,6 +324,67 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
           "with --input in a second run)");
     }
   }
+  if (vm.count("analyze")) {
+    for (const auto& p : vm["analyze"].as<std::vector<std::string>>()) {
+      if (p.empty()) bad("--analyze", "''", "must be a file, directory or block device path");
+      o.analyze.push_back(with_percent(p));
+    }
+    static const char* const kNotWithAnalyze[] = {
+        "output", "input",         "seed",      "dedup-ratio", "dedup-unit", "compress-ratio",
+        "compress-fill", "iterations", "file-per-rank", "files", "in-place", "verify",
+        "direct",       "reorder",    "keep-partial"};
+    for (const char* name : kNotWithAnalyze) {
+      if (vm.count(name) && !vm[name].defaulted()) {
+        throw UsageError(std::string("--") + name +
+                         ": not with --analyze (it measures the data it reads, in one pass)");
+      }
+    }
+    if (!vm["size"].defaulted())
+      throw UsageError("--size: not with --analyze (it reads every byte of the paths)");
+  }
+  const bool analyzing = !o.analyze.empty();
+  {
+    const std::string units_range =
+        "must be comma-separated powers of two from 512B to 1MiB, each once, at most 12";
+    const std::string list = text("analyze-units");
+    std::vector<std::uint64_t> units;
+    for (std::size_t a = 0; a <= list.size();) {
+      const std::size_t b = std::min(list.find(',', a), list.size());
+      std::uint64_t u = 0;
+      try {
+        u = parse_size(list.substr(a, b - a));
+      } catch (const std::invalid_argument&) {
+        bad("--analyze-units", list, units_range);
+      }
+      if (u < 512 || u > (1ULL << 20) || (u & (u - 1)) != 0) bad("--analyze-units", list, units_range);
+      units.push_back(u);
+      a = b + 1;
+    }
+    std::sort(units.begin(), units.end());
+    if (units.size() > 12 || std::adjacent_find(units.begin(), units.end()) != units.end())
+      bad("--analyze-units", list, units_range);
+    o.analyze_units = units;
+    if (!vm["analyze-units"].defaulted() && !analyzing)
+      bad("--analyze-units", list, "is only for --analyze");
+    const std::string chunk = text("analyze-chunk");
+    const std::string chunk_range = "must be a power of two from 4KiB to 64MiB";
+    try {
+      o.analyze_chunk = parse_size(chunk);
+    } catch (const std::invalid_argument&) {
+      bad("--analyze-chunk", chunk, chunk_range);
+    }
+    if (o.analyze_chunk < 4096 || o.analyze_chunk > (64ULL << 20) ||
+        (o.analyze_chunk & (o.analyze_chunk - 1)) != 0)
+      bad("--analyze-chunk", chunk, chunk_range);
+    if (!vm["analyze-chunk"].defaulted() && !analyzing)
+      bad("--analyze-chunk", chunk, "is only for --analyze");
+    o.sample = parse_real("--sample", text("sample"), 0, 1);
+    if (!vm["sample"].defaulted() && !analyzing) bad("--sample", text("sample"), "is only for --analyze");
+    if (vm.count("analyze-memory")) {
+      if (!analyzing) bad("--analyze-memory", text("analyze-memory"), "is only for --analyze");
+      o.analyze_memory = parse_size_option("--analyze-memory", text("analyze-memory"));
+    }
+  }
   const bool storage = o.output || o.input;
   const std::string storage_only = "is only for --output or --input";
   auto flag = [&](const char* name) {
@@ -365,7 +443,8 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
   }
   o.transfer = parse_size_option("--transfer", text("transfer"));
   if (o.transfer > kMaxTransfer) bad("--transfer", text("transfer"), "must be from 1 byte to 1GiB");
-  if (!vm["transfer"].defaulted() && !storage) bad("--transfer", text("transfer"), storage_only);
+  if (!vm["transfer"].defaulted() && (!storage || analyzing))
+    bad("--transfer", text("transfer"), storage_only);
   o.fsync = parse_on_off("--fsync", text("fsync"));
   if (!vm["fsync"].defaulted() && !o.output) bad("--fsync", text("fsync"), "is only for --output");
   if (o.output && *o.output == "-") {
@@ -383,7 +462,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
       o.iterations_given
           ? static_cast<int>(parse_unsigned("--iterations", text("iterations"), 1, kMaxIterations,
                                             "must be an integer from 1 to 1000000"))
-          : (storage ? 1 : 3);
+          : (storage || analyzing ? 1 : 3);
   const std::string format = text("format");
   if (format == "table") {
     o.format = Format::kTable;

@@ -28,6 +28,11 @@ struct Options {
   bool iterations_given = false;        ///< whether --iterations was on the command line
   std::optional<std::string> output;    ///< --output PATH or "-"
   std::optional<std::string> input;     ///< --input PATH: read the stream back
+  std::vector<std::string> analyze;     ///< --analyze PATH...: measure existing data
+  std::vector<std::uint64_t> analyze_units{4096, 8192, 16384, 32768, 65536, 131072};
+  std::uint64_t analyze_chunk = 1ULL << 20;  ///< --analyze-chunk
+  double sample = 1;                         ///< --sample
+  std::uint64_t analyze_memory = 0;          ///< --analyze-memory; 0 = from free memory
   bool file_per_rank = false;           ///< --file-per-rank
   std::uint64_t files = 0;              ///< --files N (0: not a dataset)
   std::uint64_t file_size = 0;          ///< --file-size

@@ -37,6 +37,15 @@ mpi::RunRequest run_request(const Options& o) {
   r.iterations = o.iterations;
   r.output = o.output;
   r.input = o.input;
+  if (!o.analyze.empty()) {
+    mpi::AnalyzeRequest a;
+    a.paths = o.analyze;
+    a.units = o.analyze_units;
+    a.chunk = o.analyze_chunk;
+    a.sample = o.sample;
+    a.memory_per_rank = o.analyze_memory;
+    r.analyze = a;
+  }
   r.layout.path = o.output ? *o.output : o.input.value_or("");
   r.layout.size_per_rank = o.size;
   r.layout.kind = o.files > 0       ? io::LayoutKind::kDataset
@@ -55,7 +64,7 @@ mpi::RunRequest run_request(const Options& o) {
   r.verify = o.verify;
   r.max_mismatches = o.max_mismatches;
   r.keep_partial = o.keep_partial;
-  r.baseline = o.baseline;
+  r.baseline = o.baseline && o.analyze.empty();
   r.progress = o.progress.value_or(false);
   r.plan = plan_request(o);
   r.bind = o.bind;

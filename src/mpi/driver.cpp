@@ -205,7 +205,14 @@ report::Report run_job(const Job& job, const RunRequest& req) {
   const RankContext context{job,   req,  *gen,
                             place, team, static_cast<std::uint64_t>(job.rank()) * req.size};
   Measured m;
-  if (req.output || req.input) {
+  if (req.analyze) {
+    rep.mode = "analyze";
+    rep.stores = "cached";
+    report::Analyze analysis;
+    m = run_analyze(context, analysis);
+    rep.provenance.io_component = m.io_component;
+    if (job.rank() == 0) rep.analyze = analysis;
+  } else if (req.output || req.input) {
     rep.mode = req.output ? "write" : "read";
     rep.stores = "cached";
     rep.output = req.output;
@@ -267,11 +274,12 @@ report::Report run_job(const Job& job, const RunRequest& req) {
 
   rep.spec = req.spec;
   rep.bytes_per_rank =
-      req.layout.kind == io::LayoutKind::kDataset && rep.storage
+      rep.analyze ? rep.analyze->bytes / static_cast<std::uint64_t>(job.size())
+      : req.layout.kind == io::LayoutKind::kDataset && rep.storage
           ? io::rank_bytes(req.layout, job.size() - 1, job.size())  // the largest block
           : req.size;
-  rep.total_bytes = rep.storage
-                        ? static_cast<std::uint64_t>(io::stream_length(req.layout, job.size()))
+  rep.total_bytes = rep.analyze   ? rep.analyze->bytes
+                    : rep.storage ? static_cast<std::uint64_t>(io::stream_length(req.layout, job.size()))
                         : req.size * static_cast<std::uint64_t>(job.size());
   rep.ranks = job.size();
   rep.nodes = job.nodes();

@@ -39,6 +39,19 @@ std::vector<std::pair<std::string, std::string>> RunRequest::shared_options() co
       {"--in-place", on(storage.in_place)},
       {"--reorder", on(storage.reorder)},
       {"--verify", on(verify)},
+      {"--analyze", analyze ? [this] {
+         std::string paths;
+         for (const auto& p : analyze->paths) paths += (paths.empty() ? "" : " ") + p;
+         return paths;
+       }() : "(none)"},
+      {"--analyze-units", analyze ? [this] {
+         std::string list;
+         for (auto u : analyze->units) list += (list.empty() ? "" : ",") + std::to_string(u);
+         return list;
+       }() : "(none)"},
+      {"--analyze-chunk", analyze ? std::to_string(analyze->chunk) : "(none)"},
+      {"--sample", analyze ? exact(analyze->sample) : "(none)"},
+      {"--analyze-memory", analyze ? std::to_string(analyze->memory_per_rank) : "(none)"},
       {"--max-mismatches", std::to_string(max_mismatches)},
       {"--keep-partial", on(keep_partial)},
       {"--baseline", on(baseline)},

@@ -125,6 +125,107 @@ std::string spec_line(const DataSpec& s) {
          std::string(to_string(s.compress_fill)) + " fill)";
 }
 
+std::string ratio_text(const std::optional<Range>& r) { return r ? fixed(r->value, 2) : "-"; }
+
+std::string interval_text(const Range& r, int decimals) {
+  return fixed(r.low, decimals) + ".." + fixed(r.high, decimals);
+}
+
+nlohmann::ordered_json nullable(const std::optional<Range>& r) {
+  return r ? nlohmann::ordered_json(r->value) : nlohmann::ordered_json();
+}
+
+nlohmann::ordered_json interval_json(const std::optional<Range>& r) {
+  if (!r) return nullptr;
+  return nlohmann::ordered_json::array({r->low, r->high});
+}
+
+nlohmann::ordered_json compress_json(const CompressRatios& c) {
+  return {{"zstd", nullable(c.zstd)}, {"lz4", nullable(c.lz4)}, {"zlib", nullable(c.zlib)}};
+}
+
+// The intervals (null when exact) and the sample the ratios come from.
+nlohmann::ordered_json sample_json(const CompressRatios& c, bool exact) {
+  return {{"blocks", c.blocks},
+          {"bytes", c.bytes},
+          {"compressed_bytes", {{"zstd", c.zstd_bytes}, {"lz4", c.lz4_bytes}, {"zlib", c.zlib_bytes}}},
+          {"interval",
+           exact ? nlohmann::ordered_json()
+                 : nlohmann::ordered_json{{"zstd", interval_json(c.zstd)},
+                                          {"lz4", interval_json(c.lz4)},
+                                          {"zlib", interval_json(c.zlib)}}}};
+}
+
+std::string paths_text(const std::vector<std::string>& paths) {
+  std::string s;
+  for (const auto& p : paths) s += (s.empty() ? "" : " ") + p;
+  return s;
+}
+
+std::string analyze_text(const Report& r) {
+  const Analyze& a = *r.analyze;
+  std::ostringstream o;
+  o << "mode      analyze " << paths_text(a.paths) << " (" << a.files
+    << (a.files == 1 ? " file, " : " files, ") << format_size(a.bytes) << ", " << a.bytes
+    << " bytes";
+  if (a.skipped > 0) o << "; " << a.skipped << " links or special files skipped";
+  o << ")\n";
+  o << "analysis  " << a.units.size() << " unit sizes, chunks of " << format_size(a.chunk) << "; "
+    << (a.sample >= 1 ? std::string("every unit and chunk compressed")
+        : a.sample <= 0
+            ? std::string("nothing compressed (--sample 0)")
+            : format_number(100 * a.sample) + "% of units and chunks compressed (by fingerprint)")
+    << "\n";
+  o << "memory    " << format_size(a.memory_per_rank) << " per rank for fingerprints and buffers, "
+    << format_size(a.memory_budget) << " allowed; "
+    << (a.keep >= 1 ? std::string("every fingerprint counted")
+                    : "ESTIMATED: " + format_number(100 * a.keep) +
+                          "% of fingerprints counted (below a hash threshold), scaled up")
+    << "\n";
+  o << "time      " << fixed(a.seconds, 3) << " s, " << fixed(a.gbps, 2)
+    << " GB/s; slowest rank: read " << fixed(a.read_seconds, 3) << " s, hash "
+    << fixed(a.hash_seconds, 3) << " s, compress " << fixed(a.compress_seconds, 3)
+    << " s, exchange " << fixed(a.exchange_seconds, 3) << " s, count "
+    << fixed(a.count_seconds, 3) << " s\n\n";
+  o << format("%9s %13s %13s %8s %11s %7s %7s %7s %14s %10s\n", "unit", "units", "distinct",
+              "dedup", "zero units", "zstd", "lz4", "zlib", "stored bytes", "dedup+zstd");
+  for (const auto& u : a.units) {
+    o << format("%9s %13llu %13.0f %8.3f %11llu %7s %7s %7s %14s %10s\n",
+                format_size(u.unit).c_str(), static_cast<unsigned long long>(u.units),
+                u.distinct.value, u.dedup_ratio, static_cast<unsigned long long>(u.zero_units),
+                ratio_text(u.compress.zstd).c_str(), ratio_text(u.compress.lz4).c_str(),
+                ratio_text(u.compress.zlib).c_str(),
+                u.stored_bytes ? format_size(static_cast<std::uint64_t>(u.stored_bytes->value)).c_str()
+                               : "-",
+                u.stored_bytes ? fixed(u.combined_ratio, 3).c_str() : "-");
+  }
+  o << format("%9s %13llu %13s %8s %11s %7s %7s %7s\n",
+              ("chunk " + format_size(a.chunk)).c_str(),
+              static_cast<unsigned long long>(a.chunks), "", "", "",
+              ratio_text(a.chunk_compress.zstd).c_str(), ratio_text(a.chunk_compress.lz4).c_str(),
+              ratio_text(a.chunk_compress.zlib).c_str());
+  o << "units start at each file's start; a file's partial last unit counts as one unit; a block "
+       "that does not shrink counts at its size\n";
+  if (a.keep < 1 || (a.sample > 0 && a.sample < 1)) {
+    o << "intervals (3 standard errors):\n";
+    for (const auto& u : a.units) {
+      o << "  " << format_size(u.unit) << ":";
+      if (a.keep < 1) o << " distinct " << interval_text(u.distinct, 0);
+      if (u.stored_bytes && !(u.stored_bytes->low == u.stored_bytes->high))
+        o << ", stored bytes " << interval_text(*u.stored_bytes, 0);
+      if (a.sample < 1 && u.compress.zstd) {
+        o << ", zstd " << interval_text(*u.compress.zstd, 2);
+        if (u.compress.lz4) o << ", lz4 " << interval_text(*u.compress.lz4, 2);
+        if (u.compress.zlib) o << ", zlib " << interval_text(*u.compress.zlib, 2);
+      }
+      o << "\n";
+    }
+  }
+  o << "fingerprints: XXH3-128; P(any two different units share one) <= " << a.collision_bound
+    << "\n";
+  return o.str();
+}
+
 }  // namespace
 
 Statistics statistics_of(const std::vector<double>& v) {
@@ -147,11 +248,23 @@ std::string render_table(const Report& r) {
   o << "dgen_mpi " << p.dgen_version << "  " << p.start_time << "  " << p.host;
   if (!p.job_id.empty()) o << "  job " << p.job_id;
   o << "  " << completeness(r) << "\n";
-  o << "data      " << spec_line(r.spec) << "\n";
+  if (!r.analyze) o << "data      " << spec_line(r.spec) << "\n";
   o << "job       " << r.ranks << (r.ranks == 1 ? " rank" : " ranks") << " on " << r.nodes
     << (r.nodes == 1 ? " node" : " nodes") << ", " << r.threads << " threads/rank, simd " << r.simd
     << ", " << format_size(r.bytes_per_rank) << "/rank, " << format_size(r.total_bytes) << " total"
     << (r.oversubscribed ? ", OVERSUBSCRIBED" : "") << "\n";
+  if (r.analyze) {
+    o << analyze_text(r) << "\n";
+    o << format("%5s %5s %-16s %5s %7s %9s %10s %10s %s\n", "rank", "local", "host", "numa",
+                "threads", "GB/s", "analyze s", "read s", "cpus");
+    for (const auto& k : r.per_rank) {
+      o << format("%5d %5d %-16s %5d %7d %9.2f %10.4f %10.4f %s\n", k.rank, k.local_rank,
+                  k.host.substr(0, 16).c_str(), k.numa_node, k.threads, k.gbps,
+                  k.generate_seconds, k.io_seconds, range_list(k.cpus).c_str());
+    }
+    for (const auto& w : r.warnings) o << "warning: " << w << "\n";
+    return o.str();
+  }
   if (r.mode == "bench") {
     o << "mode      generate into memory, " << r.stores << " stores; first touch "
       << fixed(r.first_touch_seconds, 3) << " s\n";
@@ -292,6 +405,59 @@ nlohmann::ordered_json to_json(const Report& r) {
   } else {
     j["verify"] = nullptr;
   }
+  if (r.analyze) {
+    const Analyze& a = *r.analyze;
+    nlohmann::ordered_json units = nlohmann::ordered_json::object();
+    for (const auto& u : a.units) {
+      const bool exact_count = a.keep >= 1;
+      units[std::to_string(u.unit)] = {
+          {"units", u.units},
+          {"bytes", u.bytes},
+          {"distinct", static_cast<std::uint64_t>(std::llround(u.distinct.value))},
+          {"distinct_interval",
+           exact_count ? nlohmann::ordered_json()
+                       : nlohmann::ordered_json::array({u.distinct.low, u.distinct.high})},
+          {"dedup_ratio", u.dedup_ratio},
+          {"zero_units", u.zero_units},
+          {"compress", compress_json(u.compress)},
+          {"compressed", sample_json(u.compress, a.sample >= 1)},
+          {"stored_bytes",
+           u.stored_bytes ? nlohmann::ordered_json(static_cast<std::uint64_t>(
+                                std::llround(u.stored_bytes->value)))
+                          : nlohmann::ordered_json()},
+          {"stored_bytes_interval",
+           u.stored_bytes && u.stored_bytes->low != u.stored_bytes->high
+               ? interval_json(u.stored_bytes)
+               : nlohmann::ordered_json()},
+          {"combined_ratio",
+           u.stored_bytes ? nlohmann::ordered_json(u.combined_ratio) : nlohmann::ordered_json()},
+          {"estimated", !exact_count}};
+    }
+    nlohmann::ordered_json chunks = {{"size", a.chunk}, {"count", a.chunks}};
+    const nlohmann::ordered_json chunk_ratios = compress_json(a.chunk_compress);
+    for (const auto& [k, v] : chunk_ratios.items()) chunks[k] = v;
+    chunks["compressed"] = sample_json(a.chunk_compress, a.sample >= 1);
+    j["analyze"] = {{"paths", a.paths},
+                    {"files", a.files},
+                    {"skipped", a.skipped},
+                    {"bytes", a.bytes},
+                    {"units", units},
+                    {"chunks", chunks},
+                    {"sample", a.sample},
+                    {"keep", a.keep},
+                    {"estimated", a.keep < 1},
+                    {"memory", {{"per_rank", a.memory_per_rank}, {"budget", a.memory_budget}}},
+                    {"collision_bound", a.collision_bound},
+                    {"seconds", a.seconds},
+                    {"gbps", a.gbps},
+                    {"read_seconds", a.read_seconds},
+                    {"hash_seconds", a.hash_seconds},
+                    {"compress_seconds", a.compress_seconds},
+                    {"exchange_seconds", a.exchange_seconds},
+                    {"count_seconds", a.count_seconds}};
+  } else {
+    j["analyze"] = nullptr;
+  }
   j["bytes_kept"] = r.bytes_kept ? nlohmann::ordered_json(*r.bytes_kept) : nlohmann::ordered_json();
   j["first_touch_seconds"] = r.first_touch_seconds;
   j["iterations"] = iterations_json(r.iterations, r.storage.has_value());
@@ -335,6 +501,35 @@ nlohmann::ordered_json to_json(const Report& r) {
 
 std::string render_csv(const Report& r) {
   std::ostringstream o;
+  if (r.analyze) {
+    // One row per unit size and one for the chunks; intervals empty when exact.
+    const Analyze& a = *r.analyze;
+    o << "mode,kind,size,units,bytes,distinct,distinct_low,distinct_high,dedup_ratio,zero_units,"
+         "zstd,lz4,zlib,stored_bytes,stored_low,stored_high,combined_ratio,sample,keep,seconds,"
+         "gbps\n";
+    auto ratio = [](const std::optional<Range>& x) { return x ? fixed(x->value, 6) : ""; };
+    auto common = [&] {
+      return fixed(a.sample, 6) + ',' + fixed(a.keep, 6) + ',' + fixed(a.seconds, 6) + ',' +
+             fixed(a.gbps, 3);
+    };
+    for (const auto& u : a.units) {
+      const bool est = a.keep < 1;
+      const bool stored_exact = u.stored_bytes && u.stored_bytes->low == u.stored_bytes->high;
+      o << "analyze,unit," << u.unit << ',' << u.units << ',' << u.bytes << ','
+        << std::llround(u.distinct.value) << ',' << (est ? fixed(u.distinct.low, 0) : "") << ','
+        << (est ? fixed(u.distinct.high, 0) : "") << ',' << fixed(u.dedup_ratio, 6) << ','
+        << u.zero_units << ',' << ratio(u.compress.zstd) << ',' << ratio(u.compress.lz4) << ','
+        << ratio(u.compress.zlib) << ','
+        << (u.stored_bytes ? std::to_string(std::llround(u.stored_bytes->value)) : "") << ','
+        << (u.stored_bytes && !stored_exact ? fixed(u.stored_bytes->low, 0) : "") << ','
+        << (u.stored_bytes && !stored_exact ? fixed(u.stored_bytes->high, 0) : "") << ','
+        << (u.stored_bytes ? fixed(u.combined_ratio, 6) : "") << ',' << common() << "\n";
+    }
+    o << "analyze,chunk," << a.chunk << ',' << a.chunks << ',' << a.bytes << ",,,,,,"
+      << ratio(a.chunk_compress.zstd) << ',' << ratio(a.chunk_compress.lz4) << ','
+      << ratio(a.chunk_compress.zlib) << ",,,,," << common() << "\n";
+    return o.str();
+  }
   o << "mode,rank,local_rank,host,numa_node,threads,simd,iteration,bytes,seconds,gbps,"
        "aggregate_gbps,job_seconds,baseline_gbps,local_fraction,complete";
   if (r.storage) {

@@ -131,8 +131,57 @@ struct Verify {
   std::vector<VerifyMismatch> mismatches;  ///< the first --max-mismatches, in stream order
 };
 
+/// A figure with its interval (three standard errors each side); low == high == value when the
+/// figure is exact.
+struct Range {
+  double value = 0, low = 0, high = 0;
+};
+
+/// Compression ratios (bytes / compressed bytes) of zstd-3, lz4 and zlib-6, each block alone.
+struct CompressRatios {
+  std::optional<Range> zstd, lz4, zlib;  ///< none when no block was compressed
+  std::uint64_t blocks = 0;              ///< blocks compressed (the sample)
+  std::uint64_t bytes = 0;               ///< their bytes
+  std::uint64_t zstd_bytes = 0, lz4_bytes = 0, zlib_bytes = 0;  ///< their compressed bytes
+};
+
+/// --analyze at one unit size.
+struct AnalyzeUnit {
+  std::uint64_t unit = 0;
+  std::uint64_t units = 0;  ///< a file's partial last unit counts as one
+  std::uint64_t bytes = 0;
+  Range distinct;                     ///< exact unless the estimator ran
+  double dedup_ratio = 0;             ///< units / distinct
+  std::uint64_t zero_units = 0;       ///< units of zeros only
+  CompressRatios compress;            ///< every unit alone (or the --sample)
+  std::optional<Range> stored_bytes;  ///< dedup at this unit, then zstd-3 per distinct unit
+  double combined_ratio = 0;          ///< bytes / stored_bytes
+};
+
+/// What --analyze measured.
+struct Analyze {
+  std::vector<std::string> paths;
+  std::uint64_t files = 0;    ///< regular files and block devices read
+  std::uint64_t skipped = 0;  ///< links and special files met in walks, not read
+  std::uint64_t bytes = 0;    ///< bytes read
+  std::vector<AnalyzeUnit> units;
+  std::uint64_t chunk = 0;  ///< whole-data compression block
+  std::uint64_t chunks = 0;
+  CompressRatios chunk_compress;
+  double sample = 1;              ///< fraction of units and chunks compressed
+  double keep = 1;                ///< fraction of fingerprints counted (< 1: the estimator)
+  std::uint64_t memory_per_rank = 0;  ///< the most fingerprint and buffer memory a rank took
+  std::uint64_t memory_budget = 0;    ///< the least a rank was allowed
+  double collision_bound = 0;  ///< P(two distinct units share a fingerprint) at most this
+  double seconds = 0, gbps = 0;
+  // The slowest rank's time in each step (thread means).
+  double read_seconds = 0, hash_seconds = 0, compress_seconds = 0, exchange_seconds = 0,
+         count_seconds = 0;
+};
+
 struct Report {
-  std::string mode;  ///< "bench" (generate into memory), "write" (--output) or "read" (--input)
+  /// "bench" (generate into memory), "write" (--output), "read" (--input) or "analyze"
+  std::string mode;
   DataSpec spec;
   std::uint64_t bytes_per_rank = 0;
   std::uint64_t total_bytes = 0;
@@ -144,6 +193,7 @@ struct Report {
   std::optional<std::string> output;
   std::optional<Storage> storage;           ///< write and read modes
   std::optional<Verify> verify;             ///< --verify
+  std::optional<Analyze> analyze;           ///< --analyze
   bool complete = true;                     ///< false when a stop signal ended the job early
   int stop_signal = 0;                      ///< that signal
   std::optional<std::uint64_t> bytes_kept;  ///< --keep-partial: the prefix left in the file

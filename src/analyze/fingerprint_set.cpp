@@ -1,0 +1,82 @@
+#include "analyze/fingerprint_set.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <new>
+#include <stdexcept>
+
+namespace dgen::analyze {
+
+namespace {
+
+// MurmurHash3's finaliser: the slot depends on every bit of both halves, whatever bits the
+// owner and thread partitions and the estimator's threshold already fixed.
+std::uint64_t mix(std::uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+}  // namespace
+
+void DistinctSums::merge(const DistinctSums& o) {
+  units += o.units;
+  bytes += o.bytes;
+  bytes_squared += o.bytes_squared;
+  compressed.merge(o.compressed);
+}
+
+void FingerprintSet::Free::operator()(Fingerprint* p) const { std::free(p); }
+
+std::uint64_t FingerprintSet::slots_for(std::uint64_t keys) {
+  return static_cast<std::uint64_t>(std::ceil(static_cast<double>(keys) / kLoad)) + 16;
+}
+
+std::uint64_t FingerprintSet::bytes_for(std::uint64_t keys) {
+  return slots_for(keys) * sizeof(Fingerprint);
+}
+
+FingerprintSet::FingerprintSet(std::uint64_t keys) : capacity_(slots_for(keys)), limit_(keys) {
+  // calloc: large blocks come zeroed from mmap, so untouched slots cost no memory.
+  auto* p = static_cast<Fingerprint*>(std::calloc(capacity_, sizeof(Fingerprint)));
+  if (p == nullptr) throw std::bad_alloc();
+  slots_.reset(p);
+}
+
+bool FingerprintSet::insert(const UnitRecord& r) {
+  const Fingerprint fp = r.fp;
+  bool fresh = false;
+  if (fp.hi == 0 && fp.lo == 0) {
+    fresh = !has_empty_key_;
+    has_empty_key_ = true;
+  } else {
+    std::uint64_t i = static_cast<std::uint64_t>(
+        (static_cast<unsigned __int128>(mix(fp.hi ^ (fp.lo * 0x9e3779b97f4a7c15ULL))) *
+         capacity_) >>
+        64);
+    for (;;) {
+      Fingerprint& slot = slots_[i];
+      if (slot.hi == fp.hi && slot.lo == fp.lo) break;
+      if (slot.hi == 0 && slot.lo == 0) {
+        if (sums_.units >= limit_)
+          throw std::length_error("analyze: a fingerprint set holds more than it was sized for");
+        slot = fp;
+        fresh = true;
+        break;
+      }
+      if (++i == capacity_) i = 0;
+    }
+  }
+  if (!fresh) return false;
+  const std::uint64_t len = r.length();
+  sums_.units += 1;
+  sums_.bytes += len;
+  sums_.bytes_squared += static_cast<double>(len) * static_cast<double>(len);
+  if (r.zstd != kNotCompressed) sums_.compressed.add(len, {r.zstd, 0, 0});
+  return true;
+}
+
+}  // namespace dgen::analyze

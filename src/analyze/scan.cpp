@@ -1,0 +1,130 @@
+#include "analyze/scan.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+namespace dgen::analyze {
+
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+void SampleSums::add(std::uint64_t x, const CompressedSizes& y) {
+  blocks += 1;
+  bytes += x;
+  const double dx = static_cast<double>(x);
+  xx += dx * dx;
+  for (int c = 0; c < kCompressors; ++c) {
+    packed[c] += y[c];
+    const double dy = static_cast<double>(y[c]);
+    yy[c] += dy * dy;
+    xy[c] += dx * dy;
+  }
+}
+
+void SampleSums::merge(const SampleSums& o) {
+  blocks += o.blocks;
+  bytes += o.bytes;
+  xx += o.xx;
+  for (int c = 0; c < kCompressors; ++c) {
+    packed[c] += o.packed[c];
+    yy[c] += o.yy[c];
+    xy[c] += o.xy[c];
+  }
+}
+
+void LevelTally::merge(const LevelTally& o) {
+  units += o.units;
+  bytes += o.bytes;
+  zero_units += o.zero_units;
+  sample.merge(o.sample);
+}
+
+Threshold::Threshold(double fraction)
+    : fraction_(fraction), all_(fraction >= 1), limit_(0) {
+  // fraction * 2^64 is exact in double arithmetic (a power-of-two scale); truncated.
+  if (!all_ && fraction > 0)
+    limit_ = static_cast<std::uint64_t>(fraction * 18446744073709551616.0);
+}
+
+std::uint64_t ScanSettings::alignment() const {
+  std::uint64_t a = chunk;
+  for (std::uint64_t u : units) a = std::max(a, u);
+  return a;
+}
+
+Scanner::Scanner(const ScanSettings& settings)
+    : settings_(settings), sample_(settings.sample), keep_(settings.keep) {
+  if (settings_.units.empty() || settings_.units.size() > kMaxLevels)
+    throw std::invalid_argument("analyze: 1 to 12 unit sizes");
+  for (std::size_t i = 0; i < settings_.units.size(); ++i) {
+    const std::uint64_t u = settings_.units[i];
+    if (u < kMinUnit || u > kMaxUnit || (u & (u - 1)) != 0 ||
+        (i > 0 && u <= settings_.units[i - 1]))
+      throw std::invalid_argument("analyze: unit sizes must ascend, powers of two 512B..1MiB");
+  }
+  const std::vector<std::byte> zeros(settings_.units[0]);
+  zero_fp_ = fingerprint_of(zeros.data(), zeros.size());
+}
+
+void Scanner::scan(const std::byte* p, std::size_t n, std::vector<LevelTally>& levels,
+                   SampleSums& chunks, std::vector<UnitRecord>& out) {
+  const std::uint64_t u0 = settings_.units[0];
+  const std::size_t count0 = (n + u0 - 1) / u0;
+  double t0 = now_seconds();
+  small_.resize(count0);
+  small_zero_.resize(count0);
+  for (std::size_t i = 0; i < count0; ++i) {
+    const std::size_t len = std::min<std::size_t>(u0, n - i * u0);
+    small_[i] = fingerprint_of(p + i * u0, len);
+    small_zero_[i] = len == u0 ? small_[i] == zero_fp_ : all_zero(p + i * u0, len);
+  }
+  double compress = 0;
+  levels.resize(settings_.units.size());
+  for (std::size_t k = 0; k < settings_.units.size(); ++k) {
+    const std::uint64_t unit = settings_.units[k];
+    const std::size_t parts = unit / u0;
+    LevelTally& tally = levels[k];
+    for (std::size_t first = 0; first < count0; first += parts) {
+      const std::size_t m = std::min(parts, count0 - first);
+      const std::size_t offset = first * u0;
+      const std::size_t len = std::min<std::size_t>(unit, n - offset);
+      const Fingerprint fp = m == 1 && parts == 1 ? small_[first] : combine(&small_[first], m);
+      bool zero = true;
+      for (std::size_t i = first; i < first + m && zero; ++i) zero = small_zero_[i] != 0;
+      tally.units += 1;
+      tally.bytes += len;
+      tally.zero_units += zero ? 1 : 0;
+      std::uint32_t zstd = kNotCompressed;
+      if (sample_.takes(fp.hi)) {
+        const double c0 = now_seconds();
+        const CompressedSizes sizes = compressors_.sizes(p + offset, len);
+        compress += now_seconds() - c0;
+        tally.sample.add(len, sizes);
+        zstd = static_cast<std::uint32_t>(sizes[0]);
+      }
+      if (keep_.takes(fp.hi)) {
+        out.push_back(UnitRecord{
+            fp, static_cast<std::uint32_t>(len) | static_cast<std::uint32_t>(k) << 24, zstd});
+      }
+    }
+  }
+  // Chunks: each compressed whole; sampled by their own fingerprint.
+  const std::uint64_t chunk = settings_.chunk;
+  for (std::size_t offset = 0; offset < n; offset += chunk) {
+    const std::size_t len = std::min<std::size_t>(chunk, n - offset);
+    if (sample_.fraction() < 1 && !sample_.takes(fingerprint_of(p + offset, len).hi)) continue;
+    const double c0 = now_seconds();
+    chunks.add(len, compressors_.sizes(p + offset, len));
+    compress += now_seconds() - c0;
+  }
+  compress_seconds_ += compress;
+  hash_seconds_ += now_seconds() - t0 - compress;
+}
+
+}  // namespace dgen::analyze

@@ -1,0 +1,104 @@
+// One pass over a piece of a file: each unit at every unit size fingerprinted (the bytes hashed
+// once, larger units derived), zero units counted, a deterministic sample of units and chunks
+// compressed. Units and chunks start at the file's start; a file's last unit may be partial and
+// counts as a unit of its own. Pure: the caller reads the bytes and sends the records on.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "analyze/compress.hpp"
+#include "analyze/fingerprint.hpp"
+
+namespace dgen::analyze {
+
+inline constexpr std::uint64_t kMinUnit = 512;
+inline constexpr std::uint64_t kMaxUnit = 1ULL << 20;
+inline constexpr std::uint64_t kMinChunk = 4096;
+inline constexpr std::uint64_t kMaxChunk = 64ULL << 20;
+inline constexpr int kMaxLevels = 12;  ///< 512 B .. 1 MiB
+
+/// Sums over compressed blocks for one estimate of a ratio and its interval: x = a block's
+/// bytes, y = its compressed size per compressor.
+struct SampleSums {
+  std::uint64_t blocks = 0;
+  std::uint64_t bytes = 0;
+  CompressedSizes packed{};
+  double xx = 0;
+  std::array<double, kCompressors> yy{}, xy{};
+  void add(std::uint64_t x, const CompressedSizes& y);
+  void merge(const SampleSums& o);
+};
+
+/// What a scan counted at one unit size.
+struct LevelTally {
+  std::uint64_t units = 0;       ///< units, a partial last one of a file included
+  std::uint64_t bytes = 0;       ///< their bytes
+  std::uint64_t zero_units = 0;  ///< units whose bytes are all zero
+  SampleSums sample;             ///< the compressed units (all of them with --sample 1)
+  void merge(const LevelTally& o);
+};
+
+/// A unit as its fingerprint's owner needs it. `zstd` is kNotCompressed when the unit is not in
+/// the compression sample.
+struct UnitRecord {
+  Fingerprint fp;
+  std::uint32_t length_level = 0;  ///< length | level << 24
+  std::uint32_t zstd = 0;
+  std::uint32_t length() const { return length_level & 0xFFFFFFu; }
+  int level() const { return static_cast<int>(length_level >> 24); }
+};
+static_assert(sizeof(UnitRecord) == 24);
+inline constexpr std::uint32_t kNotCompressed = 0xFFFFFFFFu;
+
+/// Whether a fingerprint's high half is below fraction * 2^64: the sample rule for --sample
+/// and for the estimator's kept fingerprints (docs/analyze.md). fraction >= 1: always.
+class Threshold {
+ public:
+  explicit Threshold(double fraction);
+  bool takes(std::uint64_t hi) const { return all_ || hi < limit_; }
+  double fraction() const { return fraction_; }
+
+ private:
+  double fraction_;
+  bool all_;
+  std::uint64_t limit_;
+};
+
+/// What to measure.
+struct ScanSettings {
+  std::vector<std::uint64_t> units;  ///< ascending powers of two, kMinUnit..kMaxUnit
+  std::uint64_t chunk = 1ULL << 20;  ///< whole-data compression block
+  double sample = 1;                 ///< fraction of units (and chunks) compressed
+  double keep = 1;                   ///< fraction of fingerprints sent on (the estimator)
+  /// Pieces start at multiples of this from the file's start: the largest unit or chunk.
+  std::uint64_t alignment() const;
+};
+
+/// One thread's scanner: compressors and scratch space kept between pieces.
+class Scanner {
+ public:
+  explicit Scanner(const ScanSettings& settings);
+
+  /// Scans [p, p + n), which starts at a multiple of settings.alignment() in its file and is
+  /// either a multiple of it long or the file's end. Adds to `levels` (one per unit size) and
+  /// `chunks`; appends the kept units' records to `out`.
+  void scan(const std::byte* p, std::size_t n, std::vector<LevelTally>& levels,
+            SampleSums& chunks, std::vector<UnitRecord>& out);
+
+  /// Seconds spent so far fingerprinting and compressing, on this thread.
+  double hash_seconds() const { return hash_seconds_; }
+  double compress_seconds() const { return compress_seconds_; }
+
+ private:
+  ScanSettings settings_;
+  Threshold sample_, keep_;
+  Compressors compressors_;
+  Fingerprint zero_fp_;  ///< of a whole smallest unit of zeros
+  std::vector<Fingerprint> small_;
+  std::vector<unsigned char> small_zero_;
+  double hash_seconds_ = 0, compress_seconds_ = 0;
+};
+
+}  // namespace dgen::analyze

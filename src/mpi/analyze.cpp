@@ -1,0 +1,527 @@
+// Analyze mode: what a deduplicating, compressing storage engine would keep of existing data,
+// measured by the whole job (docs/analyze.md).
+//
+// Rank 0 walks the paths; every rank reads a contiguous share of the files' bytes in rounds.
+// In a round each thread reads pieces (a multiple of the largest unit or chunk from a file's
+// start), fingerprints every unit at every unit size and compresses the sampled ones
+// (analyze/scan.hpp); the main thread sends each unit's record to the rank owning its
+// fingerprint's range (MPI_Alltoallv), and the owner's threads count first sightings in their
+// fingerprint sets. The sums are reduced to rank 0 at the end. The memory the sets take is
+// checked before any byte is read: when it would not fit, only the fingerprints below a hash
+// threshold are counted and the figures are scaled up (the estimator), never swapped.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "analyze/dataset.hpp"
+#include "analyze/estimate.hpp"
+#include "analyze/fingerprint_set.hpp"
+#include "analyze/scan.hpp"
+#include "dgen/size.hpp"
+#include "io/backend.hpp"
+#include "io/direct.hpp"
+#include "mpi/modes.hpp"
+#include "mpi/reduce.hpp"
+#include "mpi/stop_signal.hpp"
+#include "topology/memory.hpp"
+
+namespace dgen::mpi {
+
+namespace {
+
+using analyze::UnitRecord;
+
+/// Bytes each thread reads per round: the records a round sends stay small (below 1 % of it
+/// at 4 KiB units), and a stop signal or an error is acted on within a round.
+constexpr std::uint64_t kRoundBytesPerThread = 16ULL << 20;
+
+double clock_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// The file list travels from rank 0 as [size u64][path length u64][path] records.
+std::string pack(const analyze::Inputs& in) {
+  std::string out;
+  auto put = [&](std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  put(in.skipped);
+  put(in.files.size());
+  for (const auto& f : in.files) {
+    put(f.size);
+    put(f.path.size());
+    out += f.path;
+  }
+  return out;
+}
+
+analyze::Inputs unpack(const std::string& text) {
+  analyze::Inputs in;
+  std::size_t at = 0;
+  auto get = [&] {
+    std::uint64_t v = 0;
+    std::memcpy(&v, text.data() + at, sizeof v);
+    at += sizeof v;
+    return v;
+  };
+  in.skipped = get();
+  const std::uint64_t n = get();
+  in.files.resize(n);
+  for (auto& f : in.files) {
+    f.size = get();
+    const std::uint64_t len = get();
+    f.path = text.substr(at, len);
+    at += len;
+    in.bytes += f.size;
+  }
+  return in;
+}
+
+// Rank 0's string on every rank, in pieces below MPI's int counts.
+std::string broadcast(const Job& job, std::string text) {
+  unsigned long long len = text.size();
+  check(MPI_Bcast(&len, 1, MPI_UNSIGNED_LONG_LONG, 0, job.world()), "MPI_Bcast");
+  text.resize(len);
+  constexpr std::size_t kPiece = 1ULL << 30;
+  for (std::size_t at = 0; at < len; at += kPiece) {
+    const int n = static_cast<int>(std::min<std::size_t>(kPiece, len - at));
+    check(MPI_Bcast(text.data() + at, n, MPI_CHAR, 0, job.world()), "MPI_Bcast");
+  }
+  return text;
+}
+
+/// A piece of a file one thread reads and scans at once.
+struct Piece {
+  std::size_t file = 0;
+  std::uint64_t offset = 0, length = 0;
+};
+
+/// The rank's share, handed out in rounds of pieces.
+class PieceCursor {
+ public:
+  PieceCursor(std::vector<analyze::FileExtent> share, std::uint64_t alignment)
+      : share_(std::move(share)), alignment_(alignment) {
+    if (!share_.empty()) at_ = share_[0].begin;
+  }
+  bool done() const { return next_ >= share_.size(); }
+  /// Pieces of at most `bytes` in all (at least one piece when any is left).
+  std::vector<Piece> take(std::uint64_t bytes) {
+    std::vector<Piece> pieces;
+    std::uint64_t taken = 0;
+    while (!done() && (pieces.empty() || taken < bytes)) {
+      const analyze::FileExtent& e = share_[next_];
+      const std::uint64_t n = std::min(alignment_, e.end - at_);
+      pieces.push_back({e.file, at_, n});
+      taken += n;
+      at_ += n;
+      if (at_ >= e.end && ++next_ < share_.size()) at_ = share_[next_].begin;
+    }
+    return pieces;
+  }
+
+ private:
+  std::vector<analyze::FileExtent> share_;
+  std::uint64_t alignment_;
+  std::size_t next_ = 0;
+  std::uint64_t at_ = 0;
+};
+
+/// The sets of one thread: one per unit size, for the fingerprints of its part of the owner's
+/// range.
+struct alignas(64) ThreadState {
+  std::vector<analyze::FingerprintSet> sets;
+  std::vector<analyze::LevelTally> levels;
+  analyze::SampleSums chunks;
+  std::vector<UnitRecord> out;
+  std::unique_ptr<analyze::Scanner> scanner;
+  io::AlignedBuffer buffer;
+  double read = 0, insert = 0;
+  std::uint64_t bytes = 0;
+  int fd = -1;
+  std::size_t fd_file = 0;
+  ~ThreadState() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// The keys one set may have to hold: its expected share of `units` (uniform over owners and
+// threads) and a margin of 8 standard deviations, so that overflowing is never seen.
+std::uint64_t set_keys(std::uint64_t units, double keep, int ranks, int threads) {
+  const double e = static_cast<double>(units) * keep / ranks / threads;
+  return static_cast<std::uint64_t>(e + 8 * std::sqrt(e) + 64);
+}
+
+// What this rank's sets and buffers take with fraction `keep` of the fingerprints counted.
+std::uint64_t memory_needed(const std::vector<std::uint64_t>& units_per_level, double keep,
+                            int ranks, int threads, std::uint64_t alignment,
+                            std::uint64_t smallest_unit) {
+  std::uint64_t sets = 0;
+  for (std::uint64_t n : units_per_level)
+    sets += static_cast<std::uint64_t>(threads) *
+            analyze::FingerprintSet::bytes_for(set_keys(n, keep, ranks, threads));
+  // Read buffers; a round's records three times over (the threads' lists, the send and the
+  // receive buffers), the receive side with room for an uneven spread.
+  const double per_byte = static_cast<double>(units_per_level.size()) / smallest_unit;
+  const double records = static_cast<double>(threads) * kRoundBytesPerThread * per_byte * keep +
+                         static_cast<double>(threads) * units_per_level.size() * 64;
+  const std::uint64_t buffers = static_cast<std::uint64_t>(threads) * alignment +
+                                static_cast<std::uint64_t>(records * 3.5 * sizeof(UnitRecord));
+  return sets + buffers;
+}
+
+// Reads [offset, offset + n) of the file into p; throws IoError naming path, offset and error.
+void read_piece(int fd, const std::string& path, std::uint64_t offset, std::byte* p,
+                std::size_t n) {
+  std::size_t done = 0;
+  while (done < n) {
+    const ssize_t r = pread(fd, p + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) {
+      if (stop_signal() != 0) throw io::IoError("stopped");
+      continue;
+    }
+    if (r < 0) {
+      throw io::IoError("read " + path + " at offset " + std::to_string(offset + done) + ": " +
+                        std::strerror(errno));
+    }
+    if (r == 0) {
+      throw io::IoError("read " + path + " at offset " + std::to_string(offset + done) +
+                        ": the file ended early (it was listed with more bytes; did it change "
+                        "during the analysis?)");
+    }
+    done += static_cast<std::size_t>(r);
+  }
+}
+
+report::CompressRatios ratios_of(const analyze::SampleSums& s, double fraction) {
+  report::CompressRatios c;
+  auto to_range = [](const std::optional<analyze::Estimate>& e) -> std::optional<report::Range> {
+    if (!e) return std::nullopt;
+    return report::Range{e->value, e->low, e->high};
+  };
+  c.zstd = to_range(analyze::compression_ratio(s, analyze::Compressor::kZstd, fraction));
+  c.lz4 = to_range(analyze::compression_ratio(s, analyze::Compressor::kLz4, fraction));
+  c.zlib = to_range(analyze::compression_ratio(s, analyze::Compressor::kZlib, fraction));
+  c.blocks = s.blocks;
+  c.bytes = s.bytes;
+  c.zstd_bytes = s.packed[0];
+  c.lz4_bytes = s.packed[1];
+  c.zlib_bytes = s.packed[2];
+  return c;
+}
+
+// Sums of every rank onto rank 0: the u64 and double fields of SampleSums, LevelTally and
+// DistinctSums, flattened.
+void add_sample(std::vector<std::uint64_t>& u, std::vector<double>& d,
+                const analyze::SampleSums& s) {
+  u.insert(u.end(), {s.blocks, s.bytes, s.packed[0], s.packed[1], s.packed[2]});
+  d.insert(d.end(), {s.xx, s.yy[0], s.yy[1], s.yy[2], s.xy[0], s.xy[1], s.xy[2]});
+}
+
+analyze::SampleSums take_sample(const std::uint64_t*& u, const double*& d) {
+  analyze::SampleSums s;
+  s.blocks = *u++;
+  s.bytes = *u++;
+  for (auto& p : s.packed) p = *u++;
+  s.xx = *d++;
+  for (auto& y : s.yy) y = *d++;
+  for (auto& x : s.xy) x = *d++;
+  return s;
+}
+
+}  // namespace
+
+Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
+  const Job& job = c.job;
+  const AnalyzeRequest& req = *c.request.analyze;
+  Team& team = c.team;
+  const int ranks = job.size(), threads = team.size();
+
+  // The files: walked once, on rank 0.
+  analyze::Inputs inputs;
+  {
+    std::string error, packed;
+    if (job.rank() == 0) {
+      try {
+        inputs = analyze::find_inputs(req.paths);
+        packed = pack(inputs);
+      } catch (const analyze::InputError& e) {
+        error = e.what();
+      }
+    }
+    job.agree(error, 2);
+    inputs = unpack(broadcast(job, packed));
+  }
+
+  analyze::ScanSettings settings;
+  settings.units = req.units;
+  settings.chunk = req.chunk;
+  settings.sample = req.sample;
+  const std::uint64_t alignment = settings.alignment();
+  std::vector<std::uint64_t> units_per_level;
+  for (std::uint64_t u : req.units) units_per_level.push_back(analyze::units_in(inputs.files, u));
+
+  // Memory, before anything is read: the most keep fraction whose sets fit every rank's budget.
+  std::uint64_t budget = req.memory_per_rank;
+  if (budget == 0) {
+    const auto limits = topology::read_memory_limits();
+    budget = limits.usable() / 2 / static_cast<std::uint64_t>(std::max(1, job.local_size()));
+  }
+  double keep = 1;
+  std::string memory_error;
+  auto need = [&](double k) {
+    return memory_needed(units_per_level, k, ranks, threads, alignment, req.units[0]);
+  };
+  if (need(1) > budget) {
+    if (need(0) > budget) {
+      memory_error = "--analyze-memory " + format_size(budget) + " per rank: the read buffers " +
+                     "alone take " + format_size(need(0)) + " (" + std::to_string(threads) +
+                     " threads; fewer threads or a smaller --analyze-chunk need less)";
+    } else {
+      double lo = 0, hi = 1;
+      for (int i = 0; i < 60; ++i) {
+        const double mid = (lo + hi) / 2;
+        (need(mid) <= budget ? lo : hi) = mid;
+      }
+      keep = lo;
+    }
+  }
+  job.agree(memory_error, 2);
+  check(MPI_Allreduce(MPI_IN_PLACE, &keep, 1, MPI_DOUBLE, MPI_MIN, job.world()), "MPI_Allreduce");
+  settings.keep = keep;
+  const std::uint64_t memory = need(keep);
+
+  // Every thread's sets, scanner and buffer, made by the thread itself (its NUMA node).
+  std::vector<ThreadState> state(static_cast<std::size_t>(threads));
+  std::string error = run_on_team(team, [&](int t) {
+    ThreadState& s = state[static_cast<std::size_t>(t)];
+    for (std::uint64_t n : units_per_level)
+      s.sets.emplace_back(set_keys(n, keep, ranks, threads));
+    s.levels.resize(req.units.size());
+    s.scanner = std::make_unique<analyze::Scanner>(settings);
+    s.buffer = io::AlignedBuffer(alignment, 4096);
+  });
+  job.agree(error.empty() ? "" : "analysis memory: " + error, 2);
+
+  const auto share = analyze::share_of(inputs.files, job.rank(), ranks, alignment);
+  std::uint64_t share_bytes = 0;
+  for (const auto& e : share) share_bytes += e.end - e.begin;
+  PieceCursor cursor(share, alignment);
+  report::Progress progress(c.request.progress && job.rank() == 0, share_bytes, ranks, "analyze");
+
+  Measured m;
+  Interval run;
+  double exchange = 0;
+  std::vector<int> send_counts(static_cast<std::size_t>(ranks)),
+      recv_counts(static_cast<std::size_t>(ranks)), send_displs(static_cast<std::size_t>(ranks)),
+      recv_displs(static_cast<std::size_t>(ranks));
+  std::vector<UnitRecord> send, recv;
+  job.sync();
+  job.set_phase("analyze");
+  run.start = job.now();
+  for (;;) {
+    // Whether any rank has bytes left, and whether any got a stop signal.
+    int flags[2] = {cursor.done() ? 0 : 1, stop_signal()};
+    check(MPI_Allreduce(MPI_IN_PLACE, flags, 2, MPI_INT, MPI_MAX, job.world()), "MPI_Allreduce");
+    if (flags[1] != 0) {
+      m.stop_signal = flags[1];
+      run.complete = false;
+      break;
+    }
+    if (flags[0] == 0) break;
+
+    const std::vector<Piece> pieces =
+        cursor.take(kRoundBytesPerThread * static_cast<std::uint64_t>(threads));
+    std::atomic<std::size_t> next{0};
+    std::string io_error;
+    error = run_on_team(team, [&](int t) {
+      ThreadState& s = state[static_cast<std::size_t>(t)];
+      s.out.clear();
+      for (std::size_t i; !team.stopped() && (i = next.fetch_add(1)) < pieces.size();) {
+        const Piece& piece = pieces[i];
+        const std::string& path = inputs.files[piece.file].path;
+        const double t0 = clock_seconds();
+        if (s.fd < 0 || s.fd_file != piece.file) {
+          if (s.fd >= 0) ::close(s.fd);
+          s.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+          if (s.fd < 0) throw io::IoError("open " + path + ": " + std::strerror(errno));
+          s.fd_file = piece.file;
+        }
+        read_piece(s.fd, path, piece.offset, s.buffer.data(), piece.length);
+        s.read += clock_seconds() - t0;
+        s.scanner->scan(s.buffer.data(), piece.length, s.levels, s.chunks, s.out);
+        s.bytes += piece.length;
+        progress.add(piece.length);
+      }
+    });
+    const bool io_failed = !error.empty() && stop_signal() == 0 && error != "stopped";
+    job.agree(io_failed ? error : "", kIoErrorExit);
+
+    // Each record to the rank owning its fingerprint: owner = floor(lo * ranks / 2^64).
+    const double x0 = clock_seconds();
+    std::fill(send_counts.begin(), send_counts.end(), 0);
+    auto owner_of = [ranks](const UnitRecord& r) {
+      return static_cast<int>((static_cast<unsigned __int128>(r.fp.lo) *
+                               static_cast<unsigned>(ranks)) >>
+                              64);
+    };
+    std::size_t total = 0;
+    for (const auto& s : state) {
+      for (const auto& r : s.out) ++send_counts[static_cast<std::size_t>(owner_of(r))];
+      total += s.out.size();
+    }
+    send.resize(total);
+    for (int r = 0, at = 0; r < ranks; ++r) {
+      send_displs[static_cast<std::size_t>(r)] = at;
+      at += send_counts[static_cast<std::size_t>(r)];
+    }
+    {
+      std::vector<int> fill = send_displs;
+      for (const auto& s : state)
+        for (const auto& r : s.out) send[static_cast<std::size_t>(fill[owner_of(r)]++)] = r;
+    }
+    check(MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT,
+                       job.world()),
+          "MPI_Alltoall");
+    std::size_t incoming = 0;
+    for (int r = 0; r < ranks; ++r) {
+      recv_displs[static_cast<std::size_t>(r)] = static_cast<int>(incoming);
+      incoming += static_cast<std::size_t>(recv_counts[static_cast<std::size_t>(r)]);
+    }
+    recv.resize(incoming);
+    MPI_Datatype record;
+    check(MPI_Type_contiguous(sizeof(UnitRecord), MPI_BYTE, &record), "MPI_Type_contiguous");
+    check(MPI_Type_commit(&record), "MPI_Type_commit");
+    check(MPI_Alltoallv(send.data(), send_counts.data(), send_displs.data(), record, recv.data(),
+                        recv_counts.data(), recv_displs.data(), record, job.world()),
+          "MPI_Alltoallv");
+    MPI_Type_free(&record);
+    exchange += clock_seconds() - x0;
+
+    // Thread t counts the fingerprints of its part of this rank's range.
+    error = run_on_team(team, [&](int t) {
+      ThreadState& s = state[static_cast<std::size_t>(t)];
+      const double t0 = clock_seconds();
+      for (const auto& r : recv) {
+        const auto rest = static_cast<std::uint64_t>(static_cast<unsigned __int128>(r.fp.lo) *
+                                                     static_cast<unsigned>(ranks));
+        const int part = static_cast<int>(
+            (static_cast<unsigned __int128>(rest) * static_cast<unsigned>(threads)) >> 64);
+        if (part == t) s.sets[static_cast<std::size_t>(r.level())].insert(r);
+      }
+      s.insert += clock_seconds() - t0;
+    });
+    job.agree(error, 1);
+  }
+  run.end = job.now();
+  for (const auto& s : state) run.bytes += s.bytes;
+  if (run.complete) run.complete = run.bytes == share_bytes;
+
+  // Thread means, as the storage passes give them.
+  double read = 0, hash = 0, compress = 0, insert = 0;
+  for (const auto& s : state) {
+    read += s.read / threads;
+    hash += s.scanner->hash_seconds() / threads;
+    compress += s.scanner->compress_seconds() / threads;
+    insert += s.insert / threads;
+  }
+  run.io_seconds = read;
+  run.generate_seconds = hash + compress;
+  run.files = 0;
+  m.runs.push_back(run);
+  m.io_component = "pread";
+
+  // Sums to rank 0.
+  const std::size_t levels = req.units.size();
+  std::vector<std::uint64_t> u;
+  std::vector<double> d;
+  analyze::SampleSums chunks;
+  for (const auto& s : state) chunks.merge(s.chunks);
+  for (std::size_t k = 0; k < levels; ++k) {
+    analyze::LevelTally tally;
+    analyze::DistinctSums distinct;
+    for (const auto& s : state) {
+      tally.merge(s.levels[k]);
+      distinct.merge(s.sets[k].sums());
+    }
+    u.insert(u.end(), {tally.units, tally.bytes, tally.zero_units, distinct.units, distinct.bytes});
+    d.push_back(distinct.bytes_squared);
+    add_sample(u, d, tally.sample);
+    add_sample(u, d, distinct.compressed);
+  }
+  add_sample(u, d, chunks);
+  std::vector<std::uint64_t> u_all(u.size());
+  std::vector<double> d_all(d.size());
+  check(MPI_Reduce(u.data(), u_all.data(), static_cast<int>(u.size()), MPI_UINT64_T, MPI_SUM, 0,
+                   job.world()),
+        "MPI_Reduce");
+  check(MPI_Reduce(d.data(), d_all.data(), static_cast<int>(d.size()), MPI_DOUBLE, MPI_SUM, 0,
+                   job.world()),
+        "MPI_Reduce");
+  double steps[5] = {read, hash, compress, exchange, insert}, slowest[5] = {};
+  check(MPI_Reduce(steps, slowest, 5, MPI_DOUBLE, MPI_MAX, 0, job.world()), "MPI_Reduce");
+  unsigned long long mem[2] = {memory, ~0ULL - budget}, mem_all[2] = {};
+  check(MPI_Reduce(mem, mem_all, 2, MPI_UNSIGNED_LONG_LONG, MPI_MAX, 0, job.world()),
+        "MPI_Reduce");
+  const auto iterations = reduce_iterations(job, m.runs);
+  if (job.rank() != 0) return m;
+
+  analysis.paths = req.paths;
+  analysis.files = inputs.files.size();
+  analysis.skipped = inputs.skipped;
+  analysis.chunk = req.chunk;
+  analysis.sample = req.sample;
+  analysis.keep = keep;
+  analysis.memory_per_rank = mem_all[0];
+  analysis.memory_budget = ~0ULL - mem_all[1];
+  analysis.read_seconds = slowest[0];
+  analysis.hash_seconds = slowest[1];
+  analysis.compress_seconds = slowest[2];
+  analysis.exchange_seconds = slowest[3];
+  analysis.count_seconds = slowest[4];
+  analysis.seconds = iterations.at(0).seconds;
+  analysis.gbps = iterations.at(0).aggregate_gbps;
+  const std::uint64_t* up = u_all.data();
+  const double* dp = d_all.data();
+  double pairs = 0;
+  for (std::size_t k = 0; k < levels; ++k) {
+    report::AnalyzeUnit a;
+    a.unit = req.units[k];
+    a.units = *up++;
+    a.bytes = *up++;
+    a.zero_units = *up++;
+    analyze::DistinctSums distinct;
+    distinct.units = *up++;
+    distinct.bytes = *up++;
+    distinct.bytes_squared = *dp++;
+    const analyze::SampleSums sampled = take_sample(up, dp);
+    distinct.compressed = take_sample(up, dp);
+    const analyze::Estimate e = analyze::distinct_units(distinct, keep);
+    a.distinct = {e.value, e.low, e.high};
+    a.dedup_ratio = e.value > 0 ? static_cast<double>(a.units) / e.value : 0;
+    a.compress = ratios_of(sampled, req.sample);
+    if (const auto s = analyze::stored_bytes(distinct, keep, req.sample)) {
+      a.stored_bytes = report::Range{s->value, s->low, s->high};
+      a.combined_ratio = s->value > 0 ? static_cast<double>(a.bytes) / s->value : 0;
+    }
+    pairs += static_cast<double>(a.units) * static_cast<double>(a.units) / 2;
+    analysis.bytes = a.bytes;
+    analysis.units.push_back(a);
+  }
+  // Two units with different bytes share a fingerprint with probability at most n^2/2 * 2^-128
+  // per unit size (XXH3-128 taken as a random function; a derived fingerprint collides only if
+  // its parts' fingerprints or its own hash do), summed over the sizes.
+  analysis.collision_bound = pairs * std::ldexp(1.0, -128) * 2;
+  const analyze::SampleSums chunk_sums = take_sample(up, dp);
+  analysis.chunks = 0;
+  for (const auto& f : inputs.files) analysis.chunks += (f.size + req.chunk - 1) / req.chunk;
+  analysis.chunk_compress = ratios_of(chunk_sums, req.sample);
+  return m;
+}
+
+}  // namespace dgen::mpi

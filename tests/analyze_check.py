@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+"""The independent checker of dgen_mpi --analyze: the same figures computed another way.
+
+Units are compared by BLAKE2b-128 of their bytes (not XXH3), compressed with Python's zstandard
+and zlib modules and liblz4's LZ4_compress_default called through ctypes (not the C++ code of
+dgen_mpi), over the files found by os.walk. Python's lz4.block module is not used: it compresses
+with LZ4_compress_fast_continue, whose output differs from LZ4_compress_default's by a few bytes
+in some blocks. Prints one JSON document shaped like the report's "analyze" object.
+
+  analyze_check.py --units 4096,65536 --chunk 1048576 PATH...
+"""
+import argparse
+import hashlib
+import json
+import multiprocessing
+import os
+import stat
+import zlib
+
+import ctypes
+import zstandard
+
+LZ4 = ctypes.CDLL("liblz4.so.1")
+
+
+def walk(paths):
+    """Regular files and block devices, directories walked in byte order, links not followed."""
+    files, skipped = [], 0
+
+    def visit(directory):
+        nonlocal skipped
+        for name in sorted(os.listdir(directory), key=os.fsencode):
+            path = os.path.join(directory, name)
+            st = os.lstat(path)
+            if stat.S_ISDIR(st.st_mode):
+                visit(path)
+            elif stat.S_ISREG(st.st_mode):
+                files.append(path)
+            else:
+                skipped += 1
+
+    for p in paths:
+        st = os.stat(p)
+        if stat.S_ISDIR(st.st_mode):
+            visit(p)
+        else:
+            files.append(p)
+    return files, skipped
+
+
+def blocks(files, size):
+    """Every block of `size` bytes from each file's start; a short last block counts."""
+    for path in files:
+        with open(path, "rb") as f:
+            while True:
+                b = f.read(size)
+                if not b:
+                    break
+                yield b
+
+
+def packed(b):
+    """min(len, compressed) per compressor: a block that does not grow is kept as it is."""
+    z = len(zstandard.ZstdCompressor(level=3).compress(b))
+    out = ctypes.create_string_buffer(LZ4.LZ4_compressBound(len(b)))
+    l = LZ4.LZ4_compress_default(b, out, len(b), len(out))
+    g = len(zlib.compress(b, 6))
+    n = len(b)
+    return min(z, n), min(l, n), min(g, n)
+
+
+def level(args):
+    files, unit, compress = args
+    seen = {}
+    units = nbytes = zeros = 0
+    sums = [0, 0, 0]
+    for b in blocks(files, unit):
+        units += 1
+        nbytes += len(b)
+        if b.count(0) == len(b):
+            zeros += 1
+        key = hashlib.blake2b(b, digest_size=16).digest()
+        p = packed(b) if compress else (0, 0, 0)
+        for i in range(3):
+            sums[i] += p[i]
+        if key not in seen:
+            seen[key] = p[0]
+    out = {"units": units, "bytes": nbytes, "distinct": len(seen), "zero_units": zeros,
+           "dedup_ratio": units / len(seen) if seen else 0}
+    if compress:
+        out["compressed_bytes"] = {"zstd": sums[0], "lz4": sums[1], "zlib": sums[2]}
+        out["compress"] = {k: nbytes / v for k, v in out["compressed_bytes"].items()}
+        out["stored_bytes"] = sum(seen.values())
+    return unit, out
+
+
+def chunk_level(args):
+    files, size = args
+    sums, count, nbytes = [0, 0, 0], 0, 0
+    for b in blocks(files, size):
+        count += 1
+        nbytes += len(b)
+        p = packed(b)
+        for i in range(3):
+            sums[i] += p[i]
+    names = ("zstd", "lz4", "zlib")
+    return {"size": size, "count": count, "compressed_bytes": dict(zip(names, sums)),
+            **{n: nbytes / s for n, s in zip(names, sums)}}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--units", default="4096,8192,16384,32768,65536,131072")
+    ap.add_argument("--chunk", type=int, default=1 << 20)
+    ap.add_argument("--no-compress", action="store_true", help="dedup only")
+    ap.add_argument("paths", nargs="+")
+    a = ap.parse_args()
+    files, skipped = walk(a.paths)
+    units = [int(u) for u in a.units.split(",")]
+    jobs = [(files, u, not a.no_compress) for u in units]
+    with multiprocessing.Pool(min(len(jobs) + 1, os.cpu_count() or 1)) as pool:
+        chunk = None if a.no_compress else pool.apply_async(chunk_level, ((files, a.chunk),))
+        levels = dict(pool.map(level, jobs))
+        chunks = chunk.get() if chunk else None
+    total = sum(os.path.getsize(f) if os.path.isfile(f) else 0 for f in files)
+    print(json.dumps({"files": len(files), "skipped": skipped, "bytes": total,
+                      "units": {str(u): levels[u] for u in units}, "chunks": chunks}))
+
+
+if __name__ == "__main__":
+    main()
