@@ -1,0 +1,352 @@
+// --analyze against an independent checker (tests/analyze_check.py: BLAKE2b instead of XXH3,
+// Python's zstandard and zlib modules and liblz4 through ctypes instead of this program's C++):
+// on dgen data of several dedup and compression ratios and units, on fio's dedupe/compress data
+// (and fio-dedupe's own count), on real data no one here made (a slice of a tar of /usr/share),
+// on a directory tree with empty, partial, zero-filled files, links and a FIFO. The figures are
+// the same for 1 to 4 ranks; --sample and the memory estimator give intervals that hold the
+// exact figure; bad paths end the job with one line and exit code 2.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "analyze/dataset.hpp"
+#include "analyze/scan.hpp"
+#include "run_process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using dgen::test::run_shell;
+
+const std::string kBinary = dgen::test::binary_under_test(DGEN_MPI_BINARY);
+const std::string kChecker = std::string("/usr/bin/python3 ") + DGEN_SOURCE_DIR + "/tests/analyze_check.py";
+const std::string kMpirun = "timeout 300 mpirun --oversubscribe ";
+
+struct Scratch {
+  explicit Scratch(const std::string& name) : dir(dgen::test::temp_dir() + "/" + name) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::string dir;
+};
+
+nlohmann::json run_json(const std::string& command) {
+  const auto r = run_shell(command);
+  EXPECT_EQ(r.exit_code, 0) << command << "\n" << r.out << r.err;
+  try {
+    return nlohmann::json::parse(r.out);
+  } catch (const std::exception&) {
+    ADD_FAILURE() << "not JSON: " << command << "\n" << r.out << r.err;
+    return {};
+  }
+}
+
+nlohmann::json analyze(const std::string& paths, const std::string& options, int ranks = 1) {
+  const std::string launch = ranks == 1 ? "" : kMpirun + "-n " + std::to_string(ranks) + " ";
+  return run_json(launch + kBinary + " --threads 2 --format json " + options + " --analyze " +
+                  paths)["analyze"];
+}
+
+nlohmann::json check(const std::string& paths, const std::string& units, std::uint64_t chunk) {
+  return run_json(kChecker + " --units " + units + " --chunk " + std::to_string(chunk) + " " +
+                  paths);
+}
+
+// Every figure the checker computes equals the report's, exactly.
+void expect_agrees(const nlohmann::json& ours, const nlohmann::json& theirs,
+                   const std::string& what) {
+  ASSERT_TRUE(ours.is_object()) << what;
+  EXPECT_EQ(ours["bytes"], theirs["bytes"]) << what;
+  EXPECT_EQ(ours["files"], theirs["files"]) << what;
+  EXPECT_EQ(ours["skipped"], theirs["skipped"]) << what;
+  for (const auto& [unit, t] : theirs["units"].items()) {
+    const auto& o = ours["units"][unit];
+    ASSERT_TRUE(o.is_object()) << what << " unit " << unit;
+    for (const char* key : {"units", "bytes", "distinct", "zero_units"})
+      EXPECT_EQ(o[key], t[key]) << what << " unit " << unit << " " << key;
+    EXPECT_DOUBLE_EQ(o["dedup_ratio"].get<double>(), t["dedup_ratio"].get<double>()) << what;
+    if (t.contains("compressed_bytes")) {
+      EXPECT_EQ(o["compressed"]["compressed_bytes"], t["compressed_bytes"])
+          << what << " unit " << unit;
+      EXPECT_EQ(o["stored_bytes"], t["stored_bytes"]) << what << " unit " << unit;
+      for (const char* c : {"zstd", "lz4", "zlib"})
+        EXPECT_DOUBLE_EQ(o["compress"][c].get<double>(), t["compress"][c].get<double>())
+            << what << " unit " << unit << " " << c;
+    }
+  }
+  if (!theirs["chunks"].is_null()) {
+    EXPECT_EQ(ours["chunks"]["count"], theirs["chunks"]["count"]) << what;
+    EXPECT_EQ(ours["chunks"]["compressed"]["compressed_bytes"],
+              theirs["chunks"]["compressed_bytes"])
+        << what;
+  }
+}
+
+// The report's figures without the timings and memory, which differ between runs.
+nlohmann::json figures(nlohmann::json a) {
+  for (const char* k : {"seconds", "gbps", "read_seconds", "hash_seconds", "compress_seconds",
+                        "exchange_seconds", "count_seconds", "memory"})
+    a.erase(k);
+  return a;
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+std::string random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+// ---------------------------------------------------------------- the library's pure parts
+
+TEST(AnalyzeShare, RanksTakeEveryByteOnceCutAtTheAlignment) {
+  std::mt19937_64 rng(5);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<dgen::analyze::InputFile> files(1 + rng() % 6);
+    for (auto& f : files) f.size = rng() % 3 == 0 ? rng() % 5000 : rng() % (1 << 22);
+    const std::uint64_t alignment = 1ULL << (12 + rng() % 9);
+    for (int ranks = 1; ranks <= 5; ++ranks) {
+      std::vector<std::uint64_t> covered(files.size(), 0);
+      for (int r = 0; r < ranks; ++r) {
+        for (const auto& e : dgen::analyze::share_of(files, r, ranks, alignment)) {
+          ASSERT_LT(e.file, files.size());
+          EXPECT_EQ(e.begin, covered[e.file]) << "rank " << r << " starts where the last ended";
+          EXPECT_TRUE(e.begin % alignment == 0) << "cut inside a unit";
+          EXPECT_TRUE(e.end % alignment == 0 || e.end == files[e.file].size);
+          covered[e.file] = e.end;
+        }
+      }
+      for (std::size_t i = 0; i < files.size(); ++i) EXPECT_EQ(covered[i], files[i].size);
+    }
+  }
+}
+
+TEST(AnalyzeScan, DerivedFingerprintsCountDistinctUnitsAsTheirBytesDo) {
+  // Units built from a few 512-byte blocks, so that equal 4 KiB units share parts and unequal
+  // ones differ in one part only; a partial unit at the end.
+  std::mt19937_64 rng(9);
+  std::vector<std::string> parts;
+  for (int i = 0; i < 4; ++i) parts.push_back(random_bytes(512, 100 + i));
+  std::string data;
+  while (data.size() < (1 << 20)) data += parts[rng() % parts.size()];
+  data += parts[0].substr(0, 300);
+  dgen::analyze::ScanSettings s;
+  s.units = {512, 1024, 4096};
+  s.chunk = 4096;
+  s.sample = 0;
+  dgen::analyze::Scanner scanner(s);
+  std::vector<dgen::analyze::LevelTally> levels;
+  dgen::analyze::SampleSums chunks;
+  std::vector<dgen::analyze::UnitRecord> out;
+  scanner.scan(reinterpret_cast<const std::byte*>(data.data()), data.size(), levels, chunks, out);
+  for (std::size_t k = 0; k < s.units.size(); ++k) {
+    std::set<std::string> by_bytes;
+    std::set<std::pair<std::uint64_t, std::uint64_t>> by_fingerprint;
+    for (std::size_t at = 0; at < data.size(); at += s.units[k]) by_bytes.insert(data.substr(at, s.units[k]));
+    for (const auto& r : out)
+      if (r.level() == static_cast<int>(k)) by_fingerprint.insert({r.fp.hi, r.fp.lo});
+    EXPECT_EQ(by_fingerprint.size(), by_bytes.size()) << "unit " << s.units[k];
+    EXPECT_EQ(levels[k].units, (data.size() + s.units[k] - 1) / s.units[k]);
+    EXPECT_EQ(levels[k].sample.blocks, 0u) << "--sample 0 compresses nothing";
+  }
+}
+
+TEST(AnalyzeScan, ThresholdTakesItsFraction) {
+  std::mt19937_64 rng(3);
+  for (double f : {0.0, 0.01, 0.25, 0.5, 1.0}) {
+    const dgen::analyze::Threshold t(f);
+    int taken = 0;
+    for (int i = 0; i < 100000; ++i) taken += t.takes(rng()) ? 1 : 0;
+    EXPECT_NEAR(taken / 100000.0, f, 0.01) << f;
+  }
+}
+
+// ---------------------------------------------------------------- against the checker
+
+TEST(Analyze, DgenDataAgreesWithTheChecker) {
+  Scratch s("analyze-dgen");
+  int checked = 0;
+  for (const char* unit : {"512", "4KiB", "64KiB"}) {
+    for (const char* dedup : {"1", "2", "3.7"}) {
+      for (const char* compress : {"1", "2.5"}) {
+        const std::string path = s.dir + "/d.bin";
+        const auto w = run_shell(kBinary + " --size 4MiB --threads 2 --dedup-unit " + unit +
+                                 " --dedup-ratio " + dedup + " --compress-ratio " + compress +
+                                 " --output " + path);
+        ASSERT_EQ(w.exit_code, 0) << w.err;
+        const std::string what = std::string("unit ") + unit + " dedup " + dedup + " compress " +
+                                 compress;
+        const auto ours = analyze(path, "--analyze-units 512,4KiB,64KiB --analyze-chunk 64KiB");
+        expect_agrees(ours, check(path, "512,4096,65536", 65536), what);
+        ++checked;
+        // The data's own unit: the generator's ratio, as the data model promises (4 MiB holds
+        // 64 units of 64 KiB, too few for the ratio's precision).
+        const std::string u = unit == std::string("512") ? "512" : unit == std::string("4KiB") ? "4096" : "65536";
+        if (u != "65536") {
+          EXPECT_NEAR(ours["units"][u]["dedup_ratio"].get<double>(), std::stod(dedup),
+                      0.03 * std::stod(dedup))
+              << what;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(checked, 18);
+}
+
+TEST(Analyze, FioDedupeDataAgreesWithTheCheckerAndFioDedupe) {
+  Scratch s("analyze-fio");
+  const std::string path = s.dir + "/fio.bin";
+  const auto w = run_shell("fio --name=f --filename=" + path +
+                           " --rw=write --bs=4k --size=8M --dedupe_percentage=60 "
+                           "--buffer_compress_percentage=50 --refill_buffers --randseed=7");
+  ASSERT_EQ(w.exit_code, 0) << w.out << w.err;
+  const auto ours = analyze(path, "--analyze-units 4KiB,16KiB");
+  expect_agrees(ours, check(path, "4096,16384", 1 << 20), "fio data");
+  // fio's own tool, exact mode (-c 1: full comparison, no bloom filter).
+  const auto f = run_shell("fio-dedupe -b 4096 -c 1 -t 1 " + path);
+  const auto at = f.out.find("Unique extents=");
+  ASSERT_NE(at, std::string::npos) << f.out << f.err;
+  EXPECT_EQ(ours["units"]["4096"]["distinct"].get<std::uint64_t>(),
+            std::stoull(f.out.substr(at + 15)));
+  EXPECT_GT(ours["units"]["4096"]["dedup_ratio"].get<double>(), 1.5);
+}
+
+// Real data: the first 64 MiB of a tar of /usr/share (the build machine's), 2 ranks.
+TEST(Analyze, RealDataAgreesWithTheChecker) {
+  Scratch s("analyze-real");
+  const std::string path = s.dir + "/usr-share.tar";
+  const auto t = run_shell("tar -cf - -C / usr/share 2>/dev/null | head -c 64M > " + path);
+  ASSERT_GE(fs::file_size(path), 32u << 20) << t.err;
+  const auto ours = analyze(path, "--analyze-units 4KiB,32KiB,128KiB", 2);
+  expect_agrees(ours, check(path, "4096,32768,131072", 1 << 20), "usr/share tar");
+  EXPECT_GT(ours["units"]["4096"]["compress"]["zstd"].get<double>(), 1.5) << "text compresses";
+}
+
+// A tree: empty, 1-byte, partial-unit and zero-filled files, a hole, nested directories, a
+// symbolic link and a FIFO (skipped); the same figures from 1, 2, 3 and 4 ranks.
+TEST(Analyze, TreeIsTheSameForAnyRankCount) {
+  Scratch s("analyze-tree");
+  fs::create_directories(s.dir + "/a/b");
+  fs::create_directories(s.dir + "/c");
+  write_bytes(s.dir + "/empty", "");
+  write_bytes(s.dir + "/one", "x");
+  const std::string block = random_bytes(65536, 1);
+  write_bytes(s.dir + "/a/copy1", block + block.substr(0, 5000));
+  write_bytes(s.dir + "/a/b/copy2", block + block + std::string(70000, '\0'));
+  write_bytes(s.dir + "/a/b/zeros", std::string(300000, '\0'));
+  write_bytes(s.dir + "/c/random", random_bytes(3 << 20, 2));
+  write_bytes(s.dir + "/c/text", [] {
+    std::string t;
+    for (int i = 0; i < 40000; ++i) t += "line " + std::to_string(i % 977) + " of some text\n";
+    return t;
+  }());
+  ASSERT_EQ(run_shell("truncate -s 2M " + s.dir + "/c/sparse").exit_code, 0);
+  fs::create_symlink(s.dir + "/c/random", s.dir + "/link");
+  ASSERT_EQ(mkfifo((s.dir + "/fifo").c_str(), 0600), 0);
+  const std::string units = "--analyze-units 512,4KiB,64KiB,1MiB --analyze-chunk 128KiB";
+  const auto one = analyze(s.dir, units, 1);
+  expect_agrees(one, check(s.dir, "512,4096,65536,1048576", 131072), "tree");
+  EXPECT_EQ(one["skipped"], 2) << "the link and the FIFO";
+  EXPECT_EQ(one["files"], 8);
+  EXPECT_GT(one["units"]["4096"]["zero_units"].get<int>(), 500);
+  for (int ranks = 2; ranks <= 4; ++ranks)
+    EXPECT_EQ(figures(analyze(s.dir, units, ranks)), figures(one)) << ranks << " ranks";
+}
+
+TEST(Analyze, SampleIsTheSameForAnyRankCountAndItsIntervalHoldsTheExactRatio) {
+  Scratch s("analyze-sample");
+  const std::string path = s.dir + "/d.bin";
+  ASSERT_EQ(run_shell(kBinary + " --size 16MiB --dedup-ratio 2 --compress-ratio 3 --output " + path)
+                .exit_code,
+            0);
+  const std::string opts = "--analyze-units 4KiB,64KiB --sample 0.25";
+  const auto one = analyze(path, opts, 1);
+  EXPECT_EQ(figures(analyze(path, opts, 3)), figures(one));
+  const auto exact = analyze(path, "--analyze-units 4KiB,64KiB");
+  for (const char* unit : {"4096", "65536"}) {
+    const auto& u = one["units"][unit];
+    const double share = u["compressed"]["blocks"].get<double>() / u["units"].get<double>();
+    EXPECT_NEAR(share, 0.25, 0.06) << unit;
+    EXPECT_EQ(u["distinct"], exact["units"][unit]["distinct"]) << "dedup is over every unit";
+    for (const char* c : {"zstd", "lz4", "zlib"}) {
+      const double truth = exact["units"][unit]["compress"][c];
+      const auto& iv = u["compressed"]["interval"][c];
+      EXPECT_LE(iv[0].get<double>(), truth) << unit << " " << c;
+      EXPECT_GE(iv[1].get<double>(), truth) << unit << " " << c;
+    }
+    const double stored = exact["units"][unit]["stored_bytes"];
+    EXPECT_LE(u["stored_bytes_interval"][0].get<double>(), stored) << unit;
+    EXPECT_GE(u["stored_bytes_interval"][1].get<double>(), stored) << unit;
+  }
+  // --sample 0: deduplication only.
+  const auto none = analyze(path, "--analyze-units 4KiB --sample 0");
+  EXPECT_TRUE(none["units"]["4096"]["compress"]["zstd"].is_null());
+  EXPECT_TRUE(none["units"]["4096"]["stored_bytes"].is_null());
+  EXPECT_EQ(none["units"]["4096"]["distinct"], exact["units"]["4096"]["distinct"]);
+}
+
+TEST(Analyze, EstimatorWhenFingerprintsDoNotFitHoldsTheExactFigures) {
+  Scratch s("analyze-estimator");
+  const std::string path = s.dir + "/d.bin";
+  ASSERT_EQ(run_shell(kBinary + " --size 64MiB --dedup-ratio 2.5 --compress-ratio 2 --output " +
+                      path)
+                .exit_code,
+            0);
+  const auto exact = analyze(path, "--analyze-units 4KiB");
+  const auto r = run_shell(kBinary + " --threads 2 --analyze " + path +
+                           " --analyze-units 4KiB --analyze-chunk 64KiB --analyze-memory 850KiB");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("ESTIMATED"), std::string::npos) << r.out;
+  const auto est = analyze(path, "--analyze-units 4KiB --analyze-chunk 64KiB --analyze-memory 850KiB");
+  EXPECT_TRUE(est["estimated"].get<bool>());
+  EXPECT_LT(est["keep"].get<double>(), 1);
+  EXPECT_GT(est["keep"].get<double>(), 0);
+  EXPECT_LE(est["memory"]["per_rank"].get<std::uint64_t>(), 850u << 10) << "kept within the budget";
+  const auto& u = est["units"]["4096"];
+  const double distinct = exact["units"]["4096"]["distinct"];
+  EXPECT_LE(u["distinct_interval"][0].get<double>(), distinct);
+  EXPECT_GE(u["distinct_interval"][1].get<double>(), distinct);
+  const double stored = exact["units"]["4096"]["stored_bytes"];
+  EXPECT_LE(u["stored_bytes_interval"][0].get<double>(), stored);
+  EXPECT_GE(u["stored_bytes_interval"][1].get<double>(), stored);
+  EXPECT_EQ(u["units"], exact["units"]["4096"]["units"]) << "units are always counted";
+  // Memory that the read buffers alone exceed: refused before reading.
+  const auto tiny = run_shell(kBinary + " --threads 2 --analyze " + path + " --analyze-memory 4KiB");
+  EXPECT_EQ(tiny.exit_code, 2);
+  EXPECT_NE(tiny.err.find("--analyze-memory 4 KiB"), std::string::npos) << tiny.err;
+}
+
+TEST(Analyze, BadPathsEndTheJobWithOneLine) {
+  Scratch s("analyze-bad");
+  for (int ranks : {1, 2}) {
+    const std::string launch = ranks == 1 ? "" : kMpirun + "-n 2 ";
+    const auto missing = run_shell(launch + kBinary + " --analyze " + s.dir + "/nothing");
+    EXPECT_EQ(missing.exit_code, 2);
+    EXPECT_NE(missing.err.find(s.dir + "/nothing: cannot stat: No such file or directory"),
+              std::string::npos)
+        << missing.err;
+    const auto device = run_shell(launch + kBinary + " --analyze /dev/null");
+    EXPECT_EQ(device.exit_code, 2);
+    EXPECT_NE(device.err.find("/dev/null: not a regular file, directory or block device"),
+              std::string::npos)
+        << device.err;
+  }
+}
+
+}  // namespace
