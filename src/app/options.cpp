@@ -335,12 +335,13 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
         "direct",       "reorder",    "keep-partial"};
     for (const char* name : kNotWithAnalyze) {
       if (vm.count(name) && !vm[name].defaulted()) {
-        throw UsageError(std::string("--") + name +
+        const auto* value = boost::any_cast<std::string>(&vm[name].value());
+        throw UsageError(std::string("--") + name + (value && !value->empty() ? " " + with_percent(*value) : "") +
                          ": not with --analyze (it measures the data it reads, in one pass)");
       }
     }
     if (!vm["size"].defaulted())
-      throw UsageError("--size: not with --analyze (it reads every byte of the paths)");
+      bad("--size", text("size"), "not with --analyze (it reads every byte of the paths)");
   }
   const bool analyzing = !o.analyze.empty();
   {
