@@ -17,8 +17,11 @@
 #include <string>
 #include <vector>
 
+#include <xxhash.h>
+
 #include "analyze/dataset.hpp"
 #include "analyze/scan.hpp"
+#include "analyze/xxh3_targets.hpp"
 #include "run_process.hpp"
 
 namespace {
@@ -165,6 +168,31 @@ TEST(AnalyzeScan, DerivedFingerprintsCountDistinctUnitsAsTheirBytesDo) {
     EXPECT_EQ(levels[k].units, (data.size() + s.units[k] - 1) / s.units[k]);
     EXPECT_EQ(levels[k].sample.blocks, 0u) << "--sample 0 compresses nothing";
   }
+}
+
+// Every compiled XXH3 variant the CPU runs against libxxhash, the reference, at every length up
+// to 2 KiB (XXH3's short, mid and long paths) and at unit sizes, at odd addresses.
+TEST(AnalyzeXxh3, EveryTargetEqualsLibxxhash) {
+  const std::string data = random_bytes((1 << 20) + 64, 11);
+  std::vector<std::size_t> lengths;
+  for (std::size_t n = 0; n <= 2048; ++n) lengths.push_back(n);
+  for (std::size_t n : {4095, 4096, 4097, 65536, 100000, 1 << 20}) lengths.push_back(n);
+  int ran = 0;
+  for (const auto& t : dgen::analyze::xxh3_targets()) {
+    if (!t.supported) continue;
+    ++ran;
+    for (std::size_t n : lengths) {
+      for (std::size_t at : {0, 3}) {
+        const XXH128_hash_t want = XXH3_128bits(data.data() + at, n);
+        std::uint64_t hi = 0, lo = 0;
+        t.hash(data.data() + at, n, &hi, &lo);
+        ASSERT_EQ(hi, want.high64) << t.name << " length " << n;
+        ASSERT_EQ(lo, want.low64) << t.name << " length " << n;
+      }
+    }
+  }
+  EXPECT_GE(ran, 1);
+  std::printf("XXH3 targets checked: %d; chosen: %s\n", ran, dgen::analyze::xxh3_best().name);
 }
 
 TEST(AnalyzeScan, ThresholdTakesItsFraction) {

@@ -1,6 +1,6 @@
 #include "analyze/fingerprint.hpp"
 
-#include <xxhash.h>
+#include "analyze/xxh3_targets.hpp"
 
 #include <cstring>
 #include <stdexcept>
@@ -8,19 +8,23 @@
 namespace dgen::analyze {
 
 Fingerprint fingerprint_of(const std::byte* p, std::size_t n) {
-  const XXH128_hash_t h = XXH3_128bits(p, n);
-  return {h.high64, h.low64};
+  static const auto hash = xxh3_best().hash;
+  Fingerprint f;
+  hash(p, n, &f.hi, &f.lo);
+  return f;
 }
 
 Fingerprint combine(const Fingerprint* parts, std::size_t n) {
   // A unit of up to 2048 parts (1 MiB of 512 B units): 32 KiB on the stack.
   constexpr std::size_t kMaxParts = 2048;
-  XXH128_canonical_t canonical[kMaxParts];
+  // XXH128_canonicalFromHash's form: the high half, then the low half, each big-endian.
+  std::uint64_t canonical[2 * kMaxParts];
   if (n > kMaxParts) throw std::invalid_argument("combine: more than 2048 parts");
   for (std::size_t i = 0; i < n; ++i) {
-    XXH128_canonicalFromHash(&canonical[i], XXH128_hash_t{parts[i].lo, parts[i].hi});
+    canonical[2 * i] = __builtin_bswap64(parts[i].hi);
+    canonical[2 * i + 1] = __builtin_bswap64(parts[i].lo);
   }
-  return fingerprint_of(reinterpret_cast<const std::byte*>(canonical), n * sizeof canonical[0]);
+  return fingerprint_of(reinterpret_cast<const std::byte*>(canonical), n * 16);
 }
 
 bool all_zero(const std::byte* p, std::size_t n) {
