@@ -202,6 +202,39 @@ TEST_F(TwoNodes, MpiioSharedFileAcrossNodesWritesAndReadsTheStream) {
   }
 }
 
+// --analyze across the nodes: each node's rank reads its share of a directory the cluster
+// shares, fingerprints go to their owner over the network, and the figures are one process's.
+TEST_F(TwoNodes, AnalyzeAcrossNodesGivesOneProcesssFigures) {
+  const std::string dir = cluster_->dir() + "/analyze-data";
+  fs::create_directories(dir);
+  for (const std::string& d : {"1", "2.5"}) {
+    const auto w = run_shell(kBinary + " --size 3MiB --dedup-ratio " + d +
+                             " --compress-ratio 2 --seed 9" + d.substr(0, 1) + " --output " + dir +
+                             "/d" + d + ".bin");
+    ASSERT_EQ(w.exit_code, 0) << w.err;
+  }
+  const std::string args = " --threads 1 --analyze-units 4KiB,64KiB --format json --analyze " + dir;
+  const auto one = run_shell(kBinary + args);
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const auto two = cluster_->exec("head", "srun --mpi=pmix -N 2 -n 2 " + kBinary + args);
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  auto figures = [](const std::string& text) {
+    auto a = nlohmann::json::parse(text);
+    EXPECT_EQ(a["mode"], "analyze");
+    auto f = a["analyze"];
+    for (const char* k : {"seconds", "gbps", "read_seconds", "hash_seconds", "compress_seconds",
+                          "exchange_seconds", "count_seconds", "memory"})
+      f.erase(k);
+    return std::make_pair(a["nodes"].get<int>(), f);
+  };
+  const auto [nodes_one, f_one] = figures(one.out);
+  const auto [nodes_two, f_two] = figures(two.out);
+  EXPECT_EQ(nodes_two, 2);
+  EXPECT_EQ(f_two, f_one);
+  EXPECT_GT(f_one["units"]["4096"]["dedup_ratio"].get<double>(), 1.2);
+  fs::remove_all(dir);
+}
+
 TEST_F(TwoNodes, ScalingDriverAtOneAndTwoNodes) {
   const auto r =
       cluster_->exec("head", kSource +

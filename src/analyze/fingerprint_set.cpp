@@ -46,6 +46,12 @@ FingerprintSet::FingerprintSet(std::uint64_t keys) : capacity_(slots_for(keys)),
   slots_.reset(p);
 }
 
+std::uint64_t FingerprintSet::home(const Fingerprint& fp) const {
+  return static_cast<std::uint64_t>(
+      (static_cast<unsigned __int128>(mix(fp.hi ^ (fp.lo * 0x9e3779b97f4a7c15ULL))) * capacity_) >>
+      64);
+}
+
 bool FingerprintSet::insert(const UnitRecord& r) {
   const Fingerprint fp = r.fp;
   bool fresh = false;
@@ -53,10 +59,7 @@ bool FingerprintSet::insert(const UnitRecord& r) {
     fresh = !has_empty_key_;
     has_empty_key_ = true;
   } else {
-    std::uint64_t i = static_cast<std::uint64_t>(
-        (static_cast<unsigned __int128>(mix(fp.hi ^ (fp.lo * 0x9e3779b97f4a7c15ULL))) *
-         capacity_) >>
-        64);
+    std::uint64_t i = home(fp);
     for (;;) {
       Fingerprint& slot = slots_[i];
       if (slot.hi == fp.hi && slot.lo == fp.lo) break;
