@@ -15,6 +15,10 @@
 
 #include "dgen/generator.hpp"
 #include "dgen/simd.hpp"
+#if DGEN_BENCH_ANALYZE
+#include "analyze/scan.hpp"
+#include "analyze/xxh3_targets.hpp"
+#endif
 #include "verify/compare.hpp"
 #include "verify/decode.hpp"
 
@@ -167,7 +171,66 @@ void BM_DramMemset(benchmark::State& state) {
 }
 BENCHMARK(BM_DramMemset)->Name("dram/memset")->Arg(1)->Arg(2)->UseRealTime();
 
+#if DGEN_BENCH_ANALYZE
+// --analyze's work per byte in cache: XXH3-128 per 4 KiB unit for each compiled variant (the
+// chosen one is what the scan uses), the scan at the six default unit sizes with nothing
+// compressed (dedup only), and the scan at one unit size compressing every unit and chunk.
+void BM_Fingerprint(benchmark::State& state, dgen::analyze::Xxh3Target target) {
+  PageBuffer buf(kCacheBuffer);
+  const dgen::Generator gen(dgen::DataSpec{}, dgen::best_simd_target());
+  gen.generate(0, {buf.data, buf.size});
+  std::uint64_t sink = 0;
+  for (auto _ : state) {
+    for (std::size_t at = 0; at < buf.size; at += 4096) {
+      std::uint64_t hi = 0, lo = 0;
+      target.hash(buf.data + at, 4096, &hi, &lo);
+      sink += hi ^ lo;
+    }
+    benchmark::DoNotOptimize(sink);
+  }
+  SetBytes(state, buf.size);
+}
+
+void BM_AnalyzeScan(benchmark::State& state, std::vector<std::uint64_t> units, double sample) {
+  PageBuffer buf(kCacheBuffer);
+  dgen::DataSpec spec;
+  spec.dedup_ratio = 2;
+  spec.compress_ratio = 2;
+  const dgen::Generator gen(spec, dgen::best_simd_target());
+  gen.generate(0, {buf.data, buf.size});
+  dgen::analyze::ScanSettings settings;
+  settings.units = std::move(units);
+  settings.chunk = kCacheBuffer;
+  settings.sample = sample;
+  dgen::analyze::Scanner scanner(settings);
+  std::vector<dgen::analyze::LevelTally> levels;
+  dgen::analyze::SampleSums chunks;
+  std::vector<dgen::analyze::UnitRecord> out;
+  for (auto _ : state) {
+    out.clear();
+    scanner.scan(buf.data, buf.size, levels, chunks, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  SetBytes(state, buf.size);
+}
+
+#endif
+
 void RegisterTargetBenchmarks() {
+#if DGEN_BENCH_ANALYZE
+  for (const auto& t : dgen::analyze::xxh3_targets()) {
+    if (t.supported)
+      benchmark::RegisterBenchmark((std::string("cache/fingerprint4k/") + t.name).c_str(),
+                                   BM_Fingerprint, t);
+  }
+  benchmark::RegisterBenchmark("cache/analyze_scan/6units_dedup_only", BM_AnalyzeScan,
+                               std::vector<std::uint64_t>{4096, 8192, 16384, 32768, 65536, 131072},
+                               0.0);
+  benchmark::RegisterBenchmark("cache/analyze_scan/4k_dedup_only", BM_AnalyzeScan,
+                               std::vector<std::uint64_t>{4096}, 0.0);
+  benchmark::RegisterBenchmark("cache/analyze_scan/128k_compress_all", BM_AnalyzeScan,
+                               std::vector<std::uint64_t>{131072}, 1.0);
+#endif
   for (const auto& target : dgen::compiled_simd_targets()) {
     if (!target.supported) continue;
     auto* b = benchmark::RegisterBenchmark(("cache/generate/" + target.name).c_str(), BM_Generate,

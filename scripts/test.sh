@@ -20,5 +20,5 @@ if [ "${DGEN_SKIP_ASAN:-0}" != 1 ]; then
   cmake --build --preset asan
   phase "asan build"
   ctest --preset asan-ci --timeout 900
-  phase "asan tests (core, cli, storage, fuzz)"
+  phase "asan tests (core, cli, storage, analyze, fuzz)"
 fi

@@ -6,8 +6,8 @@
 // the same for 1 to 4 ranks; --sample and the memory estimator give intervals that hold the
 // exact figure; bad paths end the job with one line and exit code 2.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -30,7 +30,8 @@ namespace fs = std::filesystem;
 using dgen::test::run_shell;
 
 const std::string kBinary = dgen::test::binary_under_test(DGEN_MPI_BINARY);
-const std::string kChecker = std::string("/usr/bin/python3 ") + DGEN_SOURCE_DIR + "/tests/analyze_check.py";
+const std::string kChecker =
+    std::string("/usr/bin/python3 ") + DGEN_SOURCE_DIR + "/tests/analyze_check.py";
 const std::string kMpirun = "timeout 300 mpirun --oversubscribe ";
 
 struct Scratch {
@@ -161,7 +162,8 @@ TEST(AnalyzeScan, DerivedFingerprintsCountDistinctUnitsAsTheirBytesDo) {
   for (std::size_t k = 0; k < s.units.size(); ++k) {
     std::set<std::string> by_bytes;
     std::set<std::pair<std::uint64_t, std::uint64_t>> by_fingerprint;
-    for (std::size_t at = 0; at < data.size(); at += s.units[k]) by_bytes.insert(data.substr(at, s.units[k]));
+    for (std::size_t at = 0; at < data.size(); at += s.units[k])
+      by_bytes.insert(data.substr(at, s.units[k]));
     for (const auto& r : out)
       if (r.level() == static_cast<int>(k)) by_fingerprint.insert({r.fp.hi, r.fp.lo});
     EXPECT_EQ(by_fingerprint.size(), by_bytes.size()) << "unit " << s.units[k];
@@ -218,14 +220,16 @@ TEST(Analyze, DgenDataAgreesWithTheChecker) {
                                  " --dedup-ratio " + dedup + " --compress-ratio " + compress +
                                  " --output " + path);
         ASSERT_EQ(w.exit_code, 0) << w.err;
-        const std::string what = std::string("unit ") + unit + " dedup " + dedup + " compress " +
-                                 compress;
+        const std::string what =
+            std::string("unit ") + unit + " dedup " + dedup + " compress " + compress;
         const auto ours = analyze(path, "--analyze-units 512,4KiB,64KiB --analyze-chunk 64KiB");
         expect_agrees(ours, check(path, "512,4096,65536", 65536), what);
         ++checked;
         // The data's own unit: the generator's ratio, as the data model promises (4 MiB holds
         // 64 units of 64 KiB, too few for the ratio's precision).
-        const std::string u = unit == std::string("512") ? "512" : unit == std::string("4KiB") ? "4096" : "65536";
+        const std::string u = unit == std::string("512")    ? "512"
+                              : unit == std::string("4KiB") ? "4096"
+                                                            : "65536";
         if (u != "65536") {
           EXPECT_NEAR(ours["units"][u]["dedup_ratio"].get<double>(), std::stod(dedup),
                       0.03 * std::stod(dedup))
@@ -332,16 +336,17 @@ TEST(Analyze, SampleIsTheSameForAnyRankCountAndItsIntervalHoldsTheExactRatio) {
 TEST(Analyze, EstimatorWhenFingerprintsDoNotFitHoldsTheExactFigures) {
   Scratch s("analyze-estimator");
   const std::string path = s.dir + "/d.bin";
-  ASSERT_EQ(run_shell(kBinary + " --size 64MiB --dedup-ratio 2.5 --compress-ratio 2 --output " +
-                      path)
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      run_shell(kBinary + " --size 64MiB --dedup-ratio 2.5 --compress-ratio 2 --output " + path)
+          .exit_code,
+      0);
   const auto exact = analyze(path, "--analyze-units 4KiB");
   const auto r = run_shell(kBinary + " --threads 2 --analyze " + path +
                            " --analyze-units 4KiB --analyze-chunk 64KiB --analyze-memory 850KiB");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("ESTIMATED"), std::string::npos) << r.out;
-  const auto est = analyze(path, "--analyze-units 4KiB --analyze-chunk 64KiB --analyze-memory 850KiB");
+  const auto est =
+      analyze(path, "--analyze-units 4KiB --analyze-chunk 64KiB --analyze-memory 850KiB");
   EXPECT_TRUE(est["estimated"].get<bool>());
   EXPECT_LT(est["keep"].get<double>(), 1);
   EXPECT_GT(est["keep"].get<double>(), 0);
@@ -355,9 +360,28 @@ TEST(Analyze, EstimatorWhenFingerprintsDoNotFitHoldsTheExactFigures) {
   EXPECT_GE(u["stored_bytes_interval"][1].get<double>(), stored);
   EXPECT_EQ(u["units"], exact["units"]["4096"]["units"]) << "units are always counted";
   // Memory that the read buffers alone exceed: refused before reading.
-  const auto tiny = run_shell(kBinary + " --threads 2 --analyze " + path + " --analyze-memory 4KiB");
+  const auto tiny =
+      run_shell(kBinary + " --threads 2 --analyze " + path + " --analyze-memory 4KiB");
   EXPECT_EQ(tiny.exit_code, 2);
   EXPECT_NE(tiny.err.find("--analyze-memory 4 KiB"), std::string::npos) << tiny.err;
+}
+
+TEST(Analyze, SigtermReportsWhatWasAnalyzed) {
+  Scratch s("analyze-sigterm");
+  const std::string path = s.dir + "/d.bin";
+  ASSERT_EQ(run_shell(kBinary + " --size 512MiB --compress-ratio 2 --output " + path).exit_code, 0);
+  // Every unit compressed at six sizes: far longer than the second before the signal.
+  const auto r = run_shell(kBinary + " --threads 2 --format json --analyze " + path +
+                           " & pid=$!; " + "sleep 1.5; kill -TERM $pid; wait $pid");
+  EXPECT_EQ(r.exit_code, 143) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_FALSE(j["complete"].get<bool>());
+  EXPECT_EQ(j["stop_signal"], 15);
+  const auto bytes = j["analyze"]["bytes"].get<std::uint64_t>();
+  EXPECT_GT(bytes, 0u);
+  EXPECT_LT(bytes, 512u << 20);
+  EXPECT_EQ(j["analyze"]["units"]["4096"]["units"].get<std::uint64_t>() * 4096, bytes)
+      << "the figures cover the pieces analyzed, each whole";
 }
 
 TEST(Analyze, BadPathsEndTheJobWithOneLine) {

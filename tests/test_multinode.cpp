@@ -208,9 +208,9 @@ TEST_F(TwoNodes, AnalyzeAcrossNodesGivesOneProcesssFigures) {
   const std::string dir = cluster_->dir() + "/analyze-data";
   fs::create_directories(dir);
   for (const std::string& d : {"1", "2.5"}) {
-    const auto w = run_shell(kBinary + " --size 3MiB --dedup-ratio " + d +
-                             " --compress-ratio 2 --seed 9" + d.substr(0, 1) + " --output " + dir +
-                             "/d" + d + ".bin");
+    const auto w =
+        run_shell(kBinary + " --size 3MiB --dedup-ratio " + d + " --compress-ratio 2 --seed 9" +
+                  d.substr(0, 1) + " --output " + dir + "/d" + d + ".bin");
     ASSERT_EQ(w.exit_code, 0) << w.err;
   }
   const std::string args = " --threads 1 --analyze-units 4KiB,64KiB --format json --analyze " + dir;

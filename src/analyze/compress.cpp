@@ -61,15 +61,14 @@ std::uint64_t Compressors::size(Compressor c, const std::byte* p, std::size_t n)
   switch (c) {
     case Compressor::kZstd: {
       const std::size_t r = ZSTD_compressCCtx(s.zstd, s.out.data(), s.out.size(), p, n, 3);
-      if (ZSTD_isError(r))
-        throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(r));
+      if (ZSTD_isError(r)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(r));
       packed = r;
       break;
     }
     case Compressor::kLz4: {
       const int r = LZ4_compress_default(reinterpret_cast<const char*>(p),
-                                         reinterpret_cast<char*>(s.out.data()),
-                                         static_cast<int>(n), static_cast<int>(s.out.size()));
+                                         reinterpret_cast<char*>(s.out.data()), static_cast<int>(n),
+                                         static_cast<int>(s.out.size()));
       if (r <= 0) throw std::runtime_error("lz4: LZ4_compress_default failed");
       packed = static_cast<std::uint64_t>(r);
       break;

@@ -74,8 +74,7 @@ Inputs find_inputs(const std::vector<std::string>& paths) {
       in.files.push_back({path, size});
       in.bytes += size;
     } else {
-      throw InputError("--analyze " + path +
-                       ": not a regular file, directory or block device");
+      throw InputError("--analyze " + path + ": not a regular file, directory or block device");
     }
   }
   return in;
@@ -87,9 +86,9 @@ std::vector<FileExtent> share_of(const std::vector<InputFile>& files, int rank, 
   for (const auto& f : files) total += f.size;
   // Where the cut for a global position lands: moved back to the alignment in its file.
   auto cut = [&](int r) -> std::uint64_t {
-    const auto target = static_cast<std::uint64_t>(static_cast<unsigned __int128>(total) *
-                                                   static_cast<unsigned>(r) /
-                                                   static_cast<unsigned>(ranks));
+    const auto target =
+        static_cast<std::uint64_t>(static_cast<unsigned __int128>(total) *
+                                   static_cast<unsigned>(r) / static_cast<unsigned>(ranks));
     std::uint64_t start = 0;
     for (const auto& f : files) {
       if (target < start + f.size) return start + (target - start) / alignment * alignment;

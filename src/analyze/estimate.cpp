@@ -28,8 +28,8 @@ std::optional<Estimate> compression_ratio(const SampleSums& s, Compressor c, dou
   if (s.blocks == 0 || s.packed[i] == 0) return std::nullopt;
   const double sx = static_cast<double>(s.bytes), sy = static_cast<double>(s.packed[i]);
   const double r = sy / sx;  // compressed per byte
-  const double se = ratio_standard_error(static_cast<double>(s.blocks), sx, sy, s.xx, s.yy[i],
-                                         s.xy[i], fraction);
+  const double se =
+      ratio_standard_error(static_cast<double>(s.blocks), sx, sy, s.xx, s.yy[i], s.xy[i], fraction);
   Estimate e;
   e.value = 1 / r;
   e.low = 1 / (r + kSpread * se);

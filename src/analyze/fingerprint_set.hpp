@@ -49,7 +49,7 @@ class FingerprintSet {
   };
   std::unique_ptr<Fingerprint[], Free> slots_;
   std::uint64_t capacity_ = 0;
-  std::uint64_t limit_ = 0;    ///< the most keys it takes
+  std::uint64_t limit_ = 0;     ///< the most keys it takes
   bool has_empty_key_ = false;  ///< the fingerprint (0, 0), which marks an empty slot
   DistinctSums sums_;
 };

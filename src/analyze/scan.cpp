@@ -45,11 +45,9 @@ void LevelTally::merge(const LevelTally& o) {
   sample.merge(o.sample);
 }
 
-Threshold::Threshold(double fraction)
-    : fraction_(fraction), all_(fraction >= 1), limit_(0) {
+Threshold::Threshold(double fraction) : fraction_(fraction), all_(fraction >= 1), limit_(0) {
   // fraction * 2^64 is exact in double arithmetic (a power-of-two scale); truncated.
-  if (!all_ && fraction > 0)
-    limit_ = static_cast<std::uint64_t>(fraction * 18446744073709551616.0);
+  if (!all_ && fraction > 0) limit_ = static_cast<std::uint64_t>(fraction * 18446744073709551616.0);
 }
 
 std::uint64_t ScanSettings::alignment() const {
@@ -116,7 +114,7 @@ void Scanner::scan(const std::byte* p, std::size_t n, std::vector<LevelTally>& l
   }
   // Chunks: each compressed whole; sampled by their own fingerprint.
   const std::uint64_t chunk = settings_.chunk;
-  for (std::size_t offset = 0; offset < n; offset += chunk) {
+  for (std::size_t offset = 0; offset < n && settings_.sample > 0; offset += chunk) {
     const std::size_t len = std::min<std::size_t>(chunk, n - offset);
     if (sample_.fraction() < 1 && !sample_.takes(fingerprint_of(p + offset, len).hi)) continue;
     const double c0 = now_seconds();

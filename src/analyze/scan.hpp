@@ -84,8 +84,8 @@ class Scanner {
   /// Scans [p, p + n), which starts at a multiple of settings.alignment() in its file and is
   /// either a multiple of it long or the file's end. Adds to `levels` (one per unit size) and
   /// `chunks`; appends the kept units' records to `out`.
-  void scan(const std::byte* p, std::size_t n, std::vector<LevelTally>& levels,
-            SampleSums& chunks, std::vector<UnitRecord>& out);
+  void scan(const std::byte* p, std::size_t n, std::vector<LevelTally>& levels, SampleSums& chunks,
+            std::vector<UnitRecord>& out);
 
   /// Seconds spent so far fingerprinting and compressing, on this thread.
   double hash_seconds() const { return hash_seconds_; }

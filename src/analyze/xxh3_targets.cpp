@@ -25,7 +25,7 @@ const std::vector<Xxh3Target>& xxh3_targets() {
 }
 
 const Xxh3Target& xxh3_best() {
-  static const Xxh3Target& best = [] () -> const Xxh3Target& {
+  static const Xxh3Target& best = []() -> const Xxh3Target& {
     const auto& t = xxh3_targets();
     for (auto it = t.rbegin(); it != t.rend(); ++it)
       if (it->supported) return *it;

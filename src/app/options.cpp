@@ -330,13 +330,14 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
       o.analyze.push_back(with_percent(p));
     }
     static const char* const kNotWithAnalyze[] = {
-        "output", "input",         "seed",      "dedup-ratio", "dedup-unit", "compress-ratio",
-        "compress-fill", "iterations", "file-per-rank", "files", "in-place", "verify",
-        "direct",       "reorder",    "keep-partial"};
+        "output",         "input",         "seed",       "dedup-ratio",   "dedup-unit",
+        "compress-ratio", "compress-fill", "iterations", "file-per-rank", "files",
+        "in-place",       "verify",        "direct",     "reorder",       "keep-partial"};
     for (const char* name : kNotWithAnalyze) {
       if (vm.count(name) && !vm[name].defaulted()) {
         const auto* value = boost::any_cast<std::string>(&vm[name].value());
-        throw UsageError(std::string("--") + name + (value && !value->empty() ? " " + with_percent(*value) : "") +
+        throw UsageError(std::string("--") + name +
+                         (value && !value->empty() ? " " + with_percent(*value) : "") +
                          ": not with --analyze (it measures the data it reads, in one pass)");
       }
     }
@@ -357,7 +358,8 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
       } catch (const std::invalid_argument&) {
         bad("--analyze-units", list, units_range);
       }
-      if (u < 512 || u > (1ULL << 20) || (u & (u - 1)) != 0) bad("--analyze-units", list, units_range);
+      if (u < 512 || u > (1ULL << 20) || (u & (u - 1)) != 0)
+        bad("--analyze-units", list, units_range);
       units.push_back(u);
       a = b + 1;
     }
@@ -380,7 +382,8 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     if (!vm["analyze-chunk"].defaulted() && !analyzing)
       bad("--analyze-chunk", chunk, "is only for --analyze");
     o.sample = parse_real("--sample", text("sample"), 0, 1);
-    if (!vm["sample"].defaulted() && !analyzing) bad("--sample", text("sample"), "is only for --analyze");
+    if (!vm["sample"].defaulted() && !analyzing)
+      bad("--sample", text("sample"), "is only for --analyze");
     if (vm.count("analyze-memory")) {
       if (!analyzing) bad("--analyze-memory", text("analyze-memory"), "is only for --analyze");
       o.analyze_memory = parse_size_option("--analyze-memory", text("analyze-memory"));

@@ -300,8 +300,7 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   std::vector<ThreadState> state(static_cast<std::size_t>(threads));
   std::string error = run_on_team(team, [&](int t) {
     ThreadState& s = state[static_cast<std::size_t>(t)];
-    for (std::uint64_t n : units_per_level)
-      s.sets.emplace_back(set_keys(n, keep, ranks, threads));
+    for (std::uint64_t n : units_per_level) s.sets.emplace_back(set_keys(n, keep, ranks, threads));
     s.levels.resize(req.units.size());
     s.scanner = std::make_unique<analyze::Scanner>(settings);
     s.buffer = io::AlignedBuffer(alignment, 4096);
@@ -366,9 +365,8 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
     const double x0 = clock_seconds();
     std::fill(send_counts.begin(), send_counts.end(), 0);
     auto owner_of = [ranks](const UnitRecord& r) {
-      return static_cast<int>((static_cast<unsigned __int128>(r.fp.lo) *
-                               static_cast<unsigned>(ranks)) >>
-                              64);
+      return static_cast<int>(
+          (static_cast<unsigned __int128>(r.fp.lo) * static_cast<unsigned>(ranks)) >> 64);
     };
     std::size_t total = 0;
     for (const auto& s : state) {
@@ -385,8 +383,7 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
       for (const auto& s : state)
         for (const auto& r : s.out) send[static_cast<std::size_t>(fill[owner_of(r)]++)] = r;
     }
-    check(MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT,
-                       job.world()),
+    check(MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, job.world()),
           "MPI_Alltoall");
     std::size_t incoming = 0;
     for (int r = 0; r < ranks; ++r) {
@@ -478,8 +475,7 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   double steps[5] = {read, hash, compress, exchange, insert}, slowest[5] = {};
   check(MPI_Reduce(steps, slowest, 5, MPI_DOUBLE, MPI_MAX, 0, job.world()), "MPI_Reduce");
   unsigned long long mem[2] = {memory, ~0ULL - budget}, mem_all[2] = {};
-  check(MPI_Reduce(mem, mem_all, 2, MPI_UNSIGNED_LONG_LONG, MPI_MAX, 0, job.world()),
-        "MPI_Reduce");
+  check(MPI_Reduce(mem, mem_all, 2, MPI_UNSIGNED_LONG_LONG, MPI_MAX, 0, job.world()), "MPI_Reduce");
   const auto iterations = reduce_iterations(job, m.runs);
   if (job.rank() != 0) return m;
 

@@ -278,8 +278,9 @@ report::Report run_job(const Job& job, const RunRequest& req) {
       : req.layout.kind == io::LayoutKind::kDataset && rep.storage
           ? io::rank_bytes(req.layout, job.size() - 1, job.size())  // the largest block
           : req.size;
-  rep.total_bytes = rep.analyze   ? rep.analyze->bytes
-                    : rep.storage ? static_cast<std::uint64_t>(io::stream_length(req.layout, job.size()))
+  rep.total_bytes = rep.analyze ? rep.analyze->bytes
+                    : rep.storage
+                        ? static_cast<std::uint64_t>(io::stream_length(req.layout, job.size()))
                         : req.size * static_cast<std::uint64_t>(job.size());
   rep.ranks = job.size();
   rep.nodes = job.nodes();

@@ -28,22 +28,22 @@ struct StorageRequest {
 
 /// What --analyze measures (analyze mode).
 struct AnalyzeRequest {
-  std::vector<std::string> paths;      ///< files, directories, block devices
-  std::vector<std::uint64_t> units;    ///< --analyze-units, ascending
-  std::uint64_t chunk = 1ULL << 20;    ///< --analyze-chunk
-  double sample = 1;                   ///< --sample: fraction of units compressed
-  std::uint64_t memory_per_rank = 0;   ///< --analyze-memory; 0 = from the node's free memory
+  std::vector<std::string> paths;     ///< files, directories, block devices
+  std::vector<std::uint64_t> units;   ///< --analyze-units, ascending
+  std::uint64_t chunk = 1ULL << 20;   ///< --analyze-chunk
+  double sample = 1;                  ///< --sample: fraction of units compressed
+  std::uint64_t memory_per_rank = 0;  ///< --analyze-memory; 0 = from the node's free memory
 };
 
 struct RunRequest {
-  DataSpec spec;                      ///< the data parameters
-  std::uint64_t size = 1ULL << 30;    ///< bytes per rank
-  std::string simd = "auto";          ///< kernel name or "auto"
-  int iterations = 3;                 ///< timed repetitions
-  std::optional<std::string> output;  ///< write the stream here ("-" = stdout); else bench mode
-  std::optional<std::string> input;   ///< read the stream back from here (read mode)
+  DataSpec spec;                          ///< the data parameters
+  std::uint64_t size = 1ULL << 30;        ///< bytes per rank
+  std::string simd = "auto";              ///< kernel name or "auto"
+  int iterations = 3;                     ///< timed repetitions
+  std::optional<std::string> output;      ///< write the stream here ("-" = stdout); else bench mode
+  std::optional<std::string> input;       ///< read the stream back from here (read mode)
   std::optional<AnalyzeRequest> analyze;  ///< analyze mode: measure existing data
-  io::Layout layout;                  ///< the files of --output or --input
+  io::Layout layout;                      ///< the files of --output or --input
   StorageRequest storage;
   bool verify = false;              ///< --verify: compare what is read with the stream
   std::size_t max_mismatches = 16;  ///< --max-mismatches: the first ones reported

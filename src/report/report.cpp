@@ -146,14 +146,14 @@ nlohmann::ordered_json compress_json(const CompressRatios& c) {
 
 // The intervals (null when exact) and the sample the ratios come from.
 nlohmann::ordered_json sample_json(const CompressRatios& c, bool exact) {
-  return {{"blocks", c.blocks},
-          {"bytes", c.bytes},
-          {"compressed_bytes", {{"zstd", c.zstd_bytes}, {"lz4", c.lz4_bytes}, {"zlib", c.zlib_bytes}}},
-          {"interval",
-           exact ? nlohmann::ordered_json()
-                 : nlohmann::ordered_json{{"zstd", interval_json(c.zstd)},
-                                          {"lz4", interval_json(c.lz4)},
-                                          {"zlib", interval_json(c.zlib)}}}};
+  return {
+      {"blocks", c.blocks},
+      {"bytes", c.bytes},
+      {"compressed_bytes", {{"zstd", c.zstd_bytes}, {"lz4", c.lz4_bytes}, {"zlib", c.zlib_bytes}}},
+      {"interval", exact ? nlohmann::ordered_json()
+                         : nlohmann::ordered_json{{"zstd", interval_json(c.zstd)},
+                                                  {"lz4", interval_json(c.lz4)},
+                                                  {"zlib", interval_json(c.zlib)}}}};
 }
 
 std::string paths_text(const std::vector<std::string>& paths) {
@@ -185,22 +185,21 @@ std::string analyze_text(const Report& r) {
   o << "time      " << fixed(a.seconds, 3) << " s, " << fixed(a.gbps, 2)
     << " GB/s; slowest rank: read " << fixed(a.read_seconds, 3) << " s, hash "
     << fixed(a.hash_seconds, 3) << " s, compress " << fixed(a.compress_seconds, 3)
-    << " s, exchange " << fixed(a.exchange_seconds, 3) << " s, count "
-    << fixed(a.count_seconds, 3) << " s\n\n";
+    << " s, exchange " << fixed(a.exchange_seconds, 3) << " s, count " << fixed(a.count_seconds, 3)
+    << " s\n\n";
   o << format("%9s %13s %13s %8s %11s %7s %7s %7s %14s %10s\n", "unit", "units", "distinct",
               "dedup", "zero units", "zstd", "lz4", "zlib", "stored bytes", "dedup+zstd");
   for (const auto& u : a.units) {
-    o << format("%9s %13llu %13.0f %8.3f %11llu %7s %7s %7s %14s %10s\n",
-                format_size(u.unit).c_str(), static_cast<unsigned long long>(u.units),
-                u.distinct.value, u.dedup_ratio, static_cast<unsigned long long>(u.zero_units),
-                ratio_text(u.compress.zstd).c_str(), ratio_text(u.compress.lz4).c_str(),
-                ratio_text(u.compress.zlib).c_str(),
-                u.stored_bytes ? format_size(static_cast<std::uint64_t>(u.stored_bytes->value)).c_str()
-                               : "-",
-                u.stored_bytes ? fixed(u.combined_ratio, 3).c_str() : "-");
+    o << format(
+        "%9s %13llu %13.0f %8.3f %11llu %7s %7s %7s %14s %10s\n", format_size(u.unit).c_str(),
+        static_cast<unsigned long long>(u.units), u.distinct.value, u.dedup_ratio,
+        static_cast<unsigned long long>(u.zero_units), ratio_text(u.compress.zstd).c_str(),
+        ratio_text(u.compress.lz4).c_str(), ratio_text(u.compress.zlib).c_str(),
+        u.stored_bytes ? format_size(static_cast<std::uint64_t>(u.stored_bytes->value)).c_str()
+                       : "-",
+        u.stored_bytes ? fixed(u.combined_ratio, 3).c_str() : "-");
   }
-  o << format("%9s %13llu %13s %8s %11s %7s %7s %7s\n",
-              ("chunk " + format_size(a.chunk)).c_str(),
+  o << format("%9s %13llu %13s %8s %11s %7s %7s %7s\n", ("chunk " + format_size(a.chunk)).c_str(),
               static_cast<unsigned long long>(a.chunks), "", "", "",
               ratio_text(a.chunk_compress.zstd).c_str(), ratio_text(a.chunk_compress.lz4).c_str(),
               ratio_text(a.chunk_compress.zlib).c_str());
@@ -259,8 +258,8 @@ std::string render_table(const Report& r) {
                 "threads", "GB/s", "analyze s", "read s", "cpus");
     for (const auto& k : r.per_rank) {
       o << format("%5d %5d %-16s %5d %7d %9.2f %10.4f %10.4f %s\n", k.rank, k.local_rank,
-                  k.host.substr(0, 16).c_str(), k.numa_node, k.threads, k.gbps,
-                  k.generate_seconds, k.io_seconds, range_list(k.cpus).c_str());
+                  k.host.substr(0, 16).c_str(), k.numa_node, k.threads, k.gbps, k.generate_seconds,
+                  k.io_seconds, range_list(k.cpus).c_str());
     }
     for (const auto& w : r.warnings) o << "warning: " << w << "\n";
     return o.str();
@@ -421,14 +420,12 @@ nlohmann::ordered_json to_json(const Report& r) {
           {"zero_units", u.zero_units},
           {"compress", compress_json(u.compress)},
           {"compressed", sample_json(u.compress, a.sample >= 1)},
-          {"stored_bytes",
-           u.stored_bytes ? nlohmann::ordered_json(static_cast<std::uint64_t>(
-                                std::llround(u.stored_bytes->value)))
-                          : nlohmann::ordered_json()},
-          {"stored_bytes_interval",
-           u.stored_bytes && u.stored_bytes->low != u.stored_bytes->high
-               ? interval_json(u.stored_bytes)
-               : nlohmann::ordered_json()},
+          {"stored_bytes", u.stored_bytes ? nlohmann::ordered_json(static_cast<std::uint64_t>(
+                                                std::llround(u.stored_bytes->value)))
+                                          : nlohmann::ordered_json()},
+          {"stored_bytes_interval", u.stored_bytes && u.stored_bytes->low != u.stored_bytes->high
+                                        ? interval_json(u.stored_bytes)
+                                        : nlohmann::ordered_json()},
           {"combined_ratio",
            u.stored_bytes ? nlohmann::ordered_json(u.combined_ratio) : nlohmann::ordered_json()},
           {"estimated", !exact_count}};
