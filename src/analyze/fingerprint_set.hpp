@@ -45,10 +45,13 @@ class FingerprintSet {
   static std::uint64_t slots_for(std::uint64_t keys);
   std::uint64_t home(const Fingerprint& fp) const;
   struct Free {
+    Free() noexcept : bytes(0) {}
+    std::uint64_t bytes;
     void operator()(Fingerprint* p) const;
   };
   std::unique_ptr<Fingerprint[], Free> slots_;
   std::uint64_t capacity_ = 0;
+  std::uint64_t bytes_ = 0;
   std::uint64_t limit_ = 0;     ///< the most keys it takes
   bool has_empty_key_ = false;  ///< the fingerprint (0, 0), which marks an empty slot
   DistinctSums sums_;
