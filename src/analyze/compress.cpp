@@ -4,6 +4,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <chrono>
 #include <stdexcept>
 
 namespace dgen::analyze {
@@ -44,6 +45,14 @@ Compressors::~Compressors() = default;
 
 std::uint64_t Compressors::size(Compressor c, const std::byte* p, std::size_t n) {
   State& s = *state_;
+  const auto t0 = std::chrono::steady_clock::now();
+  struct Clock {
+    double& total;
+    std::chrono::steady_clock::time_point t0;
+    ~Clock() {
+      total += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+  } clock{seconds_[static_cast<int>(c)], t0};
   std::size_t bound = 0;
   switch (c) {
     case Compressor::kZstd:

@@ -38,9 +38,13 @@ class Compressors {
   /// The same for every compressor.
   CompressedSizes sizes(const std::byte* p, std::size_t n);
 
+  /// Seconds spent in each compressor so far.
+  const std::array<double, kCompressors>& seconds() const { return seconds_; }
+
  private:
   struct State;
   std::unique_ptr<State> state_;
+  std::array<double, kCompressors> seconds_{};
 };
 
 }  // namespace dgen::analyze

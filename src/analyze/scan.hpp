@@ -90,6 +90,10 @@ class Scanner {
   /// Seconds spent so far fingerprinting and compressing, on this thread.
   double hash_seconds() const { return hash_seconds_; }
   double compress_seconds() const { return compress_seconds_; }
+  /// Of which in each compressor.
+  const std::array<double, kCompressors>& compressor_seconds() const {
+    return compressors_.seconds();
+  }
 
  private:
   ScanSettings settings_;

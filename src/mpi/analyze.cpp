@@ -433,10 +433,13 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
 
   // Thread means, as the storage passes give them.
   double read = 0, hash = 0, compress = 0, insert = 0;
+  double by_compressor[analyze::kCompressors] = {};
   for (const auto& s : state) {
     read += s.read / threads;
     hash += s.scanner->hash_seconds() / threads;
     compress += s.scanner->compress_seconds() / threads;
+    for (int i = 0; i < analyze::kCompressors; ++i)
+      by_compressor[i] += s.scanner->compressor_seconds()[static_cast<std::size_t>(i)] / threads;
     insert += s.insert / threads;
   }
   run.io_seconds = read;
@@ -472,8 +475,16 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   check(MPI_Reduce(d.data(), d_all.data(), static_cast<int>(d.size()), MPI_DOUBLE, MPI_SUM, 0,
                    job.world()),
         "MPI_Reduce");
-  double steps[5] = {read, hash, compress, exchange, insert}, slowest[5] = {};
-  check(MPI_Reduce(steps, slowest, 5, MPI_DOUBLE, MPI_MAX, 0, job.world()), "MPI_Reduce");
+  double steps[8] = {read,
+                     hash,
+                     compress,
+                     exchange,
+                     insert,
+                     by_compressor[0],
+                     by_compressor[1],
+                     by_compressor[2]},
+         slowest[8] = {};
+  check(MPI_Reduce(steps, slowest, 8, MPI_DOUBLE, MPI_MAX, 0, job.world()), "MPI_Reduce");
   unsigned long long mem[2] = {memory, ~0ULL - budget}, mem_all[2] = {};
   check(MPI_Reduce(mem, mem_all, 2, MPI_UNSIGNED_LONG_LONG, MPI_MAX, 0, job.world()), "MPI_Reduce");
   const auto iterations = reduce_iterations(job, m.runs);
@@ -492,6 +503,9 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   analysis.compress_seconds = slowest[2];
   analysis.exchange_seconds = slowest[3];
   analysis.count_seconds = slowest[4];
+  analysis.zstd_seconds = slowest[5];
+  analysis.lz4_seconds = slowest[6];
+  analysis.zlib_seconds = slowest[7];
   analysis.seconds = iterations.at(0).seconds;
   analysis.gbps = iterations.at(0).aggregate_gbps;
   const std::uint64_t* up = u_all.data();

@@ -186,7 +186,12 @@ std::string analyze_text(const Report& r) {
     << " GB/s; slowest rank: read " << fixed(a.read_seconds, 3) << " s, hash "
     << fixed(a.hash_seconds, 3) << " s, compress " << fixed(a.compress_seconds, 3)
     << " s, exchange " << fixed(a.exchange_seconds, 3) << " s, count " << fixed(a.count_seconds, 3)
-    << " s\n\n";
+    << " s\n";
+  if (a.compress_seconds > 0) {
+    o << "compress  zstd " << fixed(a.zstd_seconds, 3) << " s, lz4 " << fixed(a.lz4_seconds, 3)
+      << " s, zlib " << fixed(a.zlib_seconds, 3) << " s (slowest rank, thread mean)\n";
+  }
+  o << "\n";
   o << format("%9s %13s %13s %8s %11s %7s %7s %7s %14s %10s\n", "unit", "units", "distinct",
               "dedup", "zero units", "zstd", "lz4", "zlib", "stored bytes", "dedup+zstd");
   for (const auto& u : a.units) {
@@ -451,7 +456,9 @@ nlohmann::ordered_json to_json(const Report& r) {
                     {"hash_seconds", a.hash_seconds},
                     {"compress_seconds", a.compress_seconds},
                     {"exchange_seconds", a.exchange_seconds},
-                    {"count_seconds", a.count_seconds}};
+                    {"count_seconds", a.count_seconds},
+                    {"compressor_seconds",
+                     {{"zstd", a.zstd_seconds}, {"lz4", a.lz4_seconds}, {"zlib", a.zlib_seconds}}}};
   } else {
     j["analyze"] = nullptr;
   }

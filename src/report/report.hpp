@@ -177,6 +177,7 @@ struct Analyze {
   // The slowest rank's time in each step (thread means).
   double read_seconds = 0, hash_seconds = 0, compress_seconds = 0, exchange_seconds = 0,
          count_seconds = 0;
+  double zstd_seconds = 0, lz4_seconds = 0, zlib_seconds = 0;  ///< of compress_seconds
 };
 
 struct Report {
