@@ -366,6 +366,46 @@ TEST(Analyze, EstimatorWhenFingerprintsDoNotFitHoldsTheExactFigures) {
   EXPECT_NE(tiny.err.find("--analyze-memory 4 KiB"), std::string::npos) << tiny.err;
 }
 
+// A block device (a loop device over a file) gives the file's figures; table and CSV carry them.
+TEST(Analyze, BlockDeviceTableAndCsv) {
+  Scratch s("analyze-blockdev");
+  const std::string path = s.dir + "/d.bin";
+  ASSERT_EQ(run_shell(kBinary + " --size 8MiB --dedup-ratio 2 --compress-ratio 2 --output " + path)
+                .exit_code,
+            0);
+  const auto loop = run_shell("losetup -r -f --show " + path);
+  if (loop.exit_code != 0) GTEST_SKIP() << "no loop device here: " << loop.err;
+  const std::string device = loop.out.substr(0, loop.out.find('\n'));
+  struct Detach {
+    std::string device;
+    ~Detach() { run_shell("losetup -d " + device); }
+  } detach{device};
+  const std::string units = "--analyze-units 4KiB,64KiB";
+  auto from_device = figures(analyze(device, units));
+  auto from_file = figures(analyze(path, units));
+  EXPECT_EQ(from_device["paths"][0], device);
+  from_device.erase("paths");
+  from_file.erase("paths");
+  EXPECT_EQ(from_device, from_file);
+  const auto table = run_shell(kBinary + " --threads 2 " + units + " --analyze " + device);
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("mode      analyze " + device + " (1 file, 8 MiB, 8388608 bytes)"),
+            std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("every fingerprint counted"), std::string::npos) << table.out;
+  const auto csv = run_shell(kBinary + " --threads 2 --format csv " + units + " --analyze " + path);
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  std::vector<std::string> rows;
+  for (std::size_t a = 0, b; a < csv.out.size(); a = b + 1) {
+    b = csv.out.find('\n', a);
+    rows.push_back(csv.out.substr(a, b - a));
+  }
+  ASSERT_EQ(rows.size(), 4u) << csv.out;  // header, two unit sizes, the chunks
+  EXPECT_EQ(rows[0].rfind("mode,kind,size,units,bytes,distinct,", 0), 0u) << rows[0];
+  EXPECT_EQ(rows[1].rfind("analyze,unit,4096,2048,8388608,", 0), 0u) << rows[1];
+  EXPECT_EQ(rows[3].rfind("analyze,chunk,1048576,8,8388608,", 0), 0u) << rows[3];
+}
+
 TEST(Analyze, SigtermReportsWhatWasAnalyzed) {
   Scratch s("analyze-sigterm");
   const std::string path = s.dir + "/d.bin";

@@ -325,14 +325,14 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   run.start = job.now();
   for (;;) {
     // Whether any rank has bytes left, and whether any got a stop signal.
-    int flags[2] = {cursor.done() ? 0 : 1, stop_signal()};
-    check(MPI_Allreduce(MPI_IN_PLACE, flags, 2, MPI_INT, MPI_MAX, job.world()), "MPI_Allreduce");
-    if (flags[1] != 0) {
-      m.stop_signal = flags[1];
+    // (Job::combine: bounded by --timeout, as the agreement after each read is.)
+    const int stop = agreed_stop(job);
+    if (stop != 0) {
+      m.stop_signal = stop;
       run.complete = false;
       break;
     }
-    if (flags[0] == 0) break;
+    if (job.combine(cursor.done() ? 0 : 1, MPI_MAX) == 0) break;
 
     const std::vector<Piece> pieces =
         cursor.take(kRoundBytesPerThread * static_cast<std::uint64_t>(threads));
