@@ -20,38 +20,38 @@ using Format = report::Format;
 
 /// Everything the user asked for, validated.
 struct Options {
-  DataSpec spec;                        ///< the data parameters
-  std::uint64_t size = 1ULL << 30;      ///< bytes per rank
-  std::optional<int> threads;           ///< --threads; else OMP_NUM_THREADS, else the cores
-  std::string simd = "auto";            ///< --simd
-  int iterations = 3;                   ///< --iterations
-  bool iterations_given = false;        ///< whether --iterations was on the command line
-  std::optional<std::string> output;    ///< --output PATH or "-"
-  std::optional<std::string> input;     ///< --input PATH: read the stream back
-  std::vector<std::string> analyze;     ///< --analyze PATH...: measure existing data
+  DataSpec spec;                      ///< the data parameters
+  std::uint64_t size = 1ULL << 30;    ///< bytes per rank
+  std::optional<int> threads;         ///< --threads; else OMP_NUM_THREADS, else the cores
+  std::string simd = "auto";          ///< --simd
+  int iterations = 3;                 ///< --iterations
+  bool iterations_given = false;      ///< whether --iterations was on the command line
+  std::optional<std::string> output;  ///< --output PATH or "-"
+  std::optional<std::string> input;   ///< --input PATH: read the stream back
+  std::vector<std::string> analyze;   ///< --analyze PATH...: measure existing data
   std::vector<std::uint64_t> analyze_units{4096, 8192, 16384, 32768, 65536, 131072};
   std::uint64_t analyze_chunk = 1ULL << 20;  ///< --analyze-chunk
   double sample = 1;                         ///< --sample
   std::uint64_t analyze_memory = 0;          ///< --analyze-memory; 0 = from free memory
-  bool file_per_rank = false;           ///< --file-per-rank
-  std::uint64_t files = 0;              ///< --files N (0: not a dataset)
-  std::uint64_t file_size = 0;          ///< --file-size
-  std::uint64_t files_per_dir = 1000;   ///< --files-per-dir
-  bool in_place = false;                ///< --in-place
-  std::string io = "posix";             ///< --io posix|mpiio
-  bool collective = true;               ///< --collective on|off
-  std::uint64_t transfer = 1ULL << 20;  ///< --transfer
-  bool direct = false;                  ///< --direct
-  bool fsync = true;                    ///< --fsync on|off
-  bool reorder = false;                 ///< --reorder
-  bool verify = false;                  ///< --verify
-  std::size_t max_mismatches = 16;      ///< --max-mismatches
-  bool keep_partial = false;            ///< --keep-partial
-  double timeout_seconds = 0;           ///< --timeout; 0 = off
-  Format format = Format::kTable;       ///< --format
-  std::optional<std::string> report;    ///< --report PATH: the report goes there, not to stdout
-  std::optional<bool> progress;         ///< --progress; unset = when stderr is a terminal
-  bool baseline = true;                 ///< --baseline on|off
+  bool file_per_rank = false;                ///< --file-per-rank
+  std::uint64_t files = 0;                   ///< --files N (0: not a dataset)
+  std::uint64_t file_size = 0;               ///< --file-size
+  std::uint64_t files_per_dir = 1000;        ///< --files-per-dir
+  bool in_place = false;                     ///< --in-place
+  std::string io = "posix";                  ///< --io posix|mpiio
+  bool collective = true;                    ///< --collective on|off
+  std::uint64_t transfer = 1ULL << 20;       ///< --transfer
+  bool direct = false;                       ///< --direct
+  bool fsync = true;                         ///< --fsync on|off
+  bool reorder = false;                      ///< --reorder
+  bool verify = false;                       ///< --verify
+  std::size_t max_mismatches = 16;           ///< --max-mismatches
+  bool keep_partial = false;                 ///< --keep-partial
+  double timeout_seconds = 0;                ///< --timeout; 0 = off
+  Format format = Format::kTable;            ///< --format
+  std::optional<std::string> report;  ///< --report PATH: the report goes there, not to stdout
+  std::optional<bool> progress;       ///< --progress; unset = when stderr is a terminal
+  bool baseline = true;               ///< --baseline on|off
   topology::BindPolicy bind = topology::BindPolicy::kAuto;         ///< --bind
   topology::MemoryPolicy memory = topology::MemoryPolicy::kLocal;  ///< --memory
   bool smt = false;                     ///< --smt: a thread per PU, not per core
