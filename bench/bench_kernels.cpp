@@ -204,7 +204,7 @@ void BM_AnalyzeScan(benchmark::State& state, std::vector<std::uint64_t> units, d
   settings.sample = sample;
   dgen::analyze::Scanner scanner(settings);
   std::vector<dgen::analyze::LevelTally> levels;
-  dgen::analyze::SampleSums chunks;
+  dgen::analyze::LevelTally chunks;
   std::vector<dgen::analyze::UnitRecord> out;
   for (auto _ : state) {
     out.clear();

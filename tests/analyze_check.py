@@ -3,7 +3,8 @@
 
 Units are compared by BLAKE2b-128 of their bytes (not XXH3), compressed with Python's zstandard
 and zlib modules and liblz4's LZ4_compress_default called through ctypes (not the C++ code of
-dgen_mpi), over the files found by os.walk. Python's lz4.block module is not used: it compresses
+dgen_mpi), over the files found by os.walk. Compressed sizes equal only with the same libzstd,
+liblz4 and zlib as dgen_mpi's (Debian's, for both). Python's lz4.block module is not used: it compresses
 with LZ4_compress_fast_continue, whose output differs from LZ4_compress_default's by a few bytes
 in some blocks. Prints one JSON document shaped like the report's "analyze" object.
 
@@ -122,7 +123,10 @@ def main():
         chunk = None if a.no_compress else pool.apply_async(chunk_level, ((files, a.chunk),))
         levels = dict(pool.map(level, jobs))
         chunks = chunk.get() if chunk else None
-    total = sum(os.path.getsize(f) if os.path.isfile(f) else 0 for f in files)
+    total = 0
+    for f in files:
+        with open(f, "rb") as h:  # a block device's size is where it ends
+            total += h.seek(0, os.SEEK_END)
     print(json.dumps({"files": len(files), "skipped": skipped, "bytes": total,
                       "units": {str(u): levels[u] for u in units}, "chunks": chunks}))
 

@@ -97,6 +97,14 @@ std::uint64_t Compressors::size(Compressor c, const std::byte* p, std::size_t n)
   return packed < n ? packed : n;
 }
 
+std::uint64_t Compressors::footprint(std::size_t block) {
+  Compressors c;
+  const std::vector<std::byte> zeros(block);
+  c.sizes(zeros.data(), zeros.size());
+  return ZSTD_sizeof_CCtx(c.state_->zstd) + c.state_->out.capacity() + (1u << 17) + (1u << 17) +
+         (8u << 10);
+}
+
 CompressedSizes Compressors::sizes(const std::byte* p, std::size_t n) {
   return {size(Compressor::kZstd, p, n), size(Compressor::kLz4, p, n),
           size(Compressor::kZlib, p, n)};

@@ -38,6 +38,11 @@ class Compressors {
   /// The same for every compressor.
   CompressedSizes sizes(const std::byte* p, std::size_t n);
 
+  /// The memory one thread's compressors take for blocks of up to `block` bytes: measured (a
+  /// block of zeros compressed by each, zstd's context asked its size) plus zlib's documented
+  /// state, (1 << (windowBits + 2)) + (1 << (memLevel + 9)) bytes, and the output buffer.
+  static std::uint64_t footprint(std::size_t block);
+
   /// Seconds spent in each compressor so far.
   const std::array<double, kCompressors>& seconds() const { return seconds_; }
 

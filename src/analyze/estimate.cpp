@@ -9,12 +9,15 @@ namespace {
 
 constexpr double kSpread = 3;  // standard errors each side
 
+double wide(WideSum v) { return static_cast<double>(v); }
+
 // r = sum(y) / sum(x) estimated from n of N blocks (sampling fraction f), and its standard
 // error by the ratio estimator's linearisation: var(r) = (1 - f) / (n xbar^2) * s_d^2 with
-// s_d^2 = sum((y - r x)^2) / (n - 1).
+// s_d^2 = sum((y - r x)^2) / (n - 1). One block says nothing of the spread: infinite.
 double ratio_standard_error(double n, double sx, double sy, double sxx, double syy, double sxy,
                             double f) {
-  if (n < 2 || sx <= 0 || f >= 1) return 0;
+  if (f >= 1) return 0;
+  if (n < 2 || sx <= 0) return INFINITY;
   const double r = sy / sx;
   const double sd2 = std::max(0.0, (syy - 2 * r * sxy + r * r * sxx) / (n - 1));
   const double xbar = sx / n;
@@ -23,17 +26,39 @@ double ratio_standard_error(double n, double sx, double sy, double sxx, double s
 
 }  // namespace
 
-std::optional<Estimate> compression_ratio(const SampleSums& s, Compressor c, double fraction) {
+double compressed_bytes(const LevelTally& t, Compressor c, double fraction) {
   const int i = static_cast<int>(c);
-  if (s.blocks == 0 || s.packed[i] == 0) return std::nullopt;
-  const double sx = static_cast<double>(s.bytes), sy = static_cast<double>(s.packed[i]);
-  const double r = sy / sx;  // compressed per byte
-  const double se =
-      ratio_standard_error(static_cast<double>(s.blocks), sx, sy, s.xx, s.yy[i], s.xy[i], fraction);
+  const double zero = static_cast<double>(t.zero_packed[i]);
+  const SampleSums& s = t.sample;
+  if (fraction >= 1 || s.bytes == 0) return zero + static_cast<double>(s.packed[i]);
+  const double others = static_cast<double>(t.bytes - t.zero_bytes);
+  return zero + static_cast<double>(s.packed[i]) / static_cast<double>(s.bytes) * others;
+}
+
+std::optional<Estimate> compression_ratio(const LevelTally& t, Compressor c, double fraction) {
+  const int i = static_cast<int>(c);
+  const SampleSums& s = t.sample;
+  const std::uint64_t others = t.bytes - t.zero_bytes;
+  if (fraction <= 0 || t.bytes == 0 || (others > 0 && s.blocks == 0)) return std::nullopt;
+  const double bytes = static_cast<double>(t.bytes);
+  const double packed = compressed_bytes(t, c, fraction);
   Estimate e;
-  e.value = 1 / r;
-  e.low = 1 / (r + kSpread * se);
-  e.high = r - kSpread * se > 0 ? 1 / (r - kSpread * se) : INFINITY;
+  e.value = bytes / packed;
+  if (fraction >= 1 || others == 0) {
+    e.low = e.high = e.value;
+    return e;
+  }
+  // The zero blocks' share is exact; the others' compressed bytes are r * their bytes.
+  const double sx = static_cast<double>(s.bytes), sy = static_cast<double>(s.packed[i]);
+  const double se = ratio_standard_error(static_cast<double>(s.blocks), sx, sy, wide(s.xx),
+                                         wide(s.yy[i]), wide(s.xy[i]), fraction);
+  const double zero = static_cast<double>(t.zero_packed[i]);
+  const double r = sy / sx;
+  const double most =
+      std::min(bytes, zero + std::min(1.0, r + kSpread * se) * static_cast<double>(others));
+  const double least = zero + std::max(0.0, r - kSpread * se) * static_cast<double>(others);
+  e.low = std::max(1.0, bytes / most);
+  e.high = least > 0 ? bytes / least : INFINITY;
   return e;
 }
 
@@ -50,7 +75,7 @@ Estimate distinct_units(const DistinctSums& d, double keep) {
   const double rel = k > 0 ? std::sqrt((1 - keep) / k) : 1;
   e.low = std::max(k, e.value * (1 - kSpread * rel));
   e.high = e.value * (1 + kSpread * rel);
-  if (k == 0) e.high = kSpread / keep;
+  if (k == 0) e.high = 5.9 / keep;  // P(none kept | D >= 5.9 / keep) < 0.3 %
   return e;
 }
 
@@ -66,7 +91,7 @@ std::optional<Estimate> stored_bytes(const DistinctSums& d, double keep, double 
       e.low = e.high = e.value;
       return e;
     }
-    const double se = std::sqrt((1 - keep) / keep * c.yy[0] / keep);
+    const double se = std::sqrt((1 - keep) / keep * wide(c.yy[0]) / keep);
     e.low = std::max(sy, e.value - kSpread * se);
     e.high = e.value + kSpread * se;
     return e;
@@ -76,11 +101,13 @@ std::optional<Estimate> stored_bytes(const DistinctSums& d, double keep, double 
   const double kb = static_cast<double>(d.bytes);
   const double bytes = kb / std::min(1.0, keep);
   const double rel_bytes =
-      keep >= 1 || kb <= 0 ? 0 : std::sqrt((1 - keep) / keep * d.bytes_squared / keep) / bytes;
+      keep >= 1 || kb <= 0 ? 0
+                           : std::sqrt((1 - keep) / keep * wide(d.bytes_squared) / keep) / bytes;
   const double sx = static_cast<double>(c.bytes);
   const double r = sy / sx;
-  const double se_r = ratio_standard_error(static_cast<double>(c.blocks), sx, sy, c.xx, c.yy[0],
-                                           c.xy[0], sample / std::min(1.0, keep));
+  const double se_r =
+      ratio_standard_error(static_cast<double>(c.blocks), sx, sy, wide(c.xx), wide(c.yy[0]),
+                           wide(c.xy[0]), sample / std::min(1.0, keep));
   const double rel = std::sqrt(rel_bytes * rel_bytes + (r > 0 ? se_r * se_r / (r * r) : 0));
   e.value = bytes * r;
   e.low = std::max(0.0, e.value * (1 - kSpread * rel));

@@ -16,9 +16,13 @@ struct Estimate {
   bool exact() const { return low == value && high == value; }
 };
 
-/// Bytes / compressed bytes of compressor c over the blocks in `s`, a sample of a fraction
-/// `fraction` of all blocks (1: all of them). None when the sample is empty.
-std::optional<Estimate> compression_ratio(const SampleSums& s, Compressor c, double fraction);
+/// Bytes / compressed bytes of compressor c over the blocks `t` counted: its zero blocks exactly,
+/// the others estimated from those sampled (a fraction `fraction` of them; 1: all, exact). None
+/// when nothing was compressed.
+std::optional<Estimate> compression_ratio(const LevelTally& t, Compressor c, double fraction);
+
+/// The compressed bytes the ratio stands for: exact with `fraction` 1.
+double compressed_bytes(const LevelTally& t, Compressor c, double fraction);
 
 /// Distinct units from those kept (a fraction `keep` of fingerprints, 1: all).
 Estimate distinct_units(const DistinctSums& d, double keep);

@@ -89,7 +89,7 @@ bool FingerprintSet::insert(const UnitRecord& r) {
   const std::uint64_t len = r.length();
   sums_.units += 1;
   sums_.bytes += len;
-  sums_.bytes_squared += static_cast<double>(len) * static_cast<double>(len);
+  sums_.bytes_squared += static_cast<WideSum>(len) * len;
   if (r.zstd != kNotCompressed) sums_.compressed.add(len, {r.zstd, 0, 0});
   return true;
 }

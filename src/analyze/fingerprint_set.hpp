@@ -14,8 +14,8 @@ namespace dgen::analyze {
 struct DistinctSums {
   std::uint64_t units = 0;
   std::uint64_t bytes = 0;
-  double bytes_squared = 0;  ///< for the estimator's error
-  SampleSums compressed;     ///< the distinct units in the compression sample (zstd only)
+  WideSum bytes_squared = 0;  ///< for the estimator's error
+  SampleSums compressed;      ///< the distinct units in the compression sample (zstd only)
   void merge(const DistinctSums& o);
 };
 

@@ -17,13 +17,11 @@ double now_seconds() {
 void SampleSums::add(std::uint64_t x, const CompressedSizes& y) {
   blocks += 1;
   bytes += x;
-  const double dx = static_cast<double>(x);
-  xx += dx * dx;
+  xx += static_cast<WideSum>(x) * x;
   for (int c = 0; c < kCompressors; ++c) {
     packed[c] += y[c];
-    const double dy = static_cast<double>(y[c]);
-    yy[c] += dy * dy;
-    xy[c] += dx * dy;
+    yy[c] += static_cast<WideSum>(y[c]) * y[c];
+    xy[c] += static_cast<WideSum>(x) * y[c];
   }
 }
 
@@ -42,6 +40,8 @@ void LevelTally::merge(const LevelTally& o) {
   units += o.units;
   bytes += o.bytes;
   zero_units += o.zero_units;
+  zero_bytes += o.zero_bytes;
+  for (int c = 0; c < kCompressors; ++c) zero_packed[c] += o.zero_packed[c];
   sample.merge(o.sample);
 }
 
@@ -68,10 +68,24 @@ Scanner::Scanner(const ScanSettings& settings)
   }
   const std::vector<std::byte> zeros(settings_.units[0]);
   zero_fp_ = fingerprint_of(zeros.data(), zeros.size());
+  zero_sent_.resize(settings_.units.size());
+}
+
+void Scanner::new_round() {
+  for (auto& sent : zero_sent_) sent.clear();
+}
+
+CompressedSizes Scanner::zero_sizes(std::size_t n) {
+  for (const auto& [length, sizes] : zero_sizes_)
+    if (length == n) return sizes;
+  const std::vector<std::byte> zeros(n);
+  const CompressedSizes sizes = compressors_.sizes(zeros.data(), n);
+  zero_sizes_.emplace_back(n, sizes);
+  return sizes;
 }
 
 void Scanner::scan(const std::byte* p, std::size_t n, std::vector<LevelTally>& levels,
-                   SampleSums& chunks, std::vector<UnitRecord>& out) {
+                   LevelTally& chunks, std::vector<UnitRecord>& out) {
   const std::uint64_t u0 = settings_.units[0];
   const std::size_t count0 = (n + u0 - 1) / u0;
   double t0 = now_seconds();
@@ -97,9 +111,21 @@ void Scanner::scan(const std::byte* p, std::size_t n, std::vector<LevelTally>& l
       for (std::size_t i = first; i < first + m && zero; ++i) zero = small_zero_[i] != 0;
       tally.units += 1;
       tally.bytes += len;
-      tally.zero_units += zero ? 1 : 0;
       std::uint32_t zstd = kNotCompressed;
-      if (sample_.takes(fp.hi)) {
+      if (zero) {
+        tally.zero_units += 1;
+        tally.zero_bytes += len;
+        if (settings_.sample > 0) {
+          const double c0 = now_seconds();
+          const CompressedSizes sizes = zero_sizes(len);
+          compress += now_seconds() - c0;
+          for (int c = 0; c < kCompressors; ++c) tally.zero_packed[c] += sizes[c];
+          zstd = static_cast<std::uint32_t>(sizes[0]);
+        }
+        auto& sent = zero_sent_[k];
+        if (std::find(sent.begin(), sent.end(), len) != sent.end()) continue;
+        sent.push_back(static_cast<std::uint32_t>(len));
+      } else if (sample_.takes(fp.hi)) {
         const double c0 = now_seconds();
         const CompressedSizes sizes = compressors_.sizes(p + offset, len);
         compress += now_seconds() - c0;
@@ -112,13 +138,22 @@ void Scanner::scan(const std::byte* p, std::size_t n, std::vector<LevelTally>& l
       }
     }
   }
-  // Chunks: each compressed whole; sampled by their own fingerprint.
+  // Chunks: each compressed whole; sampled by their own fingerprint, zero ones computed once.
   const std::uint64_t chunk = settings_.chunk;
-  for (std::size_t offset = 0; offset < n && settings_.sample > 0; offset += chunk) {
+  for (std::size_t offset = 0; offset < n; offset += chunk) {
     const std::size_t len = std::min<std::size_t>(chunk, n - offset);
-    if (sample_.fraction() < 1 && !sample_.takes(fingerprint_of(p + offset, len).hi)) continue;
+    chunks.units += 1;
+    chunks.bytes += len;
+    if (settings_.sample <= 0) continue;
     const double c0 = now_seconds();
-    chunks.add(len, compressors_.sizes(p + offset, len));
+    if (all_zero(p + offset, len)) {
+      const CompressedSizes sizes = zero_sizes(len);
+      chunks.zero_units += 1;
+      chunks.zero_bytes += len;
+      for (int c = 0; c < kCompressors; ++c) chunks.zero_packed[c] += sizes[c];
+    } else if (sample_.fraction() >= 1 || sample_.takes(fingerprint_of(p + offset, len).hi)) {
+      chunks.sample.add(len, compressors_.sizes(p + offset, len));
+    }
     compress += now_seconds() - c0;
   }
   compress_seconds_ += compress;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "analyze/compress.hpp"
@@ -19,24 +20,32 @@ inline constexpr std::uint64_t kMinChunk = 4096;
 inline constexpr std::uint64_t kMaxChunk = 64ULL << 20;
 inline constexpr int kMaxLevels = 12;  ///< 512 B .. 1 MiB
 
+/// Exact sums of squares: integers, so that their total is the same whatever order threads and
+/// ranks add them in (a double's would differ in the last digits past 2^53).
+using WideSum = unsigned __int128;
+
 /// Sums over compressed blocks for one estimate of a ratio and its interval: x = a block's
 /// bytes, y = its compressed size per compressor.
 struct SampleSums {
   std::uint64_t blocks = 0;
   std::uint64_t bytes = 0;
   CompressedSizes packed{};
-  double xx = 0;
-  std::array<double, kCompressors> yy{}, xy{};
+  WideSum xx = 0;
+  std::array<WideSum, kCompressors> yy{}, xy{};
   void add(std::uint64_t x, const CompressedSizes& y);
   void merge(const SampleSums& o);
 };
 
-/// What a scan counted at one unit size.
+/// What a scan counted at one unit size (or of the chunks).
 struct LevelTally {
   std::uint64_t units = 0;       ///< units, a partial last one of a file included
   std::uint64_t bytes = 0;       ///< their bytes
   std::uint64_t zero_units = 0;  ///< units whose bytes are all zero
-  SampleSums sample;             ///< the compressed units (all of them with --sample 1)
+  std::uint64_t zero_bytes = 0;  ///< their bytes
+  /// Every zero unit's compressed size, exactly (one compression per length): zero units share
+  /// one fingerprint, so a sample by fingerprint would take all of them or none.
+  CompressedSizes zero_packed{};
+  SampleSums sample;  ///< the compressed units that are not all zero (all of them with --sample 1)
   void merge(const LevelTally& o);
 };
 
@@ -83,9 +92,13 @@ class Scanner {
 
   /// Scans [p, p + n), which starts at a multiple of settings.alignment() in its file and is
   /// either a multiple of it long or the file's end. Adds to `levels` (one per unit size) and
-  /// `chunks`; appends the kept units' records to `out`.
-  void scan(const std::byte* p, std::size_t n, std::vector<LevelTally>& levels, SampleSums& chunks,
+  /// `chunks`; appends the kept units' records to `out`, a zero unit's only once per size and
+  /// length until new_round() (a repeat changes no count, and would all go to one owner).
+  void scan(const std::byte* p, std::size_t n, std::vector<LevelTally>& levels, LevelTally& chunks,
             std::vector<UnitRecord>& out);
+
+  /// Forgets which zero units were sent: call when `out` has been sent.
+  void new_round();
 
   /// Seconds spent so far fingerprinting and compressing, on this thread.
   double hash_seconds() const { return hash_seconds_; }
@@ -102,6 +115,9 @@ class Scanner {
   Fingerprint zero_fp_;  ///< of a whole smallest unit of zeros
   std::vector<Fingerprint> small_;
   std::vector<unsigned char> small_zero_;
+  std::vector<std::vector<std::uint32_t>> zero_sent_;  ///< per level: lengths sent this round
+  std::vector<std::pair<std::size_t, CompressedSizes>> zero_sizes_;  ///< per length, computed once
+  CompressedSizes zero_sizes(std::size_t n);
   double hash_seconds_ = 0, compress_seconds_ = 0;
 };
 

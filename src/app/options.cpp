@@ -329,10 +329,13 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
       if (p.empty()) bad("--analyze", "''", "must be a file, directory or block device path");
       o.analyze.push_back(with_percent(p));
     }
-    static const char* const kNotWithAnalyze[] = {
-        "output",         "input",         "seed",       "dedup-ratio",   "dedup-unit",
-        "compress-ratio", "compress-fill", "iterations", "file-per-rank", "files",
-        "in-place",       "verify",        "direct",     "reorder",       "keep-partial"};
+    static const char* const kNotWithAnalyze[] = {"output",        "input",      "seed",
+                                                  "dedup-ratio",   "dedup-unit", "compress-ratio",
+                                                  "compress-fill", "iterations", "file-per-rank",
+                                                  "files",         "in-place",   "verify",
+                                                  "direct",        "reorder",    "keep-partial",
+                                                  "baseline",      "hugepages",  "strict-placement",
+                                                  "simd",          "memory"};
     for (const char* name : kNotWithAnalyze) {
       if (vm.count(name) && !vm[name].defaulted()) {
         const auto* value = boost::any_cast<std::string>(&vm[name].value());

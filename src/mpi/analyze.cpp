@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -25,6 +26,7 @@
 #include "analyze/estimate.hpp"
 #include "analyze/fingerprint_set.hpp"
 #include "analyze/scan.hpp"
+#include "analyze/xxh3_targets.hpp"
 #include "dgen/size.hpp"
 #include "io/backend.hpp"
 #include "io/direct.hpp"
@@ -137,7 +139,7 @@ class PieceCursor {
 struct alignas(64) ThreadState {
   std::vector<analyze::FingerprintSet> sets;
   std::vector<analyze::LevelTally> levels;
-  analyze::SampleSums chunks;
+  analyze::LevelTally chunks;
   std::vector<UnitRecord> out;
   std::unique_ptr<analyze::Scanner> scanner;
   io::AlignedBuffer buffer;
@@ -160,7 +162,7 @@ std::uint64_t set_keys(std::uint64_t units, double keep, int ranks, int threads)
 // What this rank's sets and buffers take with fraction `keep` of the fingerprints counted.
 std::uint64_t memory_needed(const std::vector<std::uint64_t>& units_per_level, double keep,
                             int ranks, int threads, std::uint64_t alignment,
-                            std::uint64_t smallest_unit) {
+                            std::uint64_t smallest_unit, std::uint64_t compressor_bytes) {
   std::uint64_t sets = 0;
   for (std::uint64_t n : units_per_level)
     sets += static_cast<std::uint64_t>(threads) *
@@ -172,7 +174,8 @@ std::uint64_t memory_needed(const std::vector<std::uint64_t>& units_per_level, d
                          static_cast<double>(threads) * units_per_level.size() * 64;
   const std::uint64_t buffers = static_cast<std::uint64_t>(threads) * alignment +
                                 static_cast<std::uint64_t>(records * 3.5 * sizeof(UnitRecord));
-  return sets + buffers;
+  // And each thread's compressors (zstd's context, zlib's state and an output buffer).
+  return sets + buffers + static_cast<std::uint64_t>(threads) * compressor_bytes;
 }
 
 // Reads [offset, offset + n) of the file into p; throws IoError naming path, offset and error.
@@ -198,40 +201,104 @@ void read_piece(int fd, const std::string& path, std::uint64_t offset, std::byte
   }
 }
 
-report::CompressRatios ratios_of(const analyze::SampleSums& s, double fraction) {
+report::CompressRatios ratios_of(const analyze::LevelTally& t, double fraction) {
   report::CompressRatios c;
   auto to_range = [](const std::optional<analyze::Estimate>& e) -> std::optional<report::Range> {
     if (!e) return std::nullopt;
     return report::Range{e->value, e->low, e->high};
   };
-  c.zstd = to_range(analyze::compression_ratio(s, analyze::Compressor::kZstd, fraction));
-  c.lz4 = to_range(analyze::compression_ratio(s, analyze::Compressor::kLz4, fraction));
-  c.zlib = to_range(analyze::compression_ratio(s, analyze::Compressor::kZlib, fraction));
-  c.blocks = s.blocks;
-  c.bytes = s.bytes;
-  c.zstd_bytes = s.packed[0];
-  c.lz4_bytes = s.packed[1];
-  c.zlib_bytes = s.packed[2];
+  c.zstd = to_range(analyze::compression_ratio(t, analyze::Compressor::kZstd, fraction));
+  c.lz4 = to_range(analyze::compression_ratio(t, analyze::Compressor::kLz4, fraction));
+  c.zlib = to_range(analyze::compression_ratio(t, analyze::Compressor::kZlib, fraction));
+  if (fraction > 0) {
+    // The blocks whose compressed size is known: the sampled ones and every zero one.
+    c.blocks = t.sample.blocks + t.zero_units;
+    c.bytes = t.sample.bytes + t.zero_bytes;
+    c.zstd_bytes = t.sample.packed[0] + t.zero_packed[0];
+    c.lz4_bytes = t.sample.packed[1] + t.zero_packed[1];
+    c.zlib_bytes = t.sample.packed[2] + t.zero_packed[2];
+  }
   return c;
 }
 
-// Sums of every rank onto rank 0: the u64 and double fields of SampleSums, LevelTally and
-// DistinctSums, flattened.
-void add_sample(std::vector<std::uint64_t>& u, std::vector<double>& d,
-                const analyze::SampleSums& s) {
-  u.insert(u.end(), {s.blocks, s.bytes, s.packed[0], s.packed[1], s.packed[2]});
-  d.insert(d.end(), {s.xx, s.yy[0], s.yy[1], s.yy[2], s.xy[0], s.xy[1], s.xy[2]});
-}
+// The sums every rank sends to rank 0, flattened: plain counts (summed by MPI_Reduce) and
+// 128-bit sums of squares (gathered and added on rank 0 as integers, so that the total does
+// not depend on the order or the number of ranks).
+struct Flat {
+  std::vector<std::uint64_t> u;
+  std::vector<analyze::WideSum> w;
+  void add(const analyze::SampleSums& s) {
+    u.insert(u.end(), {s.blocks, s.bytes, s.packed[0], s.packed[1], s.packed[2]});
+    w.insert(w.end(), {s.xx, s.yy[0], s.yy[1], s.yy[2], s.xy[0], s.xy[1], s.xy[2]});
+  }
+  void add(const analyze::LevelTally& t) {
+    u.insert(u.end(), {t.units, t.bytes, t.zero_units, t.zero_bytes, t.zero_packed[0],
+                       t.zero_packed[1], t.zero_packed[2]});
+    add(t.sample);
+  }
+  void add(const analyze::DistinctSums& d) {
+    u.insert(u.end(), {d.units, d.bytes});
+    w.push_back(d.bytes_squared);
+    add(d.compressed);
+  }
+};
 
-analyze::SampleSums take_sample(const std::uint64_t*& u, const double*& d) {
-  analyze::SampleSums s;
-  s.blocks = *u++;
-  s.bytes = *u++;
-  for (auto& p : s.packed) p = *u++;
-  s.xx = *d++;
-  for (auto& y : s.yy) y = *d++;
-  for (auto& x : s.xy) x = *d++;
-  return s;
+// Reads back what Flat::add wrote, in the same order.
+struct Unflat {
+  const std::uint64_t* u;
+  const analyze::WideSum* w;
+  analyze::SampleSums sample() {
+    analyze::SampleSums s;
+    s.blocks = *u++;
+    s.bytes = *u++;
+    for (auto& p : s.packed) p = *u++;
+    s.xx = *w++;
+    for (auto& y : s.yy) y = *w++;
+    for (auto& x : s.xy) x = *w++;
+    return s;
+  }
+  analyze::LevelTally tally() {
+    analyze::LevelTally t;
+    t.units = *u++;
+    t.bytes = *u++;
+    t.zero_units = *u++;
+    t.zero_bytes = *u++;
+    for (auto& p : t.zero_packed) p = *u++;
+    t.sample = sample();
+    return t;
+  }
+  analyze::DistinctSums distinct() {
+    analyze::DistinctSums d;
+    d.units = *u++;
+    d.bytes = *u++;
+    d.bytes_squared = *w++;
+    d.compressed = sample();
+    return d;
+  }
+};
+
+// Collective: the job's sums on rank 0 (elsewhere empty).
+Flat reduce_flat(const Job& job, const Flat& mine) {
+  Flat all;
+  all.u.resize(mine.u.size());
+  check(MPI_Reduce(mine.u.data(), all.u.data(), static_cast<int>(mine.u.size()), MPI_UINT64_T,
+                   MPI_SUM, 0, job.world()),
+        "MPI_Reduce");
+  std::vector<std::uint64_t> halves;
+  for (analyze::WideSum v : mine.w) {
+    halves.push_back(static_cast<std::uint64_t>(v >> 64));
+    halves.push_back(static_cast<std::uint64_t>(v));
+  }
+  std::vector<std::uint64_t> every(job.rank() == 0 ? halves.size() * job.size() : 0);
+  check(MPI_Gather(halves.data(), static_cast<int>(halves.size()), MPI_UINT64_T, every.data(),
+                   static_cast<int>(halves.size()), MPI_UINT64_T, 0, job.world()),
+        "MPI_Gather");
+  all.w.assign(mine.w.size(), 0);
+  for (std::size_t at = 0; at < every.size(); at += 2) {
+    const std::size_t i = (at % halves.size()) / 2;
+    all.w[i] += static_cast<analyze::WideSum>(every[at]) << 64 | every[at + 1];
+  }
+  return all;
 }
 
 }  // namespace
@@ -246,6 +313,7 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   analyze::Inputs inputs;
   {
     std::string error, packed;
+    job.set_phase("walking the --analyze paths on rank 0");
     if (job.rank() == 0) {
       try {
         inputs = analyze::find_inputs(req.paths);
@@ -272,15 +340,19 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
     const auto limits = topology::read_memory_limits();
     budget = limits.usable() / 2 / static_cast<std::uint64_t>(std::max(1, job.local_size()));
   }
+  const std::uint64_t compressor_bytes =
+      req.sample > 0 ? analyze::Compressors::footprint(alignment) : 0;
   double keep = 1;
   std::string memory_error;
   auto need = [&](double k) {
-    return memory_needed(units_per_level, k, ranks, threads, alignment, req.units[0]);
+    return memory_needed(units_per_level, k, ranks, threads, alignment, req.units[0],
+                         compressor_bytes);
   };
   if (need(1) > budget) {
     if (need(0) > budget) {
-      memory_error = "--analyze-memory " + format_size(budget) + " per rank: the read buffers " +
-                     "alone take " + format_size(need(0)) + " (" + std::to_string(threads) +
+      memory_error = "--analyze-memory " + format_size(budget) +
+                     " per rank: the read buffers and compressors " + "alone take " +
+                     format_size(need(0)) + " (" + std::to_string(threads) +
                      " threads; fewer threads or a smaller --analyze-chunk need less)";
     } else {
       double lo = 0, hi = 1;
@@ -337,10 +409,11 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
     const std::vector<Piece> pieces =
         cursor.take(kRoundBytesPerThread * static_cast<std::uint64_t>(threads));
     std::atomic<std::size_t> next{0};
-    std::string io_error;
+    std::atomic<bool> io_failed{false};  // the team's error is an I/O error (exit 4), else 1
     error = run_on_team(team, [&](int t) {
       ThreadState& s = state[static_cast<std::size_t>(t)];
       s.out.clear();
+      s.scanner->new_round();
       for (std::size_t i; !team.stopped() && (i = next.fetch_add(1)) < pieces.size();) {
         const Piece& piece = pieces[i];
         const std::string& path = inputs.files[piece.file].path;
@@ -348,18 +421,27 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
         if (s.fd < 0 || s.fd_file != piece.file) {
           if (s.fd >= 0) ::close(s.fd);
           s.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-          if (s.fd < 0) throw io::IoError("open " + path + ": " + std::strerror(errno));
+          if (s.fd < 0) {
+            io_failed = true;
+            throw io::IoError("open " + path + ": " + std::strerror(errno));
+          }
           s.fd_file = piece.file;
         }
-        read_piece(s.fd, path, piece.offset, s.buffer.data(), piece.length);
+        try {
+          read_piece(s.fd, path, piece.offset, s.buffer.data(), piece.length);
+        } catch (const io::IoError&) {
+          io_failed = true;
+          throw;
+        }
         s.read += clock_seconds() - t0;
         s.scanner->scan(s.buffer.data(), piece.length, s.levels, s.chunks, s.out);
         s.bytes += piece.length;
         progress.add(piece.length);
       }
     });
-    const bool io_failed = !error.empty() && stop_signal() == 0 && error != "stopped";
+    if (error == "stopped" && stop_signal() != 0) error.clear();  // a read cut by the signal
     job.agree(io_failed ? error : "", kIoErrorExit);
+    job.agree(error, 1);
 
     // Each record to the rank owning its fingerprint: owner = floor(lo * ranks / 2^64).
     const double x0 = clock_seconds();
@@ -373,6 +455,7 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
       for (const auto& r : s.out) ++send_counts[static_cast<std::size_t>(owner_of(r))];
       total += s.out.size();
     }
+    send.reserve(total);  // exactly: resize alone may double the capacity
     send.resize(total);
     for (int r = 0, at = 0; r < ranks; ++r) {
       send_displs[static_cast<std::size_t>(r)] = at;
@@ -390,6 +473,16 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
       recv_displs[static_cast<std::size_t>(r)] = static_cast<int>(incoming);
       incoming += static_cast<std::size_t>(recv_counts[static_cast<std::size_t>(r)]);
     }
+    // Every copy of a unit goes to one owner: a unit repeated across all ranks' shares (zero
+    // units are sent once per thread and round) could exceed what MPI_Alltoallv's int
+    // displacements address; the job then stops with the reason rather than overflow.
+    job.agree(incoming > static_cast<std::size_t>(INT_MAX)
+                  ? "analyze: " + std::to_string(incoming) +
+                        " records for this rank in one round, more than MPI_Alltoallv's int "
+                        "displacements address; run with fewer threads per rank"
+                  : "",
+              1);
+    recv.reserve(incoming);
     recv.resize(incoming);
     MPI_Datatype record;
     check(MPI_Type_contiguous(sizeof(UnitRecord), MPI_BYTE, &record), "MPI_Type_contiguous");
@@ -450,10 +543,7 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
 
   // Sums to rank 0.
   const std::size_t levels = req.units.size();
-  std::vector<std::uint64_t> u;
-  std::vector<double> d;
-  analyze::SampleSums chunks;
-  for (const auto& s : state) chunks.merge(s.chunks);
+  Flat mine;
   for (std::size_t k = 0; k < levels; ++k) {
     analyze::LevelTally tally;
     analyze::DistinctSums distinct;
@@ -461,20 +551,13 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
       tally.merge(s.levels[k]);
       distinct.merge(s.sets[k].sums());
     }
-    u.insert(u.end(), {tally.units, tally.bytes, tally.zero_units, distinct.units, distinct.bytes});
-    d.push_back(distinct.bytes_squared);
-    add_sample(u, d, tally.sample);
-    add_sample(u, d, distinct.compressed);
+    mine.add(tally);
+    mine.add(distinct);
   }
-  add_sample(u, d, chunks);
-  std::vector<std::uint64_t> u_all(u.size());
-  std::vector<double> d_all(d.size());
-  check(MPI_Reduce(u.data(), u_all.data(), static_cast<int>(u.size()), MPI_UINT64_T, MPI_SUM, 0,
-                   job.world()),
-        "MPI_Reduce");
-  check(MPI_Reduce(d.data(), d_all.data(), static_cast<int>(d.size()), MPI_DOUBLE, MPI_SUM, 0,
-                   job.world()),
-        "MPI_Reduce");
+  analyze::LevelTally chunks;
+  for (const auto& s : state) chunks.merge(s.chunks);
+  mine.add(chunks);
+  const Flat all = reduce_flat(job, mine);
   double steps[8] = {read,
                      hash,
                      compress,
@@ -508,25 +591,20 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   analysis.zlib_seconds = slowest[7];
   analysis.seconds = iterations.at(0).seconds;
   analysis.gbps = iterations.at(0).aggregate_gbps;
-  const std::uint64_t* up = u_all.data();
-  const double* dp = d_all.data();
+  Unflat sums{all.u.data(), all.w.data()};
   double pairs = 0;
   for (std::size_t k = 0; k < levels; ++k) {
+    const analyze::LevelTally tally = sums.tally();
+    const analyze::DistinctSums distinct = sums.distinct();
     report::AnalyzeUnit a;
     a.unit = req.units[k];
-    a.units = *up++;
-    a.bytes = *up++;
-    a.zero_units = *up++;
-    analyze::DistinctSums distinct;
-    distinct.units = *up++;
-    distinct.bytes = *up++;
-    distinct.bytes_squared = *dp++;
-    const analyze::SampleSums sampled = take_sample(up, dp);
-    distinct.compressed = take_sample(up, dp);
+    a.units = tally.units;
+    a.bytes = tally.bytes;
+    a.zero_units = tally.zero_units;
     const analyze::Estimate e = analyze::distinct_units(distinct, keep);
     a.distinct = {e.value, e.low, e.high};
     a.dedup_ratio = e.value > 0 ? static_cast<double>(a.units) / e.value : 0;
-    a.compress = ratios_of(sampled, req.sample);
+    a.compress = ratios_of(tally, req.sample);
     if (const auto s = analyze::stored_bytes(distinct, keep, req.sample)) {
       a.stored_bytes = report::Range{s->value, s->low, s->high};
       a.combined_ratio = s->value > 0 ? static_cast<double>(a.bytes) / s->value : 0;
@@ -539,10 +617,10 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   // per unit size (XXH3-128 taken as a random function; a derived fingerprint collides only if
   // its parts' fingerprints or its own hash do), summed over the sizes.
   analysis.collision_bound = pairs * std::ldexp(1.0, -128) * 2;
-  const analyze::SampleSums chunk_sums = take_sample(up, dp);
-  analysis.chunks = 0;
-  for (const auto& f : inputs.files) analysis.chunks += (f.size + req.chunk - 1) / req.chunk;
-  analysis.chunk_compress = ratios_of(chunk_sums, req.sample);
+  const analyze::LevelTally chunk_tally = sums.tally();
+  analysis.chunks = chunk_tally.units;
+  analysis.chunk_compress = ratios_of(chunk_tally, req.sample);
+  analysis.hash = std::string("XXH3-128, ") + analyze::xxh3_best().name;
   return m;
 }
 

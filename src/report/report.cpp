@@ -213,20 +213,28 @@ std::string analyze_text(const Report& r) {
   if (a.keep < 1 || (a.sample > 0 && a.sample < 1)) {
     o << "intervals (3 standard errors):\n";
     for (const auto& u : a.units) {
-      o << "  " << format_size(u.unit) << ":";
-      if (a.keep < 1) o << " distinct " << interval_text(u.distinct, 0);
+      std::vector<std::string> parts;
+      if (a.keep < 1) parts.push_back("distinct " + interval_text(u.distinct, 0));
       if (u.stored_bytes && !(u.stored_bytes->low == u.stored_bytes->high))
-        o << ", stored bytes " << interval_text(*u.stored_bytes, 0);
+        parts.push_back("stored bytes " + interval_text(*u.stored_bytes, 0));
       if (a.sample < 1 && u.compress.zstd) {
-        o << ", zstd " << interval_text(*u.compress.zstd, 2);
-        if (u.compress.lz4) o << ", lz4 " << interval_text(*u.compress.lz4, 2);
-        if (u.compress.zlib) o << ", zlib " << interval_text(*u.compress.zlib, 2);
+        parts.push_back("zstd " + interval_text(*u.compress.zstd, 2));
+        if (u.compress.lz4) parts.push_back("lz4 " + interval_text(*u.compress.lz4, 2));
+        if (u.compress.zlib) parts.push_back("zlib " + interval_text(*u.compress.zlib, 2));
       }
+      std::string line;
+      for (const auto& p : parts) line += (line.empty() ? "" : ", ") + p;
+      o << "  " << format_size(u.unit) << ": " << line << "\n";
+    }
+    if (a.sample > 0 && a.sample < 1 && a.chunk_compress.zstd) {
+      o << "  chunks: zstd " << interval_text(*a.chunk_compress.zstd, 2);
+      if (a.chunk_compress.lz4) o << ", lz4 " << interval_text(*a.chunk_compress.lz4, 2);
+      if (a.chunk_compress.zlib) o << ", zlib " << interval_text(*a.chunk_compress.zlib, 2);
       o << "\n";
     }
   }
-  o << "fingerprints: XXH3-128; P(any two different units share one) <= " << a.collision_bound
-    << "\n";
+  o << "fingerprints: " << a.hash
+    << "; P(any two different units share one) <= " << a.collision_bound << "\n";
   return o.str();
 }
 
@@ -354,11 +362,15 @@ nlohmann::ordered_json to_json(const Report& r) {
   j["complete"] = r.complete;
   j["stop_signal"] =
       r.stop_signal == 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(r.stop_signal);
-  j["spec"] = {{"seed", r.spec.seed},
-               {"dedup_ratio", r.spec.dedup_ratio},
-               {"dedup_unit", r.spec.dedup_unit},
-               {"compress_ratio", r.spec.compress_ratio},
-               {"compress_fill", to_string(r.spec.compress_fill)}};
+  if (r.analyze) {
+    j["spec"] = nullptr;  // the data read is not generated
+  } else {
+    j["spec"] = {{"seed", r.spec.seed},
+                 {"dedup_ratio", r.spec.dedup_ratio},
+                 {"dedup_unit", r.spec.dedup_unit},
+                 {"compress_ratio", r.spec.compress_ratio},
+                 {"compress_fill", to_string(r.spec.compress_fill)}};
+  }
   j["simd"] = r.simd;
   j["threads"] = r.threads;
   j["ranks"] = r.ranks;
@@ -450,6 +462,7 @@ nlohmann::ordered_json to_json(const Report& r) {
                     {"estimated", a.keep < 1},
                     {"memory", {{"per_rank", a.memory_per_rank}, {"budget", a.memory_budget}}},
                     {"collision_bound", a.collision_bound},
+                    {"hash", a.hash},
                     {"seconds", a.seconds},
                     {"gbps", a.gbps},
                     {"read_seconds", a.read_seconds},

@@ -170,9 +170,10 @@ struct Analyze {
   CompressRatios chunk_compress;
   double sample = 1;                  ///< fraction of units and chunks compressed
   double keep = 1;                    ///< fraction of fingerprints counted (< 1: the estimator)
-  std::uint64_t memory_per_rank = 0;  ///< the most fingerprint and buffer memory a rank took
+  std::uint64_t memory_per_rank = 0;  ///< the most a rank planned for fingerprints and buffers
   std::uint64_t memory_budget = 0;    ///< the least a rank was allowed
   double collision_bound = 0;         ///< P(two distinct units share a fingerprint) at most this
+  std::string hash;  ///< the fingerprint and the variant that ran ("XXH3-128, avx2")
   double seconds = 0, gbps = 0;
   // The slowest rank's time in each step (thread means).
   double read_seconds = 0, hash_seconds = 0, compress_seconds = 0, exchange_seconds = 0,
