@@ -1,0 +1,320 @@
+// The Python module dgen._dgen: the generator library for Python callers (python/dgen/ wraps
+// it). A fill writes straight into the caller's buffer (the buffer protocol, no copy) with the
+// GIL released, split over a pool of threads; arguments are checked as the CLI checks them and
+// refused with the CLI's message as ValueError.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dgen/generator.hpp"
+#include "dgen/simd.hpp"
+#include "dgen/spec.hpp"
+#include "dgen/version.hpp"
+
+namespace py = pybind11;
+
+namespace {
+
+// The cpus of the NUMA node the calling thread runs on that it may run on; the affinity mask
+// alone when sysfs does not say.
+int cpus_of_this_numa_domain() {
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  if (sched_getaffinity(0, sizeof mask, &mask) != 0) return 1;
+  const int allowed = CPU_COUNT(&mask);
+  unsigned cpu = 0, node = 0;
+  if (getcpu(&cpu, &node) != 0) return std::max(1, allowed);
+  std::ifstream in("/sys/devices/system/node/node" + std::to_string(node) + "/cpulist");
+  std::string list;
+  if (!(in >> list)) return std::max(1, allowed);
+  int count = 0;
+  std::stringstream ranges(list);
+  for (std::string range; std::getline(ranges, range, ',');) {
+    const auto dash = range.find('-');
+    const int lo = std::stoi(range.substr(0, dash));
+    const int hi = dash == std::string::npos ? lo : std::stoi(range.substr(dash + 1));
+    for (int c = lo; c <= hi; ++c) count += c < CPU_SETSIZE && CPU_ISSET(c, &mask) ? 1 : 0;
+  }
+  return std::max(1, count);
+}
+
+// Threads kept between fills: part 0 of a job runs on the caller, parts 1.. on the workers.
+class Pool {
+ public:
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      quit_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
+  // Runs body(i) for i in [0, parts) and returns when all are done; the first exception is
+  // rethrown here.
+  void run(int parts, const std::function<void(int)>& body) {
+    std::lock_guard<std::mutex> serial(run_mutex_);  // one job at a time per generator
+    while (static_cast<int>(workers_.size()) < parts - 1) {
+      const int index = static_cast<int>(workers_.size()) + 1;
+      workers_.emplace_back([this, index] { work(index); });
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      body_ = &body;
+      parts_ = parts;
+      pending_ = parts - 1;
+      error_ = nullptr;
+      ++generation_;
+    }
+    wake_.notify_all();
+    std::exception_ptr mine;
+    try {
+      body(0);
+    } catch (...) {
+      mine = std::current_exception();
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [this] { return pending_ == 0; });
+    body_ = nullptr;
+    if (mine) std::rethrow_exception(mine);
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void work(int index) {
+    std::uint64_t seen = 0;
+    for (;;) {
+      const std::function<void(int)>* body = nullptr;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return quit_ || generation_ != seen; });
+        if (quit_) return;
+        seen = generation_;
+        if (index >= parts_) continue;  // this job has fewer parts
+        body = body_;
+      }
+      std::exception_ptr error;
+      try {
+        (*body)(index);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (error && !error_) error_ = error;
+      if (--pending_ == 0) done_.notify_all();
+    }
+  }
+
+  std::mutex run_mutex_, mutex_;
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> workers_;
+  const std::function<void(int)>* body_ = nullptr;
+  int parts_ = 0, pending_ = 0;
+  std::uint64_t generation_ = 0;
+  bool quit_ = false;
+  std::exception_ptr error_;
+};
+
+// A buffer of the buffer protocol, held for the call.
+class Buffer {
+ public:
+  Buffer(const py::object& object, bool writable) {
+    const int flags = PyBUF_ANY_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(object.ptr(), &view_, flags) != 0) {
+      PyErr_Clear();
+      throw py::type_error(std::string("expected a ") + (writable ? "writable " : "") +
+                           "contiguous buffer (bytearray, memoryview, numpy array, mmap), got " +
+                           std::string(py::str(py::type::of(object).attr("__name__"))));
+    }
+  }
+  ~Buffer() { PyBuffer_Release(&view_); }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  std::byte* data() const { return static_cast<std::byte*>(view_.buf); }
+  std::size_t size() const { return static_cast<std::size_t>(view_.len); }
+
+ private:
+  Py_buffer view_{};
+};
+
+// An integer argument as the CLI takes it: the message names the option and the range.
+std::uint64_t unsigned_arg(const py::handle& value, const char* option, std::uint64_t lo,
+                           std::uint64_t hi, const char* range) {
+  const std::string text = py::str(value);
+  if (!py::isinstance<py::int_>(value) || py::isinstance<py::bool_>(value))
+    throw py::value_error(std::string(option) + " " + text + ": " + range);
+  // Range-checked in Python's arbitrary-precision integers, so -5 and 2**64 are named, not
+  // wrapped.
+  const py::int_ v = py::reinterpret_borrow<py::int_>(value);
+  if (v < py::int_(lo) || v > py::int_(hi))
+    throw py::value_error(std::string(option) + " " + text + ": " + range);
+  return v.cast<std::uint64_t>();
+}
+
+class PyGenerator {
+ public:
+  PyGenerator(const py::object& seed, double dedup_ratio, const py::object& dedup_unit,
+              double compress_ratio, const std::string& compress_fill, const std::string& simd) {
+    dgen::DataSpec spec;
+    if (!seed.is_none()) {
+      spec.seed = unsigned_arg(seed, "--seed", 0, UINT64_MAX,
+                               "must be an integer from 0 to 18446744073709551615");
+    }
+    spec.dedup_ratio = dedup_ratio;
+    spec.compress_ratio = compress_ratio;
+    const std::uint64_t unit = unsigned_arg(dedup_unit, "--dedup-unit", 0, UINT64_MAX,
+                                            "must be a power of two from 512B to 1MiB");
+    if (unit < dgen::kMinDedupUnit || unit > dgen::kMaxDedupUnit || (unit & (unit - 1)) != 0)
+      throw py::value_error("--dedup-unit " + std::to_string(unit) +
+                            ": must be a power of two from 512B to 1MiB");
+    spec.dedup_unit = unit;
+    spec.compress_fill = dgen::parse_compress_fill(compress_fill);  // invalid_argument: ValueError
+    dgen::SimdTarget target;
+    if (simd != "auto") target = dgen::select_simd_target(simd);
+    gen_.emplace(spec, target);  // validate(): the CLI's messages, as ValueError
+  }
+
+  void fill(const py::object& buffer, const py::object& offset_arg, const py::object& threads_arg) {
+    const std::uint64_t offset = unsigned_arg(offset_arg, "offset", 0, UINT64_MAX,
+                                              "must be an integer from 0 to 2^64 - 1");
+    const int threads =
+        threads_arg.is_none()
+            ? default_threads_
+            : static_cast<int>(unsigned_arg(threads_arg, "--threads", 1, 4096,
+                                            "must be an integer from 1 to 4096"));
+    Buffer b(buffer, true);
+    check_range(offset, b.size());
+    py::gil_scoped_release release;
+    fill_bytes(b.data(), b.size(), offset, threads);
+  }
+
+  py::bytes generate(const py::object& offset_arg, const py::object& size_arg) {
+    const std::uint64_t offset = unsigned_arg(offset_arg, "offset", 0, UINT64_MAX,
+                                              "must be an integer from 0 to 2^64 - 1");
+    const std::uint64_t size =
+        unsigned_arg(size_arg, "size", 0, PY_SSIZE_T_MAX, "must be an integer from 0");
+    check_range(offset, size);
+    PyObject* bytes = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(size));
+    if (bytes == nullptr) throw py::error_already_set();
+    py::bytes out = py::reinterpret_steal<py::bytes>(bytes);
+    auto* p = reinterpret_cast<std::byte*>(PyBytes_AS_STRING(bytes));
+    {
+      py::gil_scoped_release release;
+      fill_bytes(p, size, offset, default_threads_);
+    }
+    return out;
+  }
+
+  std::optional<std::uint64_t> first_mismatch(const py::object& buffer,
+                                              const py::object& offset_arg) {
+    const std::uint64_t offset = unsigned_arg(offset_arg, "offset", 0, UINT64_MAX,
+                                              "must be an integer from 0 to 2^64 - 1");
+    Buffer b(buffer, false);
+    check_range(offset, b.size());
+    py::gil_scoped_release release;
+    // The stream regenerated in pieces that stay in cache beside the bytes compared.
+    constexpr std::size_t kPiece = 64 << 10;
+    std::vector<std::byte> want(kPiece);
+    for (std::size_t at = 0; at < b.size(); at += kPiece) {
+      const std::size_t n = std::min(kPiece, b.size() - at);
+      gen_->generate(offset + at, {want.data(), n});
+      if (std::memcmp(want.data(), b.data() + at, n) == 0) continue;
+      for (std::size_t i = 0; i < n; ++i)
+        if (want[i] != b.data()[at + i]) return offset + at + i;
+    }
+    return std::nullopt;
+  }
+
+  std::string simd() const { return gen_->simd().name; }
+  const dgen::DataSpec& spec() const { return gen_->spec(); }
+  int default_threads() const { return default_threads_; }
+
+ private:
+  void check_range(std::uint64_t offset, std::uint64_t size) const {
+    if (size > 0 && size - 1 > UINT64_MAX - offset)  // the stream's last byte is at 2^64 - 1
+      throw py::value_error("offset " + std::to_string(offset) + " + " + std::to_string(size) +
+                            " bytes: past the stream's end (2^64 bytes)");
+  }
+
+  // Parts start on multiples of 64 KiB: any split gives the same bytes; this one keeps threads
+  // off each other's cache lines and pages.
+  void fill_bytes(std::byte* p, std::size_t n, std::uint64_t offset, int threads) {
+    constexpr std::size_t kGranule = 64 << 10;
+    const int parts = static_cast<int>(
+        std::max<std::size_t>(1, std::min<std::size_t>(threads, (n + kGranule - 1) / kGranule)));
+    if (parts == 1) {
+      gen_->generate(offset, {p, n});
+      return;
+    }
+    const std::size_t granules = (n + kGranule - 1) / kGranule;
+    pool_.run(parts, [&](int i) {
+      const std::size_t first = granules * i / parts * kGranule;
+      const std::size_t last = std::min(n, granules * (i + 1) / parts * kGranule);
+      if (first < last) gen_->generate(offset + first, {p + first, last - first});
+    });
+  }
+
+  std::optional<dgen::Generator> gen_;
+  int default_threads_ = cpus_of_this_numa_domain();
+  Pool pool_;
+};
+
+}  // namespace
+
+PYBIND11_MODULE(_dgen, m) {
+  m.doc() = "dgen: synthetic data with exact deduplication and compression ratios";
+  m.attr("__version__") = std::string(dgen::version());
+  m.attr("DATA_MODEL_VERSION") = dgen::kDataModelVersion;
+  m.def(
+      "simd_targets",
+      [] {
+        py::list out;
+        for (const auto& t : dgen::compiled_simd_targets()) {
+          py::dict d;
+          d["name"] = t.name;
+          d["supported"] = t.supported;
+          out.append(d);
+        }
+        return out;
+      },
+      "The compiled kernels: [{'name': ..., 'supported': bool}], the best last.");
+  py::class_<PyGenerator>(m, "Generator")
+      .def(py::init<const py::object&, double, const py::object&, double, const std::string&,
+                    const std::string&>(),
+           py::kw_only(), py::arg("seed") = py::none(), py::arg("dedup_ratio") = 1.0,
+           py::arg("dedup_unit") = 4096, py::arg("compress_ratio") = 1.0,
+           py::arg("compress_fill") = "pattern", py::arg("simd") = "auto")
+      .def("fill", &PyGenerator::fill, py::arg("buffer"), py::arg("offset") = 0,
+           py::arg("threads") = py::none(),
+           "Writes len(buffer) bytes of the stream from `offset` into the buffer, in place.")
+      .def("generate", &PyGenerator::generate, py::arg("offset"), py::arg("size"),
+           "The stream's bytes [offset, offset + size) as bytes.")
+      .def("first_mismatch", &PyGenerator::first_mismatch, py::arg("buffer"),
+           py::arg("offset") = 0,
+           "The stream offset of the first byte of `buffer` that differs from the stream at "
+           "`offset`, or None.")
+      .def_property_readonly("simd", &PyGenerator::simd)
+      .def_property_readonly("seed", [](const PyGenerator& g) { return g.spec().seed; })
+      .def_property_readonly("dedup_ratio",
+                             [](const PyGenerator& g) { return g.spec().dedup_ratio; })
+      .def_property_readonly("dedup_unit", [](const PyGenerator& g) { return g.spec().dedup_unit; })
+      .def_property_readonly("compress_ratio",
+                             [](const PyGenerator& g) { return g.spec().compress_ratio; })
+      .def_property_readonly(
+          "compress_fill",
+          [](const PyGenerator& g) { return std::string(dgen::to_string(g.spec().compress_fill)); })
+      .def_property_readonly("default_threads", &PyGenerator::default_threads);
+}

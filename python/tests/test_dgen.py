@@ -1,0 +1,183 @@
+"""The Python module against the library's own bytes (dgen_mpi --output -), in place.
+
+Run: PYTHONPATH=build/python DGEN_MPI_BINARY=build/src/dgen_mpi /usr/bin/python3 -m pytest python/tests
+"""
+import mmap
+import os
+import subprocess
+import threading
+
+import numpy
+import pytest
+
+import dgen
+import dgen.compat
+
+BINARY = os.environ.get("DGEN_MPI_BINARY", "build/src/dgen_mpi")
+SPEC = dict(seed=77, dedup_ratio=2.0, compress_ratio=3.0)
+CLI = ["--seed", "77", "--dedup-ratio", "2", "--compress-ratio", "3"]
+
+
+def stream(n, extra=()):
+    """The first n bytes of the stream, from dgen_mpi --output -."""
+    out = subprocess.run([BINARY, "--size", str(n), "--threads", "1", *CLI, *extra, "--output", "-"],
+                         check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    assert len(out) == n
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return stream(3 << 20)
+
+
+def test_version_and_targets():
+    assert dgen.__version__
+    assert dgen.DATA_MODEL_VERSION == 1
+    targets = dgen.simd_targets()
+    assert any(t["name"] == "scalar" and t["supported"] for t in targets)
+
+
+@pytest.mark.parametrize("offset,size", [(0, 1), (0, 4096), (1, 4095), (4093, 70001),
+                                         (65535, 1 << 20), (123457, 2 << 20)])
+def test_generate_equals_the_cli_at_awkward_offsets(reference, offset, size):
+    g = dgen.Generator(**SPEC)
+    assert g.generate(offset, size) == reference[offset:offset + size]
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 7])
+def test_fill_any_buffer_in_place(reference, threads):
+    g = dgen.Generator(**SPEC)
+    offset, n = 12345, (2 << 20) + 77
+    want = reference[offset:offset + n]
+    ba = bytearray(n)
+    g.fill(ba, offset, threads)
+    assert ba == want
+    arr = numpy.zeros(n, dtype=numpy.uint8)
+    address = arr.__array_interface__["data"][0]
+    g.fill(arr, offset=offset, threads=threads)
+    assert arr.__array_interface__["data"][0] == address  # the array's own memory, no copy
+    assert arr.tobytes() == want
+    mv = memoryview(bytearray(n))
+    g.fill(mv, offset, threads)
+    assert mv.tobytes() == want
+    with mmap.mmap(-1, n) as m:
+        g.fill(m, offset, threads)
+        assert m[:] == want
+    # A view into a larger array: only the view is written.
+    big = numpy.full(n + 200, 0xAB, dtype=numpy.uint8)
+    g.fill(big[100:100 + n], offset, threads)
+    assert big[:100].tobytes() == b"\xab" * 100 and big[-100:].tobytes() == b"\xab" * 100
+    assert big[100:100 + n].tobytes() == want
+
+
+def test_wider_dtypes_fill_their_bytes(reference):
+    g = dgen.Generator(**SPEC)
+    a = numpy.zeros(1000, dtype=numpy.uint64)
+    g.fill(a, 8)
+    assert a.tobytes() == reference[8:8 + 8000]
+
+
+def test_other_data_options_equal_the_cli():
+    extra = ["--dedup-unit", "64KiB", "--compress-fill", "zero"]
+    want = stream(1 << 20, extra)
+    g = dgen.Generator(seed=77, dedup_ratio=2, compress_ratio=3, dedup_unit=65536,
+                       compress_fill="zero", simd="scalar")
+    assert g.simd == "scalar"
+    assert g.generate(0, 1 << 20) == want
+
+
+def test_first_mismatch(reference):
+    g = dgen.Generator(**SPEC)
+    data = bytearray(reference[1000:1000 + 500000])
+    assert g.first_mismatch(data, 1000) is None
+    data[321000] ^= 1
+    assert g.first_mismatch(data, 1000) == 1000 + 321000
+    assert g.first_mismatch(data, 1001) == 1001  # shifted by one byte: wrong at once
+
+
+def test_the_gil_is_released_while_filling():
+    # Two Python threads fill at once with one thread each. While one is inside fill(), the
+    # other must get to run Python code: a watcher thread counts its loop iterations during a
+    # long fill; with the GIL held it could not run at all until the fill returned.
+    g = dgen.Generator(**SPEC)
+    buf = numpy.empty(256 << 20, dtype=numpy.uint8)
+    inside = threading.Event()
+    ticks = []
+
+    def watcher():
+        inside.wait()
+        while inside.is_set():
+            ticks.append(1)
+
+    def filler():
+        inside.set()
+        g.fill(buf, 0, 1)
+        inside.clear()
+
+    w = threading.Thread(target=watcher)
+    w.start()
+    filler()
+    w.join()
+    assert len(ticks) > 10
+    # And two fills from two threads give what one gives.
+    a = numpy.empty(8 << 20, dtype=numpy.uint8)
+    b = numpy.empty(8 << 20, dtype=numpy.uint8)
+    ts = [threading.Thread(target=g.fill, args=(a, 0, 1)),
+          threading.Thread(target=dgen.Generator(**SPEC).fill, args=(b, 8 << 20, 1))]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    assert a.tobytes() + b.tobytes() == g.generate(0, 16 << 20)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(dedup_ratio=0.5), "--dedup-ratio 0.5: must be a number from 1 to 100"),
+    (dict(dedup_ratio=float("nan")), "--dedup-ratio nan: must be a number from 1 to 100"),
+    (dict(compress_ratio=101), "--compress-ratio 101: must be a number from 1 to 100"),
+    (dict(dedup_unit=3000), "--dedup-unit 3000: must be a power of two from 512B to 1MiB"),
+    (dict(dedup_unit=2 << 20), "--dedup-unit 2097152: must be a power of two from 512B to 1MiB"),
+    (dict(compress_fill="random"), "--compress-fill random: must be zero or pattern"),
+    (dict(seed=-5), "--seed -5: must be an integer from 0 to 18446744073709551615"),
+    (dict(seed=1 << 64), "--seed 18446744073709551616: must be an integer from 0"),
+    (dict(simd="neon9"), "--simd neon9"),
+])
+def test_bad_arguments_raise_value_error_with_the_cli_message(kwargs, message):
+    with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(".", r"\.")):
+        dgen.Generator(**kwargs)
+
+
+def test_bad_fill_arguments():
+    g = dgen.Generator()
+    with pytest.raises(TypeError, match="writable contiguous buffer"):
+        g.fill(b"read-only bytes")
+    with pytest.raises(TypeError):
+        g.fill(numpy.zeros((10, 10), dtype=numpy.uint8)[:, 1])  # not contiguous
+    with pytest.raises(ValueError, match="--threads 0: must be an integer from 1 to 4096"):
+        g.fill(bytearray(10), 0, 0)
+    with pytest.raises(ValueError, match="offset -1"):
+        g.fill(bytearray(10), -1)
+    with pytest.raises(ValueError, match="past the stream's end"):
+        g.fill(bytearray(10), (1 << 64) - 5)
+    # The stream's last bytes are there, and any split of them gives the same bytes.
+    assert g.generate((1 << 64) - 5, 5) == g.generate((1 << 64) - 10, 10)[5:]
+
+
+def test_compat_layer_streams_the_same_bytes_in_any_chunks(reference):
+    n = (3 << 20) - 1000
+    g = dgen.compat.Generator(size=n, dedup_ratio=2, compress_ratio=3, seed=77, chunk_size=1 << 20)
+    assert g.total_size() == n and g.position() == 0 and not g.is_complete()
+    got = bytearray()
+    buf = bytearray(777777)
+    while not g.is_complete():
+        k = g.fill_chunk(buf)
+        got += buf[:k]
+    assert got == reference[:n]
+    assert g.fill_chunk(buf) == 0
+    g.reset()
+    assert g.position() == 0
+    assert g.get_chunk() == reference[:1 << 20]  # the same bytes after reset
+    assert g.get_chunk(10) == reference[1 << 20:(1 << 20) + 10]
+    assert dgen.compat.generate_buffer(5000, 2, 3, seed=77) == reference[:5000]
+    arr = numpy.zeros(6000, dtype=numpy.uint8)
+    assert dgen.compat.generate_into_buffer(arr, 2, 3, seed=77) == 6000
+    assert arr.tobytes() == reference[:6000]
