@@ -188,13 +188,12 @@ class PyGenerator {
   }
 
   void fill(const py::object& buffer, const py::object& offset_arg, const py::object& threads_arg) {
-    const std::uint64_t offset = unsigned_arg(offset_arg, "offset", 0, UINT64_MAX,
-                                              "must be an integer from 0 to 2^64 - 1");
-    const int threads =
-        threads_arg.is_none()
-            ? default_threads_
-            : static_cast<int>(unsigned_arg(threads_arg, "--threads", 1, 4096,
-                                            "must be an integer from 1 to 4096"));
+    const std::uint64_t offset =
+        unsigned_arg(offset_arg, "offset", 0, UINT64_MAX, "must be an integer from 0 to 2^64 - 1");
+    const int threads = threads_arg.is_none()
+                            ? default_threads_
+                            : static_cast<int>(unsigned_arg(threads_arg, "--threads", 1, 4096,
+                                                            "must be an integer from 1 to 4096"));
     Buffer b(buffer, true);
     check_range(offset, b.size());
     py::gil_scoped_release release;
@@ -202,8 +201,8 @@ class PyGenerator {
   }
 
   py::bytes generate(const py::object& offset_arg, const py::object& size_arg) {
-    const std::uint64_t offset = unsigned_arg(offset_arg, "offset", 0, UINT64_MAX,
-                                              "must be an integer from 0 to 2^64 - 1");
+    const std::uint64_t offset =
+        unsigned_arg(offset_arg, "offset", 0, UINT64_MAX, "must be an integer from 0 to 2^64 - 1");
     const std::uint64_t size =
         unsigned_arg(size_arg, "size", 0, PY_SSIZE_T_MAX, "must be an integer from 0");
     check_range(offset, size);
@@ -220,8 +219,8 @@ class PyGenerator {
 
   std::optional<std::uint64_t> first_mismatch(const py::object& buffer,
                                               const py::object& offset_arg) {
-    const std::uint64_t offset = unsigned_arg(offset_arg, "offset", 0, UINT64_MAX,
-                                              "must be an integer from 0 to 2^64 - 1");
+    const std::uint64_t offset =
+        unsigned_arg(offset_arg, "offset", 0, UINT64_MAX, "must be an integer from 0 to 2^64 - 1");
     Buffer b(buffer, false);
     check_range(offset, b.size());
     py::gil_scoped_release release;
@@ -255,15 +254,18 @@ class PyGenerator {
     constexpr std::size_t kGranule = 64 << 10;
     const int parts = static_cast<int>(
         std::max<std::size_t>(1, std::min<std::size_t>(threads, (n + kGranule - 1) / kGranule)));
+    // As dgen_mpi's bench mode: non-temporal stores when a thread's part is beyond the caches.
+    const dgen::StoreMode mode =
+        n / parts > (8u << 20) ? dgen::StoreMode::kStreaming : dgen::StoreMode::kCached;
     if (parts == 1) {
-      gen_->generate(offset, {p, n});
+      gen_->generate(offset, {p, n}, mode);
       return;
     }
     const std::size_t granules = (n + kGranule - 1) / kGranule;
     pool_.run(parts, [&](int i) {
       const std::size_t first = granules * i / parts * kGranule;
       const std::size_t last = std::min(n, granules * (i + 1) / parts * kGranule);
-      if (first < last) gen_->generate(offset + first, {p + first, last - first});
+      if (first < last) gen_->generate(offset + first, {p + first, last - first}, mode);
     });
   }
 
@@ -302,8 +304,7 @@ PYBIND11_MODULE(_dgen, m) {
            "Writes len(buffer) bytes of the stream from `offset` into the buffer, in place.")
       .def("generate", &PyGenerator::generate, py::arg("offset"), py::arg("size"),
            "The stream's bytes [offset, offset + size) as bytes.")
-      .def("first_mismatch", &PyGenerator::first_mismatch, py::arg("buffer"),
-           py::arg("offset") = 0,
+      .def("first_mismatch", &PyGenerator::first_mismatch, py::arg("buffer"), py::arg("offset") = 0,
            "The stream offset of the first byte of `buffer` that differs from the stream at "
            "`offset`, or None.")
       .def_property_readonly("simd", &PyGenerator::simd)

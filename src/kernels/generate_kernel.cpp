@@ -184,11 +184,8 @@ HWY_INLINE void UnitBytes(const Keys& keys, const detail::StreamLayout& l, std::
   }
 }
 
-void Generate(const detail::StreamLayout& l, std::uint64_t offset, std::size_t len,
-              std::uint8_t* HWY_RESTRICT dst, bool streaming) {
-  const D8 d8;
-  Keys keys;
-  for (int r = 0; r <= detail::kAesRounds; ++r) keys.k[r] = hn::LoadDup128(d8, l.round_keys[r]);
+void GenerateRange(const Keys& keys, const detail::StreamLayout& l, std::uint64_t offset,
+                   std::size_t len, std::uint8_t* HWY_RESTRICT dst, bool streaming) {
   const std::uint64_t unit_size = 1ULL << l.unit_shift;
   while (len > 0) {
     const std::uint64_t unit = offset >> l.unit_shift;
@@ -199,6 +196,49 @@ void Generate(const detail::StreamLayout& l, std::uint64_t offset, std::size_t l
     dst += n;
     len -= n;
   }
+}
+
+// Copies [src, src + len) to dst with streaming stores: ordinary ones up to dst's first vector
+// boundary and after its last, unaligned loads from src.
+void StreamCopy(std::uint8_t* HWY_RESTRICT dst, const std::uint8_t* HWY_RESTRICT src,
+                std::size_t len) {
+  const D8 d8;
+  const std::size_t N = hn::Lanes(d8);
+  const std::size_t head = std::min(len, (N - reinterpret_cast<std::uintptr_t>(dst) % N) % N);
+  std::memcpy(dst, src, head);
+  std::size_t i = head;
+  for (; i + 2 * N <= len; i += 2 * N) {
+    hn::Stream(hn::LoadU(d8, src + i), d8, dst + i);
+    hn::Stream(hn::LoadU(d8, src + i + N), d8, dst + i + N);
+  }
+  for (; i + N <= len; i += N) hn::Stream(hn::LoadU(d8, src + i), d8, dst + i);
+  std::memcpy(dst + i, src + i, len - i);
+}
+
+void Generate(const detail::StreamLayout& l, std::uint64_t offset, std::size_t len,
+              std::uint8_t* HWY_RESTRICT dst, bool streaming) {
+  const D8 d8;
+  const std::size_t N = hn::Lanes(d8);
+  Keys keys;
+  for (int r = 0; r <= detail::kAesRounds; ++r) keys.k[r] = hn::LoadDup128(d8, l.round_keys[r]);
+  // The kernel's vectors sit at stream offsets that are multiples of N: streaming stores need
+  // dst - offset to be a multiple of N too. Where it is not (a numpy array starts 16 bytes into
+  // a cache line), each piece is generated into a buffer in L1 and streamed from there.
+  if (streaming && (reinterpret_cast<std::uintptr_t>(dst) - offset) % N != 0) {
+    constexpr std::size_t kBounce = 8 << 10;
+    HWY_ALIGN std::uint8_t bounce[kBounce];
+    while (len > 0) {
+      const std::size_t n = std::min(len, kBounce);
+      GenerateRange(keys, l, offset, n, bounce, false);
+      StreamCopy(dst, bounce, n);
+      offset += n;
+      dst += n;
+      len -= n;
+    }
+    hwy::FlushStream();
+    return;
+  }
+  GenerateRange(keys, l, offset, len, dst, streaming);
   if (streaming) hwy::FlushStream();
 }
 
