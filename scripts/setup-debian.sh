@@ -9,6 +9,7 @@ packages=(
   libboost-program-options-dev nlohmann-json3-dev
   libzstd-dev liblz4-dev zlib1g-dev libxxhash-dev           # generator tests; --analyze
   python3-zstandard zstd                                      # the --analyze checker; zstd -3 as reference
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-venv python3-setuptools python3-pip  # the Python module
   libgtest-dev libbenchmark-dev
   clang-14 libomp-14-dev libclang-rt-14-dev strace                # sanitizer presets, fuzzers, tests
   qemu-system-x86 linux-image-amd64 busybox-static cpio   # the multi-NUMA guest tests
