@@ -7,11 +7,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "dgen/simd.hpp"
 #include "dgen/size.hpp"
 #include "dgen/spec.hpp"
+#include "dgen/version.hpp"
 
 namespace dgen::app {
 
@@ -200,26 +202,125 @@ po::options_description describe_options() {
 
 }  // namespace
 
+namespace {
+
+constexpr const char* kSummary =
+    "Generates synthetic data with exact deduplication and compression ratios, as fast as the "
+    "memory system allows. The bytes are a pure function of the seed, the data options and the "
+    "global byte offset: any split across ranks, threads or runs gives the same bytes.";
+
+// Command and what it does (empty: the command says it).
+constexpr std::pair<const char*, const char*> kExamples[] = {
+    {"dgen_mpi --size 4GiB", "time generation vs memset, 3 iterations"},
+    {"dgen_mpi --size 1GiB --dedup-ratio 2 --compress-ratio 3 --format json", ""},
+    {"dgen_mpi --size 10GB --output /scratch/data.bin --progress", ""},
+    {"dgen_mpi --size 1GiB --output - | zstd -3 | wc -c", ""},
+    {"mpirun -n 4 dgen_mpi --size 4GiB --output /lustre/shared.bin --io mpiio", ""},
+    {"dgen_mpi --files 10000 --file-size 1MiB --output /scratch/dataset --compress-ratio 2", ""},
+    {"dgen_mpi --size 4GiB --input /scratch/data.bin --direct", ""},
+    {"mpirun -n 4 dgen_mpi --analyze /scratch/dataset --analyze-units 4KiB,64KiB", ""},
+    {"mpirun --map-by numa --bind-to numa -n 16 dgen_mpi --size 8GiB --format json", ""},
+};
+
+// Text for roff: backslashes and hyphens escaped, no line starting with a control character.
+std::string roff(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\') {
+      out += "\\e";
+    } else if (c == '-') {
+      out += "\\-";
+    } else {
+      out += c;
+    }
+  }
+  if (!out.empty() && (out[0] == '.' || out[0] == '\'')) out = "\\&" + out;
+  return out;
+}
+
+}  // namespace
+
 std::string help_text() {
   std::ostringstream out;
   out << "Usage: dgen_mpi [options]\n"
-         "       mpirun --map-by numa --bind-to numa -n RANKS dgen_mpi [options]\n\n"
-         "Generates synthetic data with exact deduplication and compression ratios, as fast as\n"
-         "the memory system allows. The bytes are a pure function of the seed, the data options\n"
-         "and the global byte offset: any split across ranks, threads or runs gives the same "
-         "bytes.\n\n"
-      << describe_options()
-      << "\nExamples:\n"
-         "  dgen_mpi --size 4GiB                          time generation vs memset, 3 iterations\n"
-         "  dgen_mpi --size 1GiB --dedup-ratio 2 --compress-ratio 3 --format json\n"
-         "  dgen_mpi --size 10GB --output /scratch/data.bin --progress\n"
-         "  dgen_mpi --size 1GiB --output - | zstd -3 | wc -c\n"
-         "  mpirun -n 4 dgen_mpi --size 4GiB --output /lustre/shared.bin --io mpiio\n"
-         "  dgen_mpi --files 10000 --file-size 1MiB --output /scratch/dataset --compress-ratio 2\n"
-         "  dgen_mpi --size 4GiB --input /scratch/data.bin --direct\n"
-         "  mpirun -n 4 dgen_mpi --analyze /scratch/dataset --analyze-units 4KiB,64KiB\n"
-         "  mpirun --map-by numa --bind-to numa -n 16 dgen_mpi --size 8GiB --format json\n";
+         "       mpirun --map-by numa --bind-to numa -n RANKS dgen_mpi [options]\n\n";
+  // The summary wrapped at 92 columns, as the option table below.
+  std::string line;
+  std::istringstream words(kSummary);
+  for (std::string w; words >> w;) {
+    if (!line.empty() && line.size() + 1 + w.size() > 92) {
+      out << line << "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + w;
+  }
+  out << line << "\n\n" << describe_options() << "\nExamples:\n";
+  for (const auto& [command, what] : kExamples) {
+    std::string row = std::string("  ") + command;
+    if (*what != '\0') row += std::string(std::max<std::size_t>(2, 48 - row.size()), ' ') + what;
+    out << row << "\n";
+  }
   return out.str();
+}
+
+std::string man_page() {
+  std::ostringstream o;
+  const std::string version(dgen::version());
+  o << ".TH DGEN_MPI 1 \"\" \"dgen-mpi " << roff(version) << "\" \"User Commands\"\n"
+    << ".SH NAME\ndgen_mpi \\- synthetic data with exact deduplication and compression ratios\n"
+    << ".SH SYNOPSIS\n.B dgen_mpi\n[\\fIoptions\\fR]\n.br\n"
+    << ".B mpirun \\-\\-map\\-by numa \\-\\-bind\\-to numa \\-n\n\\fIRANKS\\fR\n.B dgen_mpi\n"
+    << "[\\fIoptions\\fR]\n"
+    << ".SH DESCRIPTION\n"
+    << roff(kSummary) << "\n"
+    << ".SH OPTIONS\n";
+  // The --help table's options, one by one: names, value, then the description and default.
+  const po::options_description table = describe_options();
+  for (const auto& opt : table.options()) {
+    std::string names = "\\fB" + roff("--" + opt->long_name()) + "\\fR";
+    const std::string shorter =
+        opt->canonical_display_name(po::command_line_style::allow_dash_for_short);
+    if (shorter.size() == 2 && shorter[0] == '-') names += ", \\fB" + roff(shorter) + "\\fR";
+    std::string value = opt->semantic()->name();  // "arg", "SIZE (=1GiB)"...
+    o << ".TP\n" << names;
+    if (opt->semantic()->max_tokens() > 0 && !value.empty()) {
+      const auto open = value.find(" (=");
+      const std::string param = value.substr(0, open);
+      o << " \\fI" << roff(param) << "\\fR";
+      if (open != std::string::npos)
+        o << "\n"
+          << roff(opt->description()) << " (default "
+          << roff(value.substr(open + 3, value.size() - open - 4)) << ")\n";
+      else
+        o << "\n" << roff(opt->description()) << "\n";
+    } else {
+      o << "\n" << roff(opt->description()) << "\n";
+    }
+  }
+  o << ".SH EXAMPLES\n";
+  for (const auto& [command, what] : kExamples) {
+    o << ".TP\n.B " << roff(command) << "\n" << (*what ? roff(what) : std::string("\\&")) << "\n";
+  }
+  o << ".SH EXIT STATUS\n"
+    << ".TP\n0\nEvery pass completed.\n"
+    << ".TP\n1\n"
+    << roff(
+           "--verify found bytes that differ from the stream, or a runtime failure other than I/O.")
+    << "\n"
+    << ".TP\n2\nBad input: an option, its value and its accepted range are named; or a size the "
+       "memory or the file system cannot hold, a missing path.\n"
+    << ".TP\n3\n"
+    << roff("--strict-placement and fewer than 99% of the pages on their node.") << "\n"
+    << ".TP\n4\nAn I/O error: the file, the offset and the OS or MPI error are named.\n"
+    << ".TP\n124\n"
+    << roff("--timeout: a rank did not reach a synchronisation point in time.") << "\n"
+    << ".TP\n128+N\nStopped by signal N; the report of what was done is printed.\n"
+    << ".SH FILES\n"
+    << roff(
+           "The documentation: /usr/share/doc/dgen-mpi (README.md, data-model.md, output.md, "
+           "storage.md, verify.md, analyze.md, python.md, reliability.md, performance.md).")
+    << "\n.SH SEE ALSO\n.BR mpirun (1),\n.BR ior (1),\n.BR fio (1)\n";
+  return o.str();
 }
 
 ParsedCommandLine parse_command_line(int argc, const char* const* argv) {

@@ -82,6 +82,9 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv);
 /// The --help text: every option with its unit, default and accepted range, then examples.
 std::string help_text();
 
+/// The man page dgen_mpi(1) in roff, from the same option table and examples as --help.
+std::string man_page();
+
 inline constexpr int kMaxThreads = 4096;
 inline constexpr int kMaxIterations = 1'000'000;
 inline constexpr std::uint64_t kMaxFiles = 1'000'000'000;
