@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <stdexcept>
 #include <string>
 
@@ -26,6 +29,18 @@ TEST(Simd, AutoPicksTheBestSupportedTarget) {
     }
   }
   EXPECT_EQ(dgen::Generator(dgen::DataSpec{}).simd().name, best.name);
+}
+
+// Under qemu (scripts/cross-aarch64.sh) each emulated CPU says which target "auto" must pick.
+TEST(Simd, BestTargetIsTheExpectedOne) {
+  const char* expect = std::getenv("DGEN_EXPECT_SIMD");
+  if (expect == nullptr) GTEST_SKIP() << "DGEN_EXPECT_SIMD not set";
+  std::string names;
+  for (const auto& t : dgen::compiled_simd_targets())
+    names += t.name + (t.supported ? "(supported) " : " ");
+  EXPECT_EQ(dgen::best_simd_target().name, expect) << "compiled: " << names;
+  std::printf("best target %s; compiled: %s\n", dgen::best_simd_target().name.c_str(),
+              names.c_str());
 }
 
 TEST(Simd, UnknownNameListsTheAcceptedNames) {

@@ -16,6 +16,7 @@
 #include "kernels/kernel.hpp"
 #include "kernels/reference.hpp"
 #include "support.hpp"
+#include "verify/decode.hpp"
 
 namespace {
 
@@ -227,6 +228,29 @@ TEST(StreamContract, StartingAtAnOffsetReproducesThoseBytesOfARunFromZero) {
 
 // Pins the bytes themselves: a change here breaks every stored dataset and must be deliberate
 // (a new data-model version in docs/data-model.md), never a side effect.
+// --verify names a misplaced block by decrypting its lanes: with AES-NI, or in plain code (Arm,
+// x86 without AES-NI). Both find every random lane's own offset.
+TEST(StreamContract, LanesDecodeToTheirOffsetsWithAndWithoutAesInstructions) {
+  dgen::DataSpec spec;
+  spec.dedup_ratio = 1;
+  spec.compress_ratio = 1;
+  const std::uint64_t base = 3ULL << 30;
+  const dgen::Generator gen(spec);
+  std::vector<std::byte> bytes(1 << 16);
+  gen.generate(base, bytes);
+  for (bool portable : {false, true}) {
+    const dgen::verify::LaneDecoder decoder(spec, 1ULL << 40, portable);
+    int decoded = 0;
+    for (std::size_t at = 0; at + 16 <= bytes.size(); at += 16) {
+      const auto origin = decoder.decode(bytes.data() + at);
+      if (!origin) continue;
+      ++decoded;
+      ASSERT_EQ(*origin, base + at) << (portable ? "portable" : "aes-ni") << " at " << at;
+    }
+    EXPECT_GT(decoded, 4000) << (portable ? "portable" : "aes-ni");
+  }
+}
+
 TEST(StreamContract, GoldenChecksumsOfTheFirstMiB) {
   struct Golden {
     dgen::DataSpec spec;

@@ -68,9 +68,25 @@ void StreamFill(std::uint8_t* HWY_RESTRICT dst, std::size_t len, std::uint8_t va
 using D8 = hn::ScalableTag<std::uint8_t>;
 using V8 = hn::Vec<D8>;
 
+#if HWY_HAVE_SCALABLE
+// SVE vectors are sizeless: no arrays or members of them. The keys stay in the layout's memory
+// (L1) and each round loads its key.
 struct Keys {
+  explicit Keys(const detail::StreamLayout& l) : rk(l.round_keys) {}
+  V8 operator[](int r) const { return hn::LoadDup128(D8(), rk[r]); }
+  const std::uint8_t (*rk)[16];
+};
+#else
+// Constructed explicitly: an implicit constructor would lack the target's attributes (GCC then
+// refuses to inline the vectors' own constructors into it on NEON).
+struct Keys {
+  explicit Keys(const detail::StreamLayout& l) {
+    for (int r = 0; r <= detail::kAesRounds; ++r) k[r] = hn::LoadDup128(D8(), l.round_keys[r]);
+  }
+  V8 operator[](int r) const { return k[r]; }
   V8 k[detail::kAesRounds + 1];
 };
+#endif
 
 HWY_INLINE V8 AesRound(V8 state, V8 key) {
 #if DGEN_USE_VAES
@@ -87,8 +103,8 @@ HWY_INLINE V8 AddU64(V8 a, V8 b) {
 }
 
 HWY_INLINE V8 Encrypt(const Keys& keys, V8 block) {
-  auto x = hn::Xor(block, keys.k[0]);
-  for (int r = 1; r <= detail::kAesRounds; ++r) x = AesRound(x, keys.k[r]);
+  auto x = hn::Xor(block, keys[0]);
+  for (int r = 1; r <= detail::kAesRounds; ++r) x = AesRound(x, keys[r]);
   return x;
 }
 
@@ -219,8 +235,7 @@ void Generate(const detail::StreamLayout& l, std::uint64_t offset, std::size_t l
               std::uint8_t* HWY_RESTRICT dst, bool streaming) {
   const D8 d8;
   const std::size_t N = hn::Lanes(d8);
-  Keys keys;
-  for (int r = 0; r <= detail::kAesRounds; ++r) keys.k[r] = hn::LoadDup128(d8, l.round_keys[r]);
+  const Keys keys(l);
   // The kernel's vectors sit at stream offsets that are multiples of N: streaming stores need
   // dst - offset to be a multiple of N too. Where it is not (a numpy array starts 16 bytes into
   // a cache line), each piece is generated into a buffer in L1 and streamed from there.

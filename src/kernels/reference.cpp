@@ -38,6 +38,8 @@ constexpr std::uint8_t xtime(std::uint8_t x) {
 
 }  // namespace
 
+std::uint8_t aes_sbox(std::uint8_t x) { return kSbox[x]; }
+
 void aes_round(std::uint8_t s[16], const std::uint8_t round_key[16]) {
   std::uint8_t t[16];
   // SubBytes and ShiftRows: byte (row r, column c) comes from column c + r.

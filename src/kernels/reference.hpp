@@ -22,6 +22,9 @@ constexpr std::uint32_t pattern_word(std::uint32_t first_word) {
 /// state in FIPS-197 byte order, as the x86 AESENC instruction computes it.
 void aes_round(std::uint8_t state[16], const std::uint8_t round_key[16]);
 
+/// The AES S-box (FIPS-197 5.1.1): byte x substituted.
+std::uint8_t aes_sbox(std::uint8_t x);
+
 /// The stream's 16-byte value for counter (lo, hi): key XOR, then kAesRounds AES rounds.
 void encrypt_counter(const detail::StreamLayout& layout, std::uint64_t lo, std::uint64_t hi,
                      std::uint8_t out[16]);

@@ -15,11 +15,12 @@ namespace dgen::verify {
 
 class LaneDecoder {
  public:
-  /// For the stream of `spec` that is `stream_length` bytes long.
-  LaneDecoder(const DataSpec& spec, std::uint64_t stream_length);
+  /// For the stream of `spec` that is `stream_length` bytes long. Decrypts with AES-NI where
+  /// the CPU has it, else (or with `portable`) in plain code, a few times slower.
+  LaneDecoder(const DataSpec& spec, std::uint64_t stream_length, bool portable = false);
 
-  /// False when this CPU lacks AES instructions: then nothing decodes.
-  bool available() const { return available_; }
+  /// Whether it decrypts with AES-NI.
+  bool aesni() const { return aesni_; }
 
   /// The stream offset of the 16 bytes at `lane`, if they are one of this stream's random
   /// lanes: the counter decodes to a lane index inside a unit's random part and a unique unit
@@ -37,7 +38,7 @@ class LaneDecoder {
  private:
   detail::StreamLayout layout_;
   std::uint64_t last_unique_ = 0;  ///< k(N-1): the largest unique unit of the stream
-  bool available_ = false;
+  bool aesni_ = false;
 };
 
 }  // namespace dgen::verify

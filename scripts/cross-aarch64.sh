@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Arm nodes (Grace, A64FX) from this x86-64 machine: cross-builds the library and its core tests
+# with Debian's g++-aarch64-linux-gnu against arm64 multiarch packages into build-aarch64/, and
+# runs the golden and kernel-against-reference tests under qemu-aarch64-static at several SVE
+# vector lengths, plain SVE (a64fx) and NEON only (ctest label aarch64). Installs what it lacks
+# (as root or through sudo); never libopenmpi-dev:arm64, which would remove the host's Open MPI,
+# SLURM and munge (its libevent-dev is not Multi-Arch: same), so dgen_mpi itself is not built
+# for Arm here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  $sudo dpkg --add-architecture arm64
+  $sudo apt-get update -qq
+fi
+packages=(g++-aarch64-linux-gnu qemu-user-static libhwy-dev:arm64 libgtest-dev:arm64
+          zlib1g-dev:arm64 libzstd-dev:arm64 liblz4-dev:arm64)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "cross-aarch64: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" </dev/null
+fi
+cmake -S . -B build-aarch64 -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DDGEN_BUILD_APP=OFF \
+  -DDGEN_BUILD_TESTS=ON -DDGEN_BUILD_BENCH=OFF -DDGEN_BUILD_PYTHON=OFF -DDGEN_INSTALL=OFF >/dev/null
+cmake --build build-aarch64 -j "${BUILD_JOBS:-2}"
+file build-aarch64/tests/dgen_core_tests | sed 's/, BuildID.*//'
+ctest --test-dir build-aarch64 -L aarch64 --output-on-failure
