@@ -23,8 +23,9 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "cross-aarch64: installing ${missing[*]}"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" </dev/null
+  # --no-remove: should an arm64 package conflict with a host one, fail rather than remove it.
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    --no-remove "${missing[@]}" </dev/null
 fi
 cmake -S . -B build-aarch64 -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DDGEN_BUILD_APP=OFF \

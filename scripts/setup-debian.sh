@@ -15,6 +15,7 @@ packages=(
   qemu-system-x86 linux-image-amd64 busybox-static cpio   # the multi-NUMA guest tests
   slurm-wlm munge python3-matplotlib                      # job scripts, their tests, plots
   e2fsprogs xfsprogs btrfs-progs btrfs-compsize fio util-linux  # storage tests on loop file systems, references
+  man-db file                                                 # the man page's and the cross build's checks
   "$@"
 )
 
@@ -33,6 +34,6 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo"
 fi
 echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  "${missing[@]}" </dev/null

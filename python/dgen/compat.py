@@ -4,34 +4,48 @@
 
 What differs (docs/python.md): the bytes are dgen's, not dgen-py's; the ratios hold exactly
 (dgen-py rounds the compression ratio to an integer, deduplicated only inside one call at 1 MiB,
-and its streams depended on the chunk size); `numa_node` is accepted and ignored here too (the
-fill runs on the calling thread's NUMA domain); `reset()` really restores the same bytes.
+and its streams depended on the chunk size); `numa_node` is accepted and not used (as in
+dgen-py); `reset()` really restores the same bytes. As in dgen-py, `seed=None` draws a fresh
+random seed (each call of generate_buffer, each Generator), so unseeded objects differ.
 """
+import secrets
+
 from ._dgen import Generator as _Generator
 
 DEFAULT_CHUNK_SIZE = 32 << 20  # dgen-py's default chunk
 
+_cache = {}  # (ratios, seed) -> generator: a seeded call reuses its thread pool
 
-def _generator(dedup_ratio, compress_ratio, seed, dedup_unit=4096):
-    return _Generator(seed=seed, dedup_ratio=float(dedup_ratio), dedup_unit=dedup_unit,
-                      compress_ratio=float(compress_ratio))
+
+def _seed_or_random(seed):
+    return secrets.randbits(64) if seed is None else seed
+
+
+def _generator(dedup_ratio, compress_ratio, seed, cached=False):
+    key = (float(dedup_ratio), float(compress_ratio), seed)
+    if cached and key in _cache:
+        return _cache[key]
+    g = _Generator(seed=seed, dedup_ratio=float(dedup_ratio), compress_ratio=float(compress_ratio))
+    if cached:
+        if len(_cache) > 64:
+            _cache.clear()
+        _cache[key] = g
+    return g
 
 
 def generate_buffer(size, dedup_ratio=1.0, compress_ratio=1.0, numa_node=None, seed=None,
                     max_threads=None):
-    """`size` bytes of the stream from offset 0, as bytes (dgen-py returned a buffer object)."""
-    g = _generator(dedup_ratio, compress_ratio, seed)
-    out = bytearray(size)
-    g.fill(out, 0, max_threads)
-    return bytes(out)
+    """`size` bytes of the stream from offset 0, as bytes (seed None: a random seed)."""
+    g = _generator(dedup_ratio, compress_ratio, _seed_or_random(seed), cached=seed is not None)
+    return g.generate(0, int(size), max_threads)
 
 
 def generate_into_buffer(buffer, dedup_ratio=1.0, compress_ratio=1.0, numa_node=None, seed=None,
                          max_threads=None):
     """Fills `buffer` (any writable contiguous buffer) in place; returns the bytes written."""
-    g = _generator(dedup_ratio, compress_ratio, seed)
+    g = _generator(dedup_ratio, compress_ratio, _seed_or_random(seed), cached=seed is not None)
     g.fill(buffer, 0, max_threads)
-    return len(memoryview(buffer).cast("B"))
+    return memoryview(buffer).nbytes
 
 
 class Generator:
@@ -45,11 +59,11 @@ class Generator:
         self._chunk = int(chunk_size) if chunk_size else DEFAULT_CHUNK_SIZE
         if self._chunk <= 0:
             raise ValueError("chunk_size %s: must be at least 1 byte" % chunk_size)
-        self._seed = seed
         self._threads = max_threads
         self._ratios = (dedup_ratio, compress_ratio)
-        self._gen = _generator(dedup_ratio, compress_ratio, seed)
+        self._gen = _generator(dedup_ratio, compress_ratio, _seed_or_random(seed))
         self._position = 0
+        self._base = 0  # where the current seed's stream began (set_seed keeps the position)
 
     @property
     def chunk_size(self):
@@ -57,11 +71,13 @@ class Generator:
 
     def fill_chunk(self, buffer):
         """Writes the next min(len(buffer), remaining) bytes into `buffer`; returns that count."""
-        view = memoryview(buffer).cast("B")
-        n = min(len(view), self._size - self._position)
-        if n > 0:
-            self._gen.fill(view[:n], self._position, self._threads)
-            self._position += n
+        view = memoryview(buffer)
+        n = min(view.nbytes, self._size - self._position)
+        if n <= 0:
+            return 0
+        target = buffer if n == view.nbytes else view.cast("B")[:n]
+        self._gen.fill(target, self._position - self._base, self._threads)
+        self._position += n
         return n
 
     def get_chunk(self, size=None):
@@ -69,7 +85,7 @@ class Generator:
         n = min(self._chunk if size is None else int(size), self._size - self._position)
         if n <= 0:
             return b""
-        out = self._gen.generate(self._position, n)
+        out = self._gen.generate(self._position - self._base, n, self._threads)
         self._position += n
         return out
 
@@ -83,11 +99,11 @@ class Generator:
         return self._position >= self._size
 
     def reset(self):
-        """Back to offset 0: the same bytes again."""
+        """Back to the start: the same bytes again."""
         self._position = 0
+        self._base = 0
 
     def set_seed(self, seed):
-        """A new stream from offset 0."""
-        self._seed = seed
-        self._gen = _generator(self._ratios[0], self._ratios[1], seed)
-        self._position = 0
+        """Another stream from here on (None: a random seed); the position stays, as in dgen-py."""
+        self._gen = _generator(self._ratios[0], self._ratios[1], _seed_or_random(seed))
+        self._base = self._position

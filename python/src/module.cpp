@@ -51,60 +51,84 @@ int cpus_of_this_numa_domain() {
   return std::max(1, count);
 }
 
-// Threads kept between fills: part 0 of a job runs on the caller, parts 1.. on the workers.
+// Threads kept between fills: part 0 of a job runs on the caller, parts 1.. on the workers. A
+// forked child (multiprocessing) inherits the pool's memory but not its threads, and perhaps a
+// mutex some other thread held: it leaves that state alone (leaked, never joined) and starts
+// its own.
 class Pool {
  public:
+  Pool() : state_(new State), pid_(getpid()) {}
   ~Pool() {
+    if (getpid() != pid_) return;  // inherited: the threads are not ours to join
     {
-      std::lock_guard<std::mutex> lock(mutex_);
-      quit_ = true;
+      std::lock_guard<std::mutex> lock(state_->mutex);
+      state_->quit = true;
     }
-    wake_.notify_all();
-    for (auto& t : workers_) t.join();
+    state_->wake.notify_all();
+    for (auto& t : state_->workers) t.join();
+    delete state_;
   }
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
 
   // Runs body(i) for i in [0, parts) and returns when all are done; the first exception is
   // rethrown here.
   void run(int parts, const std::function<void(int)>& body) {
-    std::lock_guard<std::mutex> serial(run_mutex_);  // one job at a time per generator
-    while (static_cast<int>(workers_.size()) < parts - 1) {
-      const int index = static_cast<int>(workers_.size()) + 1;
-      workers_.emplace_back([this, index] { work(index); });
+    if (getpid() != pid_) {  // after fork(): a fresh state, the old one leaked on purpose
+      state_ = new State;
+      pid_ = getpid();
+    }
+    State& s = *state_;
+    std::lock_guard<std::mutex> serial(s.run_mutex);  // one job at a time per generator
+    while (static_cast<int>(s.workers.size()) < parts - 1) {
+      const int index = static_cast<int>(s.workers.size()) + 1;
+      s.workers.emplace_back([&s, index] { work(s, index); });
     }
     {
-      std::lock_guard<std::mutex> lock(mutex_);
-      body_ = &body;
-      parts_ = parts;
-      pending_ = parts - 1;
-      error_ = nullptr;
-      ++generation_;
+      std::lock_guard<std::mutex> lock(s.mutex);
+      s.body = &body;
+      s.parts = parts;
+      s.pending = parts - 1;
+      s.error = nullptr;
+      ++s.generation;
     }
-    wake_.notify_all();
+    s.wake.notify_all();
     std::exception_ptr mine;
     try {
       body(0);
     } catch (...) {
       mine = std::current_exception();
     }
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return pending_ == 0; });
-    body_ = nullptr;
+    std::unique_lock<std::mutex> lock(s.mutex);
+    s.done.wait(lock, [&s] { return s.pending == 0; });
+    s.body = nullptr;
     if (mine) std::rethrow_exception(mine);
-    if (error_) std::rethrow_exception(error_);
+    if (s.error) std::rethrow_exception(s.error);
   }
 
  private:
-  void work(int index) {
+  struct State {
+    std::mutex run_mutex, mutex;
+    std::condition_variable wake, done;
+    std::vector<std::thread> workers;
+    const std::function<void(int)>* body = nullptr;
+    int parts = 0, pending = 0;
+    std::uint64_t generation = 0;
+    bool quit = false;
+    std::exception_ptr error;
+  };
+
+  static void work(State& s, int index) {
     std::uint64_t seen = 0;
     for (;;) {
       const std::function<void(int)>* body = nullptr;
       {
-        std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return quit_ || generation_ != seen; });
-        if (quit_) return;
-        seen = generation_;
-        if (index >= parts_) continue;  // this job has fewer parts
-        body = body_;
+        std::unique_lock<std::mutex> lock(s.mutex);
+        s.wake.wait(lock, [&] { return s.quit || s.generation != seen; });
+        if (s.quit) return;
+        seen = s.generation;
+        if (index >= s.parts) continue;  // this job has fewer parts
+        body = s.body;
       }
       std::exception_ptr error;
       try {
@@ -112,20 +136,14 @@ class Pool {
       } catch (...) {
         error = std::current_exception();
       }
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (error && !error_) error_ = error;
-      if (--pending_ == 0) done_.notify_all();
+      std::lock_guard<std::mutex> lock(s.mutex);
+      if (error && !s.error) s.error = error;
+      if (--s.pending == 0) s.done.notify_all();
     }
   }
 
-  std::mutex run_mutex_, mutex_;
-  std::condition_variable wake_, done_;
-  std::vector<std::thread> workers_;
-  const std::function<void(int)>* body_ = nullptr;
-  int parts_ = 0, pending_ = 0;
-  std::uint64_t generation_ = 0;
-  bool quit_ = false;
-  std::exception_ptr error_;
+  State* state_;
+  pid_t pid_;
 };
 
 // A buffer of the buffer protocol, held for the call.
@@ -190,17 +208,16 @@ class PyGenerator {
   void fill(const py::object& buffer, const py::object& offset_arg, const py::object& threads_arg) {
     const std::uint64_t offset =
         unsigned_arg(offset_arg, "offset", 0, UINT64_MAX, "must be an integer from 0 to 2^64 - 1");
-    const int threads = threads_arg.is_none()
-                            ? default_threads_
-                            : static_cast<int>(unsigned_arg(threads_arg, "--threads", 1, 4096,
-                                                            "must be an integer from 1 to 4096"));
+    const int threads = threads_of(threads_arg);
     Buffer b(buffer, true);
     check_range(offset, b.size());
     py::gil_scoped_release release;
     fill_bytes(b.data(), b.size(), offset, threads);
   }
 
-  py::bytes generate(const py::object& offset_arg, const py::object& size_arg) {
+  py::bytes generate(const py::object& offset_arg, const py::object& size_arg,
+                     const py::object& threads_arg) {
+    const int threads = threads_of(threads_arg);
     const std::uint64_t offset =
         unsigned_arg(offset_arg, "offset", 0, UINT64_MAX, "must be an integer from 0 to 2^64 - 1");
     const std::uint64_t size =
@@ -212,7 +229,7 @@ class PyGenerator {
     auto* p = reinterpret_cast<std::byte*>(PyBytes_AS_STRING(bytes));
     {
       py::gil_scoped_release release;
-      fill_bytes(p, size, offset, default_threads_);
+      fill_bytes(p, size, offset, threads);
     }
     return out;
   }
@@ -238,6 +255,11 @@ class PyGenerator {
   }
 
   std::string simd() const { return gen_->simd().name; }
+  int threads_of(const py::object& threads) const {
+    return threads.is_none() ? default_threads_
+                             : static_cast<int>(unsigned_arg(threads, "--threads", 1, 4096,
+                                                             "must be an integer from 1 to 4096"));
+  }
   const dgen::DataSpec& spec() const { return gen_->spec(); }
   int default_threads() const { return default_threads_; }
 
@@ -292,7 +314,7 @@ PYBIND11_MODULE(_dgen, m) {
         }
         return out;
       },
-      "The compiled kernels: [{'name': ..., 'supported': bool}], the best last.");
+      "The compiled kernels: [{'name': ..., 'supported': bool}], the best first.");
   py::class_<PyGenerator>(m, "Generator")
       .def(py::init<const py::object&, double, const py::object&, double, const std::string&,
                     const std::string&>(),
@@ -303,7 +325,7 @@ PYBIND11_MODULE(_dgen, m) {
            py::arg("threads") = py::none(),
            "Writes len(buffer) bytes of the stream from `offset` into the buffer, in place.")
       .def("generate", &PyGenerator::generate, py::arg("offset"), py::arg("size"),
-           "The stream's bytes [offset, offset + size) as bytes.")
+           py::arg("threads") = py::none(), "The stream's bytes [offset, offset + size) as bytes.")
       .def("first_mismatch", &PyGenerator::first_mismatch, py::arg("buffer"), py::arg("offset") = 0,
            "The stream offset of the first byte of `buffer` that differs from the stream at "
            "`offset`, or None.")

@@ -97,37 +97,70 @@ def test_first_mismatch(reference):
 
 
 def test_the_gil_is_released_while_filling():
-    # Two Python threads fill at once with one thread each. While one is inside fill(), the
-    # other must get to run Python code: a watcher thread counts its loop iterations during a
-    # long fill; with the GIL held it could not run at all until the fill returned.
+    # While one Python thread is inside fill(), another must run Python code: a watcher thread
+    # records when it runs, and some of its ticks must fall in the first half of the fill (with
+    # the GIL held it could run only after the fill returned).
+    import time
     g = dgen.Generator(**SPEC)
-    buf = numpy.empty(256 << 20, dtype=numpy.uint8)
-    inside = threading.Event()
+    buf = numpy.ones(768 << 20, dtype=numpy.uint8)  # touched: the fill itself is what is timed
+    started = threading.Event()
+    stop = threading.Event()
     ticks = []
 
     def watcher():
-        inside.wait()
-        while inside.is_set():
-            ticks.append(1)
-
-    def filler():
-        inside.set()
-        g.fill(buf, 0, 1)
-        inside.clear()
+        started.set()
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
 
     w = threading.Thread(target=watcher)
     w.start()
-    filler()
-    w.join()
-    assert len(ticks) > 10
-    # And two fills from two threads give what one gives.
+    started.wait()
+    try:
+        t0 = time.perf_counter()
+        g.fill(buf, 0, 1)
+        t1 = time.perf_counter()
+    finally:
+        stop.set()
+        w.join()
+    middle = t0 + (t1 - t0) / 2
+    assert t1 - t0 > 0.004, "the fill was too quick to tell"
+    assert any(t0 <= t <= middle for t in ticks), "no Python code ran during the fill"
+    # Two fills from two threads give what one gives, with one generator or two.
     a = numpy.empty(8 << 20, dtype=numpy.uint8)
     b = numpy.empty(8 << 20, dtype=numpy.uint8)
-    ts = [threading.Thread(target=g.fill, args=(a, 0, 1)),
-          threading.Thread(target=dgen.Generator(**SPEC).fill, args=(b, 8 << 20, 1))]
-    [t.start() for t in ts]
-    [t.join() for t in ts]
-    assert a.tobytes() + b.tobytes() == g.generate(0, 16 << 20)
+    for second in (g, dgen.Generator(**SPEC)):
+        ts = [threading.Thread(target=g.fill, args=(a, 0, 2)),
+              threading.Thread(target=second.fill, args=(b, 8 << 20, 2))]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        assert a.tobytes() + b.tobytes() == g.generate(0, 16 << 20)
+
+
+def test_streaming_fill_of_a_large_array_equals_the_cli():
+    # 64 MiB over 2 threads: 32 MiB per thread, streaming stores, into numpy's own (misaligned
+    # by 16 bytes) memory and into a view one byte further on.
+    n = 64 << 20
+    want = stream(n + 1)
+    g = dgen.Generator(**SPEC)
+    a = numpy.empty(n + 1, dtype=numpy.uint8)
+    g.fill(a[:n], 0, 2)
+    assert a[:n].tobytes() == want[:n]
+    g.fill(a[1:], 1, 2)
+    assert a[1:].tobytes() == want[1:]
+
+
+def test_a_forked_child_fills_with_its_own_threads():
+    import multiprocessing
+    g = dgen.Generator(**SPEC)
+    g.fill(bytearray(4 << 20), 0, 2)  # the parent's pool has a worker now
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=lambda: q.put(g.generate(0, 1 << 20, 2)))
+    p.start()
+    got = q.get(timeout=60)
+    p.join(timeout=60)
+    assert p.exitcode == 0
+    assert got == g.generate(0, 1 << 20)
 
 
 @pytest.mark.parametrize("kwargs,message", [
@@ -181,3 +214,20 @@ def test_compat_layer_streams_the_same_bytes_in_any_chunks(reference):
     arr = numpy.zeros(6000, dtype=numpy.uint8)
     assert dgen.compat.generate_into_buffer(arr, 2, 3, seed=77) == 6000
     assert arr.tobytes() == reference[:6000]
+    f = numpy.zeros((100, 30), dtype=numpy.uint8, order="F")  # Fortran order: contiguous too
+    assert dgen.compat.generate_into_buffer(f, 2, 3, seed=77) == 3000
+    assert f.tobytes(order="A") == reference[:3000]
+
+
+def test_compat_seed_none_is_random_and_set_seed_keeps_the_position():
+    # dgen-py: no seed means a random one, so unseeded objects differ.
+    assert dgen.compat.generate_buffer(4096) != dgen.compat.generate_buffer(4096)
+    g = dgen.compat.Generator(size=3 << 20, seed=5, chunk_size=1 << 20)
+    first = g.get_chunk()
+    g.reset()
+    assert g.get_chunk() == first  # a Generator's random or given seed is kept by reset()
+    g.set_seed(6)  # the position stays: the stream still ends after size bytes
+    assert g.position() == 1 << 20
+    second = g.get_chunk()
+    assert second == dgen.Generator(seed=6).generate(0, 1 << 20)
+    assert g.get_chunk() != b"" and g.is_complete()

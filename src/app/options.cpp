@@ -257,7 +257,7 @@ std::string help_text() {
   out << line << "\n\n" << describe_options() << "\nExamples:\n";
   for (const auto& [command, what] : kExamples) {
     std::string row = std::string("  ") + command;
-    if (*what != '\0') row += std::string(std::max<std::size_t>(2, 48 - row.size()), ' ') + what;
+    if (*what != '\0') row += std::string(row.size() < 46 ? 48 - row.size() : 2, ' ') + what;
     out << row << "\n";
   }
   return out.str();
