@@ -45,10 +45,6 @@ using analyze::UnitRecord;
 /// at 4 KiB units), and a stop signal or an error is acted on within a round.
 constexpr std::uint64_t kRoundBytesPerThread = 16ULL << 20;
 
-double clock_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 // The file list travels from rank 0 as [size u64][path length u64][path] records.
 std::string pack(const analyze::Inputs& in) {
   std::string out;

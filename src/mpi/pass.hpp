@@ -3,6 +3,7 @@
 // to and from files, a device or stdout) are built from these; driver.cpp orders the steps.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,6 +20,12 @@
 #include "verify/compare.hpp"
 
 namespace dgen::mpi {
+
+/// Seconds on this process's steady clock: for the time a rank's threads spend in each step
+/// (Job::now is for the spans that ranks compare).
+inline double clock_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 /// Progress and stop checks happen per chunk; writes go out in chunks of this size.
 inline constexpr std::uint64_t kChunk = 16ULL << 20;

@@ -36,10 +36,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-double clock_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 /// Adds the seconds `f` takes to `total` and returns what it returns.
 template <class F>
 auto timed(double& total, F&& f) {
