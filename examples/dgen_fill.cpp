@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
     if (option == "--help" || option == "-h") {
       std::printf(
           "Usage: dgen_fill [--size SIZE] [--offset N] [--seed N] [--dedup-ratio R]\n"
-          "                 [--dedup-unit SIZE] [--compress-ratio R] [--compress-fill zero|pattern]\n"
+          "                 [--dedup-unit SIZE] [--compress-ratio R] [--compress-fill "
+          "zero|pattern]\n"
           "                 [--simd NAME|list]\n"
           "Writes stream bytes [offset, offset + size) to stdout (default 1MiB from 0), the same\n"
           "bytes as dgen_mpi --output - with the same data options.\n");
@@ -89,13 +90,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    const dgen::Generator gen(spec, simd == "auto" ? dgen::SimdTarget{}
-                                                   : dgen::select_simd_target(simd));
+    const dgen::Generator gen(spec,
+                              simd == "auto" ? dgen::SimdTarget{} : dgen::select_simd_target(simd));
     std::fprintf(stderr, "dgen_fill: %s, simd %s\n", dgen::format_size(size).c_str(),
                  gen.simd().name.c_str());
     std::vector<std::byte> buf(std::min<std::uint64_t>(size, 4 << 20));
     for (std::uint64_t done = 0; done < size;) {
-      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), size - done));
+      const std::size_t n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), size - done));
       gen.generate(offset + done, {buf.data(), n});
       for (std::size_t w = 0; w < n;) {
         const ssize_t r = write(STDOUT_FILENO, buf.data() + w, n - w);
