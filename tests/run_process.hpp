@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -39,6 +40,21 @@ inline std::string temp_dir() {
   }();
   return dir;
 }
+
+/// A fresh directory under temp_dir(), removed with everything in it at the end.
+struct ScratchDir {
+  explicit ScratchDir(const std::string& name) : dir(temp_dir() + "/" + name) {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  std::string dir;
+};
 
 /// Runs `command` with sh -c; stdout and stderr go to files that are read back. Open MPI is
 /// told that running as root is intended (CI and these machines run as root).

@@ -36,17 +36,14 @@ const std::string kChecker =
     std::string("/usr/bin/python3 ") + DGEN_SOURCE_DIR + "/tests/analyze_check.py";
 const std::string kMpirun = "timeout 300 mpirun --oversubscribe ";
 
-struct Scratch {
-  explicit Scratch(const std::string& name) : dir(dgen::test::temp_dir() + "/" + name) {
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string dir;
-};
+using Scratch = dgen::test::ScratchDir;
+
+// Writes dgen_mpi's stream with `options` (its --size and data options) to `path`.
+bool write_stream(const std::string& path, const std::string& options) {
+  const auto r = run_shell(kBinary + " " + options + " --output " + path);
+  EXPECT_EQ(r.exit_code, 0) << options << "\n" << r.err;
+  return r.exit_code == 0;
+}
 
 nlohmann::json run_json(const std::string& command) {
   const auto r = run_shell(command);
@@ -244,10 +241,9 @@ TEST(Analyze, DgenDataAgreesWithTheChecker) {
     for (const char* dedup : {"1", "2", "3.7"}) {
       for (const char* compress : {"1", "2.5"}) {
         const std::string path = s.dir + "/d.bin";
-        const auto w = run_shell(kBinary + " --size 4MiB --threads 2 --dedup-unit " + unit +
-                                 " --dedup-ratio " + dedup + " --compress-ratio " + compress +
-                                 " --output " + path);
-        ASSERT_EQ(w.exit_code, 0) << w.err;
+        ASSERT_TRUE(write_stream(path, std::string("--size 4MiB --threads 2 --dedup-unit ") + unit +
+                                           " --dedup-ratio " + dedup + " --compress-ratio " +
+                                           compress));
         const std::string what =
             std::string("unit ") + unit + " dedup " + dedup + " compress " + compress;
         const auto ours = analyze(path, "--analyze-units 512,4KiB,64KiB --analyze-chunk 64KiB");
@@ -337,9 +333,7 @@ TEST(Analyze, TreeIsTheSameForAnyRankCount) {
 TEST(Analyze, SampleIsTheSameForAnyRankCountAndItsIntervalHoldsTheExactRatio) {
   Scratch s("analyze-sample");
   const std::string path = s.dir + "/d.bin";
-  ASSERT_EQ(run_shell(kBinary + " --size 16MiB --dedup-ratio 2 --compress-ratio 3 --output " + path)
-                .exit_code,
-            0);
+  ASSERT_TRUE(write_stream(path, "--size 16MiB --dedup-ratio 2 --compress-ratio 3"));
   const std::string opts = "--analyze-units 4KiB,64KiB --sample 0.25";
   const auto one = analyze(path, opts, 1);
   EXPECT_EQ(figures(analyze(path, opts, 3)), figures(one));
@@ -394,10 +388,7 @@ TEST(Analyze, SampleOfAMostlyZeroImageCountsTheZerosExactly) {
 TEST(Analyze, EstimatorWhenFingerprintsDoNotFitHoldsTheExactFigures) {
   Scratch s("analyze-estimator");
   const std::string path = s.dir + "/d.bin";
-  ASSERT_EQ(
-      run_shell(kBinary + " --size 64MiB --dedup-ratio 2.5 --compress-ratio 2 --output " + path)
-          .exit_code,
-      0);
+  ASSERT_TRUE(write_stream(path, "--size 64MiB --dedup-ratio 2.5 --compress-ratio 2"));
   const auto exact = analyze(path, "--analyze-units 4KiB");
   const auto r = run_shell(kBinary + " --threads 2 --analyze " + path +
                            " --analyze-units 4KiB --analyze-chunk 64KiB --analyze-memory 2300KiB");
@@ -438,9 +429,7 @@ TEST(Analyze, EstimatorWhenFingerprintsDoNotFitHoldsTheExactFigures) {
 TEST(Analyze, BlockDeviceTableAndCsv) {
   Scratch s("analyze-blockdev");
   const std::string path = s.dir + "/d.bin";
-  ASSERT_EQ(run_shell(kBinary + " --size 8MiB --dedup-ratio 2 --compress-ratio 2 --output " + path)
-                .exit_code,
-            0);
+  ASSERT_TRUE(write_stream(path, "--size 8MiB --dedup-ratio 2 --compress-ratio 2"));
   const auto loop = run_shell("losetup -r -f --show " + path);
   if (loop.exit_code != 0) GTEST_SKIP() << "no loop device here: " << loop.err;
   const std::string device = loop.out.substr(0, loop.out.find('\n'));
@@ -477,7 +466,7 @@ TEST(Analyze, BlockDeviceTableAndCsv) {
 TEST(Analyze, SigtermReportsWhatWasAnalyzed) {
   Scratch s("analyze-sigterm");
   const std::string path = s.dir + "/d.bin";
-  ASSERT_EQ(run_shell(kBinary + " --size 512MiB --compress-ratio 2 --output " + path).exit_code, 0);
+  ASSERT_TRUE(write_stream(path, "--size 512MiB --compress-ratio 2"));
   // Every unit compressed at six sizes: far longer than the second before the signal.
   const auto r = run_shell(kBinary + " --threads 2 --format json --analyze " + path +
                            " & pid=$!; " + "sleep 1.5; kill -TERM $pid; wait $pid");

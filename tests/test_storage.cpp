@@ -39,15 +39,8 @@ const std::string kData = " --seed 77 --dedup-ratio 2 --compress-ratio 3 ";
 std::string stream(std::uint64_t n) { return dgen::test::stream_text(spec(), n); }
 
 // A fresh directory per test, removed with everything in it at the end.
-struct Scratch {
-  explicit Scratch(const std::string& name) : dir(dgen::test::temp_dir() + "/" + name) {
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+struct Scratch : dgen::test::ScratchDir {
+  using ScratchDir::ScratchDir;
   // Every regular file under the directory, relative paths sorted.
   std::vector<std::string> files() const {
     std::vector<std::string> out;
@@ -63,7 +56,6 @@ struct Scratch {
     for (const auto& f : files()) all += read_file(dir + "/" + f);
     return all;
   }
-  std::string dir;
 };
 
 nlohmann::json parse(const dgen::test::ProcessResult& r) {
