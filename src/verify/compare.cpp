@@ -26,6 +26,7 @@ void note_values(Mismatch& m, const std::byte* p, std::size_t n) {
 // wrong has wrong bytes that do not decode: foreign, or zeros / constant when the fill was
 // overwritten with one value.
 void Mismatch::describe() {
+  if (holds == "beyond the stream") return;  // a file longer than the stream: its own kind
   if (uniform && value >= 0 && length >= 16) {
     holds = value == 0 ? "zeros" : "constant";
     constant = value == 0 ? -1 : value;

@@ -135,4 +135,26 @@ std::optional<std::uint64_t> LaneDecoder::locate(const std::byte* p, const std::
   return std::nullopt;
 }
 
+SeedDecoder::SeedDecoder(std::uint64_t seed) : aesni_(cpu_has_aesni()) {
+  DataSpec spec;  // the keys come from the seed alone
+  spec.seed = seed;
+  layout_ = detail::make_stream_layout(spec);
+}
+
+LaneCounter SeedDecoder::counter(const std::byte* lane) const {
+  std::uint64_t ctr[2];
+  decrypt(layout_, aesni_, lane, ctr);
+  return {ctr[0], ctr[1]};
+}
+
+bool carries_stream_of(std::uint64_t seed, const std::byte* p, std::size_t n) {
+  const SeedDecoder decoder(seed);
+  for (std::size_t phase = 0; phase < 16; ++phase) {
+    for (std::size_t at = phase; at + 16 <= n; at += 16) {
+      if (decoder.counter(p + at).random()) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace dgen::verify

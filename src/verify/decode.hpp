@@ -41,4 +41,32 @@ class LaneDecoder {
   bool aesni_ = false;
 };
 
+/// The 128-bit counter a 16-byte lane encrypts: a random lane's is (lane index in its unit,
+/// unique unit); a pattern fill's has bit 63 of `lane` set.
+struct LaneCounter {
+  std::uint64_t lane = 0, unique = 0;
+  /// Plausibly a random lane of some unit: a lane index inside the largest unit (1 MiB) and a
+  /// unique unit below 2^58 (a foreign 16 bytes passes with a chance of about 2^-54).
+  bool random() const { return lane < (1ULL << 16) && unique < (1ULL << 58); }
+};
+
+/// Decrypts lanes with the keys of one seed, whatever the stream's other options.
+class SeedDecoder {
+ public:
+  explicit SeedDecoder(std::uint64_t seed);
+  LaneCounter counter(const std::byte* lane) const;
+
+ private:
+  detail::StreamLayout layout_;
+  bool aesni_ = false;
+};
+
+/// Whether the n bytes at p hold at least one random lane of a stream of `seed`, whatever the
+/// stream's other data options (ratios, unit, fill) and wherever the bytes start: every 16-byte
+/// phase is tried, and a lane counts when its counter decodes to a lane index inside the
+/// largest unit (1 MiB) and a unique unit below 2^58. A foreign 16 bytes passes with a chance
+/// of about 2^-54, so 8 KiB of any other data pass with a chance below 2^-41. Needs 16 bytes
+/// or more; the first 4 KiB of any stream range hold a random lane in every phase.
+bool carries_stream_of(std::uint64_t seed, const std::byte* p, std::size_t n);
+
 }  // namespace dgen::verify
