@@ -1,14 +1,20 @@
 // Runs a command line through the shell and captures its exit code, stdout and stderr.
 #pragma once
 
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace dgen::test {
 
@@ -71,6 +77,116 @@ inline ProcessResult run_shell(const std::string& command) {
   std::remove((base + ".out").c_str());
   std::remove((base + ".err").c_str());
   return r;
+}
+
+/// A command line running in the background (sh -c, its own process group), its stdout and
+/// stderr going to files, so that a test can wait for an event it prints (a progress line, a
+/// marker) or makes (a file that grows) before it sends a signal: never a fixed delay.
+class Background {
+ public:
+  explicit Background(const std::string& command) {
+    static int serial = 0;
+    base_ = temp_dir() + "/bg" + std::to_string(getpid()) + "-" + std::to_string(++serial);
+    const std::string full =
+        "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; exec " + command + " >" +
+        base_ + ".out 2>" + base_ + ".err </dev/null";
+    pid_ = fork();
+    if (pid_ == 0) {
+      setpgid(0, 0);
+      execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    setpgid(pid_, pid_);
+  }
+  ~Background() {
+    if (pid_ > 0 && !reaped_) {
+      kill(-pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    std::remove((base_ + ".out").c_str());
+    std::remove((base_ + ".err").c_str());
+  }
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+
+  pid_t pid() const { return pid_; }
+  std::string out() const { return read_file(base_ + ".out"); }
+  std::string err() const { return read_file(base_ + ".err"); }
+
+  /// Polls `event` every 10 ms until it holds (true) or `seconds` pass or the process ends
+  /// first (false).
+  bool wait_for(const std::function<bool()>& event, double seconds = 60) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < end) {
+      if (event()) return true;
+      if (exited()) return event();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  /// Waits until stderr matches `pattern`.
+  bool wait_for_stderr(const std::string& pattern, double seconds = 60) {
+    const std::regex re(pattern);
+    return wait_for([&] { return std::regex_search(err(), re); }, seconds);
+  }
+  /// Sends `sig` to the process (the launched command itself, not its group).
+  void signal(int sig) const { kill(pid_, sig); }
+  /// Sends `sig` to the whole process group (mpirun and its ranks).
+  void signal_group(int sig) const { kill(-pid_, sig); }
+  /// Waits for the end (at most `seconds`, then SIGKILL) and returns what it did.
+  ProcessResult wait(double seconds = 120) {
+    ProcessResult r;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (!exited() && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!exited()) {
+      kill(-pid_, SIGKILL);
+      waitpid(pid_, &status_, 0);
+      reaped_ = true;
+    }
+    r.exit_code = WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+    r.out = out();
+    r.err = err();
+    return r;
+  }
+  /// Whether the process has ended (reaps it).
+  bool exited() {
+    if (reaped_) return true;
+    if (waitpid(pid_, &status_, WNOHANG) == pid_) reaped_ = true;
+    return reaped_;
+  }
+
+ private:
+  std::string base_;
+  pid_t pid_ = -1;
+  int status_ = 0;
+  bool reaped_ = false;
+};
+
+/// The bytes a --progress line says were done last ("write 1.50 GiB / 8 GiB ..."), 0 before the
+/// first line. Units as dgen's format_size prints them.
+inline double progress_bytes(const std::string& err) {
+  static const std::regex line("([0-9.]+) (B|KiB|MiB|GiB|TiB) / ");
+  double last = 0;
+  for (auto it = std::sregex_iterator(err.begin(), err.end(), line); it != std::sregex_iterator();
+       ++it) {
+    const double v = std::stod((*it)[1].str());
+    const std::string unit = (*it)[2].str();
+    const double scale = unit == "B"     ? 1
+                         : unit == "KiB" ? 1024.0
+                         : unit == "MiB" ? 1048576.0
+                         : unit == "GiB" ? 1073741824.0
+                                         : 1099511627776.0;
+    last = v * scale;
+  }
+  return last;
+}
+
+/// The size of `path`, 0 if it is missing.
+inline std::uint64_t size_of(const std::string& path) {
+  std::error_code ec;
+  const auto n = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<std::uint64_t>(n);
 }
 
 }  // namespace dgen::test

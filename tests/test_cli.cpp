@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -222,7 +223,7 @@ TEST(Cli, StdoutCarriesTheStreamAndTheReportGoesToStderr) {
 }
 
 TEST(Cli, FailedWriteNamesPathOffsetAndError) {
-  const auto r = run_shell(kBinary + " --size 64MiB --output /dev/full");
+  const auto r = run_shell(kBinary + " --size 64MiB --output /dev/full --in-place");
   EXPECT_EQ(r.exit_code, 4) << "an I/O error";
   EXPECT_NE(r.err.find("write to /dev/full failed at offset "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
@@ -233,15 +234,20 @@ TEST(Cli, FailedWriteNamesPathOffsetAndError) {
 }
 
 TEST(Cli, InterruptedWriteLeavesNoFile) {
-  const std::string path = dgen::test::temp_dir() + "/interrupted.bin";
-  const auto r = run_shell("timeout --preserve-status -s TERM 2 " + kBinary +
-                           " --size 64MiB --iterations 100000 --output " + path);
+  const std::string dir = dgen::test::temp_dir() + "/interrupted";
+  fs::create_directories(dir);
+  const std::string path = dir + "/interrupted.bin";
+  dgen::test::Background run(kBinary + " --size 8GiB --threads 2 --fsync off --progress --output " +
+                             path);
+  // The write is under way (a progress line with bytes) before the signal comes.
+  ASSERT_TRUE(run.wait_for([&] { return dgen::test::progress_bytes(run.err()) > 0; })) << run.err();
+  run.signal(SIGTERM);
+  const auto r = run.wait();
   EXPECT_EQ(r.exit_code, 143) << r.err;
   EXPECT_NE(r.err.find("interrupted by signal 15"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(path));
-  for (const auto& e : fs::directory_iterator(dgen::test::temp_dir())) {
-    EXPECT_EQ(e.path().string().find("interrupted"), std::string::npos) << e.path();
-  }
+  EXPECT_TRUE(fs::is_empty(dir)) << "a temporary file was left";
+  fs::remove_all(dir);
 }
 
 // OpenMP may give fewer threads than asked (OMP_THREAD_LIMIT, OMP_DYNAMIC): the run works on
@@ -287,15 +293,21 @@ TEST(Cli, LeadingZerosAreDecimal) {
 }
 
 // SIGTERM (what SLURM and mpirun send) in bench mode: the report of what was done, marked
-// incomplete, and exit 128 + 15.
+// incomplete, and exit 128 + 15. The signal comes once the progress line shows the second pass
+// (after the first generate pass and its baselines), never after a fixed delay.
 TEST(Cli, SigtermInBenchModeReportsWhatWasDone) {
-  const auto r = run_shell("timeout --preserve-status -s TERM 2 " + kBinary +
-                           " --size 64MiB --iterations 1000000 --format json");
+  const std::uint64_t size = 64ULL << 20;
+  dgen::test::Background run(kBinary +
+                             " --size 64MiB --iterations 1000000 --format json --progress");
+  ASSERT_TRUE(run.wait_for([&] { return dgen::test::progress_bytes(run.err()) > 4.5 * size; }))
+      << run.err();
+  run.signal(SIGTERM);
+  const auto r = run.wait();
   EXPECT_EQ(r.exit_code, 143) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_FALSE(j["complete"].get<bool>());
   EXPECT_EQ(j["stop_signal"], 15);
-  ASSERT_GE(j["iterations"].size(), 2u) << "two seconds hold more than one pass";
+  ASSERT_GE(j["iterations"].size(), 2u) << "the signal came in the second pass or later";
   const auto& its = j["iterations"];
   for (std::size_t i = 0; i + 1 < its.size(); ++i) {
     EXPECT_TRUE(its[i]["complete"].get<bool>());
@@ -310,35 +322,67 @@ TEST(Cli, SigtermInBenchModeReportsWhatWasDone) {
   EXPECT_NE(r.err.find("dgen_mpi: interrupted by signal 15: the report covers what was done"),
             std::string::npos)
       << r.err;
-  const auto t = run_shell("timeout --preserve-status -s INT 1 " + kBinary +
-                           " --size 64MiB --iterations 1000000 --format table");
+  // SIGINT (Ctrl-C) once the first pass runs: the table says it is incomplete.
+  dgen::test::Background table(kBinary +
+                               " --size 64MiB --iterations 1000000 --format table --progress");
+  ASSERT_TRUE(table.wait_for([&] { return dgen::test::progress_bytes(table.err()) > 0; }))
+      << table.err();
+  table.signal(SIGINT);
+  const auto t = table.wait();
   EXPECT_EQ(t.exit_code, 130) << t.err;
   EXPECT_NE(t.out.find("INCOMPLETE: stopped by signal 2"), std::string::npos) << t.out;
 }
 
-// --keep-partial: an interrupted write leaves the prefix that was written, and those bytes
-// are the stream's.
+// A process's resident memory in bytes (VmRSS), 0 when it is gone.
+std::uint64_t resident_bytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+// A stop before the first pass still prints the incomplete report: the signal comes while the
+// buffer's pages are first touched (its resident memory grows), before any pass begins.
+TEST(Cli, AStopBeforeTheFirstPassStillReports) {
+  dgen::test::Background run(kBinary + " --size 4GiB --iterations 3 --threads 1 --format json");
+  ASSERT_TRUE(run.wait_for([&] { return resident_bytes(run.pid()) > (256ULL << 20); }))
+      << run.err();
+  run.signal(SIGTERM);
+  const auto r = run.wait();
+  EXPECT_EQ(r.exit_code, 143) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_FALSE(j["complete"].get<bool>());
+  EXPECT_EQ(j["stop_signal"], 15);
+  EXPECT_LE(j["iterations"].size(), 1u);
+  EXPECT_NE(r.err.find("interrupted by signal 15"), std::string::npos) << r.err;
+}
+
+// --keep-partial: an interrupted write keeps the prefix that was written under its temporary
+// name (nothing that looks complete appears at the path), and those bytes are the stream's.
 TEST(Cli, KeepPartialLeavesTheWrittenPrefixOfTheStream) {
   const std::string dir = dgen::test::temp_dir() + "/keep";
   fs::create_directories(dir);
   const std::string path = dir + "/partial.bin";
-  // Big enough that the write is still running when the signal comes.
-  const auto r =
-      run_shell("timeout --preserve-status -s TERM 2 " + kBinary +
-                " --size 8GiB --threads 2 --output " + path + " --keep-partial --format json");
+  dgen::test::Background run(kBinary + " --size 8GiB --threads 2 --fsync off --progress --output " +
+                             path + " --keep-partial --format json");
+  ASSERT_TRUE(run.wait_for([&] { return dgen::test::progress_bytes(run.err()) > 0; })) << run.err();
+  run.signal(SIGTERM);
+  const auto r = run.wait();
   EXPECT_EQ(r.exit_code, 143) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_FALSE(j["complete"].get<bool>());
   const std::uint64_t kept = j["bytes_kept"].get<std::uint64_t>();
-  ASSERT_TRUE(fs::exists(path));
-  EXPECT_EQ(fs::file_size(path), kept);
+  EXPECT_FALSE(fs::exists(path)) << "a partial file at the final name looks complete";
+  const std::string partial = j["output_state"]["path"];
+  EXPECT_EQ(partial.rfind(path + ".dgen-partial-", 0), 0u) << partial;
+  ASSERT_TRUE(fs::exists(partial));
+  EXPECT_EQ(fs::file_size(partial), kept);
   EXPECT_LT(kept, 8ULL << 30);
   EXPECT_LE(kept, j["iterations"][0]["bytes"].get<std::uint64_t>());
-  const auto got = file_bytes(path);
+  const auto got = file_bytes(partial);
   EXPECT_TRUE(got == library_bytes(dgen::DataSpec{}, got.size()));
-  for (const auto& e : fs::directory_iterator(dir)) {
-    EXPECT_EQ(e.path().string().find("dgen-partial"), std::string::npos) << e.path();
-  }
   fs::remove_all(dir);
 }
 
@@ -414,7 +458,10 @@ TEST(Cli, ReportFileHoldsTheWholeReport) {
   EXPECT_EQ(j["iterations"].size(), 2u);
   EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 1);
   const auto bad = run_shell(kBinary + " --size 4MiB --report /nonexistent-dir/r.json");
-  EXPECT_NE(bad.err.find("--report /nonexistent-dir/r.json: cannot create"), std::string::npos)
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--report /nonexistent-dir/r.json: its directory /nonexistent-dir does "
+                         "not exist"),
+            std::string::npos)
       << bad.err;
   fs::remove_all(dir);
 }

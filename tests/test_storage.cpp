@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -190,15 +191,22 @@ TEST(Storage, InPlaceOverwritesAndCutsAnExistingFile) {
   Scratch s("in-place");
   const std::string target = s.dir + "/existing.bin";
   std::ofstream(target, std::ios::binary) << std::string(3 << 20, '\xff');
+  // Not this program's bytes: in place too, only --overwrite replaces them.
+  const auto refused = run_shell(kMpirun + "-n 2 " + kBinary + " --output " + target + kData +
+                                 " --size 1MiB --in-place --threads 1");
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
   const auto r = run_shell(kMpirun + "-n 2 " + kBinary + " --output " + target + kData +
-                           " --size 1MiB --in-place --threads 1");
+                           " --size 1MiB --in-place --overwrite --threads 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(s.files(), std::vector<std::string>{"existing.bin"}) << "no temporary name";
   EXPECT_TRUE(read_file(target) == stream(2 << 20)) << "cut to the stream, old bytes gone";
-  // Interrupted in place: the existing file is cut to 0 bytes, not left looking complete.
-  const auto cut = run_shell("timeout --preserve-status -s TERM 2 " + kBinary + " --output " +
-                             target + " --size 64MiB --in-place --iterations 100000");
-  EXPECT_EQ(cut.exit_code, 143) << cut.err;
+  // Interrupted in place (its first pass): the existing file is cut to 0 bytes, not left
+  // looking complete.
+  dgen::test::Background cut(kBinary + " --output " + target + kData +
+                             " --size 8GiB --in-place --fsync off --threads 2");
+  ASSERT_TRUE(cut.wait_for([&] { return dgen::test::size_of(target) > (64 << 20); })) << cut.err();
+  cut.signal(SIGTERM);
+  EXPECT_EQ(cut.wait().exit_code, 143);
   EXPECT_EQ(fs::file_size(target), 0u);
   // A dataset in place: the final names from the start.
   const auto d = run_shell(kBinary + " --output " + s.dir + "/ds --files 3 --file-size 10000" +

@@ -1,15 +1,22 @@
 // dgen_mpi: options -> plan -> buffer -> kernels -> reduce -> report. See README.md.
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
+#include <thread>
 
 #include "app/options.hpp"
+#include "app/report_target.hpp"
 #include "app/request.hpp"
 #include "dgen/simd.hpp"
 #include "dgen/version.hpp"
+#include "io/errors.hpp"
+#include "io/watchdog.hpp"
 #include "mpi/driver.hpp"
 #include "mpi/job.hpp"
 #include "mpi/output_file.hpp"
@@ -30,6 +37,18 @@ int launcher_rank() {
 }
 
 bool is_first_rank() { return launcher_rank() <= 0; }
+
+// The I/O watchdog runs while the job does and stops before MPI_Finalize.
+struct WatchdogGuard {
+  ~WatchdogGuard() { dgen::io::stop_io_watchdog(); }
+};
+
+// Writes the whole report to `out`; the error text, empty when every byte went out.
+std::string print_report(std::FILE* out, const std::string& text) {
+  errno = 0;
+  const bool ok = std::fputs(text.c_str(), out) >= 0 && std::fflush(out) == 0 && !std::ferror(out);
+  return ok ? "" : std::strerror(errno != 0 ? errno : EIO);
+}
 
 void print_simd_list() {
   std::printf("%-12s %s\n", "target", "supported by this CPU");
@@ -105,36 +124,64 @@ int main(int argc, char** argv) {
   // the job starts is a stop request too, not a death without a report.
   dgen::mpi::install_stop_signals(is_first_rank());
   dgen::mpi::Job job(&argc, &argv);
+  WatchdogGuard watchdog;
   try {
     // Under a launcher the ranks' arguments may differ (MPMD): agree on bad input first, so
     // the job stops with one message whichever rank has it.
     job.agree(usage_error, 2);
     const dgen::mpi::RunRequest request = dgen::app::run_request(o);
     job.set_timeout(request.timeout_seconds);
+    if (request.timeout_seconds > 0) {
+      // A call stuck in storage is never at a synchronisation point: the watchdog names it.
+      const std::string limit = o.timeout_text;
+      dgen::io::start_io_watchdog(request.timeout_seconds, [limit](const std::string& what) {
+        // MPI_Abort from this thread ends the job; should it not return the process, this does.
+        std::thread([] {
+          std::this_thread::sleep_for(std::chrono::seconds(10));
+          std::_Exit(dgen::mpi::kTimeoutExit);
+        }).detach();
+        dgen::mpi::abort_job("--timeout " + limit + ": " + what + "; ending the job",
+                             dgen::mpi::kTimeoutExit);
+      });
+    }
+    // The report never replaces the data, and its place is known to take it before the run.
+    job.agree(o.report && job.rank() == 0
+                  ? dgen::app::report_problem(*o.report, request, job.size())
+                  : "",
+              dgen::io::kUsageExit);
     const dgen::report::Report report = dgen::mpi::run_job(job, request);
+    int report_failed = 0;
     if (job.rank() == 0) {
       const std::string text = dgen::report::render(report, o.format);
       if (o.report) {
         if (const std::string err = dgen::mpi::write_whole_file(*o.report, text); !err.empty()) {
           std::fprintf(stderr, "dgen_mpi: --report %s: %s\n", o.report->c_str(), err.c_str());
+          report_failed = 1;
         }
       } else {
         // With the stream on stdout, the report goes to stderr.
-        std::FILE* out = o.output && *o.output == "-" ? stderr : stdout;
-        std::fputs(text.c_str(), out);
-        std::fflush(out);
+        const bool to_stderr = o.output && *o.output == "-";
+        if (const std::string err = print_report(to_stderr ? stderr : stdout, text); !err.empty()) {
+          std::fprintf(stderr, "dgen_mpi: cannot write the report to %s: %s\n",
+                       to_stderr ? "stderr" : "stdout", err.c_str());
+          report_failed = 1;
+        }
       }
       if (!report.complete) {
+        const std::string state =
+            report.output_state ? "; " + report.output_state->text : std::string();
         std::fprintf(stderr,
                      "dgen_mpi: interrupted by signal %d: the report covers what was done%s\n",
-                     report.stop_signal,
-                     !o.output || *o.output == "-" ? ""
-                     : o.keep_partial ? "; the output holds the prefix every rank completed"
-                                      : "; the output was removed");
+                     report.stop_signal, state.c_str());
         std::fflush(stderr);
       }
     }
     dgen::mpi::run_finished();
+    dgen::mpi::check(MPI_Bcast(&report_failed, 1, MPI_INT, 0, job.world()), "MPI_Bcast");
+    if (report_failed && report.complete) {
+      job.barrier();
+      return dgen::io::kIoExit;
+    }
     if (!report.complete) {
       // Every rank leaves with 128 + signal, after rank 0 has printed.
       job.barrier();
@@ -154,6 +201,7 @@ int main(int argc, char** argv) {
     }
   } catch (const dgen::mpi::JobFailure& e) {
     dgen::mpi::run_finished();
+    dgen::io::stop_io_watchdog();
     if (job.rank() == 0) {
       std::fprintf(stderr, "dgen_mpi: %s\n", e.what());
       std::fflush(stderr);

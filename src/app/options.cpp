@@ -133,8 +133,17 @@ po::options_description describe_options() {
       ("files-per-dir", text("N")->default_value("1000"),
        "with --files: files per subdirectory, 1 to 1000000")
       ("in-place", "with --output: write the file or device itself, no temporary name (IOR -E); "
-       "a regular file is cut to the stream's length; a failed or interrupted run removes a file "
-       "it created and cuts an existing one to 0 bytes (--keep-partial: to the written prefix)")
+       "needed to write a block or character device (checked against the device's size); a "
+       "regular file is cut to the stream's length; a failed or interrupted run removes a file "
+       "it created and cuts an existing one to 0 bytes (--keep-partial: to the written prefix); "
+       "one in-place writer at a time (an advisory lock)")
+      ("overwrite", "with --output: replace existing files whatever they hold; without it an "
+       "existing non-empty file is replaced only when its first data is dgen_mpi's stream of "
+       "the job's seed (a rerun), and anything else ends the run before a byte is written")
+      ("resume", "with --output: continue an interrupted write (kill -9, a crash, a disk full, "
+       "--keep-partial): the partial file of the same seed is found, every transfer is read and "
+       "only those missing or wrong are written, then it is renamed; a dataset keeps the files "
+       "that stand whole; the report says how much was reused")
       ("io", text("posix|mpiio")->default_value("posix"),
        "how bytes move (IOR -a): posix = every thread pwrite()s/pread()s its transfers; mpiio = "
        "MPI-IO from each rank's main thread while its team generates the next transfer")
@@ -159,13 +168,16 @@ po::options_description describe_options() {
        "what it holds (docs/verify.md)")
       ("max-mismatches", text("N")->default_value("16"),
        "with --verify: the first N wrong ranges reported, in stream order, 0 to 1000000")
-      ("keep-partial", "with --output: an interrupted write keeps the prefix of the stream every "
-       "rank completed (the file is cut to it) instead of removing the file; a dataset always "
-       "keeps the files it completed and never a short one")
+      ("keep-partial", "with --output: an interrupted or failed write keeps its partial file "
+       "under its temporary name (PATH.dgen-partial-*, cut to the prefix every rank completed "
+       "after a stop; --resume continues it) instead of removing it; a file already at PATH is "
+       "untouched; a dataset always keeps the files it completed and never a short one")
       ("timeout", text("SECONDS")->default_value("0"),
        "no rank waits longer than this at a synchronisation point: a rank that does not come "
-       "(hung, stopped, stuck in I/O) is named and the job ends with exit code 124; a number "
-       "from 0 to 604800, 0 = wait forever")
+       "(hung, stopped) is named, and a call to storage that has not returned in this time "
+       "(pwrite, fsync, an MPI-IO call on a hung file system) is named with its file and "
+       "offset; the job ends with exit code 124; 0 (wait forever, the default) or a number of "
+       "seconds from 1 to 604800")
       ("report", text("PATH"),
        "write the report to PATH (rank 0, whole or not at all: a temporary name, then renamed) "
        "instead of stdout; a launcher that is being stopped (mpirun forwards at most a few KiB "
@@ -346,15 +358,28 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
   };
   po::variables_map vm;
   try {
+    // Words that belong to no option are collected, never dropped: `--output a b` must not
+    // write `a` and forget `b`.
+    po::options_description all = describe_options();
+    all.add_options()("stray-words", po::value<std::vector<std::string>>());
+    po::positional_options_description stray;
+    stray.add("stray-words", -1);
     po::store(
         po::command_line_parser(args)
-            .options(describe_options())
+            .options(all)
+            .positional(stray)
             .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
             .run(),
         vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw UsageError(with_percent(e.what()) + " (see dgen_mpi --help)");
+  }
+  if (vm.count("stray-words")) {
+    const std::string word = with_percent(vm["stray-words"].as<std::vector<std::string>>().at(0));
+    throw UsageError("'" + word +
+                     "': a word that belongs to no option (only --analyze takes several "
+                     "paths, right after it; see dgen_mpi --help)");
   }
   if (vm.count("help")) {
     parsed.action = Action::kHelp;
@@ -514,6 +539,12 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
   if (!vm["max-mismatches"].defaulted() && !o.verify)
     bad("--max-mismatches", text("max-mismatches"), "is only for --verify");
   if (o.in_place && !o.output) throw UsageError("--in-place: is only for --output");
+  o.overwrite = vm.count("overwrite") > 0;
+  if (o.overwrite && (!o.output || *o.output == "-"))
+    throw UsageError("--overwrite: is only for --output with a file path");
+  o.resume = vm.count("resume") > 0;
+  if (o.resume && (!o.output || *o.output == "-"))
+    throw UsageError("--resume: is only for --output with a file path");
   if (vm.count("files")) {
     if (!storage) bad("--files", text("files"), storage_only);
     o.files = parse_unsigned("--files", text("files"), 1, kMaxFiles,
@@ -566,6 +597,8 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
       throw UsageError(std::string(not_for_stdout) + ": not with --output - (stdout)");
   }
   o.iterations_given = vm.count("iterations") > 0;
+  if (o.resume && o.iterations_given && text("iterations") != "1")
+    bad("--iterations", text("iterations"), "must be 1 with --resume (it continues one write)");
   o.iterations =
       o.iterations_given
           ? static_cast<int>(parse_unsigned("--iterations", text("iterations"), 1, kMaxIterations,
@@ -589,7 +622,19 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
   if (o.keep_partial && (!o.output || *o.output == "-")) {
     throw UsageError("--keep-partial: is only for --output with a file path");
   }
-  o.timeout_seconds = parse_real("--timeout", text("timeout"), 0, 604800);
+  {
+    // 0 is off; a limit below a second would end healthy jobs at their first sync.
+    const std::string timeout_range =
+        "must be 0 (wait forever) or a number of seconds from 1 to 604800";
+    try {
+      o.timeout_seconds = parse_real("--timeout", text("timeout"), 0, 604800);
+    } catch (const UsageError&) {
+      bad("--timeout", text("timeout"), timeout_range);
+    }
+    if (o.timeout_seconds > 0 && o.timeout_seconds < 1)
+      bad("--timeout", text("timeout"), timeout_range);
+    o.timeout_text = text("timeout");
+  }
   if (vm.count("progress")) o.progress = parse_on_off("--progress", text("progress"));
   o.baseline = parse_on_off("--baseline", text("baseline"));
   try {

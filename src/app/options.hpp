@@ -38,6 +38,8 @@ struct Options {
   std::uint64_t file_size = 0;               ///< --file-size
   std::uint64_t files_per_dir = 1000;        ///< --files-per-dir
   bool in_place = false;                     ///< --in-place
+  bool overwrite = false;                    ///< --overwrite
+  bool resume = false;                       ///< --resume
   std::string io = "posix";                  ///< --io posix|mpiio
   bool collective = true;                    ///< --collective on|off
   std::uint64_t transfer = 1ULL << 20;       ///< --transfer
@@ -48,6 +50,7 @@ struct Options {
   std::size_t max_mismatches = 16;           ///< --max-mismatches
   bool keep_partial = false;                 ///< --keep-partial
   double timeout_seconds = 0;                ///< --timeout; 0 = off
+  std::string timeout_text = "0";            ///< --timeout as given, for messages
   Format format = Format::kTable;            ///< --format
   std::optional<std::string> report;  ///< --report PATH: the report goes there, not to stdout
   std::optional<bool> progress;       ///< --progress; unset = when stderr is a terminal

@@ -60,6 +60,8 @@ mpi::RunRequest run_request(const Options& o) {
   r.storage.direct = o.direct;
   r.storage.fsync = o.fsync;
   r.storage.in_place = o.in_place;
+  r.storage.overwrite = o.overwrite;
+  r.storage.resume = o.resume;
   r.storage.reorder = o.reorder;
   r.verify = o.verify;
   r.max_mismatches = o.max_mismatches;

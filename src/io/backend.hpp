@@ -23,6 +23,7 @@ class IoError : public std::runtime_error {
 /// How a file is opened.
 struct OpenMode {
   bool write = true;       ///< else read only
+  bool read_too = false;   ///< with write: read as well (--resume reads what it may keep)
   bool create = false;     ///< create it when missing
   bool exclusive = false;  ///< with create: fail when it exists (O_EXCL)
   bool truncate = false;   ///< cut an existing file to 0 bytes (O_TRUNC)
@@ -39,6 +40,9 @@ class File {
   virtual bool write_at(std::uint64_t offset, const std::byte* p, std::size_t n) = 0;
   /// Reads n bytes at `offset` into p; throws IoError, also when the file ends first.
   virtual bool read_at(std::uint64_t offset, std::byte* p, std::size_t n) = 0;
+  /// Reads up to n bytes at `offset` into p and returns how many there were (fewer where the
+  /// file ends: --resume reads what an interrupted run left). Throws IoError on an error.
+  virtual std::size_t read_upto(std::uint64_t offset, std::byte* p, std::size_t n) = 0;
 
   /// Starts writing [p, p + n) at `offset`; the caller leaves the buffer alone until wait().
   /// By default the write happens here, at once.
@@ -74,8 +78,13 @@ class Backend {
                                      bool shared) = 0;
 };
 
-/// POSIX: open(2), pwrite(2), pread(2), fsync(2) from every thread.
-std::unique_ptr<Backend> make_posix_backend();
+/// Asked when a call returns EINTR: non-zero when the run is stopping (a stop signal came), so
+/// that the call gives up instead of retrying. The MPI layer passes its signal flag.
+using StopCheck = int (*)();
+
+/// POSIX: open(2), pwrite(2), pread(2), fsync(2) from every thread; `stop` (may be null) is
+/// asked after EINTR.
+std::unique_ptr<Backend> make_posix_backend(StopCheck stop);
 
 /// MPI-IO on `world`: MPI_File_write_at_all / read_at_all when `collective`, else
 /// MPI_File_write_at / read_at; from the main thread only.

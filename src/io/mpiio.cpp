@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "io/backend.hpp"
+#include "io/watchdog.hpp"
 
 namespace dgen::io {
 
@@ -43,6 +44,7 @@ class MpiioFile final : public File {
     MPI_Status st;
     const int count = byte_count(n, path_);
     const auto o = static_cast<MPI_Offset>(off);
+    const IoCall call(collective_ ? "MPI_File_write_at_all" : "MPI_File_write_at", path_, off, n);
     const int rc = collective_ ? MPI_File_write_at_all(fh_, o, p, count, MPI_BYTE, &st)
                                : MPI_File_write_at(fh_, o, p, count, MPI_BYTE, &st);
     check_moved(rc, st, off, n, "write to");
@@ -53,10 +55,27 @@ class MpiioFile final : public File {
     MPI_Status st;
     const int count = byte_count(n, path_);
     const auto o = static_cast<MPI_Offset>(off);
+    const IoCall call(collective_ ? "MPI_File_read_at_all" : "MPI_File_read_at", path_, off, n);
     const int rc = collective_ ? MPI_File_read_at_all(fh_, o, p, count, MPI_BYTE, &st)
                                : MPI_File_read_at(fh_, o, p, count, MPI_BYTE, &st);
     check_moved(rc, st, off, n, "read from");
     return true;
+  }
+
+  std::size_t read_upto(std::uint64_t off, std::byte* p, std::size_t n) override {
+    MPI_Status st;
+    const int count = byte_count(n, path_);
+    const auto o = static_cast<MPI_Offset>(off);
+    const IoCall call(collective_ ? "MPI_File_read_at_all" : "MPI_File_read_at", path_, off, n);
+    const int rc = collective_ ? MPI_File_read_at_all(fh_, o, p, count, MPI_BYTE, &st)
+                               : MPI_File_read_at(fh_, o, p, count, MPI_BYTE, &st);
+    if (rc != MPI_SUCCESS) {
+      throw IoError("read from " + path_ + " failed at offset " + std::to_string(off) + ": " +
+                    mpi_error(rc));
+    }
+    int moved = 0;
+    MPI_Get_count(&st, MPI_BYTE, &moved);
+    return static_cast<std::size_t>(moved < 0 ? 0 : moved);
   }
 
   // Nonblocking: the team generates the next transfer while this one is written.
@@ -67,6 +86,7 @@ class MpiioFile final : public File {
     }
     const int count = byte_count(n, path_);
     const auto o = static_cast<MPI_Offset>(off);
+    const IoCall call(collective_ ? "MPI_File_iwrite_at_all" : "MPI_File_iwrite_at", path_, off, n);
     const int rc = collective_ ? MPI_File_iwrite_at_all(fh_, o, p, count, MPI_BYTE, &pending_)
                                : MPI_File_iwrite_at(fh_, o, p, count, MPI_BYTE, &pending_);
     pending_offset_ = off;
@@ -81,17 +101,22 @@ class MpiioFile final : public File {
   bool wait() override {
     if (pending_ == MPI_REQUEST_NULL) return true;
     MPI_Status st;
+    const IoCall call(
+        collective_ ? "MPI_Wait on MPI_File_iwrite_at_all" : "MPI_Wait on MPI_File_iwrite_at",
+        path_, pending_offset_, pending_bytes_);
     const int rc = MPI_Wait(&pending_, &st);
     check_moved(rc, st, pending_offset_, pending_bytes_, "write to");
     return true;
   }
 
   void flush() override {
+    const IoCall call("MPI_File_sync", path_);
     const int rc = MPI_File_sync(fh_);
     if (rc != MPI_SUCCESS) throw IoError("MPI_File_sync of " + path_ + " failed: " + mpi_error(rc));
   }
 
   void set_size(std::uint64_t bytes) override {
+    const IoCall call("MPI_File_set_size", path_);
     const int rc = MPI_File_set_size(fh_, static_cast<MPI_Offset>(bytes));
     if (rc != MPI_SUCCESS)
       throw IoError("MPI_File_set_size of " + path_ + " to " + std::to_string(bytes) +
@@ -107,6 +132,7 @@ class MpiioFile final : public File {
 
   void close() override {
     if (fh_ == MPI_FILE_NULL) return;
+    const IoCall call("MPI_File_close", path_);
     const int rc = MPI_File_close(&fh_);
     fh_ = MPI_FILE_NULL;
     if (rc != MPI_SUCCESS) throw IoError("MPI_File_close of " + path_ + ": " + mpi_error(rc));
@@ -146,10 +172,11 @@ class MpiioBackend final : public Backend {
 
   std::unique_ptr<File> open(const std::string& path, const OpenMode& m, bool shared) override {
     if (m.direct) throw IoError(path + ": --direct is not available with --io mpiio");
-    int amode = m.write ? MPI_MODE_WRONLY : MPI_MODE_RDONLY;
+    int amode = m.write ? (m.read_too ? MPI_MODE_RDWR : MPI_MODE_WRONLY) : MPI_MODE_RDONLY;
     if (m.create) amode |= MPI_MODE_CREATE;
     if (m.create && m.exclusive) amode |= MPI_MODE_EXCL;
     MPI_File fh = MPI_FILE_NULL;
+    const IoCall call("MPI_File_open", path);
     const int rc =
         MPI_File_open(shared ? world_ : MPI_COMM_SELF, path.c_str(), amode, MPI_INFO_NULL, &fh);
     if (rc != MPI_SUCCESS) {

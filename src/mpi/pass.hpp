@@ -17,6 +17,7 @@
 #include "mpi/request.hpp"
 #include "mpi/team.hpp"
 #include "report/progress.hpp"
+#include "report/report.hpp"
 #include "verify/compare.hpp"
 
 namespace dgen::mpi {
@@ -53,6 +54,7 @@ struct Interval {
   double close_seconds = 0;     ///< closing (a dataset: closing and renaming) the files
   double generate_seconds = 0;  ///< generating the bytes written
   std::uint64_t files = 0;      ///< files this rank completed (a shared file counts on rank 0)
+  std::uint64_t reused = 0;     ///< --resume: bytes found right and not written again
   double seconds() const { return end - start; }
 };
 
@@ -78,6 +80,8 @@ struct Measured {
   std::uint64_t bytes_kept = 0;              ///< --keep-partial: the prefix kept (rank 0)
   std::string io_component;                  ///< what moved the bytes (io::Backend::component)
   std::optional<VerifyFindings> verify;      ///< --verify
+  std::optional<report::OutputState> output_state;  ///< write mode, on rank 0
+  std::optional<report::Resume> resume;             ///< --resume, on rank 0
 };
 
 /// Runs `body` on the team (Team::run); an exception from it becomes the returned error text,

@@ -37,6 +37,8 @@ std::vector<std::pair<std::string, std::string>> RunRequest::shared_options() co
       {"--direct", on(storage.direct)},
       {"--fsync", on(storage.fsync)},
       {"--in-place", on(storage.in_place)},
+      {"--overwrite", on(storage.overwrite)},
+      {"--resume", on(storage.resume)},
       {"--reorder", on(storage.reorder)},
       {"--verify", on(verify)},
       {"--analyze", analyze ? [this] {

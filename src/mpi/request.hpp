@@ -23,6 +23,8 @@ struct StorageRequest {
   bool direct = false;                  ///< --direct: O_DIRECT
   bool fsync = true;                    ///< --fsync: flush before the clock stops
   bool in_place = false;                ///< --in-place: no temporary name
+  bool overwrite = false;               ///< --overwrite: replace existing files whatever they hold
+  bool resume = false;                  ///< --resume: continue the partial output of a run
   bool reorder = false;                 ///< --reorder: read what a rank on another node wrote
 };
 

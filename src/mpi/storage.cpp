@@ -23,10 +23,13 @@
 #include "dgen/size.hpp"
 #include "io/backend.hpp"
 #include "io/direct.hpp"
+#include "io/errors.hpp"
 #include "io/layout.hpp"
+#include "io/partials.hpp"
 #include "mpi/modes.hpp"
 #include "mpi/output_file.hpp"
 #include "mpi/stop_signal.hpp"
+#include "mpi/storage_checks.hpp"
 #include "verify/compare.hpp"
 #include "verify/decode.hpp"
 
@@ -54,7 +57,8 @@ struct alignas(64) Tally {
   double verify = 0;        ///< regenerating and comparing what was read (--verify)
   std::uint64_t bytes = 0;  ///< completed, in order within the thread's share
   std::uint64_t files = 0;
-  verify::MismatchLog log;  ///< --verify: what this thread found wrong, in stream order
+  std::uint64_t reused = 0;  ///< --resume: bytes found right and not written again
+  verify::MismatchLog log;   ///< --verify: what this thread found wrong, in stream order
 };
 
 /// This rank's share and how it moves.
@@ -68,7 +72,9 @@ struct Share {
   std::uint64_t transfer = 0;
   std::uint64_t granule = 4096;  ///< thread parts start on multiples of it
   bool direct = false;
+  bool repair = false;  ///< --resume: read each transfer first, write only those found wrong
   std::vector<io::AlignedBuffer> buffers;        ///< one per thread (posix) or two (mpiio)
+  std::vector<io::AlignedBuffer> scratch;        ///< --resume: what the file holds, per buffer
   std::vector<io::AlignedBuffer> expected;       ///< --verify: the stream's bytes, one per buffer
   const verify::LaneDecoder* decoder = nullptr;  ///< --verify, else null
   std::size_t keep_mismatches = 16;
@@ -121,6 +127,7 @@ io::OpenMode open_mode(const Share& s, bool create, bool exclusive, bool truncat
   m.exclusive = exclusive;
   m.truncate = truncate;
   m.direct = s.direct;
+  m.read_too = s.write && s.repair;
   return m;
 }
 
@@ -163,8 +170,18 @@ std::string main_thread_transfers(Share& s, io::File& file, const io::Extent& e,
     const std::uint64_t off = e.file_offset + i * s.transfer;
     try {
       if (s.write) {
+        // --resume: a transfer the file holds already is joined with zero bytes.
+        std::uint64_t w = n;
+        if (s.repair) {
+          const std::size_t got =
+              timed(tally.io, [&] { return file.read_upto(off, s.scratch[0].data(), n); });
+          if (n > 0 && got == n && std::memcmp(s.scratch[0].data(), buf, n) == 0) {
+            tally.reused += n;
+            w = 0;
+          }
+        }
         timed(tally.io, [&] {
-          file.start_write_at(off, buf, n);
+          file.start_write_at(off, buf, w);
           return 0;
         });
         if (active && i + 1 < count) {  // overlaps the write in flight
@@ -197,6 +214,16 @@ std::string main_thread_transfers(Share& s, io::File& file, const io::Extent& e,
   return err;
 }
 
+// --resume: whether the n bytes at `offset` of `file` are already `want` (read into `have`);
+// counted as reused when they are.
+bool holds_already(io::File& file, std::uint64_t offset, const std::byte* want, std::size_t n,
+                   std::byte* have, Tally& tally) {
+  const std::size_t got = timed(tally.io, [&] { return file.read_upto(offset, have, n); });
+  if (got != n || std::memcmp(have, want, n) != 0) return false;
+  tally.reused += n;
+  return true;
+}
+
 // Thread t's transfers of [part.begin, part.end) of extent `e` of `file`.
 bool thread_transfers(Share& s, io::File& file, const io::Extent& e, buffer::Part part, int t,
                       Tally& tally, report::Progress& progress) {
@@ -209,6 +236,12 @@ bool thread_transfers(Share& s, io::File& file, const io::Extent& e, buffer::Par
         s.c.generator.generate(e.stream_offset + x, {buf, n});
         return 0;
       });
+      if (s.repair && holds_already(file, e.file_offset + x, buf, n,
+                                    s.scratch[static_cast<std::size_t>(t)].data(), tally)) {
+        tally.bytes += n;
+        progress.add(n);
+        continue;
+      }
       ok = timed(tally.io, [&] { return file.write_at(e.file_offset + x, buf, n); });
     } else {
       ok = timed(tally.io, [&] { return file.read_at(e.file_offset + x, buf, n); });
@@ -318,18 +351,58 @@ Interval single_file_pass(Share& s, const std::string& name, report::Progress& p
   job.agree(err, kIoErrorExit);
   fill_times(run, tallies, true);
   collect_findings(s, tallies);
-  for (const Tally& t : tallies) run.bytes += t.bytes;
+  for (const Tally& t : tallies) {
+    run.bytes += t.bytes;
+    run.reused += t.reused;
+  }
   run.complete = run.bytes == s.bytes;
   run.files = run.complete && (!s.shared() || job.rank() == 0) ? 1 : 0;
   return run;
 }
 
+// --resume: whether dataset file `e` stands whole under its final name (its length and every
+// byte), so that it is kept and not written again. `buf` and `have` hold a transfer each.
+bool dataset_file_intact(Share& s, const io::Extent& e, std::byte* buf, std::byte* have,
+                         Tally& tally) {
+  const std::string name = io::file_path(s.c.request.layout, e.file);
+  struct stat st {};
+  if (stat(name.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<std::uint64_t>(st.st_size) != e.length)
+    return false;
+  std::unique_ptr<io::File> file;
+  timed(tally.open, [&] {
+    file = s.backend.open(name, open_mode(s, false, false, false), false);
+    return 0;
+  });
+  Tally probe;  // reused bytes count only when the whole file is right
+  for (std::uint64_t x = 0; x < e.length; x += s.transfer) {
+    const std::uint64_t n = std::min(s.transfer, e.length - x);
+    timed(tally.generate, [&] {
+      s.c.generator.generate(e.stream_offset + x, {buf, n});
+      return 0;
+    });
+    if (!holds_already(*file, x, buf, n, have, probe)) return false;
+  }
+  file->close();
+  tally.io += probe.io;
+  tally.reused += e.length;
+  return true;
+}
+
 // One file of a dataset: created under a temporary name (or in place), written, flushed,
-// closed and renamed; read back: opened, read, closed. A file cut short is removed.
-bool dataset_file(Share& s, const io::Extent& e, Tally& tally,
+// closed and renamed; read back: opened, read, closed. A file cut short is removed. With
+// --resume a file that stands whole is kept.
+bool dataset_file(Share& s, const io::Extent& e, Tally& tally, int t,
                   const std::function<bool(io::File&, const io::Extent&)>& transfers) {
   const RunRequest& req = s.c.request;
   const std::string final_name = io::file_path(req.layout, e.file);
+  if (s.write && s.repair &&
+      dataset_file_intact(s, e, s.buffers[static_cast<std::size_t>(t)].data(),
+                          s.scratch[static_cast<std::size_t>(t)].data(), tally)) {
+    ++tally.files;
+    tally.bytes += e.length;
+    return true;
+  }
   const bool in_place = req.storage.in_place || !s.write;
   const std::string name = in_place ? final_name : temporary_name(final_name);
   std::unique_ptr<io::File> file;
@@ -386,7 +459,7 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
       const buffer::Part mine = buffer::part_of(s.extents.size(), threads, t, 1);
       for (std::uint64_t k = mine.begin; k < mine.end && !s.c.team.stopped(); ++k) {
         const io::Extent& e = s.extents[k];
-        const bool ok = dataset_file(s, e, tally, [&](io::File& f, const io::Extent& x) {
+        const bool ok = dataset_file(s, e, tally, t, [&](io::File& f, const io::Extent& x) {
           return thread_transfers(s, f, x, {0, x.length}, t, tally, progress);
         });
         if (!ok) return;
@@ -397,7 +470,7 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
       for (const io::Extent& e : s.extents) {
         if (stop_signal() != 0) break;
         std::string transfer_error;
-        const bool ok = dataset_file(s, e, tallies[0], [&](io::File& f, const io::Extent& x) {
+        const bool ok = dataset_file(s, e, tallies[0], 0, [&](io::File& f, const io::Extent& x) {
           transfer_error = main_thread_transfers(s, f, x, false, tallies[0], progress);
           if (!transfer_error.empty()) throw io::IoError(transfer_error);
           return stop_signal() == 0;
@@ -430,7 +503,10 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
   run.flush_seconds += directory_flush;
   // Only whole files count: a file cut short was removed.
   std::uint64_t files = 0;
-  for (const Tally& t : tallies) files += t.files;
+  for (const Tally& t : tallies) {
+    files += t.files;
+    run.reused += t.reused;
+  }
   run.bytes = files * s.c.request.layout.file_size;
   run.complete = run.bytes == s.bytes;
   bytes_kept = run.bytes;
@@ -539,129 +615,85 @@ Measured write_stream(const RankContext& c, OutputFile& out) {
 
 std::string parent_of(const std::string& path) { return fs::absolute(path).parent_path().string(); }
 
-std::string multiple_rule(const char* option, std::uint64_t value, const io::DirectAlignment& a,
-                          const std::string& where) {
-  if (value % a.offset == 0) return "";
-  return std::string("--direct: ") + option + " " + std::to_string(value) +
-         " is not a multiple of " + format_size(a.offset) + ", the direct-I/O alignment of " +
-         where + " (" + a.source + ")";
+// What a dataset holds after a stop or failure: its whole files (counted on disk when the
+// pass could not count them), on rank 0. Collective.
+report::OutputState dataset_state(const Share& s, bool complete, std::uint64_t files_kept) {
+  const Job& job = s.c.job;
+  const io::Layout& layout = s.c.request.layout;
+  std::uint64_t total = 0;
+  check(MPI_Reduce(&files_kept, &total, 1, MPI_UINT64_T, MPI_SUM, 0, job.world()), "MPI_Reduce");
+  report::OutputState o;
+  o.path = layout.path;
+  o.files = total;
+  o.bytes = total * layout.file_size;
+  o.state = complete ? "complete" : "files";
+  o.text = complete ? layout.path + " holds all " + std::to_string(total) + " files"
+                    : layout.path + " keeps " + std::to_string(total) + " of " +
+                          std::to_string(layout.files) +
+                          " files, each whole (renamed when complete); a file being written "
+                          "when the run ended was removed";
+  return o;
 }
 
-// Collective: the direct-I/O alignment of the target and the rules it puts on the sizes; the
-// job ends with exit code 2 where the file system refuses O_DIRECT or a size breaks the rule.
-io::DirectAlignment check_direct(const RankContext& c, const std::string& probe_path,
-                                 bool existing) {
-  const RunRequest& req = c.request;
-  io::DirectAlignment a;
-  std::string err;
-  if (c.job.rank() == 0) {
-    err = existing ? io::probe_direct_existing(probe_path, a) : io::probe_direct_io(probe_path, a);
-    if (!err.empty()) err = "--direct: " + err;
-    if (err.empty()) err = multiple_rule("--transfer", req.storage.transfer, a, probe_path);
-    if (err.empty() && req.layout.kind == io::LayoutKind::kDataset)
-      err = multiple_rule("--file-size", req.layout.file_size, a, probe_path);
-    if (err.empty() && req.layout.kind != io::LayoutKind::kDataset)
-      err = multiple_rule("--size", req.size, a, probe_path);
-  }
-  c.job.agree(err, 2);
-  std::uint64_t v[2] = {a.offset, a.memory};
-  check(MPI_Bcast(v, 2, MPI_UINT64_T, 0, c.job.world()), "MPI_Bcast");
-  a.offset = v[0];
-  a.memory = v[1];
-  return a;
-}
-
-// Collective: the dataset's directory is a directory or can be made (its parent exists).
-void check_dataset_target(const RankContext& c) {
-  const io::Layout& layout = c.request.layout;
-  std::string err;
+// The rank's dataset files that stand whole (their length), counted after a failure.
+std::uint64_t whole_files_on_disk(const Share& s) {
+  std::uint64_t n = 0;
   struct stat st {};
-  std::error_code ec;
-  if (c.job.rank() == 0 && stat(layout.path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
-    err = "--output " + layout.path + ": is not a directory (--files writes a dataset there)";
-  } else if (c.job.rank() == 0) {
-    if (const std::string why = parent_directory_problem(layout.path); !why.empty())
-      err = "--output " + layout.path + ": " + why;
+  for (const io::Extent& e : s.extents) {
+    if (stat(io::file_path(s.c.request.layout, e.file).c_str(), &st) == 0 &&
+        static_cast<std::uint64_t>(st.st_size) == e.length)
+      ++n;
   }
-  c.job.agree(err, 2);
+  return n;
 }
 
-// The dataset's directories, made by rank 0; those left empty by a failed or stopped run are
-// removed again (rmdir removes only empty ones; completed files keep theirs).
-class DatasetDirectories {
- public:
-  explicit DatasetDirectories(const RankContext& c) {
-    const io::Layout& layout = c.request.layout;
-    std::string err;
-    if (c.job.rank() == 0) {
-      if (mkdir(layout.path.c_str(), 0755) == 0) {
-        made_.push_back(layout.path);
-      } else if (errno != EEXIST) {
-        err = "--output " + layout.path + ": cannot create it: " + std::strerror(errno);
-      }
-      for (const std::string& d : io::dataset_directories(layout)) {
-        if (!err.empty()) break;
-        if (mkdir(d.c_str(), 0755) == 0) {
-          made_.push_back(d);
-        } else if (errno != EEXIST) {
-          err = "--output " + layout.path + ": cannot create " + d + ": " + std::strerror(errno);
-        }
-      }
-      if (err.empty()) {
-        err = space_problem(layout.path, layout.path,
-                            static_cast<std::uint64_t>(io::stream_length(layout, c.job.size())));
-      }
-    }
-    try {
-      c.job.agree(err, 2);
-    } catch (const JobFailure&) {
-      remove_empty();
-      throw;
-    }
+// --verify: a file longer than the stream gives it holds bytes that are not the stream's.
+void note_longer_files(Share& s, const std::vector<LongerFile>& longer) {
+  const io::Layout& layout = s.c.request.layout;
+  for (const LongerFile& f : longer) {
+    verify::Mismatch m;
+    // The stream offset where the file's bytes end: its extra bytes follow.
+    m.offset = layout.kind == io::LayoutKind::kDataset ? (f.file + 1) * layout.file_size
+               : layout.kind == io::LayoutKind::kFilePerRank
+                   ? (f.file + 1) * layout.size_per_rank
+                   : static_cast<std::uint64_t>(io::stream_length(layout, s.c.job.size()));
+    m.length = f.found - f.expected;
+    m.holds = "beyond the stream";
+    m.file = f.file;
+    m.file_offset = f.expected;
+    s.found.wrong_bytes += m.length;
+    s.found.wrong_blocks += (m.length + 4095) / 4096;
+    s.found.ranges += 1;
+    s.found.first.push_back(m);
   }
-  ~DatasetDirectories() {
-    if (!complete_) remove_empty();
-  }
-  DatasetDirectories(const DatasetDirectories&) = delete;
-  DatasetDirectories& operator=(const DatasetDirectories&) = delete;
-  void keep() { complete_ = true; }
+  s.found.first = verify::merge_mismatches(std::move(s.found.first), s.keep_mismatches);
+}
 
- private:
-  void remove_empty() noexcept {
-    for (auto d = made_.rbegin(); d != made_.rend(); ++d) rmdir(d->c_str());
-    made_.clear();
+// --resume of one file: rank 0 (or every rank for its own file) picks what to continue: the
+// newest partial file of the job's seed, or the target itself when it is the seed's stream
+// (repaired in place), or nothing (a fresh write). Collective for a shared file.
+void choose_resume(const RankContext& c, const std::string& target, std::uint64_t length,
+                   OutputRules& rules, std::string& from) {
+  const bool owner = rules.per_rank || c.job.rank() == 0;
+  int in_place = 0;
+  if (owner && !rules.in_place) {
+    const auto partials = io::find_partials(target, rules.seed, length);
+    if (!partials.empty()) {
+      rules.resume_from = partials.front();
+      from = partials.front();
+    } else if (io::inspect_target(target).kind == io::TargetKind::kRegular &&
+               io::replace_problem("--output", target, rules.seed, rules.same_stream).empty()) {
+      in_place = 1;
+    }
+  } else if (owner) {
+    in_place = 1;  // --in-place --resume: the target is repaired where it stands
   }
-  std::vector<std::string> made_;
-  bool complete_ = false;
-};
-
-// Collective: every file this rank reads exists and is long enough.
-void check_inputs(const RankContext& c, const std::vector<io::Extent>& extents) {
-  const io::Layout& layout = c.request.layout;
-  std::string err;
-  std::uint64_t checked = UINT64_MAX;
-  for (const io::Extent& e : extents) {
-    if (e.file == checked) continue;
-    checked = e.file;
-    const std::string path = io::file_path(layout, e.file);
-    struct stat st {};
-    if (stat(path.c_str(), &st) != 0) {
-      err = "--input " + path + ": cannot open: " + std::strerror(errno);
-      break;
-    }
-    if (S_ISDIR(st.st_mode)) {
-      err = "--input " + path + ": is a directory" +
-            (layout.kind == io::LayoutKind::kDataset ? "" : " (a dataset needs --files N)");
-      break;
-    }
-    const std::uint64_t expected = io::file_length(layout, e.file, c.job.size());
-    if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) < expected) {
-      err = "--input " + path + ": " + std::to_string(expected) + " bytes expected (" +
-            format_size(expected) + "), " + std::to_string(st.st_size) + " found";
-      break;
-    }
+  if (!rules.per_rank) check(MPI_Bcast(&in_place, 1, MPI_INT, 0, c.job.world()), "MPI_Bcast");
+  if (in_place) {
+    rules.in_place = true;
+    rules.resume_in_place = true;
+    from = target;
   }
-  c.job.agree(err, 2);
 }
 
 }  // namespace
@@ -675,7 +707,7 @@ Measured run_storage(const RankContext& c) {
 
   std::unique_ptr<io::Backend> backend =
       req.storage.io == "mpiio" ? io::make_mpiio_backend(job.world(), req.storage.collective)
-                                : io::make_posix_backend();
+                                : io::make_posix_backend(&stop_signal);
   Share s(c, *backend);
   s.write = write;
   s.transfer = req.storage.transfer;
@@ -685,13 +717,34 @@ Measured run_storage(const RankContext& c) {
       !write && req.storage.reorder ? (job.rank() + job.local_size()) % job.size() : job.rank();
   s.extents = io::rank_extents(layout, source, job.size());
   s.bytes = io::rank_bytes(layout, source, job.size());
+  const std::uint64_t length =
+      layout.kind == io::LayoutKind::kFilePerRank
+          ? layout.size_per_rank
+          : static_cast<std::uint64_t>(io::stream_length(layout, job.size()));
 
+  Measured m;
   std::optional<OutputFile> out;
+  std::vector<LongerFile> longer;
+  report::Resume resumed;
+  std::uint64_t removed_partials = 0;
   if (write && layout.kind != io::LayoutKind::kDataset) {
+    const bool per_rank = layout.kind == io::LayoutKind::kFilePerRank;
     const std::uint64_t total = static_cast<std::uint64_t>(io::stream_length(layout, job.size()));
-    out.emplace(
-        job, layout.kind == io::LayoutKind::kFilePerRank ? io::file_path(layout, job.rank()) : path,
-        total, OutputRules{layout.kind == io::LayoutKind::kFilePerRank, req.storage.in_place});
+    const std::string target = per_rank ? io::file_path(layout, job.rank()) : path;
+    const std::uint64_t base = per_rank ? c.global_offset : 0;  // stream offset of file offset 0
+    OutputRules rules;
+    rules.per_rank = per_rank;
+    rules.in_place = req.storage.in_place;
+    rules.overwrite = req.storage.overwrite;
+    rules.seed = req.spec.seed;
+    rules.same_stream = [&c, base, length](const std::byte* p, std::size_t n, std::uint64_t at) {
+      if (at >= length) return false;
+      std::vector<std::byte> want(std::min<std::uint64_t>(n, length - at));
+      c.generator.generate(base + at, {want.data(), want.size()});
+      return std::memcmp(p, want.data(), want.size()) == 0;
+    };
+    if (req.storage.resume) choose_resume(c, target, length, rules, resumed.from);
+    out.emplace(job, target, total, std::move(rules));
     if (out->sequential()) return write_stream(c, *out);
     // Every rank must see rank 0's file: a shared file needs a file system the nodes share
     // (and an MPI-IO open that fails on some ranks only would leave the others in its close).
@@ -702,10 +755,15 @@ Measured run_storage(const RankContext& c) {
                         "): a shared file needs a file system every node shares"
                   : "",
               2);
+    int repair = req.storage.resume && !resumed.from.empty() ? 1 : 0;
+    if (!per_rank) check(MPI_Bcast(&repair, 1, MPI_INT, 0, job.world()), "MPI_Bcast");
+    s.repair = repair != 0;
   } else if (write) {
     check_dataset_target(c);
+    check_dataset_replacements(c, s.extents);
+    s.repair = req.storage.resume;
   } else {
-    check_inputs(c, s.extents);
+    longer = check_inputs(c, s.extents);
   }
 
   io::DirectAlignment align;
@@ -713,7 +771,8 @@ Measured run_storage(const RankContext& c) {
     // Read, or written in place (a device, --in-place): the file itself; else a probe file in
     // the directory the files go to.
     const bool dataset_write = write && layout.kind == io::LayoutKind::kDataset;
-    const bool existing = !dataset_write && (!write || !out->regular() || req.storage.in_place);
+    const bool existing = !dataset_write && (!write || !out->regular() || out->name() == path ||
+                                             out->name() == out->path() || s.repair);
     std::error_code ec;
     const std::string probe = dataset_write ? (fs::is_directory(path, ec) ? path : parent_of(path))
                               : existing    ? (out ? out->name() : io::file_path(layout, 0))
@@ -722,19 +781,27 @@ Measured run_storage(const RankContext& c) {
     s.granule = std::max<std::uint64_t>(4096, align.offset);
   }
   std::optional<DatasetDirectories> directories;
-  if (write && layout.kind == io::LayoutKind::kDataset) directories.emplace(c);
+  if (write && layout.kind == io::LayoutKind::kDataset) {
+    directories.emplace(c);
+    if (s.repair && job.rank() == 0)
+      removed_partials = io::remove_dataset_partials(layout, req.spec.seed);
+  }
   // Bounded memory: a transfer per thread, or two for the main thread's double buffer.
   {
     const std::size_t count =
         backend->threads_move_bytes() ? static_cast<std::size_t>(c.team.size()) : 2;
     const std::uint64_t bytes =
         std::min<std::uint64_t>(s.transfer, std::max<std::uint64_t>(s.bytes, 1));
-    for (std::size_t i = 0; i < count; ++i)
+    for (std::size_t i = 0; i < count; ++i) {
       s.buffers.emplace_back(bytes, std::max<std::uint64_t>(align.memory, 4096));
+      if (s.repair) s.scratch.emplace_back(bytes, std::max<std::uint64_t>(align.memory, 4096));
+    }
     // First touch by the threads that use them, on their NUMA node.
     c.team.run([&](int t) {
-      if (static_cast<std::size_t>(t) < count)
+      if (static_cast<std::size_t>(t) < count) {
         std::memset(s.buffers[static_cast<std::size_t>(t)].data(), 0, bytes);
+        if (s.repair) std::memset(s.scratch[static_cast<std::size_t>(t)].data(), 0, bytes);
+      }
     });
     if (!backend->threads_move_bytes()) std::memset(s.buffers[1].data(), 0, bytes);
     // --verify: the stream's bytes are regenerated beside each buffer read, and compared.
@@ -748,58 +815,78 @@ Measured run_storage(const RankContext& c) {
     s.keep_mismatches = req.max_mismatches;
   }
 
-  Measured m;
   report::Progress progress(req.progress && job.rank() == 0,
                             s.bytes * static_cast<std::uint64_t>(req.iterations), job.size(),
                             write ? "write" : "read");
   std::vector<std::uint64_t> done;
   std::uint64_t dataset_kept = 0;
-  bool any_complete = false;
-  for (int it = 0; it < req.iterations; ++it) {
-    job.sync();  // a rank missing here is still in the previous phase
-    job.set_phase(std::string(write ? "write" : "read") + ", iteration " + std::to_string(it + 1));
+  int completed = 0;  // iterations every rank completed
+  try {
+    for (int it = 0; it < req.iterations; ++it) {
+      job.sync();  // a rank missing here is still in the previous phase
+      job.set_phase(std::string(write ? "write" : "read") + ", iteration " +
+                    std::to_string(it + 1));
+      if (layout.kind == io::LayoutKind::kDataset) {
+        m.runs.push_back(dataset_pass(s, progress, dataset_kept));
+      } else {
+        m.runs.push_back(single_file_pass(
+            s, write ? out->name() : io::file_path(layout, s.extents[0].file), progress, done));
+      }
+      if (!write && s.decoder != nullptr) {
+        note_longer_files(s, longer);
+        s.found.pass = m.runs.back();
+        m.verify = s.found;
+      }
+      m.stop_signal = agreed_stop(job);
+      if (m.stop_signal != 0) break;
+      ++completed;
+      s.repair = false;  // a resumed file is whole after its first pass
+    }
+  } catch (const JobFailure& failure) {
+    if (!write) throw;
+    // Name what the failure left, as it is.
+    std::string state;
     if (layout.kind == io::LayoutKind::kDataset) {
-      m.runs.push_back(dataset_pass(s, progress, dataset_kept));
+      const report::OutputState o = dataset_state(s, false, whole_files_on_disk(s));
+      state = o.text;
     } else {
-      m.runs.push_back(single_file_pass(
-          s, write ? out->name() : io::file_path(layout, s.extents[0].file), progress, done));
+      if (!req.keep_partial || completed > 0) {
+        if (completed > 0) {
+          out->commit(job, length);  // an earlier iteration wrote every byte: the file is whole
+        } else {
+          out->discard();
+        }
+      }
+      state = out->state().text;
+      if (req.keep_partial && completed == 0 && !out->name().empty() && out->name() != path)
+        state = "the partial output is kept as " + out->name() +
+                " (what was written before the error; --resume continues it)";
     }
-    if (!write && s.decoder != nullptr) {
-      s.found.pass = m.runs.back();
-      m.verify = s.found;
-    }
-    m.stop_signal = agreed_stop(job);
-    if (m.stop_signal != 0) break;
-    any_complete = true;
+    throw JobFailure(std::string(failure.what()) + "; " + state, failure.exit_code());
   }
   m.io_component = backend->component();
   if (!write) return m;
-  const std::uint64_t length =
-      layout.kind == io::LayoutKind::kFilePerRank
-          ? layout.size_per_rank
-          : static_cast<std::uint64_t>(io::stream_length(layout, job.size()));
+  for (const Interval& run : m.runs) resumed.reused_bytes += run.reused;
   if (layout.kind == io::LayoutKind::kDataset) {
     // Completed files stay, whole; the one a thread was writing was removed.
     if (m.stop_signal == 0) directories->keep();
-    std::uint64_t kept = any_complete ? s.bytes : dataset_kept;
-    if (m.stop_signal != 0 && any_complete && req.storage.in_place) {
+    std::uint64_t kept = completed > 0 ? s.bytes : dataset_kept;
+    if (m.stop_signal != 0 && completed > 0 && req.storage.in_place) {
       // In place, the file being rewritten when the stop came was removed: count what is there.
-      kept = 0;
-      struct stat st {};
-      for (const io::Extent& e : s.extents) {
-        if (stat(io::file_path(layout, e.file).c_str(), &st) == 0 &&
-            static_cast<std::uint64_t>(st.st_size) == e.length)
-          kept += e.length;
-      }
+      kept = whole_files_on_disk(s) * layout.file_size;
     }
     std::uint64_t total = 0;
     check(MPI_Reduce(&kept, &total, 1, MPI_UINT64_T, MPI_SUM, 0, job.world()), "MPI_Reduce");
     m.bytes_kept = total;
-  } else if (m.stop_signal == 0) {
+    m.output_state =
+        dataset_state(s, m.stop_signal == 0, layout.file_size > 0 ? kept / layout.file_size : 0);
+  } else if (m.stop_signal == 0 || completed > 0) {
+    // A stop after a complete iteration keeps that iteration's file: the cut one rewrote the
+    // same bytes.
     out->commit(job, length);
+    m.bytes_kept = length;
   } else if (req.keep_partial) {
-    // A previous iteration wrote every byte; the cut one rewrote some of the same bytes.
-    const std::uint64_t mine = any_complete ? s.bytes : moved_prefix(s, done);
+    const std::uint64_t mine = moved_prefix(s, done);
     if (layout.kind == io::LayoutKind::kFilePerRank) {
       out->keep_prefix(job, mine);
       std::uint64_t total = 0;
@@ -813,6 +900,37 @@ Measured run_storage(const RankContext& c) {
   } else {
     out->discard();
   }
+  if (out) {
+    const OutputState o = out->state();
+    report::OutputState r;
+    r.state = o.state;
+    r.path = o.path;
+    r.bytes = layout.kind == io::LayoutKind::kFilePerRank ? m.bytes_kept : o.bytes;
+    r.text = o.text;
+    if (m.stop_signal != 0 && completed > 0) {
+      r.iteration = completed;
+      r.text += " from iteration " + std::to_string(completed) + " of " +
+                std::to_string(req.iterations) + " (the stop came in iteration " +
+                std::to_string(completed + 1) + ", which rewrote the same bytes)";
+    }
+    m.output_state = r;
+  }
+  if (req.storage.resume) {
+    std::uint64_t sums[2] = {resumed.reused_bytes, removed_partials};
+    std::uint64_t all[2] = {0, 0};
+    check(MPI_Reduce(sums, all, 2, MPI_UINT64_T, MPI_SUM, 0, job.world()), "MPI_Reduce");
+    resumed.reused_bytes = all[0];
+    resumed.removed_partials = all[1];
+    const std::uint64_t written = m.runs.empty() ? 0 : m.runs.front().bytes;
+    std::uint64_t job_written = 0;
+    check(MPI_Reduce(&written, &job_written, 1, MPI_UINT64_T, MPI_SUM, 0, job.world()),
+          "MPI_Reduce");
+    resumed.written_bytes =
+        job_written > resumed.reused_bytes ? job_written - resumed.reused_bytes : 0;
+    if (layout.kind == io::LayoutKind::kDataset && layout.file_size > 0)
+      resumed.reused_files = resumed.reused_bytes / layout.file_size;
+    m.resume = resumed;
+  }
   if (s.decoder != nullptr && m.stop_signal == 0) {
     // IOR -w -W: the files just committed are read back and compared, in the same job; with
     // --reorder each rank reads what the rank one node further on wrote.
@@ -825,12 +943,21 @@ Measured run_storage(const RankContext& c) {
     job.sync();
     job.set_phase("verify");
     std::uint64_t unused = 0;
-    s.found.pass =
-        layout.kind == io::LayoutKind::kDataset
-            ? dataset_pass(s, check_progress, unused)
-            : single_file_pass(s, io::file_path(layout, s.extents[0].file), check_progress, done);
+    try {
+      s.found.pass =
+          layout.kind == io::LayoutKind::kDataset
+              ? dataset_pass(s, check_progress, unused)
+              : single_file_pass(s, io::file_path(layout, s.extents[0].file), check_progress, done);
+    } catch (const JobFailure& failure) {
+      throw JobFailure(std::string(failure.what()) + "; the read-back failed, the output is " +
+                           "complete: " + m.output_state->text,
+                       failure.exit_code());
+    }
     m.verify = s.found;
     m.stop_signal = agreed_stop(job);
+    if (m.stop_signal != 0 && m.output_state) {
+      m.output_state->text += "; the stop came during its read-back (--verify), which is cut short";
+    }
   }
   return m;
 }

@@ -64,6 +64,9 @@ std::string holds_text(const VerifyMismatch& m) {
     return "holds the stream's bytes from offset " + std::to_string(*m.stream_offset);
   if (m.holds == "constant" && m.constant) return "holds the byte " + hex_byte(*m.constant);
   if (m.holds == "zeros") return "holds zeros";
+  if (m.holds == "beyond the stream")
+    return "the file is longer than the stream: " + std::to_string(m.length) +
+           " bytes beyond its end";
   return "holds foreign bytes (first " + hex_byte(m.found) + ", expected " + hex_byte(m.expected) +
          ")";
 }
@@ -80,6 +83,7 @@ std::string verify_text(const Verify& v) {
     o << "  offset " << m.offset << " (+" << m.length << " bytes), " << m.file << " at "
       << m.file_offset << ": " << holds_text(m) << "\n";
   }
+  if (!v.diagnosis.empty()) o << "  " << v.diagnosis << "\n";
   return o.str();
 }
 
@@ -114,8 +118,11 @@ std::string format(const char* fmt, Args... args) {
 std::string completeness(const Report& r) {
   if (r.complete) return "complete";
   std::string s = "INCOMPLETE: stopped by signal " + std::to_string(r.stop_signal);
-  if (r.bytes_kept)
+  if (r.output_state) {
+    s += "; " + r.output_state->text;
+  } else if (r.bytes_kept) {
     s += "; --keep-partial kept the first " + std::to_string(*r.bytes_kept) + " bytes";
+  }
   return s;
 }
 
@@ -333,6 +340,17 @@ std::string render_table(const Report& r) {
                   k.generate_seconds, k.io_seconds, range_list(k.cpus).c_str());
     }
     if (r.verify) o << "\n" << verify_text(*r.verify);
+    if (r.resume) {
+      o << "resume    "
+        << (r.resume->from.empty() ? "nothing to continue: written afresh"
+                                   : "continued " + r.resume->from)
+        << "; " << r.resume->reused_bytes << " bytes found right and kept, "
+        << r.resume->written_bytes << " written";
+      if (r.resume->reused_files > 0) o << "; " << r.resume->reused_files << " whole files kept";
+      if (r.resume->removed_partials > 0)
+        o << "; " << r.resume->removed_partials << " partial files of the earlier run removed";
+      o << "\n";
+    }
     for (const auto& w : r.warnings) o << "warning: " << w << "\n";
     return o.str();
   }
@@ -402,10 +420,14 @@ nlohmann::ordered_json to_json(const Report& r) {
     const Verify& v = *r.verify;
     auto list = nlohmann::ordered_json::array();
     for (const auto& m : v.mismatches) {
-      nlohmann::ordered_json x = {{"offset", m.offset}, {"length", m.length},
-                                  {"file", m.file},     {"file_offset", m.file_offset},
-                                  {"holds", m.holds},   {"expected", m.expected},
-                                  {"found", m.found}};
+      nlohmann::ordered_json x = {{"offset", m.offset},
+                                  {"length", m.length},
+                                  {"file", m.file},
+                                  {"file_offset", m.file_offset},
+                                  {"holds", m.holds}};
+      x["expected"] =
+          m.expected >= 0 ? nlohmann::ordered_json(m.expected) : nlohmann::ordered_json();
+      x["found"] = m.found >= 0 ? nlohmann::ordered_json(m.found) : nlohmann::ordered_json();
       x["stream_offset"] =
           m.stream_offset ? nlohmann::ordered_json(*m.stream_offset) : nlohmann::ordered_json();
       x["constant"] = m.constant ? nlohmann::ordered_json(*m.constant) : nlohmann::ordered_json();
@@ -418,6 +440,11 @@ nlohmann::ordered_json to_json(const Report& r) {
                    {"mismatched_bytes", v.mismatched_bytes},
                    {"mismatched_blocks", v.mismatched_blocks},
                    {"mismatches", list}};
+    j["verify"]["other_options"] = v.other_options.empty()
+                                       ? nlohmann::ordered_json()
+                                       : nlohmann::ordered_json(v.other_options);
+    j["verify"]["diagnosis"] =
+        v.diagnosis.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(v.diagnosis);
   } else {
     j["verify"] = nullptr;
   }
@@ -476,6 +503,28 @@ nlohmann::ordered_json to_json(const Report& r) {
     j["analyze"] = nullptr;
   }
   j["bytes_kept"] = r.bytes_kept ? nlohmann::ordered_json(*r.bytes_kept) : nlohmann::ordered_json();
+  if (r.output_state) {
+    const OutputState& o = *r.output_state;
+    j["output_state"] = {{"state", o.state}, {"path", o.path}, {"bytes", o.bytes}};
+    j["output_state"]["iteration"] =
+        o.iteration ? nlohmann::ordered_json(*o.iteration) : nlohmann::ordered_json();
+    j["output_state"]["files"] =
+        o.files ? nlohmann::ordered_json(*o.files) : nlohmann::ordered_json();
+    j["output_state"]["text"] = o.text;
+  } else {
+    j["output_state"] = nullptr;
+  }
+  if (r.resume) {
+    const Resume& x = *r.resume;
+    j["resume"] = {
+        {"from", x.from.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(x.from)},
+        {"reused_bytes", x.reused_bytes},
+        {"written_bytes", x.written_bytes},
+        {"reused_files", x.reused_files},
+        {"removed_partials", x.removed_partials}};
+  } else {
+    j["resume"] = nullptr;
+  }
   j["first_touch_seconds"] = r.first_touch_seconds;
   j["iterations"] = iterations_json(r.iterations, r.storage.has_value());
   j["summary"] = {{"aggregate_gbps",

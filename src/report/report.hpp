@@ -108,6 +108,26 @@ struct Storage {
   bool reorder = false;
 };
 
+/// What became of the output when a write ended, named as it is (docs/output.md).
+struct OutputState {
+  /// complete | partial | removed | cut | untouched | device | files | none
+  std::string state;
+  std::string path;                    ///< where the bytes are (final or temporary name)
+  std::uint64_t bytes = 0;             ///< bytes of the stream it holds
+  std::optional<int> iteration;        ///< the complete iteration it holds (of several)
+  std::optional<std::uint64_t> files;  ///< a dataset: whole files kept
+  std::string text;                    ///< the sentence for people
+};
+
+/// --resume: what an earlier run left, found right and kept.
+struct Resume {
+  std::string from;                    ///< the partial file continued (rank 0's), empty if none
+  std::uint64_t reused_bytes = 0;      ///< found right, not written again
+  std::uint64_t written_bytes = 0;     ///< missing or wrong, written
+  std::uint64_t reused_files = 0;      ///< a dataset: whole files kept as they were
+  std::uint64_t removed_partials = 0;  ///< a dataset: temporary files of the earlier run removed
+};
+
 /// One wrong range found by --verify (docs/verify.md).
 struct VerifyMismatch {
   std::uint64_t offset = 0;                    ///< global stream offset of the first wrong byte
@@ -129,6 +149,10 @@ struct Verify {
   double gbps = 0;                         ///< bytes / seconds: reading and comparing
   double compare_seconds = 0;              ///< the slowest rank's time regenerating and comparing
   std::vector<VerifyMismatch> mismatches;  ///< the first --max-mismatches, in stream order
+  /// When the wrong ranges are this seed's stream made with other data options: the options
+  /// that regenerate the first wrong range ("--dedup-ratio 2"), and the sentence for people.
+  std::string other_options;
+  std::string diagnosis;
 };
 
 /// A figure with its interval (three standard errors each side); low == high == value when the
@@ -199,6 +223,8 @@ struct Report {
   bool complete = true;                     ///< false when a stop signal ended the job early
   int stop_signal = 0;                      ///< that signal
   std::optional<std::uint64_t> bytes_kept;  ///< --keep-partial: the prefix left in the file
+  std::optional<OutputState> output_state;  ///< write mode: what stands at the output now
+  std::optional<Resume> resume;             ///< --resume
   bool oversubscribed = false;
   double first_touch_seconds = 0;  ///< slowest rank
   std::vector<IterationResult> iterations;

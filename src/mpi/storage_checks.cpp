@@ -1,0 +1,203 @@
+#include "mpi/storage_checks.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+#include "dgen/size.hpp"
+#include "io/errors.hpp"
+#include "mpi/output_file.hpp"
+
+namespace dgen::mpi {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string multiple_rule(const char* option, std::uint64_t value, const io::DirectAlignment& a,
+                          const std::string& where) {
+  if (value % a.offset == 0) return "";
+  return std::string("--direct: ") + option + " " + std::to_string(value) +
+         " is not a multiple of " + format_size(a.offset) + ", the direct-I/O alignment of " +
+         where + " (" + a.source + ")";
+}
+
+}  // namespace
+
+io::DirectAlignment check_direct(const RankContext& c, const std::string& probe_path,
+                                 bool existing) {
+  const RunRequest& req = c.request;
+  io::DirectAlignment a;
+  std::string err;
+  if (c.job.rank() == 0) {
+    err = existing ? io::probe_direct_existing(probe_path, a) : io::probe_direct_io(probe_path, a);
+    if (!err.empty()) err = "--direct: " + err;
+    if (err.empty()) err = multiple_rule("--transfer", req.storage.transfer, a, probe_path);
+    if (err.empty() && req.layout.kind == io::LayoutKind::kDataset)
+      err = multiple_rule("--file-size", req.layout.file_size, a, probe_path);
+    if (err.empty() && req.layout.kind != io::LayoutKind::kDataset)
+      err = multiple_rule("--size", req.size, a, probe_path);
+  }
+  c.job.agree(err, io::kUsageExit);
+  std::uint64_t v[2] = {a.offset, a.memory};
+  check(MPI_Bcast(v, 2, MPI_UINT64_T, 0, c.job.world()), "MPI_Bcast");
+  a.offset = v[0];
+  a.memory = v[1];
+  return a;
+}
+
+void check_dataset_target(const RankContext& c) {
+  const io::Layout& layout = c.request.layout;
+  std::string err;
+  if (c.job.rank() == 0) {
+    const io::Target t = io::inspect_target(layout.path);
+    if (!t.kernel_fs.empty()) {
+      err = "--output " + layout.path + ": is on " + t.kernel_fs +
+            ", a kernel interface, not storage: dgen_mpi never writes there";
+    } else if (t.kind != io::TargetKind::kMissing && t.kind != io::TargetKind::kDirectory) {
+      err = "--output " + layout.path + ": is not a directory (--files writes a dataset there)";
+    } else if (const std::string why = parent_directory_problem(layout.path); !why.empty()) {
+      err = "--output " + layout.path + ": " + why;
+    }
+  }
+  c.job.agree(err, io::kUsageExit);
+}
+
+void check_dataset_replacements(const RankContext& c, const std::vector<io::Extent>& extents) {
+  const RunRequest& req = c.request;
+  std::string first;  // the problem of the lowest file, so that reruns name the same one
+  std::uint64_t first_file = UINT64_MAX;
+  std::mutex m;
+  if (!req.storage.overwrite) {
+    const int threads = c.team.size();
+    const std::string err = run_on_team(c.team, [&](int t) {
+      const buffer::Part mine = buffer::part_of(extents.size(), threads, t, 1);
+      std::vector<std::byte> want(8192);
+      for (std::uint64_t k = mine.begin; k < mine.end; ++k) {
+        const io::Extent& e = extents[k];
+        const std::string path = io::file_path(req.layout, e.file);
+        const io::Target target = io::inspect_target(path);
+        std::string problem;
+        if (target.kind == io::TargetKind::kMissing) continue;
+        if (target.kind != io::TargetKind::kRegular) {
+          problem = "--output " + path + ": is " + io::describe(target.kind) +
+                    " where the dataset's file goes; it is left as it is";
+        } else {
+          problem = io::replace_problem(
+              "--output", path, req.spec.seed,
+              [&](const std::byte* p, std::size_t n, std::uint64_t offset) {
+                if (offset >= e.length) return false;
+                const std::size_t k = std::min<std::uint64_t>(n, e.length - offset);
+                c.generator.generate(e.stream_offset + offset, {want.data(), k});
+                return std::memcmp(p, want.data(), k) == 0;
+              });
+        }
+        if (problem.empty()) continue;
+        std::lock_guard<std::mutex> lock(m);
+        if (e.file < first_file) {
+          first_file = e.file;
+          first = problem;
+        }
+        return;  // this thread's first is enough
+      }
+    });
+    if (first.empty()) first = err;
+  }
+  c.job.agree(first, io::kUsageExit);
+}
+
+DatasetDirectories::DatasetDirectories(const RankContext& c) {
+  const io::Layout& layout = c.request.layout;
+  std::string err;
+  if (c.job.rank() == 0) {
+    if (mkdir(layout.path.c_str(), 0755) == 0) {
+      made_.push_back(layout.path);
+    } else if (errno != EEXIST) {
+      err = "--output " + layout.path + ": cannot create it: " + std::strerror(errno);
+    }
+    for (const std::string& d : io::dataset_directories(layout)) {
+      if (!err.empty()) break;
+      if (mkdir(d.c_str(), 0755) == 0) {
+        made_.push_back(d);
+      } else if (errno != EEXIST) {
+        err = "--output " + layout.path + ": cannot create " + d + ": " + std::strerror(errno);
+      }
+    }
+    if (err.empty()) {
+      err = space_problem(layout.path, layout.path,
+                          static_cast<std::uint64_t>(io::stream_length(layout, c.job.size())));
+    }
+    // In place the files are written under their final names: one writer at a time.
+    if (err.empty() && c.request.storage.in_place)
+      lock_ = io::WriteLock::take("--output", layout.path, err);
+  }
+  try {
+    c.job.agree(err, io::kUsageExit);
+  } catch (const JobFailure&) {
+    remove_empty();
+    throw;
+  }
+}
+
+DatasetDirectories::~DatasetDirectories() {
+  if (!complete_) remove_empty();
+}
+
+void DatasetDirectories::remove_empty() noexcept {
+  for (auto d = made_.rbegin(); d != made_.rend(); ++d) rmdir(d->c_str());
+  made_.clear();
+}
+
+std::vector<LongerFile> check_inputs(const RankContext& c, const std::vector<io::Extent>& extents) {
+  const io::Layout& layout = c.request.layout;
+  std::string err;
+  int code = io::kUsageExit;
+  std::vector<LongerFile> longer;
+  std::uint64_t checked = UINT64_MAX;
+  for (const io::Extent& e : extents) {
+    if (e.file == checked) continue;
+    checked = e.file;
+    const std::string path = io::file_path(layout, e.file);
+    const io::Target t = io::inspect_target(path);
+    if (t.kind == io::TargetKind::kMissing) {
+      err = "--input " + path + ": cannot open: " + std::strerror(t.error ? t.error : ENOENT);
+      code = io::exit_code_for_errno(t.error ? t.error : ENOENT);
+      break;
+    }
+    if (t.kind == io::TargetKind::kDirectory) {
+      err = "--input " + path + ": is a directory" +
+            (layout.kind == io::LayoutKind::kDataset ? "" : " (a dataset needs --files N)");
+      break;
+    }
+    if (t.kind != io::TargetKind::kRegular && t.kind != io::TargetKind::kBlockDevice) {
+      // Opening a FIFO would wait for a writer; a character device has no length to check.
+      err = "--input " + path + ": is " + io::describe(t.kind) +
+            "; --input reads regular files and block devices";
+      break;
+    }
+    if (t.kind == io::TargetKind::kBlockDevice && t.error != 0) {
+      err = "--input " + path + ": cannot read its size: " + std::strerror(t.error);
+      code = io::exit_code_for_errno(t.error);
+      break;
+    }
+    const std::uint64_t expected = io::file_length(layout, e.file, c.job.size());
+    if (t.size < expected) {
+      err = "--input " + path + ": " + std::to_string(expected) + " bytes expected (" +
+            format_size(expected) + "), " + std::to_string(t.size) + " found";
+      break;
+    }
+    // A longer regular file holds bytes the stream does not give it: --verify names them, once,
+    // by the rank whose share ends the file.
+    const bool ends_here = e.file_offset + e.length == expected;
+    if (t.kind == io::TargetKind::kRegular && t.size > expected && ends_here)
+      longer.push_back({e.file, expected, t.size});
+  }
+  c.job.agree(err, code);
+  return longer;
+}
+
+}  // namespace dgen::mpi

@@ -1,0 +1,65 @@
+// The storage mode's checks before a byte moves, each collective and each ending the job with
+// one line and exit code 2 when it fails (docs/reliability.md): direct-I/O rules, the dataset's
+// directory and the files already in it, what an --input path is and how long. Private to
+// src/mpi/ (storage.cpp orders them).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/direct.hpp"
+#include "io/layout.hpp"
+#include "io/target.hpp"
+#include "mpi/pass.hpp"
+
+namespace dgen::mpi {
+
+/// Collective: the direct-I/O alignment of the target and the rules it puts on the sizes; the
+/// job ends with exit code 2 where the file system refuses O_DIRECT or a size breaks the rule.
+io::DirectAlignment check_direct(const RankContext& c, const std::string& probe_path,
+                                 bool existing);
+
+/// Collective: the dataset's directory is a directory or can be made (its parent exists), and
+/// is not on a kernel interface file system.
+void check_dataset_target(const RankContext& c);
+
+/// Collective: no existing file of this rank's dataset files is replaced unless its bytes show
+/// that this program wrote it for the job's seed (or --overwrite); checked before any byte is
+/// written, by the rank's threads.
+void check_dataset_replacements(const RankContext& c, const std::vector<io::Extent>& extents);
+
+/// The dataset's directories, made by rank 0; those left empty by a failed or stopped run are
+/// removed again (rmdir removes only empty ones; completed files keep theirs). With
+/// --in-place, rank 0 holds a write lock on the dataset's directory for the run.
+class DatasetDirectories {
+ public:
+  explicit DatasetDirectories(const RankContext& c);
+  ~DatasetDirectories();
+  DatasetDirectories(const DatasetDirectories&) = delete;
+  DatasetDirectories& operator=(const DatasetDirectories&) = delete;
+  void keep() { complete_ = true; }  ///< the run completed: every directory stays
+
+ private:
+  void remove_empty() noexcept;
+  std::vector<std::string> made_;
+  bool complete_ = false;
+  std::optional<io::WriteLock> lock_;
+};
+
+/// A file read back that is longer than the stream gives it: --verify counts the extra bytes
+/// as a mismatch ("beyond the stream").
+struct LongerFile {
+  std::uint64_t file = 0;      ///< the layout's file index
+  std::uint64_t expected = 0;  ///< the length the stream gives it
+  std::uint64_t found = 0;     ///< its length
+};
+
+/// Collective: every file this rank reads is a regular file or block device, exists and is at
+/// least as long as its share (a FIFO, socket or character device is refused before it is
+/// opened, so nothing blocks). Returns the files longer than the stream whose end this rank
+/// reads (each is reported by one rank).
+std::vector<LongerFile> check_inputs(const RankContext& c, const std::vector<io::Extent>& extents);
+
+}  // namespace dgen::mpi
