@@ -17,7 +17,7 @@ for need in libhwy1 libopenmpi3 libhwloc15 libboost-program-options openmpi-bin;
 done
 dpkg -x "$deb" "$work/root"
 r="$work/root/usr"
-for f in bin/dgen_mpi share/man/man1/dgen_mpi.1 include/dgen/generator.hpp \
+for f in bin/dgen_mpi share/man/man1/dgen_mpi.1.gz include/dgen/generator.hpp \
          lib/cmake/dgen/dgenConfig.cmake share/doc/dgen-mpi/README.md \
          share/doc/dgen-mpi/analyze.md ${with_python:+lib/python3/dist-packages/dgen/__init__.py}; do
   [ -e "$r/$f" ] || { echo "missing from the package: /usr/$f" >&2; exit 1; }
@@ -27,7 +27,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 "$r/bin/dgen_mpi" --size 3MiB --dedup-ratio 2 --compress-ratio 2 --output - 2>/dev/null >"$work/a.bin"
 "$build/src/dgen_mpi" --size 3MiB --dedup-ratio 2 --compress-ratio 2 --output - 2>/dev/null >"$work/b.bin"
 cmp "$work/a.bin" "$work/b.bin"
-warnings=$(MANPAGER=cat MANWIDTH=80 man --warnings -l "$r/share/man/man1/dgen_mpi.1" 2>&1 >"$work/man.txt")
+warnings=$(MANPAGER=cat MANWIDTH=80 man --warnings -l "$r/share/man/man1/dgen_mpi.1.gz" 2>&1 >"$work/man.txt")
 [ -z "$warnings" ] || { echo "man -l warns: $warnings" >&2; exit 1; }
 grep -q -- "--analyze-units" "$work/man.txt"
 [ -z "$with_python" ] || PYTHONPATH="$r/lib/python3/dist-packages" /usr/bin/python3 - "$work/a.bin" <<'PY'
