@@ -16,6 +16,7 @@ packages=(
   slurm-wlm munge python3-matplotlib                      # job scripts, their tests, plots
   e2fsprogs xfsprogs btrfs-progs btrfs-compsize fio util-linux  # storage tests on loop file systems, references
   man-db file                                                 # the man page's and the cross build's checks
+  libfuse3-dev fuse3                                          # tests/faultfs: faults injected for real
   lintian                                                     # the package test (Install.DebianPackage)
   "$@"
 )

@@ -44,21 +44,10 @@ class File {
   /// file ends: --resume reads what an interrupted run left). Throws IoError on an error.
   virtual std::size_t read_upto(std::uint64_t offset, std::byte* p, std::size_t n) = 0;
 
-  /// Starts writing [p, p + n) at `offset`; the caller leaves the buffer alone until wait().
-  /// By default the write happens here, at once.
-  virtual void start_write_at(std::uint64_t offset, const std::byte* p, std::size_t n) {
-    interrupted_ = !write_at(offset, p, n);
-  }
-  /// Completes the write start_write_at began; false when a stop signal interrupted it.
-  virtual bool wait() { return !interrupted_; }
-
   virtual void flush() = 0;                        ///< to storage: fsync, MPI_File_sync
   virtual void set_size(std::uint64_t bytes) = 0;  ///< ftruncate, MPI_File_set_size
   virtual std::uint64_t size() = 0;                ///< the file's length now
   virtual void close() = 0;                        ///< throws IoError when closing fails
-
- protected:
-  bool interrupted_ = false;
 };
 
 /// A way of moving bytes.

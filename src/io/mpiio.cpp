@@ -2,7 +2,9 @@
 // MPI_File_write_at_all / read_at_all (collective) or MPI_File_write_at / read_at. A shared
 // file is opened on the job's communicator, any other on MPI_COMM_SELF. MPI-IO's file
 // operations return their errors (MPI_ERRORS_RETURN is the default for files).
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <limits>
 
@@ -20,6 +22,11 @@ std::string mpi_error(int rc) {
   return std::string(text, static_cast<std::size_t>(len));
 }
 
+// The OS error a failed MPI-IO call left in errno, which MPI's error classes do not carry.
+std::string os_error_after(int err) {
+  return err != 0 && err != EINTR ? std::string(" (the OS error: ") + std::strerror(err) + ")" : "";
+}
+
 std::string env_or(const char* name, const char* fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != '\0' ? v : fallback;
@@ -33,86 +40,60 @@ int byte_count(std::size_t n, const std::string& path) {
 
 class MpiioFile final : public File {
  public:
-  MpiioFile(MPI_File fh, std::string path, bool collective, bool nonblocking)
-      : fh_(fh), path_(std::move(path)), collective_(collective), nonblocking_(nonblocking) {}
+  MpiioFile(MPI_File fh, std::string path, bool collective)
+      : fh_(fh), path_(std::move(path)), collective_(collective) {}
   ~MpiioFile() override {
-    if (pending_ != MPI_REQUEST_NULL) MPI_Wait(&pending_, MPI_STATUS_IGNORE);
     if (fh_ != MPI_FILE_NULL) MPI_File_close(&fh_);
   }
 
+  // A short count is a legal answer (a full disk, a signal, a FUSE or NFS server that takes
+  // part of a call): the rest is written with independent calls, which any rank may make on a
+  // collectively opened file, so every rank still joins each collective call once.
   bool write_at(std::uint64_t off, const std::byte* p, std::size_t n) override {
-    MPI_Status st;
-    const int count = byte_count(n, path_);
-    const auto o = static_cast<MPI_Offset>(off);
-    const IoCall call(collective_ ? "MPI_File_write_at_all" : "MPI_File_write_at", path_, off, n);
-    const int rc = collective_ ? MPI_File_write_at_all(fh_, o, p, count, MPI_BYTE, &st)
-                               : MPI_File_write_at(fh_, o, p, count, MPI_BYTE, &st);
-    check_moved(rc, st, off, n, "write to");
+    std::size_t done = 0;
+    for (bool first = true; first || done < n; first = false) {
+      const bool all = collective_ && first;
+      const std::size_t left = n - done;
+      const std::size_t moved = move(all ? "MPI_File_write_at_all" : "MPI_File_write_at",
+                                     off + done, const_cast<std::byte*>(p + done), left, true, all);
+      if (moved == 0 && left > 0) {
+        throw IoError("write to " + path_ + " at offset " + std::to_string(off + done) +
+                      ": no bytes moved (" + std::to_string(done) + " of " + std::to_string(n) +
+                      " bytes of the transfer written; the device may be full)");
+      }
+      done += moved;
+    }
     return true;
   }
 
   bool read_at(std::uint64_t off, std::byte* p, std::size_t n) override {
-    MPI_Status st;
-    const int count = byte_count(n, path_);
-    const auto o = static_cast<MPI_Offset>(off);
-    const IoCall call(collective_ ? "MPI_File_read_at_all" : "MPI_File_read_at", path_, off, n);
-    const int rc = collective_ ? MPI_File_read_at_all(fh_, o, p, count, MPI_BYTE, &st)
-                               : MPI_File_read_at(fh_, o, p, count, MPI_BYTE, &st);
-    check_moved(rc, st, off, n, "read from");
+    const std::size_t got = read_upto(off, p, n);
+    if (got < n) {
+      throw IoError("read from " + path_ + " at offset " + std::to_string(off + got) +
+                    ": the file ends there (" + std::to_string(n - got) + " more bytes expected)");
+    }
     return true;
   }
 
   std::size_t read_upto(std::uint64_t off, std::byte* p, std::size_t n) override {
-    MPI_Status st;
-    const int count = byte_count(n, path_);
-    const auto o = static_cast<MPI_Offset>(off);
-    const IoCall call(collective_ ? "MPI_File_read_at_all" : "MPI_File_read_at", path_, off, n);
-    const int rc = collective_ ? MPI_File_read_at_all(fh_, o, p, count, MPI_BYTE, &st)
-                               : MPI_File_read_at(fh_, o, p, count, MPI_BYTE, &st);
-    if (rc != MPI_SUCCESS) {
-      throw IoError("read from " + path_ + " failed at offset " + std::to_string(off) + ": " +
-                    mpi_error(rc));
+    std::size_t done = 0;
+    for (bool first = true; first || done < n; first = false) {
+      const bool all = collective_ && first;
+      const std::size_t moved = move(all ? "MPI_File_read_at_all" : "MPI_File_read_at", off + done,
+                                     p + done, n - done, false, all);
+      if (moved == 0) break;  // the end of the file
+      done += moved;
     }
-    int moved = 0;
-    MPI_Get_count(&st, MPI_BYTE, &moved);
-    return static_cast<std::size_t>(moved < 0 ? 0 : moved);
-  }
-
-  // Nonblocking: the team generates the next transfer while this one is written.
-  void start_write_at(std::uint64_t off, const std::byte* p, std::size_t n) override {
-    if (!nonblocking_) {
-      File::start_write_at(off, p, n);
-      return;
-    }
-    const int count = byte_count(n, path_);
-    const auto o = static_cast<MPI_Offset>(off);
-    const IoCall call(collective_ ? "MPI_File_iwrite_at_all" : "MPI_File_iwrite_at", path_, off, n);
-    const int rc = collective_ ? MPI_File_iwrite_at_all(fh_, o, p, count, MPI_BYTE, &pending_)
-                               : MPI_File_iwrite_at(fh_, o, p, count, MPI_BYTE, &pending_);
-    pending_offset_ = off;
-    pending_bytes_ = n;
-    if (rc != MPI_SUCCESS) {
-      pending_ = MPI_REQUEST_NULL;
-      throw IoError("write to " + path_ + " failed at offset " + std::to_string(off) + ": " +
-                    mpi_error(rc));
-    }
-  }
-
-  bool wait() override {
-    if (pending_ == MPI_REQUEST_NULL) return true;
-    MPI_Status st;
-    const IoCall call(
-        collective_ ? "MPI_Wait on MPI_File_iwrite_at_all" : "MPI_Wait on MPI_File_iwrite_at",
-        path_, pending_offset_, pending_bytes_);
-    const int rc = MPI_Wait(&pending_, &st);
-    check_moved(rc, st, pending_offset_, pending_bytes_, "write to");
-    return true;
+    return done;
   }
 
   void flush() override {
     const IoCall call("MPI_File_sync", path_);
+    errno = 0;
     const int rc = MPI_File_sync(fh_);
-    if (rc != MPI_SUCCESS) throw IoError("MPI_File_sync of " + path_ + " failed: " + mpi_error(rc));
+    const int os = errno;
+    if (rc != MPI_SUCCESS)
+      throw IoError("MPI_File_sync of " + path_ + " failed: " + mpi_error(rc) + os_error_after(os));
   }
 
   void set_size(std::uint64_t bytes) override {
@@ -133,33 +114,47 @@ class MpiioFile final : public File {
   void close() override {
     if (fh_ == MPI_FILE_NULL) return;
     const IoCall call("MPI_File_close", path_);
+    errno = 0;
     const int rc = MPI_File_close(&fh_);
+    const int os = errno;
     fh_ = MPI_FILE_NULL;
-    if (rc != MPI_SUCCESS) throw IoError("MPI_File_close of " + path_ + ": " + mpi_error(rc));
+    if (rc != MPI_SUCCESS)
+      throw IoError("MPI_File_close of " + path_ + ": " + mpi_error(rc) + os_error_after(os));
   }
 
  private:
-  void check_moved(int rc, MPI_Status& st, std::uint64_t off, std::size_t n, const char* what) {
+  // One call of `n` bytes at `off`; returns the bytes moved. Throws IoError naming the call, the
+  // offset, MPI's error and the OS error the call left (MPI's classes say little: EIO comes
+  // back as MPI_ERR_OTHER).
+  std::size_t move(const char* call_name, std::uint64_t off, std::byte* p, std::size_t n,
+                   bool write, bool collective) {
+    MPI_Status st;
+    const int count = byte_count(n, path_);
+    const auto o = static_cast<MPI_Offset>(off);
+    const IoCall call(call_name, path_, off, n);
+    errno = 0;
+    int rc;
+    if (write) {
+      rc = collective ? MPI_File_write_at_all(fh_, o, p, count, MPI_BYTE, &st)
+                      : MPI_File_write_at(fh_, o, p, count, MPI_BYTE, &st);
+    } else {
+      rc = collective ? MPI_File_read_at_all(fh_, o, p, count, MPI_BYTE, &st)
+                      : MPI_File_read_at(fh_, o, p, count, MPI_BYTE, &st);
+    }
+    const int os = errno;
     if (rc != MPI_SUCCESS) {
-      throw IoError(std::string(what) + " " + path_ + " failed at offset " + std::to_string(off) +
-                    " (a transfer of " + std::to_string(n) + " bytes): " + mpi_error(rc));
+      throw IoError(std::string(write ? "write to " : "read from ") + path_ + " failed at offset " +
+                    std::to_string(off) + " (" + call_name + " of " + std::to_string(n) +
+                    " bytes): " + mpi_error(rc) + os_error_after(os));
     }
     int moved = 0;
     MPI_Get_count(&st, MPI_BYTE, &moved);
-    if (moved != static_cast<int>(n)) {
-      throw IoError(std::string(what) + " " + path_ + " at offset " + std::to_string(off) + ": " +
-                    std::to_string(moved) + " of " + std::to_string(n) +
-                    " bytes moved (the file ends there or the device is full)");
-    }
+    return moved > 0 ? static_cast<std::size_t>(moved) : 0;
   }
 
   MPI_File fh_;
   std::string path_;
   bool collective_;
-  bool nonblocking_;
-  MPI_Request pending_ = MPI_REQUEST_NULL;
-  std::uint64_t pending_offset_ = 0;
-  std::size_t pending_bytes_ = 0;
 };
 
 class MpiioBackend final : public Backend {
@@ -177,17 +172,19 @@ class MpiioBackend final : public Backend {
     if (m.create && m.exclusive) amode |= MPI_MODE_EXCL;
     MPI_File fh = MPI_FILE_NULL;
     const IoCall call("MPI_File_open", path);
+    errno = 0;
     const int rc =
         MPI_File_open(shared ? world_ : MPI_COMM_SELF, path.c_str(), amode, MPI_INFO_NULL, &fh);
+    const int os = errno;
     if (rc != MPI_SUCCESS) {
-      throw IoError("MPI_File_open of " + path + " failed: " + mpi_error(rc));
+      throw IoError("MPI_File_open of " + path + " failed: " + mpi_error(rc) + os_error_after(os));
     }
     if (component_.empty()) component_ = describe();
-    // ROMIO 3.2.1 (Open MPI 4.1's romio321) crashes in MPI_File_iwrite_at_all on local file
-    // systems (a null function pointer in MPIOI_File_iwrite_all): it writes blocking.
-    const bool romio = component_.find("romio") != std::string::npos;
-    const bool collective = collective_ && shared;
-    auto file = std::make_unique<MpiioFile>(fh, path, collective, !(romio && collective));
+    // Blocking calls only: ROMIO 3.2.1 (Open MPI 4.1's romio321) crashes in
+    // MPI_File_iwrite_at_all on local file systems (a null function pointer in
+    // MPIOI_File_iwrite_all), OMPIO in MPI_Wait on a failed MPI_File_iwrite_at; the team
+    // generates the next transfer while the main thread writes (storage.cpp).
+    auto file = std::make_unique<MpiioFile>(fh, path, collective_ && shared);
     // MPI_MODE_CREATE keeps an existing file's bytes: cut it as O_TRUNC would.
     if (m.truncate) file->set_size(0);
     return file;

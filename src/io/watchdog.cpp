@@ -71,8 +71,9 @@ class Watchdog {
 
  private:
   void watch() {
-    // A few looks per limit: a stuck call is named within a quarter of the limit past it.
-    const auto period = std::chrono::duration<double>(std::min(0.25, limit_ / 4));
+    // Many looks per limit: a stuck call is named within 50 ms past it, before rank 0's
+    // synchronisation timeout (a second later) names the rank without the call.
+    const auto period = std::chrono::duration<double>(std::min(0.05, limit_ / 4));
     std::unique_lock<std::mutex> lock(m_);
     while (!quit_) {
       cv_.wait_for(lock, period, [this] { return quit_; });

@@ -123,7 +123,10 @@ int Job::combine(int mine, MPI_Op op) const {
   // point, and rank 0 answers everyone with the result once all have come. Messages between
   // two ranks with one tag arrive in order, so successive calls do not mix.
   constexpr int kArriveTag = 0xD6E1, kReleaseTag = 0xD6E2;
-  const double deadline = MPI_Wtime() + timeout_;
+  // Rank 0 names a missing rank a second after the limit: a rank stuck in a storage call is
+  // then named by its own watchdog (io/watchdog.hpp), with the call, the file and the offset.
+  constexpr double kGrace = 1.0;
+  const double deadline = MPI_Wtime() + timeout_ + kGrace;
   auto seconds = [this] {  // for the messages only
     char text[32];
     std::snprintf(text, sizeof text, "%g", timeout_);
@@ -172,7 +175,7 @@ int Job::combine(int mine, MPI_Op op) const {
   check(MPI_Irecv(&result, 1, MPI_INT, 0, kReleaseTag, MPI_COMM_WORLD, &recv), "MPI_Irecv");
   // Rank 0 speaks for the job when another rank is missing; a rank waits twice as long, so
   // that it ends the job itself only when rank 0 is the one that does not come.
-  const double own_deadline = deadline + timeout_;
+  const double own_deadline = deadline + timeout_ + kGrace;
   int done = 0;
   while (true) {
     check(MPI_Test(&recv, &done, MPI_STATUS_IGNORE), "MPI_Test");

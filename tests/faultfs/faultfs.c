@@ -387,6 +387,13 @@ static void *ff_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 
 static int ff_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
+	/* A stat of the mount is how a test makes a rules change take effect now (a rule removed
+	 * and put back then starts from zero); getattr itself is never faulted. */
+	if (g_rules_file) {
+		pthread_mutex_lock(&g_lock);
+		maybe_reload_locked();
+		pthread_mutex_unlock(&g_lock);
+	}
 	return ERR(fi ? fstat(FH(fi)->fd, st) : fstatat(g_bfd, rel(path), st, AT_SYMLINK_NOFOLLOW));
 }
 
@@ -584,8 +591,12 @@ static int ff_write(const char *path, const char *buf, size_t size, off_t off,
 		n = size / 2 ? size / 2 : 1;
 	else if (a.limit)
 		n = a.limit;
-	if (h->direct && n < size && n > ALIGN)
-		n &= ~(size_t)(ALIGN - 1);   /* keep O_DIRECT partial writes aligned */
+	if (h->direct && n < size) {
+		/* O_DIRECT partial writes stay aligned; a single block cannot come back shorter */
+		n &= ~(size_t)(ALIGN - 1);
+		if (n == 0)
+			n = size;
+	}
 	int flip = a.fault == F_FLIP && a.flip_at >= off && a.flip_at < off + (off_t)n;
 	const char *src = buf;
 	void *copy = NULL;

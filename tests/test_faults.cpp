@@ -1,0 +1,414 @@
+// Faults injected for real, under every write, read and verify path: tests/faultfs (a FUSE
+// pass-through file system) makes writes fail with EIO or ENOSPC, fsync fail, writes come back
+// short, bytes flip on the way to storage or back, calls go slow or never return. Each path
+// (posix with threads, O_DIRECT, MPI-IO on a shared file, a file per rank, a dataset) meets
+// each fault, and the run must end as promised (docs/reliability.md, "The fault matrix"): a
+// non-zero exit naming the error, no file at a final name that is not the whole stream, short
+// writes retried so the file is exactly the stream, every flipped byte found at its offset by
+// --verify, a hang ended by --timeout naming the call.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "dgen/generator.hpp"
+#include "run_process.hpp"
+#include "support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using dgen::test::read_file;
+using dgen::test::run_shell;
+
+const std::string kBinary = dgen::test::binary_under_test(DGEN_MPI_BINARY);
+
+// The file system every test runs on: BACK mirrored at MNT, faults from a rules file.
+class FaultFs {
+ public:
+  FaultFs() : root_(dgen::test::temp_dir() + "/faultfs") {
+    back = root_ + "/back";
+    mnt = root_ + "/mnt";
+    rules_ = root_ + "/rules";
+    log_ = root_ + "/log";
+    fs::create_directories(back);
+    fs::create_directories(mnt);
+    std::ofstream(rules_).flush();
+    if (std::string(DGEN_FAULTFS).empty()) {
+      problem = "faultfs was not built: libfuse3-dev is missing (bash scripts/setup-debian.sh)";
+      return;
+    }
+    if (!fs::exists("/dev/fuse")) {
+      problem = "/dev/fuse is missing: this kernel or container has no FUSE";
+      return;
+    }
+    // Attributes uncached: the tests look at BACK between runs.
+    const auto r =
+        run_shell(std::string(DGEN_FAULTFS) + " " + back + " " + mnt + " --rules-file " + rules_ +
+                  " --log " + log_ + " -o attr_timeout=0,entry_timeout=0,negative_timeout=0");
+    if (r.exit_code != 0) problem = "faultfs did not mount: " + r.err;
+    mounted_ = r.exit_code == 0;
+  }
+  ~FaultFs() {
+    set({});
+    if (mounted_ && run_shell("fusermount3 -u " + mnt).exit_code != 0)
+      run_shell("umount -l " + mnt);
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+  /// The rules from now on (the daemon takes them at its next request).
+  void set(const std::vector<std::string>& rules) const {
+    {
+      std::ofstream tmp(rules_ + ".tmp");
+      for (const auto& r : rules) tmp << r << "\n";
+    }
+    fs::rename(rules_ + ".tmp", rules_);
+    // A request makes the daemon load them now: a rule left out and put back starts afresh.
+    std::error_code ec;
+    (void)fs::status(mnt, ec);
+  }
+  /// An empty BACK, no rules.
+  void reset() const {
+    set({});
+    for (const auto& e : fs::directory_iterator(back)) fs::remove_all(e.path());
+  }
+  std::string log() const { return read_file(log_); }
+
+  std::string back, mnt, problem;
+
+ private:
+  std::string root_, rules_, log_;
+  bool mounted_ = false;
+};
+
+FaultFs& faultfs() {
+  static FaultFs f;
+  return f;
+}
+
+class Faults : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(faultfs().problem.empty()) << faultfs().problem;
+    faultfs().reset();
+  }
+  void TearDown() override { faultfs().reset(); }
+};
+
+// A file the layout writes: its name under the target, where its bytes start in the stream,
+// and its length.
+struct FileOf {
+  std::string name;
+  std::uint64_t stream_offset, length;
+};
+
+// One way of writing and reading the stream.
+struct Path {
+  std::string name;
+  std::string launcher;  // "" (one process) or mpirun
+  std::string layout;    // options after --output/--input PATH
+  std::string target;    // PATH, relative to the mount
+  std::vector<FileOf> files;
+  std::string write_call;  // what the watchdog names for a hung write
+};
+
+const std::string kMpirun2 = "timeout 120 mpirun --oversubscribe -n 2 ";
+constexpr std::uint64_t kMiB = 1 << 20;
+
+std::vector<Path> paths() {
+  std::vector<FileOf> ds;
+  for (std::uint64_t k = 0; k < 6; ++k)
+    ds.push_back({"ds/d0/f" + std::to_string(k), k * 512 * 1024, 512 * 1024});
+  return {
+      {"posix", "", " --size 4MiB --threads 2", "f", {{"f", 0, 4 * kMiB}}, "pwrite"},
+      {"direct", "", " --size 4MiB --threads 2 --direct", "f", {{"f", 0, 4 * kMiB}}, "pwrite"},
+      {"mpiio",
+       kMpirun2,
+       " --size 2MiB --threads 1 --io mpiio",
+       "f",
+       {{"f", 0, 4 * kMiB}},
+       "MPI_File_"},
+      {"file-per-rank",
+       kMpirun2,
+       " --size 2MiB --threads 1 --file-per-rank",
+       "f",
+       {{"f.00000000", 0, 2 * kMiB}, {"f.00000001", 2 * kMiB, 2 * kMiB}},
+       "pwrite"},
+      {"dataset", kMpirun2, " --files 6 --file-size 512KiB --threads 1 --files-per-dir 10", "ds",
+       ds, "pwrite"},
+  };
+}
+
+std::string write_command(const Path& p, const std::string& extra = "") {
+  return p.launcher + kBinary + " --output " + faultfs().mnt + "/" + p.target + p.layout + extra;
+}
+std::string read_command(const Path& p, const std::string& extra = "") {
+  return p.launcher + kBinary + " --input " + faultfs().mnt + "/" + p.target + p.layout + extra;
+}
+
+std::string stream(std::uint64_t offset, std::uint64_t n) {
+  std::string out(n, '\0');
+  dgen::Generator(dgen::DataSpec{}).generate(offset, {reinterpret_cast<std::byte*>(out.data()), n});
+  return out;
+}
+
+// Every regular file in BACK, relative names.
+std::vector<std::string> files_in_back() {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(faultfs().back))
+    if (e.is_regular_file()) out.push_back(fs::relative(e.path(), faultfs().back).string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// No file at a final name that is not the whole stream there, and no temporary file left.
+void expect_only_whole_files(const Path& p) {
+  for (const std::string& f : files_in_back()) {
+    EXPECT_EQ(f.find(".dgen-partial-"), std::string::npos) << p.name << ": " << f << " left";
+    bool known = false;
+    for (const FileOf& x : p.files) {
+      if (x.name != f) continue;
+      known = true;
+      EXPECT_TRUE(read_file(faultfs().back + "/" + f) == stream(x.stream_offset, x.length))
+          << p.name << ": " << f << " is at its final name but is not the whole stream";
+    }
+    EXPECT_TRUE(known) << p.name << ": unexpected file " << f;
+  }
+  // A shared file, or a file per rank, is renamed only when the job completes.
+  if (p.name != "dataset") {
+    for (const FileOf& x : p.files)
+      EXPECT_FALSE(fs::exists(faultfs().back + "/" + x.name)) << p.name << ": " << x.name;
+  }
+}
+
+void expect_the_stream(const Path& p) {
+  for (const FileOf& x : p.files) {
+    const std::string got = read_file(faultfs().back + "/" + x.name);
+    EXPECT_EQ(got.size(), x.length) << p.name << ": " << x.name;
+    EXPECT_TRUE(got == stream(x.stream_offset, x.length)) << p.name << ": " << x.name;
+  }
+}
+
+// A write error: exit 4, one line naming the file and the OS error, only whole files left.
+void expect_write_error(const std::string& rule, const std::string& os_error) {
+  for (const Path& p : paths()) {
+    SCOPED_TRACE(p.name + ", " + rule);
+    faultfs().reset();
+    faultfs().set({rule});
+    const auto r = run_shell(write_command(p));
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_NE(r.err.find(os_error), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(faultfs().mnt + "/" + p.target), std::string::npos) << r.err;
+    EXPECT_NE(faultfs().log().find("fault="), std::string::npos) << "the fault never fired";
+    expect_only_whole_files(p);
+  }
+}
+
+TEST_F(Faults, EioOnWriteEndsEveryPathWithNoFileThatLooksComplete) {
+  expect_write_error("op=write,fault=eio,after=1M", "Input/output error");
+}
+
+TEST_F(Faults, EnospcOnWriteEndsEveryPathWithNoFileThatLooksComplete) {
+  expect_write_error("op=write,fault=enospc,after=1536K", "No space left on device");
+}
+
+TEST_F(Faults, EioOnFsyncEndsEveryPathWithNoFileThatLooksComplete) {
+  expect_write_error("op=fsync,fault=eio", "Input/output error");
+}
+
+// A short write is a legal answer: the rest is written, and the file is exactly the stream.
+TEST_F(Faults, ShortWritesAreRetriedSoTheFileIsTheStream) {
+  for (const Path& p : paths()) {
+    SCOPED_TRACE(p.name);
+    faultfs().reset();
+    faultfs().set({"op=write,fault=short,every=2"});
+    const auto r = run_shell(write_command(p));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(faultfs().log().find("fault=short"), std::string::npos);
+    expect_the_stream(p);
+  }
+}
+
+// A flipped byte on the way to storage: --output --verify finds it at its offset.
+TEST_F(Faults, AByteFlippedOnWriteIsFoundAtItsOffset) {
+  for (const Path& p : paths()) {
+    SCOPED_TRACE(p.name);
+    faultfs().reset();
+    const FileOf& victim = p.files.back();
+    const std::uint64_t at = 12345;  // in the victim file
+    faultfs().set({"path=/" + victim.name + "*,op=write,fault=flip,offset=" + std::to_string(at)});
+    const auto r = run_shell(write_command(p, " --verify --format json"));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["verify"]["mismatched_bytes"], 1);
+    ASSERT_EQ(j["verify"]["mismatches"].size(), 1u);
+    EXPECT_EQ(j["verify"]["mismatches"][0]["offset"], victim.stream_offset + at);
+    EXPECT_EQ(j["verify"]["mismatches"][0]["file"], faultfs().mnt + "/" + victim.name);
+    EXPECT_EQ(j["verify"]["mismatches"][0]["file_offset"], at);
+  }
+}
+
+// A flipped byte on the way back: --input --verify finds it; the stored file is intact.
+TEST_F(Faults, AByteFlippedOnReadIsFoundAtItsOffsetAndTheFileIsIntact) {
+  for (const Path& p : paths()) {
+    SCOPED_TRACE(p.name);
+    faultfs().reset();
+    const auto w = run_shell(write_command(p));
+    ASSERT_EQ(w.exit_code, 0) << w.err;
+    const FileOf& victim = p.files.front();
+    const std::uint64_t at = 777777 % victim.length;
+    faultfs().set({"path=/" + victim.name + ",op=read,fault=flip,offset=" + std::to_string(at)});
+    const auto r = run_shell(read_command(p, " --verify --format json"));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["verify"]["mismatched_bytes"], 1);
+    ASSERT_EQ(j["verify"]["mismatches"].size(), 1u);
+    EXPECT_EQ(j["verify"]["mismatches"][0]["offset"], victim.stream_offset + at);
+    faultfs().set({});
+    expect_the_stream(p);
+  }
+}
+
+TEST_F(Faults, EioOnReadEndsEveryReadPath) {
+  for (const Path& p : paths()) {
+    SCOPED_TRACE(p.name);
+    faultfs().reset();
+    ASSERT_EQ(run_shell(write_command(p)).exit_code, 0);
+    faultfs().set({"op=read,fault=eio,after=256K"});
+    for (const std::string& extra : {std::string(), std::string(" --verify")}) {
+      const auto r = run_shell(read_command(p, extra));
+      EXPECT_EQ(r.exit_code, 4) << extra << "\n" << r.err;
+      EXPECT_NE(r.err.find("Input/output error"), std::string::npos) << r.err;
+    }
+  }
+}
+
+// Slow storage is still storage: every byte arrives.
+TEST_F(Faults, SlowCallsStillGiveTheStream) {
+  for (const Path& p : paths()) {
+    SCOPED_TRACE(p.name);
+    faultfs().reset();
+    faultfs().set({"op=write|fsync,fault=slow,ms=30,every=3"});
+    const auto r = run_shell(write_command(p, " --verify"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(faultfs().log().find("fault=slow"), std::string::npos);
+    expect_the_stream(p);
+  }
+}
+
+// A call that never returns: --timeout names it (the call, the bytes, the offset, the file)
+// and ends the job with exit code 124, whether one rank or all of them are stuck.
+TEST_F(Faults, AWriteThatNeverReturnsIsNamedAndEndedByTheTimeout) {
+  for (const Path& p : paths()) {
+    SCOPED_TRACE(p.name);
+    faultfs().reset();
+    // The victim file's second write (its first for a dataset file of one transfer).
+    const FileOf& victim = p.files.back();
+    const std::string after = victim.length > kMiB ? ",after=1M" : "";
+    faultfs().set({"path=/" + victim.name + "*,op=write,fault=hang" + after});
+    const auto r = run_shell("timeout 60 " + write_command(p, " --timeout 2"));
+    faultfs().set({});  // the killed callers' requests are interrupted; nothing stays hung
+    EXPECT_EQ(r.exit_code, 124) << r.err;
+    EXPECT_NE(r.err.find(p.write_call), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("has not returned for 2 s; ending the job"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(" of " + faultfs().mnt + "/" + p.files.back().name), std::string::npos)
+        << r.err;
+  }
+}
+
+TEST_F(Faults, ReadsAndFlushesThatNeverReturnAreEndedByTheTimeout) {
+  for (const Path& p : paths()) {
+    SCOPED_TRACE(p.name);
+    faultfs().reset();
+    ASSERT_EQ(run_shell(write_command(p)).exit_code, 0);
+    faultfs().set({"op=read,fault=hang"});
+    auto r = run_shell("timeout 60 " + read_command(p, " --verify --timeout 2"));
+    faultfs().set({});
+    EXPECT_EQ(r.exit_code, 124) << r.err;
+    EXPECT_NE(r.err.find("has not returned for 2 s"), std::string::npos) << r.err;
+    faultfs().reset();
+    faultfs().set({"op=fsync,fault=hang"});
+    r = run_shell("timeout 60 " + write_command(p, " --timeout 2"));
+    faultfs().set({});
+    EXPECT_EQ(r.exit_code, 124) << r.err;
+    EXPECT_NE(r.err.find("sync"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("has not returned for 2 s"), std::string::npos) << r.err;
+  }
+}
+
+// The pid of rank `rank` of the job whose processes carry DGEN_TEST_MARK=`mark`, 0 if none.
+pid_t rank_pid(const std::string& mark, int rank) {
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string env = read_file(e.path().string() + "/environ");
+    std::replace(env.begin(), env.end(), '\0', '\n');
+    env = "\n" + env;
+    if (env.find("\nDGEN_TEST_MARK=" + mark + "\n") != std::string::npos &&
+        env.find("\nOMPI_COMM_WORLD_RANK=" + std::to_string(rank) + "\n") != std::string::npos &&
+        read_file(e.path().string() + "/comm").rfind("dgen_mpi", 0) == 0)
+      return static_cast<pid_t>(std::stol(name));
+  }
+  return 0;
+}
+
+// kill -9 of one rank in the middle of a write (made slow so that it is in the middle), then
+// --resume: the result is the stream byte for byte, and the report says how much of the
+// earlier run's work was kept.
+TEST_F(Faults, ResumeAfterKillNineOfARankRestoresTheStream) {
+  struct Case {
+    std::string name, layout, target, slow;
+    std::uint64_t bytes;
+  } cases[] = {
+      {"file-per-rank", " --size 64MiB --file-per-rank", "f", "ms=20", 128 * kMiB},
+      {"dataset", " --files 2000 --file-size 16KiB --files-per-dir 100", "ds", "ms=2",
+       2000 * 16 * 1024},
+      {"mpiio shared file", " --size 32MiB --io mpiio", "shared", "ms=40", 64 * kMiB},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    faultfs().reset();
+    const std::string mark = "resume-" + std::to_string(getpid()) + "-" + c.target;
+    const std::string target = faultfs().mnt + "/" + c.target;
+    const std::string write = kMpirun2 + kBinary + " --output " + target + c.layout +
+                              " --threads 2 --fsync off --progress";
+    faultfs().set({"op=write,fault=slow," + c.slow});
+    {
+      dgen::test::Background run("env DGEN_TEST_MARK=" + mark + " " + write + " --keep-partial");
+      ASSERT_TRUE(run.wait_for([&] {
+        return dgen::test::progress_bytes(run.err()) > 0.2 * static_cast<double>(c.bytes);
+      })) << run.err();
+      const pid_t victim = rank_pid(mark, 1);
+      ASSERT_GT(victim, 0);
+      kill(victim, SIGKILL);
+      const auto r = run.wait();
+      EXPECT_NE(r.exit_code, 0) << r.err;
+    }
+    faultfs().set({});
+    const auto r = run_shell(write + " --resume --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_GT(j["resume"]["reused_bytes"].get<std::uint64_t>(), 0u) << j["resume"];
+    EXPECT_EQ(j["resume"]["reused_bytes"].get<std::uint64_t>() +
+                  j["resume"]["written_bytes"].get<std::uint64_t>(),
+              c.bytes)
+        << j["resume"];
+    // Byte for byte: the files in name order are the stream, and no partial file is left.
+    std::vector<std::string> files = files_in_back();
+    std::string all;
+    for (const auto& f : files) {
+      EXPECT_EQ(f.find("dgen-partial"), std::string::npos) << f << " left";
+      all += read_file(faultfs().back + "/" + f);
+    }
+    EXPECT_EQ(all.size(), c.bytes);
+    EXPECT_TRUE(all == stream(0, c.bytes)) << "the resumed output is not the stream";
+  }
+}
+
+}  // namespace
