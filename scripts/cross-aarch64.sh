@@ -14,10 +14,10 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   $sudo dpkg --add-architecture arm64
   $sudo apt-get update -qq
 fi
-packages=(g++-aarch64-linux-gnu qemu-user-static libhwy-dev:arm64 libgtest-dev:arm64
-          zlib1g-dev:arm64 libzstd-dev:arm64 liblz4-dev:arm64)
+# shellcheck source=scripts/cross-aarch64-packages.sh
+source scripts/cross-aarch64-packages.sh
 missing=()
-for p in "${packages[@]}"; do
+for p in "${aarch64_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

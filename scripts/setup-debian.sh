@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Installs what dgen-mpi needs on Debian 12 that is not there yet. Non-interactive; as root, or
-# through sudo. Extra package names on the command line are installed too.
+# through sudo. Extra package names on the command line are installed too. With --aarch64 the
+# Arm cross build's packages come in the same apt run (scripts/cross-aarch64.sh lists them).
 set -euo pipefail
+
+aarch64=0
+args=()
+for a in "$@"; do
+  if [ "$a" = --aarch64 ]; then aarch64=1; else args+=("$a"); fi
+done
+set -- ${args[@]+"${args[@]}"}
 
 packages=(
   build-essential cmake ninja-build pkg-config git
@@ -21,6 +29,20 @@ packages=(
   "$@"
 )
 
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: need root or sudo" >&2; exit 1; }
+  sudo="sudo"
+fi
+if [ "$aarch64" = 1 ]; then
+  # shellcheck source=scripts/cross-aarch64-packages.sh
+  source "$(dirname "$0")/cross-aarch64-packages.sh"
+  packages+=("${aarch64_packages[@]}")
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    $sudo dpkg --add-architecture arm64
+  fi
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -30,12 +52,8 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-  sudo="sudo"
-fi
 echo "setup: installing ${missing[*]}"
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# --no-remove: should an arm64 package conflict with a host one, fail rather than remove it.
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  "${missing[@]}" </dev/null
+  --no-remove "${missing[@]}" </dev/null

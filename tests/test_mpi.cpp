@@ -239,6 +239,16 @@ int pid_of_rank(const std::string& marker, int rank) {
   return -1;
 }
 
+// Waits (at most 60 s) until the job's rank 0 prints its progress line to the stderr file of
+// `base` (the command has --progress): every rank is then past start-up, in its first pass.
+bool in_first_pass(const std::string& base) {
+  for (int tries = 0; tries < 6000; ++tries) {
+    if (dgen::test::read_file(base + ".err").find("GB/s  ETA") != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 // Starts `command` in the background; returns the file its stderr and exit code go to.
 std::string start(const std::string& command, const std::string& name) {
   const std::string base = dgen::test::temp_dir() + "/" + name;
@@ -268,10 +278,11 @@ struct AfterSignal {
 
 AfterSignal signal_rank_one(const std::string& marker, int signal, const std::string& name) {
   AfterSignal a;
-  const auto base = start(kMpirun + "-n 2 " + kBinary + " " + marker, name);
+  const auto base = start(kMpirun + "-n 2 " + kBinary + " " + marker + " --progress", name);
   const int pid = pid_of_rank(marker, 1);
   if (pid <= 0) return a;
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // The job runs its passes before rank 1 is stopped or killed.
+  if (!in_first_pass(base)) return a;
   const auto t0 = std::chrono::steady_clock::now();
   kill(pid, signal);
   a.rc = wait_for(base, 60);
@@ -312,10 +323,13 @@ TEST(Mpi, SigtermToMpirunGivesAPartialReport) {
   // this report came through): the report goes to a file rank 0 writes itself.
   const std::string report = dgen::test::temp_dir() + "/sigterm-report.json";
   const auto base = start(
-      kMpirun + "-n 2 " + kBinary + " " + marker + " --format json --report " + report, "sigterm");
+      kMpirun + "-n 2 " + kBinary + " " + marker + " --progress --format json --report " + report,
+      "sigterm");
+  // The job runs its first pass before mpirun is told to stop; only this test's mpirun is
+  // signalled (other tests run beside it).
   ASSERT_GT(pid_of_rank(marker, 1), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
-  run_shell("pkill -TERM -x mpirun");
+  ASSERT_TRUE(in_first_pass(base)) << dgen::test::read_file(base + ".err");
+  run_shell("pkill -TERM -f '^mpirun .*" + marker + "'");
   const int rc = wait_for(base, 60);
   const std::string out = dgen::test::read_file(report);
   const std::string err = dgen::test::read_file(base + ".err");
