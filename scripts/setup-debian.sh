@@ -16,6 +16,7 @@ packages=(
   libhwy-dev libopenmpi-dev openmpi-bin libhwloc-dev hwloc libnuma-dev numactl
   libboost-program-options-dev nlohmann-json3-dev
   libzstd-dev liblz4-dev zlib1g-dev libxxhash-dev           # generator tests; --analyze
+  liburing-dev                                                # --io uring
   python3-zstandard zstd                                      # the --analyze checker; zstd -3 as reference
   pybind11-dev python3-dev python3-numpy python3-pytest python3-venv python3-setuptools python3-pip  # the Python module
   libgtest-dev libbenchmark-dev

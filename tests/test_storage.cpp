@@ -88,8 +88,8 @@ std::vector<Layout> layouts(int ranks) {
   };
 }
 
-const std::vector<std::string> kBackends = {"--io posix", "--io mpiio",
-                                            "--io mpiio --collective off"};
+const std::vector<std::string> kBackends = {
+    "--io posix", "--io mpiio", "--io mpiio --collective off", "--io uring --iodepth 4"};
 
 TEST(Storage, EveryLayoutAndBackendHoldsTheStreamAndReadsBack) {
   for (int ranks : {1, 2}) {

@@ -144,9 +144,13 @@ po::options_description describe_options() {
        "--keep-partial): the partial file of the same seed is found, every transfer is read and "
        "only those missing or wrong are written, then it is renamed; a dataset keeps the files "
        "that stand whole; the report says how much was reused")
-      ("io", text("posix|mpiio")->default_value("posix"),
-       "how bytes move (IOR -a): posix = every thread pwrite()s/pread()s its transfers; mpiio = "
-       "MPI-IO from each rank's main thread while its team generates the next transfer")
+      ("io", text("posix|mpiio|uring")->default_value("posix"),
+       "how bytes move (IOR -a, fio ioengine): posix = every thread pwrite()s/pread()s its "
+       "transfers; mpiio = MPI-IO from each rank's main thread while its team generates the next "
+       "transfer; uring = io_uring, every thread keeping --iodepth transfers in flight")
+      ("iodepth", text("N")->default_value("1"),
+       "with --io uring: transfers in flight per thread (fio iodepth), 1 to 4096; transfer "
+       "i + N is generated while transfer i completes")
       ("collective", text("on|off"),
        "with --io mpiio: MPI_File_write_at_all/read_at_all (on, the default) or "
        "MPI_File_write_at/read_at (off) on a shared file")
@@ -569,7 +573,13 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     bad("--files-per-dir", text("files-per-dir"), "is only for --files N");
   }
   o.io = text("io");
-  if (o.io != "posix" && o.io != "mpiio") bad("--io", o.io, "must be posix or mpiio");
+  if (o.io != "posix" && o.io != "mpiio" && o.io != "uring")
+    bad("--io", o.io, "must be posix, mpiio or uring");
+  o.iodepth = static_cast<int>(
+      parse_unsigned("--iodepth", text("iodepth"), 1, 4096, "must be an integer from 1 to 4096"));
+  if (!vm["iodepth"].defaulted() && o.iodepth > 1 && o.io != "uring")
+    bad("--iodepth", text("iodepth"), "above 1 needs --io uring (one call in flight per thread)");
+  if (!vm["iodepth"].defaulted() && !storage) bad("--iodepth", text("iodepth"), storage_only);
   if (!vm["io"].defaulted() && !storage) bad("--io", o.io, storage_only);
   if (vm.count("collective")) {
     o.collective = parse_on_off("--collective", text("collective"));

@@ -40,7 +40,8 @@ struct Options {
   bool in_place = false;                     ///< --in-place
   bool overwrite = false;                    ///< --overwrite
   bool resume = false;                       ///< --resume
-  std::string io = "posix";                  ///< --io posix|mpiio
+  std::string io = "posix";                  ///< --io posix|mpiio|uring
+  int iodepth = 1;                           ///< --iodepth
   bool collective = true;                    ///< --collective on|off
   std::uint64_t transfer = 1ULL << 20;       ///< --transfer
   bool direct = false;                       ///< --direct

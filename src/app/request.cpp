@@ -55,6 +55,7 @@ mpi::RunRequest run_request(const Options& o) {
   r.layout.file_size = o.file_size;
   r.layout.files_per_dir = o.files_per_dir;
   r.storage.io = o.io;
+  r.storage.iodepth = o.iodepth;
   r.storage.collective = o.collective;
   r.storage.transfer = o.transfer;
   r.storage.direct = o.direct;

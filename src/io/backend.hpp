@@ -1,7 +1,9 @@
 // The ways of moving bytes to and from files, IOR's aiori table in small: a backend opens files
-// and a file moves bytes at offsets. posix.cpp (pwrite/pread from every thread) and mpiio.cpp
-// (MPI_File_write_at_all and friends from the main thread) implement it; the storage mode
-// (mpi/storage.cpp) only orders the steps.
+// and a file moves bytes at offsets; a backend with asynchronous calls also makes queues that
+// keep several transfers in flight (io/queue.hpp). posix.cpp (pwrite/pread from every thread),
+// mpiio.cpp (MPI_File_write_at_all and friends from the main thread) and uring.cpp (io_uring
+// with a queue depth per thread) implement it, each a row of the table in backends.cpp; the
+// storage mode (mpi/storage.cpp) only orders the steps.
 #pragma once
 
 #include <mpi.h>
@@ -11,8 +13,13 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace dgen::io {
+
+/// Asked when a call returns EINTR: non-zero when the run is stopping (a stop signal came), so
+/// that the call gives up instead of retrying. The MPI layer passes its signal flag.
+using StopCheck = int (*)();
 
 /// An I/O error; the text names the path, the offset, the bytes moved and the OS or MPI error.
 class IoError : public std::runtime_error {
@@ -33,7 +40,11 @@ struct OpenMode {
 /// One open file.
 class File {
  public:
+  File();
   virtual ~File() = default;  ///< closes without reporting errors (the path after a failure)
+  /// Unique in the process (descriptors are reused: a queue must not mistake a new file for an
+  /// old one it registered).
+  std::uint64_t id() const { return id_; }
 
   /// Writes all of [p, p + n) at `offset`. False when a stop signal interrupted it. Throws
   /// IoError. n = 0 is a valid call (a collective call a rank joins without data).
@@ -48,7 +59,14 @@ class File {
   virtual void set_size(std::uint64_t bytes) = 0;  ///< ftruncate, MPI_File_set_size
   virtual std::uint64_t size() = 0;                ///< the file's length now
   virtual void close() = 0;                        ///< throws IoError when closing fails
+  virtual int fd() const { return -1; }            ///< the descriptor, where there is one
+  virtual const std::string& path() const = 0;     ///< as opened, for messages
+
+ private:
+  std::uint64_t id_;
 };
+
+class Queue;
 
 /// A way of moving bytes.
 class Backend {
@@ -65,15 +83,55 @@ class Backend {
   /// call for MPI-IO); else this rank alone. Throws IoError naming the path and the error.
   virtual std::unique_ptr<File> open(const std::string& path, const OpenMode& mode,
                                      bool shared) = 0;
+  /// A queue for one thread keeping up to `depth` transfers in flight over `count` buffers of
+  /// `bytes` each (registered with the kernel where the backend can). By default the
+  /// synchronous queue (depth 1). Throws IoError.
+  virtual std::unique_ptr<Queue> make_queue(int depth, std::byte* const* buffers, int count,
+                                            std::size_t bytes);
 };
 
-/// Asked when a call returns EINTR: non-zero when the run is stopping (a stop signal came), so
-/// that the call gives up instead of retrying. The MPI layer passes its signal flag.
-using StopCheck = int (*)();
+/// What a row of the backend table offers, for the option checks and --help.
+struct BackendTraits {
+  const char* name;         ///< --io NAME
+  const char* summary;      ///< one line for --help and the docs
+  bool threads_move_bytes;  ///< every thread moves bytes (else the main thread: MPI-IO)
+  bool direct;              ///< --direct (O_DIRECT) is offered
+  bool queue_depth;         ///< --iodepth above 1 is offered
+};
+
+/// What the job gives a backend to make it.
+struct BackendArgs {
+  MPI_Comm world = MPI_COMM_NULL;
+  bool collective = true;    ///< MPI-IO: collective calls on a shared file
+  StopCheck stop = nullptr;  ///< asked after EINTR
+};
+
+/// One row: its traits and how to make it.
+struct BackendRow {
+  BackendTraits traits;
+  std::unique_ptr<Backend> (*make)(const BackendArgs&);
+  /// Why the backend cannot run on this node (io_uring disabled, a seccomp filter), empty
+  /// when it can; asked before anything is opened.
+  std::string (*available)();
+};
+
+/// The table: posix, mpiio, uring.
+const std::vector<BackendRow>& backends();
+
+/// The row of --io `name`, or null.
+const BackendRow* find_backend(const std::string& name);
 
 /// POSIX: open(2), pwrite(2), pread(2), fsync(2) from every thread; `stop` (may be null) is
 /// asked after EINTR.
 std::unique_ptr<Backend> make_posix_backend(StopCheck stop);
+
+/// io_uring: files opened as posix does, transfers through a ring per thread with registered
+/// buffers and file, up to the queue depth in flight (uring.cpp).
+std::unique_ptr<Backend> make_uring_backend(StopCheck stop);
+
+/// Why io_uring cannot run here (the kernel has it off: /proc/sys/kernel/io_uring_disabled, a
+/// seccomp filter, an old kernel), empty when a ring can be set up.
+std::string uring_unavailable();
 
 /// MPI-IO on `world`: MPI_File_write_at_all / read_at_all when `collective`, else
 /// MPI_File_write_at / read_at; from the main thread only.

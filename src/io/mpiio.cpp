@@ -122,6 +122,8 @@ class MpiioFile final : public File {
       throw IoError("MPI_File_close of " + path_ + ": " + mpi_error(rc) + os_error_after(os));
   }
 
+  const std::string& path() const override { return path_; }
+
  private:
   // One call of `n` bytes at `off`; returns the bytes moved. Throws IoError naming the call, the
   // offset, MPI's error and the OS error the call left (MPI's classes say little: EIO comes

@@ -100,10 +100,15 @@ class PosixFile final : public File {
   }
 
   void flush() override {
-    // EINVAL: the file cannot be synced (a pipe, /dev/null): nothing is cached to flush.
+    // EINVAL: the file cannot be synced (a pipe, /dev/null): nothing is cached to flush. EINTR
+    // (a FUSE or NFS call interrupted by a signal that is no stop) is tried again.
     const IoCall call("fsync", path_);
-    if (fsync(fd_) != 0 && errno != EINVAL)
-      throw IoError("fsync of " + path_ + " failed: " + os_error(errno));
+    while (fsync(fd_) != 0) {
+      const int e = errno;
+      if (e == EINVAL) return;
+      if (e == EINTR && (stop_ == nullptr || stop_() == 0)) continue;
+      throw IoError("fsync of " + path_ + " failed: " + os_error(e));
+    }
   }
 
   void set_size(std::uint64_t bytes) override {
@@ -118,6 +123,9 @@ class PosixFile final : public File {
     if (fstat(fd_, &st) != 0) throw IoError("cannot stat " + path_ + ": " + os_error(errno));
     return static_cast<std::uint64_t>(st.st_size);
   }
+
+  int fd() const override { return fd_; }
+  const std::string& path() const override { return path_; }
 
   void close() override {
     const int fd = fd_;

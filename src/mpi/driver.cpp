@@ -78,6 +78,7 @@ report::Storage storage_of(const Job& job, const RunRequest& req) {
                     : req.size * static_cast<std::uint64_t>(job.size());
   if (req.layout.kind == io::LayoutKind::kDataset) s.files_per_dir = req.layout.files_per_dir;
   s.io = req.storage.io;
+  s.iodepth = req.storage.iodepth;
   if (req.storage.io == "mpiio") s.collective = req.storage.collective;
   s.transfer = req.storage.transfer;
   s.direct = req.storage.direct;

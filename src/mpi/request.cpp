@@ -32,6 +32,7 @@ std::vector<std::pair<std::string, std::string>> RunRequest::shared_options() co
       {"--file-size", std::to_string(layout.file_size)},
       {"--files-per-dir", std::to_string(layout.files_per_dir)},
       {"--io", storage.io},
+      {"--iodepth", std::to_string(storage.iodepth)},
       {"--collective", on(storage.collective)},
       {"--transfer", std::to_string(storage.transfer)},
       {"--direct", on(storage.direct)},

@@ -17,7 +17,8 @@ namespace dgen::mpi {
 
 /// How the bytes move to and from storage (write and read modes).
 struct StorageRequest {
-  std::string io = "posix";             ///< --io: posix or mpiio
+  std::string io = "posix";             ///< --io: a row of io::backends() (posix, mpiio, uring)
+  int iodepth = 1;                      ///< --iodepth: transfers in flight per thread
   bool collective = true;               ///< --collective: MPI_File_write_at_all, else write_at
   std::uint64_t transfer = 1ULL << 20;  ///< --transfer: bytes per write or read call
   bool direct = false;                  ///< --direct: O_DIRECT

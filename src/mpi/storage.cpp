@@ -26,6 +26,8 @@
 #include "io/errors.hpp"
 #include "io/layout.hpp"
 #include "io/partials.hpp"
+#include "io/queue.hpp"
+#include "io/transfers.hpp"
 #include "mpi/modes.hpp"
 #include "mpi/output_file.hpp"
 #include "mpi/stop_signal.hpp"
@@ -54,8 +56,9 @@ auto timed(double& total, F&& f) {
 /// What one thread did in a pass, padded so that threads do not share a cache line.
 struct alignas(64) Tally {
   double generate = 0, io = 0, open = 0, flush = 0, close = 0;
-  double verify = 0;        ///< regenerating and comparing what was read (--verify)
-  std::uint64_t bytes = 0;  ///< completed, in order within the thread's share
+  double verify = 0;         ///< regenerating and comparing what was read (--verify)
+  std::uint64_t bytes = 0;   ///< completed
+  std::uint64_t prefix = 0;  ///< completed, in order from the start of the thread's part
   std::uint64_t files = 0;
   std::uint64_t reused = 0;  ///< --resume: bytes found right and not written again
   verify::MismatchLog log;   ///< --verify: what this thread found wrong, in stream order
@@ -73,10 +76,14 @@ struct Share {
   std::uint64_t granule = 4096;  ///< thread parts start on multiples of it
   bool direct = false;
   bool repair = false;  ///< --resume: read each transfer first, write only those found wrong
-  std::vector<io::AlignedBuffer> buffers;        ///< one per thread (posix) or two (mpiio)
-  std::vector<io::AlignedBuffer> scratch;        ///< --resume: what the file holds, per buffer
-  std::vector<io::AlignedBuffer> expected;       ///< --verify: the stream's bytes, one per buffer
-  const verify::LaneDecoder* decoder = nullptr;  ///< --verify, else null
+  int depth = 1;        ///< transfers in flight per thread (--iodepth)
+  /// Threads that move bytes: `depth` per thread, thread t's at [t*depth, (t+1)*depth); the
+  /// main thread (mpiio): two, the transfer written and the next one generated.
+  std::vector<io::AlignedBuffer> buffers;
+  std::vector<io::AlignedBuffer> scratch;          ///< --resume: what the file holds, per buffer
+  std::vector<std::unique_ptr<io::Queue>> queues;  ///< threads that move bytes: one each
+  std::vector<io::AlignedBuffer> expected;         ///< --verify: the stream's bytes, one per buffer
+  const verify::LaneDecoder* decoder = nullptr;    ///< --verify, else null
   std::size_t keep_mismatches = 16;
   VerifyFindings found;  ///< --verify: what the last read pass found
 
@@ -242,6 +249,12 @@ std::string main_thread_transfers(Share& s, io::File& file, const io::Extent& e,
   return err;
 }
 
+// `file` is about to be closed: thread t's queue (every thread's for t < 0) lets go of it.
+void release_file(Share& s, const io::File& file, int t) {
+  for (std::size_t q = 0; q < s.queues.size(); ++q)
+    if (t < 0 || q == static_cast<std::size_t>(t)) s.queues[q]->release(file);
+}
+
 // --resume: whether the n bytes at `offset` of `file` are already `want` (read into `have`);
 // counted as reused when they are.
 bool holds_already(io::File& file, std::uint64_t offset, const std::byte* want, std::size_t n,
@@ -252,37 +265,54 @@ bool holds_already(io::File& file, std::uint64_t offset, const std::byte* want, 
   return true;
 }
 
-// Thread t's transfers of [part.begin, part.end) of extent `e` of `file`.
+// Thread t's transfers of [part.begin, part.end) of extent `e` of `file`, through its queue
+// (io/transfers.hpp: up to --iodepth in flight).
 bool thread_transfers(Share& s, io::File& file, const io::Extent& e, buffer::Part part, int t,
                       Tally& tally, report::Progress& progress) {
-  std::byte* buf = s.buffers[static_cast<std::size_t>(t)].data();
-  for (std::uint64_t x = part.begin; x < part.end && !s.c.team.stopped(); x += s.transfer) {
-    const std::uint64_t n = std::min(s.transfer, part.end - x);
-    bool ok;
-    if (s.write) {
-      timed(tally.generate, [&] {
-        s.c.generator.generate(e.stream_offset + x, {buf, n});
-        return 0;
-      });
-      if (s.repair && holds_already(file, e.file_offset + x, buf, n,
-                                    s.scratch[static_cast<std::size_t>(t)].data(), tally)) {
-        tally.bytes += n;
-        progress.add(n);
-        continue;
-      }
-      ok = timed(tally.io, [&] { return file.write_at(e.file_offset + x, buf, n); });
-    } else {
-      ok = timed(tally.io, [&] { return file.read_at(e.file_offset + x, buf, n); });
-      if (ok && s.decoder != nullptr) {
-        verify_read(s, tally, buf, n, e.stream_offset + x, e.file, e.file_offset + x,
-                    s.expected[static_cast<std::size_t>(t)].data());
-      }
-    }
-    if (!ok) return false;
-    tally.bytes += n;
-    progress.add(n);
+  const std::uint64_t count = (part.size() + s.transfer - 1) / s.transfer;
+  auto at = [&](std::uint64_t i) {
+    const std::uint64_t x = part.begin + i * s.transfer;
+    return io::Extent{e.file, e.file_offset + x, e.stream_offset + x,
+                      std::min(s.transfer, part.end - x)};
+  };
+  std::vector<std::byte*> buffers, scratch;
+  for (int k = 0; k < s.depth; ++k) {
+    const std::size_t i = static_cast<std::size_t>(t * s.depth + k);
+    buffers.push_back(s.buffers[i].data());
+    scratch.push_back(s.repair ? s.scratch[i].data() : nullptr);
   }
-  return !s.c.team.stopped();
+  io::TransferHooks hooks;
+  hooks.generate = [&](const io::Extent& x, std::byte* b) {
+    s.c.generator.generate(x.stream_offset, {b, x.length});
+  };
+  if (s.decoder != nullptr) {
+    std::byte* want = s.expected[static_cast<std::size_t>(t)].data();
+    hooks.verify = [&s, &tally, want](const io::Extent& x, const std::byte* got) {
+      verify::compare_with_stream(s.c.generator, tally.log, got, x.length, x.stream_offset, x.file,
+                                  x.file_offset, want, *s.decoder);
+    };
+  }
+  hooks.keep_going = [&] { return !s.c.team.stopped(); };
+  hooks.completed = [&](bool, std::uint64_t n, double) { progress.add(n); };
+  io::TransferCounts counts;
+  bool all = false;
+  auto add = [&] {
+    tally.bytes += counts.bytes;
+    tally.prefix += counts.prefix;
+    tally.reused += counts.reused;
+    tally.generate += counts.generate;
+    tally.io += counts.io;
+    tally.verify += counts.verify;
+  };
+  try {
+    all = io::move_transfers(*s.queues[static_cast<std::size_t>(t)], file, s.write, s.repair, count,
+                             at, buffers.data(), scratch.data(), hooks, counts);
+  } catch (...) {
+    add();
+    throw;
+  }
+  add();
+  return all && !s.c.team.stopped();
 }
 
 // An error of this rank with what it had moved, so that a user sees how far it got.
@@ -348,7 +378,7 @@ Interval single_file_pass(Share& s, const std::string& name, report::Progress& p
                        tallies[static_cast<std::size_t>(t)], progress);
     });
     done.clear();
-    for (const Tally& t : tallies) done.push_back(t.bytes);
+    for (const Tally& t : tallies) done.push_back(t.prefix);
   } else {
     err = main_thread_transfers(s, *file, e, s.shared() && s.c.request.storage.collective,
                                 tallies[0], progress);
@@ -369,6 +399,7 @@ Interval single_file_pass(Share& s, const std::string& name, report::Progress& p
   }
   try {
     timed(tallies[0].close, [&] {
+      release_file(s, *file, -1);
       file->close();
       return 0;
     });
@@ -425,8 +456,8 @@ bool dataset_file(Share& s, const io::Extent& e, Tally& tally, int t,
   const RunRequest& req = s.c.request;
   const std::string final_name = io::file_path(req.layout, e.file);
   if (s.write && s.repair &&
-      dataset_file_intact(s, e, s.buffers[static_cast<std::size_t>(t)].data(),
-                          s.scratch[static_cast<std::size_t>(t)].data(), tally)) {
+      dataset_file_intact(s, e, s.buffers[static_cast<std::size_t>(t * s.depth)].data(),
+                          s.scratch[static_cast<std::size_t>(t * s.depth)].data(), tally)) {
     ++tally.files;
     tally.bytes += e.length;
     return true;
@@ -451,6 +482,7 @@ bool dataset_file(Share& s, const io::Extent& e, Tally& tally, int t,
         });
       }
       timed(tally.close, [&] {
+        release_file(s, *file, t);
         file->close();
         if (!in_place && rename(name.c_str(), final_name.c_str()) != 0) {
           throw io::IoError("cannot rename " + name + " to " + final_name + ": " +
@@ -461,10 +493,12 @@ bool dataset_file(Share& s, const io::Extent& e, Tally& tally, int t,
       finished = true;
     }
   } catch (...) {
+    if (file) release_file(s, *file, t);
     file.reset();
     if (s.write) unlink(name.c_str());  // never a short file under any name
     throw;
   }
+  if (file) release_file(s, *file, t);
   file.reset();
   if (!finished && s.write) unlink(name.c_str());
   if (finished) ++tally.files;
@@ -733,9 +767,13 @@ Measured run_storage(const RankContext& c) {
   const bool write = req.output.has_value();
   const std::string& path = layout.path;
 
+  // --io: a row of the backend table (io/backends.cpp); one that cannot run on this node (io_uring
+  // disabled) is refused on every rank, before anything is opened.
+  const io::BackendRow* row = io::find_backend(req.storage.io);
+  job.agree(row == nullptr ? "--io " + req.storage.io + ": no such backend" : row->available(),
+            io::kUsageExit);
   std::unique_ptr<io::Backend> backend =
-      req.storage.io == "mpiio" ? io::make_mpiio_backend(job.world(), req.storage.collective)
-                                : io::make_posix_backend(&stop_signal);
+      row->make(io::BackendArgs{job.world(), req.storage.collective, &stop_signal});
   Share s(c, *backend);
   s.write = write;
   s.transfer = req.storage.transfer;
@@ -814,26 +852,44 @@ Measured run_storage(const RankContext& c) {
     if (s.repair && job.rank() == 0)
       removed_partials = io::remove_dataset_partials(layout, req.spec.seed);
   }
-  // Bounded memory: a transfer per thread, or two for the main thread's double buffer.
+  // Bounded memory: --iodepth transfers per thread (each thread's queue keeps them in flight),
+  // or two for the main thread's double buffer.
   {
-    const std::size_t count =
-        backend->threads_move_bytes() ? static_cast<std::size_t>(c.team.size()) : 2;
+    const bool threaded = backend->threads_move_bytes();
+    s.depth = threaded ? req.storage.iodepth : 1;
+    const int threads = c.team.size();
+    const std::size_t count = threaded ? static_cast<std::size_t>(threads * s.depth) : 2;
     const std::uint64_t bytes =
         std::min<std::uint64_t>(s.transfer, std::max<std::uint64_t>(s.bytes, 1));
+    const std::size_t alignment = std::max<std::uint64_t>(align.memory, 4096);
     for (std::size_t i = 0; i < count; ++i) {
-      s.buffers.emplace_back(bytes, std::max<std::uint64_t>(align.memory, 4096));
-      if (s.repair) s.scratch.emplace_back(bytes, std::max<std::uint64_t>(align.memory, 4096));
+      s.buffers.emplace_back(bytes, alignment);
+      if (s.repair) s.scratch.emplace_back(bytes, alignment);
     }
-    // First touch by the threads that use them, on their NUMA node.
-    c.team.run([&](int t) {
-      if (static_cast<std::size_t>(t) < count) {
-        std::memset(s.buffers[static_cast<std::size_t>(t)].data(), 0, bytes);
-        if (s.repair) std::memset(s.scratch[static_cast<std::size_t>(t)].data(), 0, bytes);
+    if (threaded) s.queues.resize(static_cast<std::size_t>(threads));
+    // First touch by the threads that use them, on their NUMA node; each thread sets up its
+    // queue over its buffers (an io_uring ring of its own, its buffers registered).
+    const std::string err = run_on_team(c.team, [&](int t) {
+      const std::size_t first = threaded ? static_cast<std::size_t>(t * s.depth) : 0;
+      const std::size_t mine = threaded ? static_cast<std::size_t>(s.depth) : 2;
+      if (!threaded && t != 0) return;
+      std::vector<std::byte*> slots;
+      for (std::size_t i = first; i < first + mine; ++i) {
+        std::memset(s.buffers[i].data(), 0, bytes);
+        slots.push_back(s.buffers[i].data());
+      }
+      for (std::size_t i = first; s.repair && i < first + mine; ++i) {
+        std::memset(s.scratch[i].data(), 0, bytes);
+        slots.push_back(s.scratch[i].data());
+      }
+      if (threaded) {
+        s.queues[static_cast<std::size_t>(t)] = backend->make_queue(
+            s.depth, slots.data(), static_cast<int>(slots.size()), static_cast<std::size_t>(bytes));
       }
     });
-    if (!backend->threads_move_bytes()) std::memset(s.buffers[1].data(), 0, bytes);
+    job.agree(err, kIoErrorExit);
     // --verify: the stream's bytes are regenerated beside each buffer read, and compared.
-    for (std::size_t i = 0; req.verify && i < (backend->threads_move_bytes() ? count : 1); ++i)
+    for (int i = 0; req.verify && i < (threaded ? threads : 1); ++i)
       s.expected.emplace_back(verify::kComparePiece, 4096);
   }
   std::optional<verify::LaneDecoder> decoder;

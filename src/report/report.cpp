@@ -97,6 +97,7 @@ std::string storage_line(const Report& r) {
     line += ", " + std::to_string(s.files) + " files";
   }
   line += ")\nio        " + s.io;
+  if (s.iodepth > 1) line += " iodepth " + std::to_string(s.iodepth);
   if (s.collective) line += *s.collective ? " collective" : " independent";
   line += " (" + r.provenance.io_component + "), transfer " + format_size(s.transfer);
   if (s.direct) line += ", O_DIRECT";
@@ -412,6 +413,7 @@ nlohmann::ordered_json to_json(const Report& r) {
                     {"direct", st.direct},
                     {"fsync", st.fsync},
                     {"in_place", st.in_place},
+                    {"iodepth", st.iodepth},
                     {"reorder", st.reorder}};
   } else {
     j["storage"] = nullptr;

@@ -99,7 +99,8 @@ struct Storage {
   std::uint64_t files = 1;          ///< files in the layout
   std::uint64_t file_size = 0;      ///< bytes per file (the largest)
   std::uint64_t files_per_dir = 0;  ///< dataset
-  std::string io;                   ///< posix | mpiio
+  std::string io;                   ///< posix | mpiio | uring
+  int iodepth = 1;                  ///< transfers in flight per thread
   std::optional<bool> collective;   ///< mpiio only
   std::uint64_t transfer = 0;
   bool direct = false;

@@ -1,0 +1,40 @@
+// The table of backends (IOR's aiori table): what each offers and how it is made. A new way of
+// moving bytes is a file of its own in src/io/ and a row here.
+#include "io/backend.hpp"
+
+namespace dgen::io {
+
+namespace {
+
+std::string always() { return ""; }
+
+}  // namespace
+
+const std::vector<BackendRow>& backends() {
+  static const std::vector<BackendRow> rows = {
+      {{"posix", "every thread pwrite()s and pread()s its transfers, one in flight each", true,
+        true, false},
+       [](const BackendArgs& a) { return make_posix_backend(a.stop); },
+       always},
+      {{"mpiio",
+        "MPI-IO from each rank's main thread (MPI_File_write_at_all, --collective off: "
+        "MPI_File_write_at) while the team generates the next transfer",
+        false, false, false},
+       [](const BackendArgs& a) { return make_mpiio_backend(a.world, a.collective); },
+       always},
+      {{"uring",
+        "io_uring: every thread keeps --iodepth transfers in flight, buffers and file registered",
+        true, true, true},
+       [](const BackendArgs& a) { return make_uring_backend(a.stop); },
+       uring_unavailable},
+  };
+  return rows;
+}
+
+const BackendRow* find_backend(const std::string& name) {
+  for (const BackendRow& row : backends())
+    if (name == row.traits.name) return &row;
+  return nullptr;
+}
+
+}  // namespace dgen::io
