@@ -1,13 +1,14 @@
 // The Python module dgen._dgen: the generator library for Python callers (python/dgen/ wraps
 // it). A fill writes straight into the caller's buffer (the buffer protocol, no copy) with the
-// GIL released, split over a pool of threads; arguments are checked as the CLI checks them and
-// refused with the CLI's message as ValueError.
+// GIL released, split over a pool of threads; arguments are checked against the library's ranges
+// and refused with a message naming the Python argument (ValueError, or TypeError for a type).
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <cstring>
 #include <fstream>
@@ -27,6 +28,54 @@
 namespace py = pybind11;
 
 namespace {
+
+// Arguments are checked here, before the library sees them, so that a message names the Python
+// argument, its value (repr) and the accepted range: "threads=0: must be an integer from 1 to
+// 4096, or None". A value of the wrong type raises TypeError and says its type as well.
+std::string repr_of(const py::handle& value) { return py::repr(value); }
+std::string type_name(const py::handle& value) {
+  return py::str(py::type::of(value).attr("__name__"));
+}
+[[noreturn]] void wrong_type(const char* name, const py::handle& value, const std::string& want) {
+  throw py::type_error(std::string(name) + "=" + repr_of(value) + ": must be " + want + ", not " +
+                       type_name(value));
+}
+[[noreturn]] void wrong_value(const char* name, const py::handle& value, const std::string& want) {
+  throw py::value_error(std::string(name) + "=" + repr_of(value) + ": must be " + want);
+}
+
+// An integer: anything with __index__ (int, numpy's integers), never bool. The range is checked
+// in Python's arbitrary-precision integers, so -5 and 2**64 are named, not wrapped.
+std::uint64_t int_arg(const py::handle& value, const char* name, std::uint64_t lo, std::uint64_t hi,
+                      bool none_allowed = false) {
+  const std::string want = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                           (none_allowed ? ", or None" : "");
+  if (PyBool_Check(value.ptr()) || !PyIndex_Check(value.ptr())) wrong_type(name, value, want);
+  const py::int_ v = py::reinterpret_steal<py::int_>(PyNumber_Index(value.ptr()));
+  if (!v) throw py::error_already_set();
+  if (v < py::int_(lo) || v > py::int_(hi)) wrong_value(name, value, want);
+  return v.cast<std::uint64_t>();
+}
+
+// A real number (int, float, numpy's floats), never bool or str; finite and within [lo, hi].
+double number_arg(const py::handle& value, const char* name, double lo, double hi) {
+  std::ostringstream range;
+  range << "a number from " << lo << " to " << hi;  // "1 to 100", as the CLI says it
+  PyObject* p = value.ptr();
+  if (PyBool_Check(p) || PyUnicode_Check(p) || PyBytes_Check(p) || PyByteArray_Check(p) ||
+      !(PyFloat_Check(p) || PyLong_Check(p) || PyObject_HasAttrString(p, "__float__")))
+    wrong_type(name, value, range.str());
+  const double x = PyFloat_AsDouble(p);
+  if (x == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+  if (!std::isfinite(x) || x < lo || x > hi) wrong_value(name, value, range.str());
+  return x;
+}
+
+// A str; `want` says what it may be.
+std::string str_arg(const py::handle& value, const char* name, const std::string& want) {
+  if (!PyUnicode_Check(value.ptr())) wrong_type(name, value, want);
+  return value.cast<std::string>();
+}
 
 // The cpus of the NUMA node the calling thread runs on that it may run on; the affinity mask
 // alone when sysfs does not say.
@@ -153,9 +202,9 @@ class Buffer {
     const int flags = PyBUF_ANY_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0);
     if (PyObject_GetBuffer(object.ptr(), &view_, flags) != 0) {
       PyErr_Clear();
-      throw py::type_error(std::string("expected a ") + (writable ? "writable " : "") +
-                           "contiguous buffer (bytearray, memoryview, numpy array, mmap), got " +
-                           std::string(py::str(py::type::of(object).attr("__name__"))));
+      throw py::type_error(std::string("buffer: must be a ") + (writable ? "writable " : "") +
+                           "contiguous buffer (bytearray, memoryview, numpy array, mmap), not " +
+                           type_name(object));
     }
   }
   ~Buffer() { PyBuffer_Release(&view_); }
@@ -168,61 +217,63 @@ class Buffer {
   Py_buffer view_{};
 };
 
-// An integer argument as the CLI takes it: the message names the option and the range.
-std::uint64_t unsigned_arg(const py::handle& value, const char* option, std::uint64_t lo,
-                           std::uint64_t hi, const char* range) {
-  const std::string text = py::str(value);
-  if (!py::isinstance<py::int_>(value) || py::isinstance<py::bool_>(value))
-    throw py::value_error(std::string(option) + " " + text + ": " + range);
-  // Range-checked in Python's arbitrary-precision integers, so -5 and 2**64 are named, not
-  // wrapped.
-  const py::int_ v = py::reinterpret_borrow<py::int_>(value);
-  if (v < py::int_(lo) || v > py::int_(hi))
-    throw py::value_error(std::string(option) + " " + text + ": " + range);
-  return v.cast<std::uint64_t>();
-}
-
 class PyGenerator {
  public:
-  PyGenerator(const py::object& seed, double dedup_ratio, const py::object& dedup_unit,
-              double compress_ratio, const std::string& compress_fill, const std::string& simd) {
+  PyGenerator(const py::object& seed, const py::object& dedup_ratio, const py::object& dedup_unit,
+              const py::object& compress_ratio, const py::object& compress_fill,
+              const py::object& simd) {
     dgen::DataSpec spec;
-    if (!seed.is_none()) {
-      spec.seed = unsigned_arg(seed, "--seed", 0, UINT64_MAX,
-                               "must be an integer from 0 to 18446744073709551615");
-    }
-    spec.dedup_ratio = dedup_ratio;
-    spec.compress_ratio = compress_ratio;
-    const std::uint64_t unit = unsigned_arg(dedup_unit, "--dedup-unit", 0, UINT64_MAX,
-                                            "must be a power of two from 512B to 1MiB");
-    if (unit < dgen::kMinDedupUnit || unit > dgen::kMaxDedupUnit || (unit & (unit - 1)) != 0)
-      throw py::value_error("--dedup-unit " + std::to_string(unit) +
-                            ": must be a power of two from 512B to 1MiB");
+    if (!seed.is_none()) spec.seed = int_arg(seed, "seed", 0, UINT64_MAX, true);
+    spec.dedup_ratio =
+        number_arg(dedup_ratio, "dedup_ratio", dgen::kMinDedupRatio, dgen::kMaxDedupRatio);
+    spec.compress_ratio = number_arg(compress_ratio, "compress_ratio", dgen::kMinCompressRatio,
+                                     dgen::kMaxCompressRatio);
+    const std::string unit_range = "a power of two from " + std::to_string(dgen::kMinDedupUnit) +
+                                   " to " + std::to_string(dgen::kMaxDedupUnit) + " (512B to 1MiB)";
+    if (PyBool_Check(dedup_unit.ptr()) || !PyIndex_Check(dedup_unit.ptr()))
+      wrong_type("dedup_unit", dedup_unit, unit_range);
+    const py::int_ unit_int = py::reinterpret_steal<py::int_>(PyNumber_Index(dedup_unit.ptr()));
+    if (!unit_int) throw py::error_already_set();
+    if (unit_int < py::int_(dgen::kMinDedupUnit) || unit_int > py::int_(dgen::kMaxDedupUnit))
+      wrong_value("dedup_unit", dedup_unit, unit_range);
+    const auto unit = unit_int.cast<std::uint64_t>();
+    if ((unit & (unit - 1)) != 0) wrong_value("dedup_unit", dedup_unit, unit_range);
     spec.dedup_unit = unit;
-    spec.compress_fill = dgen::parse_compress_fill(compress_fill);  // invalid_argument: ValueError
+    const std::string fill = str_arg(compress_fill, "compress_fill", "'zero' or 'pattern'");
+    if (fill != "zero" && fill != "pattern")
+      wrong_value("compress_fill", compress_fill, "'zero' or 'pattern'");
+    spec.compress_fill = dgen::parse_compress_fill(fill);
+    const std::string simd_name = str_arg(simd, "simd", "'auto' or a compiled target's name");
     dgen::SimdTarget target;
-    if (simd != "auto") target = dgen::select_simd_target(simd);
-    gen_.emplace(spec, target);  // validate(): the CLI's messages, as ValueError
+    if (simd_name != "auto") {
+      try {
+        target = dgen::select_simd_target(simd_name);
+      } catch (const std::invalid_argument& e) {
+        // The library names the CLI's option ("--simd NAME: ..."): the reason, under our name.
+        const std::string what = e.what();
+        const auto colon = what.find(": ");
+        throw py::value_error("simd=" + repr_of(simd) + ": " +
+                              (colon == std::string::npos ? what : what.substr(colon + 2)));
+      }
+    }
+    gen_.emplace(spec, target);
   }
 
   void fill(const py::object& buffer, const py::object& offset_arg, const py::object& threads_arg) {
-    const std::uint64_t offset =
-        unsigned_arg(offset_arg, "offset", 0, UINT64_MAX, "must be an integer from 0 to 2^64 - 1");
+    const std::uint64_t offset = int_arg(offset_arg, "offset", 0, UINT64_MAX);
     const int threads = threads_of(threads_arg);
     Buffer b(buffer, true);
-    check_range(offset, b.size());
+    check_range(offset, b.size(), std::to_string(b.size()) + " bytes");
     py::gil_scoped_release release;
     fill_bytes(b.data(), b.size(), offset, threads);
   }
 
   py::bytes generate(const py::object& offset_arg, const py::object& size_arg,
                      const py::object& threads_arg) {
+    const std::uint64_t offset = int_arg(offset_arg, "offset", 0, UINT64_MAX);
+    const std::uint64_t size = int_arg(size_arg, "size", 0, PY_SSIZE_T_MAX);
     const int threads = threads_of(threads_arg);
-    const std::uint64_t offset =
-        unsigned_arg(offset_arg, "offset", 0, UINT64_MAX, "must be an integer from 0 to 2^64 - 1");
-    const std::uint64_t size =
-        unsigned_arg(size_arg, "size", 0, PY_SSIZE_T_MAX, "must be an integer from 0");
-    check_range(offset, size);
+    check_range(offset, size, "size=" + std::to_string(size));
     PyObject* bytes = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(size));
     if (bytes == nullptr) throw py::error_already_set();
     py::bytes out = py::reinterpret_steal<py::bytes>(bytes);
@@ -236,10 +287,9 @@ class PyGenerator {
 
   std::optional<std::uint64_t> first_mismatch(const py::object& buffer,
                                               const py::object& offset_arg) {
-    const std::uint64_t offset =
-        unsigned_arg(offset_arg, "offset", 0, UINT64_MAX, "must be an integer from 0 to 2^64 - 1");
+    const std::uint64_t offset = int_arg(offset_arg, "offset", 0, UINT64_MAX);
     Buffer b(buffer, false);
-    check_range(offset, b.size());
+    check_range(offset, b.size(), std::to_string(b.size()) + " bytes");
     py::gil_scoped_release release;
     // The stream regenerated in pieces that stay in cache beside the bytes compared.
     constexpr std::size_t kPiece = 64 << 10;
@@ -257,17 +307,17 @@ class PyGenerator {
   std::string simd() const { return gen_->simd().name; }
   int threads_of(const py::object& threads) const {
     return threads.is_none() ? default_threads_
-                             : static_cast<int>(unsigned_arg(threads, "--threads", 1, 4096,
-                                                             "must be an integer from 1 to 4096"));
+                             : static_cast<int>(int_arg(threads, "threads", 1, 4096, true));
   }
   const dgen::DataSpec& spec() const { return gen_->spec(); }
   int default_threads() const { return default_threads_; }
 
  private:
-  void check_range(std::uint64_t offset, std::uint64_t size) const {
+  // `what` says the length as the caller gave it: "size=6", or "10 bytes" (a buffer's).
+  static void check_range(std::uint64_t offset, std::uint64_t size, const std::string& what) {
     if (size > 0 && size - 1 > UINT64_MAX - offset)  // the stream's last byte is at 2^64 - 1
-      throw py::value_error("offset " + std::to_string(offset) + " + " + std::to_string(size) +
-                            " bytes: past the stream's end (2^64 bytes)");
+      throw py::value_error("offset=" + std::to_string(offset) + " with " + what +
+                            ": past the stream's end (2**64 bytes)");
   }
 
   // Parts start on multiples of 64 KiB: any split gives the same bytes; this one keeps threads
@@ -316,8 +366,8 @@ PYBIND11_MODULE(_dgen, m) {
       },
       "The compiled kernels: [{'name': ..., 'supported': bool}], the best first.");
   py::class_<PyGenerator>(m, "Generator")
-      .def(py::init<const py::object&, double, const py::object&, double, const std::string&,
-                    const std::string&>(),
+      .def(py::init<const py::object&, const py::object&, const py::object&, const py::object&,
+                    const py::object&, const py::object&>(),
            py::kw_only(), py::arg("seed") = py::none(), py::arg("dedup_ratio") = 1.0,
            py::arg("dedup_unit") = 4096, py::arg("compress_ratio") = 1.0,
            py::arg("compress_fill") = "pattern", py::arg("simd") = "auto")
