@@ -8,11 +8,33 @@ and its streams depended on the chunk size); `numa_node` is accepted and not use
 dgen-py); `reset()` really restores the same bytes. As in dgen-py, `seed=None` draws a fresh
 random seed (each call of generate_buffer, each Generator), so unseeded objects differ.
 """
+import operator
 import secrets
 
 from ._dgen import Generator as _Generator
 
 DEFAULT_CHUNK_SIZE = 32 << 20  # dgen-py's default chunk
+_U64 = (1 << 64) - 1
+_SSIZE = (1 << 63) - 1  # the largest bytes object
+_MAX_THREADS = 4096
+
+
+def _integer(name, value, lo, hi, none_allowed=False):
+    """`value` as an int in [lo, hi] (None passes when allowed), refused as the module refuses:
+    ValueError naming the argument and the range, TypeError naming its type as well."""
+    if value is None and none_allowed:
+        return None
+    want = "an integer from %d to %d%s" % (lo, hi, ", or None" if none_allowed else "")
+    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+        raise TypeError("%s=%r: must be %s, not %s" % (name, value, want, type(value).__name__))
+    number = operator.index(value)
+    if not lo <= number <= hi:
+        raise ValueError("%s=%r: must be %s" % (name, value, want))
+    return number
+
+
+def _threads(max_threads):
+    return _integer("max_threads", max_threads, 1, _MAX_THREADS, none_allowed=True)
 
 _cache = {}  # (ratios, seed) -> generator: a seeded call reuses its thread pool
 
@@ -36,15 +58,18 @@ def _generator(dedup_ratio, compress_ratio, seed, cached=False):
 def generate_buffer(size, dedup_ratio=1.0, compress_ratio=1.0, numa_node=None, seed=None,
                     max_threads=None):
     """`size` bytes of the stream from offset 0, as bytes (seed None: a random seed)."""
+    size = _integer("size", size, 0, _SSIZE)
+    threads = _threads(max_threads)
     g = _generator(dedup_ratio, compress_ratio, _seed_or_random(seed), cached=seed is not None)
-    return g.generate(0, int(size), max_threads)
+    return g.generate(0, size, threads)
 
 
 def generate_into_buffer(buffer, dedup_ratio=1.0, compress_ratio=1.0, numa_node=None, seed=None,
                          max_threads=None):
     """Fills `buffer` (any writable contiguous buffer) in place; returns the bytes written."""
+    threads = _threads(max_threads)
     g = _generator(dedup_ratio, compress_ratio, _seed_or_random(seed), cached=seed is not None)
-    g.fill(buffer, 0, max_threads)
+    g.fill(buffer, 0, threads)
     return memoryview(buffer).nbytes
 
 
@@ -52,14 +77,11 @@ class Generator:
     """A stream of `size` bytes handed out in chunks, as dgen-py's Generator."""
 
     def __init__(self, size, dedup_ratio=1.0, compress_ratio=1.0, numa_node=None,
-                 chunk_size=None, seed=None, max_threads=None, **_ignored):
-        if int(size) < 0:
-            raise ValueError("size %s: must be an integer from 0" % size)
-        self._size = int(size)
-        self._chunk = int(chunk_size) if chunk_size else DEFAULT_CHUNK_SIZE
-        if self._chunk <= 0:
-            raise ValueError("chunk_size %s: must be at least 1 byte" % chunk_size)
-        self._threads = max_threads
+                 chunk_size=None, seed=None, max_threads=None):
+        self._size = _integer("size", size, 0, _U64)  # dgen-py's size is a 64-bit unsigned
+        chunk = _integer("chunk_size", chunk_size, 1, _SSIZE, none_allowed=True)
+        self._chunk = DEFAULT_CHUNK_SIZE if chunk is None else chunk
+        self._threads = _threads(max_threads)
         self._ratios = (dedup_ratio, compress_ratio)
         self._gen = _generator(dedup_ratio, compress_ratio, _seed_or_random(seed))
         self._position = 0
@@ -80,11 +102,13 @@ class Generator:
         self._position += n
         return n
 
-    def get_chunk(self, size=None):
-        """The next min(size or chunk_size, remaining) bytes as bytes (b"" at the end)."""
-        n = min(self._chunk if size is None else int(size), self._size - self._position)
+    def get_chunk(self, chunk_size=None):
+        """The next min(chunk_size, remaining) bytes as bytes (chunk_size None: the Generator's
+        chunk_size); None at the end, as dgen-py."""
+        chunk = _integer("chunk_size", chunk_size, 1, _SSIZE, none_allowed=True)
+        n = min(self._chunk if chunk is None else chunk, self._size - self._position)
         if n <= 0:
-            return b""
+            return None
         out = self._gen.generate(self._position - self._base, n, self._threads)
         self._position += n
         return out

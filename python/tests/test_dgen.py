@@ -273,3 +273,51 @@ def test_compat_seed_none_is_random_and_set_seed_keeps_the_position():
     second = g.get_chunk()
     assert second == dgen.Generator(seed=6).generate(0, 1 << 20)
     assert g.get_chunk() != b"" and g.is_complete()
+
+
+SSIZE = "an integer from 0 to 9223372036854775807"
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda: dgen.compat.Generator(size=10, bogus=1), TypeError, "unexpected keyword argument 'bogus'"),
+    (lambda: dgen.compat.generate_buffer(10, bogus=1), TypeError,
+     "unexpected keyword argument 'bogus'"),
+    (lambda: dgen.compat.Generator(size=2**65), ValueError,
+     "size=36893488147419103232: must be an integer from 0 to 18446744073709551615"),
+    (lambda: dgen.compat.Generator(size=-1), ValueError,
+     "size=-1: must be an integer from 0 to 18446744073709551615"),
+    (lambda: dgen.compat.Generator(size=1.5), TypeError,
+     "size=1.5: must be an integer from 0 to 18446744073709551615, not float"),
+    (lambda: dgen.compat.Generator(size=10, chunk_size=0), ValueError,
+     "chunk_size=0: must be an integer from 1 to 9223372036854775807, or None"),
+    (lambda: dgen.compat.Generator(size=10, max_threads=0), ValueError,
+     "max_threads=0: must be an integer from 1 to 4096, or None"),
+    (lambda: dgen.compat.Generator(size=10).get_chunk(-1), ValueError,
+     "chunk_size=-1: must be an integer from 1 to 9223372036854775807, or None"),
+    (lambda: dgen.compat.Generator(size=10).get_chunk(0), ValueError,
+     "chunk_size=0: must be an integer from 1 to 9223372036854775807, or None"),
+    (lambda: dgen.compat.Generator(size=10).get_chunk("8"), TypeError,
+     "chunk_size='8': must be an integer from 1 to 9223372036854775807, or None, not str"),
+    (lambda: dgen.compat.generate_buffer(-1), ValueError, "size=-1: must be " + SSIZE),
+    (lambda: dgen.compat.generate_buffer("5"), TypeError, "size='5': must be " + SSIZE + ", not str"),
+    (lambda: dgen.compat.generate_buffer(10, max_threads=0), ValueError,
+     "max_threads=0: must be an integer from 1 to 4096, or None"),
+    (lambda: dgen.compat.generate_into_buffer(bytearray(10), max_threads=-2), ValueError,
+     "max_threads=-2: must be an integer from 1 to 4096, or None"),
+    (lambda: dgen.compat.generate_buffer(10, seed="7"), TypeError,
+     "seed='7': must be an integer from 0 to 18446744073709551615, or None, not str"),
+    (lambda: dgen.compat.Generator(size=10).set_seed(-1), ValueError,
+     "seed=-1: must be an integer from 0 to 18446744073709551615, or None"),
+])
+def test_compat_refuses_what_dgen_py_does_not_define(call, error, message):
+    with pytest.raises(error) as e:
+        call()
+    assert message in str(e.value) and type(e.value) is error, str(e.value)
+
+
+def test_compat_get_chunk_returns_none_at_the_end_as_dgen_py():
+    g = dgen.compat.Generator(size=10, seed=1)
+    assert len(g.get_chunk(chunk_size=4)) == 4
+    assert len(g.get_chunk()) == 6
+    assert g.get_chunk() is None and g.get_chunk(5) is None
+    assert g.fill_chunk(bytearray(5)) == 0
