@@ -117,16 +117,10 @@ int current_node() {
 
 // The NUMA domains (nodes with cpus) this thread may use: OS node index -> its cpus in the order
 // threads take them, one per core first and then the cores' further hardware threads, as the
-// CLI's placement plan does (with hwloc: src/topology/machine.cpp; without it, sysfs's lists).
+// CLI's placement plan does (with hwloc: src/topology/machine.cpp; without it, or when hwloc
+// cannot read the machine, the kernel's lists in sysfs).
 using Domains = std::map<int, std::vector<int>>;
 
-#ifdef DGEN_PYTHON_HWLOC
-// This machine as the CLI's placement sees it, read once (hwloc takes milliseconds).
-const dgen::topology::Machine& this_machine() {
-  static const dgen::topology::Machine machine = dgen::topology::load_machine();
-  return machine;
-}
-#else
 // "0-3,8" -> {0, 1, 2, 3, 8} (the kernel's list format); empty when the file is not there.
 std::vector<int> read_cpu_list(const std::string& path) {
   std::ifstream in(path);
@@ -142,31 +136,43 @@ std::vector<int> read_cpu_list(const std::string& path) {
   }
   return out;
 }
+
+#ifdef DGEN_PYTHON_HWLOC
+// This machine as the CLI's placement sees it, read once (hwloc takes milliseconds); throws
+// std::runtime_error with hwloc's reason.
+const dgen::topology::Machine& this_machine() {
+  static const dgen::topology::Machine machine = dgen::topology::load_machine();
+  return machine;
+}
 #endif
 
 Domains domains_of(const std::vector<int>& allowed) {
   Domains out;
 #ifdef DGEN_PYTHON_HWLOC
-  for (const auto& d : dgen::topology::restrict_to(this_machine(), allowed).domains) {
-    std::vector<int>& cpus = out[d.os_index];
-    for (std::size_t smt = 0;; ++smt) {  // the first PU of every core, then the second, ...
-      bool any = false;
-      for (const auto& core : d.cores) {
-        if (smt < core.pus.size()) {
-          cpus.push_back(core.pus[smt]);
-          any = true;
+  try {
+    for (const auto& d : dgen::topology::restrict_to(this_machine(), allowed).domains) {
+      std::vector<int>& cpus = out[d.os_index];
+      for (std::size_t smt = 0;; ++smt) {  // the first PU of every core, then the second, ...
+        bool any = false;
+        for (const auto& core : d.cores) {
+          if (smt < core.pus.size()) {
+            cpus.push_back(core.pus[smt]);
+            any = true;
+          }
         }
+        if (!any) break;
       }
-      if (!any) break;
     }
+    if (!out.empty()) return out;
+  } catch (const std::exception&) {
+    out.clear();  // hwloc cannot read this machine: the kernel's lists below
   }
-#else
+#endif
   const std::set<int> may(allowed.begin(), allowed.end());
   for (int node : read_cpu_list("/sys/devices/system/node/online")) {
     for (int c : read_cpu_list("/sys/devices/system/node/node" + std::to_string(node) + "/cpulist"))
       if (may.count(c)) out[node].push_back(c);
   }
-#endif
   if (out.empty() && !allowed.empty()) out[0] = allowed;  // no NUMA information: one domain
   return out;
 }
@@ -642,8 +648,10 @@ class PyGenerator {
     check_range(offset, size, "size=" + std::to_string(size));
     check_memory("size", size);
     if (size == 0) {  // never retype bytes' shared empty object: a new empty instance instead
-      return py::reinterpret_steal<py::bytes>(
-          type ? PyObject_CallNoArgs(reinterpret_cast<PyObject*>(type)) : PyBytes_FromString(""));
+      PyObject* empty =
+          type ? PyObject_CallNoArgs(reinterpret_cast<PyObject*>(type)) : PyBytes_FromString("");
+      if (empty == nullptr) throw py::error_already_set();
+      return py::reinterpret_steal<py::bytes>(empty);
     }
     PyObject* bytes = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(size));
     if (bytes == nullptr) throw py::error_already_set();
