@@ -315,8 +315,14 @@ class ThreadPin {
 // other thread held: it leaves that state alone (leaked, never joined) and starts its own.
 class Pool {
  public:
+  // The cpus start at the one the creating thread runs on, when it is one of them: processes
+  // that each pin a few threads (several dgen-py scripts with max_threads=2, say) then spread
+  // over the domain instead of piling onto its first cpus.
   explicit Pool(std::vector<int> cpus = {})
-      : state_(new State), pid_(getpid()), cpus_(std::move(cpus)) {}
+      : state_(new State), pid_(getpid()), cpus_(std::move(cpus)) {
+    const auto here = std::find(cpus_.begin(), cpus_.end(), sched_getcpu());
+    if (here != cpus_.end()) std::rotate(cpus_.begin(), here, cpus_.end());
+  }
   ~Pool() {
     if (getpid() != pid_) return;  // inherited: the threads are not ours to join
     {
@@ -505,8 +511,16 @@ class PyGenerator {
  public:
   PyGenerator(const py::object& seed, const py::object& dedup_ratio, const py::object& dedup_unit,
               const py::object& compress_ratio, const py::object& compress_fill,
-              const py::object& simd, const py::object& pool) {
-    if (!pool.is_none()) pool_ = pool.cast<const PyPool&>().pool;
+              const py::object& simd, const py::object& numa_mode, const py::object& numa_node,
+              const py::object& pool) {
+    // The placement first: numa_mode and numa_node are checked whether or not a pool is given.
+    const py::object cpus = placement_cpus(numa_mode, numa_node);
+    if (!pool.is_none()) {
+      pool_ = pool.cast<const PyPool&>().pool;
+    } else {
+      pool_ = std::make_shared<Pool>(cpus.is_none() ? std::vector<int>{}
+                                                    : cpus.cast<std::vector<int>>());
+    }
     default_threads_ =
         pool_->cpus().empty() ? cpus_of_this_numa_domain() : static_cast<int>(pool_->cpus().size());
     dgen::DataSpec spec;
@@ -608,6 +622,7 @@ class PyGenerator {
   }
   const dgen::DataSpec& spec() const { return gen_->spec(); }
   int default_threads() const { return default_threads_; }
+  const Pool& pool() const { return *pool_; }
 
  private:
   // `what` says the length as the caller gave it: "size=6", or "10 bytes" (a buffer's).
@@ -672,7 +687,7 @@ class PyGenerator {
   }
 
   std::optional<dgen::Generator> gen_;
-  std::shared_ptr<Pool> pool_ = std::make_shared<Pool>();
+  std::shared_ptr<Pool> pool_;
   int default_threads_ = 1;
 };
 
@@ -779,10 +794,12 @@ PYBIND11_MODULE(_dgen, m) {
       .def_property_readonly("workers", [](const PyPool& p) { return p.pool->workers(); });
   py::class_<PyGenerator>(m, "Generator")
       .def(py::init<const py::object&, const py::object&, const py::object&, const py::object&,
-                    const py::object&, const py::object&, const py::object&>(),
+                    const py::object&, const py::object&, const py::object&, const py::object&,
+                    const py::object&>(),
            py::kw_only(), py::arg("seed") = py::none(), py::arg("dedup_ratio") = 1.0,
            py::arg("dedup_unit") = 4096, py::arg("compress_ratio") = 1.0,
            py::arg("compress_fill") = "pattern", py::arg("simd") = "auto",
+           py::arg("numa_mode") = "auto", py::arg("numa_node") = py::none(),
            py::arg("_pool") = py::none())
       .def("fill", &PyGenerator::fill, py::arg("buffer"), py::arg("offset") = 0,
            py::arg("threads") = py::none(),
@@ -807,5 +824,12 @@ PYBIND11_MODULE(_dgen, m) {
       .def_property_readonly(
           "compress_fill",
           [](const PyGenerator& g) { return std::string(dgen::to_string(g.spec().compress_fill)); })
-      .def_property_readonly("default_threads", &PyGenerator::default_threads);
+      .def_property_readonly("default_threads", &PyGenerator::default_threads)
+      .def_property_readonly(
+          "cpus",
+          [](const PyGenerator& g) -> py::object {
+            if (g.pool().cpus().empty()) return py::none();
+            return py::cast(g.pool().cpus());
+          },
+          "The cpus its threads are pinned to (thread i on cpus[i % len]), or None: floating.");
 }

@@ -195,15 +195,14 @@ def test_system_info_from_hwloc():
     assert info["deployment_type"].startswith("UMA (" if info["is_uma"] else "NUMA (")
 
 
-def pinned_workers(make_and_fill):
-    """The affinity of each thread that make_and_fill() starts, and the caller's before/after."""
+def started_threads(make_and_fill):
+    """The cpus of each thread that make_and_fill() starts (in the order of their ids), and what
+    it returned; the caller's own affinity must be what it was."""
     before, mine = tasks(), affinity_of(threading.get_native_id())
-    keep = make_and_fill()
-    new = sorted(tasks() - before)
-    out = [affinity_of(t) for t in new]
+    made = make_and_fill()
+    out = [affinity_of(t) for t in sorted(tasks() - before, key=int)]
     assert affinity_of(threading.get_native_id()) == mine  # the caller's affinity is restored
-    del keep
-    return out
+    return out, made
 
 
 def test_numa_mode_maps_to_the_librarys_placement():
@@ -220,14 +219,24 @@ def test_numa_mode_maps_to_the_librarys_placement():
             return g
         return run
 
-    # force: threads pinned to the caller's domain, thread i on its i-th cpu (one per core
-    # first); disabled: floating; auto: force's on a machine of several domains, else floating.
-    assert pinned_workers(gen("force")) == [{here[i % len(here)]} for i in (1, 2)]
-    assert pinned_workers(gen("disabled")) == [allowed, allowed]
-    assert pinned_workers(gen("AUTO")) == (
-        [allowed, allowed] if len(domains) == 1 else [{here[i % len(here)]} for i in (1, 2)])
+    def pinned(cpus):  # worker i on cpus[i % len]: workers 1 and 2 of 3 threads
+        return [{cpus[i % len(cpus)]} for i in (1, 2)]
+
+    # force: threads pinned to the caller's domain, one per cpu (one per core first), from the
+    # cpu the caller ran on; disabled: floating; auto: force's on a machine of several domains,
+    # else floating.
+    threads, g = started_threads(gen("force"))
+    assert sorted(g._pool.cpus) == sorted(here) and threads == pinned(g._pool.cpus)
+    assert started_threads(gen("disabled"))[0] == [allowed, allowed]
+    threads, g = started_threads(gen("AUTO"))
+    assert threads == ([allowed, allowed] if len(domains) == 1 else pinned(g._pool.cpus))
     node, cpus = sorted(domains.items())[-1]
-    assert pinned_workers(gen("disable", node)) == [{cpus[i % len(cpus)]} for i in (1, 2)]
+    threads, g = started_threads(gen("disable", node))
+    assert sorted(g._pool.cpus) == sorted(cpus) and threads == pinned(g._pool.cpus)
+    # The module's own Generator takes the same arguments.
+    assert sorted(dgen.Generator(numa_mode="force").cpus) == sorted(here)
+    assert dgen.Generator(numa_mode="disabled").cpus is None
+    assert sorted(dgen.Generator(numa_node=node).cpus) == sorted(cpus)
     # The bytes do not depend on where they were made.
     a, b = bytearray(3 * MiB), bytearray(3 * MiB)
     dgen_py.fill_buffer(a, 2, 3, "force", 2, seed=4)
@@ -247,6 +256,7 @@ def test_numa_mode_maps_to_the_librarys_placement():
     (lambda: dgen_py.Generator(10, block_size=-1), ValueError, "block_size=-1: must be an integer"),
     (lambda: dgen_py.generate_data(10, numa_node=0), TypeError,
      "unexpected keyword argument 'numa_node'"),  # generate_data has none, as in dgen-py
+    (lambda: dgen.Generator(numa_mode="fast"), ValueError, "numa_mode='fast': must be"),
     (lambda: dgen_py.fill_buffer(bytearray(10), dedup_ratio=0.5), ValueError,
      "dedup_ratio=0.5: must be a number from 1 to 100"),
 ])
@@ -263,7 +273,7 @@ def test_max_threads_is_honoured():
             g = dgen_py.Generator(size=16 * MiB, max_threads=threads, numa_mode="disabled", seed=1)
             g.fill_chunk(bytearray(16 * MiB))
             return g
-        assert len(pinned_workers(run)) == threads - 1
+        assert len(started_threads(run)[0]) == threads - 1
     # The per-call functions use the calling Python thread's pool: in a fresh thread, a call with
     # max_threads=3 starts 2 workers, and a later one with 2 starts none.
     seen = {}
