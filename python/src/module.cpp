@@ -285,10 +285,14 @@ bool spin_until(Ready ready, std::chrono::microseconds limit) {
 class ThreadPin {
  public:
   explicit ThreadPin(int cpu, bool restore) : restore_(restore) {
-    if (restore_) saved_ok_ = pthread_getaffinity_np(pthread_self(), sizeof saved_, &saved_) == 0;
     cpu_set_t one;
     CPU_ZERO(&one);
+    if (cpu < 0 || cpu >= CPU_SETSIZE) {
+      throw std::runtime_error("numa placement: cpu " + std::to_string(cpu) +
+                               " is beyond what a cpu_set_t holds");
+    }
     CPU_SET(cpu, &one);
+    if (restore_) saved_ok_ = pthread_getaffinity_np(pthread_self(), sizeof saved_, &saved_) == 0;
     const int rc = pthread_setaffinity_np(pthread_self(), sizeof one, &one);
     if (rc != 0) {
       throw std::runtime_error("numa placement: cannot pin a thread to cpu " + std::to_string(cpu) +
