@@ -163,34 +163,76 @@ def test_a_forked_child_fills_with_its_own_threads():
     assert got == g.generate(0, 1 << 20)
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(dedup_ratio=0.5), "--dedup-ratio 0.5: must be a number from 1 to 100"),
-    (dict(dedup_ratio=float("nan")), "--dedup-ratio nan: must be a number from 1 to 100"),
-    (dict(compress_ratio=101), "--compress-ratio 101: must be a number from 1 to 100"),
-    (dict(dedup_unit=3000), "--dedup-unit 3000: must be a power of two from 512B to 1MiB"),
-    (dict(dedup_unit=2 << 20), "--dedup-unit 2097152: must be a power of two from 512B to 1MiB"),
-    (dict(compress_fill="random"), "--compress-fill random: must be zero or pattern"),
-    (dict(seed=-5), "--seed -5: must be an integer from 0 to 18446744073709551615"),
-    (dict(seed=1 << 64), "--seed 18446744073709551616: must be an integer from 0"),
-    (dict(simd="neon9"), "--simd neon9"),
+U64 = "an integer from 0 to 18446744073709551615"
+
+
+@pytest.mark.parametrize("kwargs,error,message", [
+    (dict(dedup_ratio=0.5), ValueError, "dedup_ratio=0.5: must be a number from 1 to 100"),
+    (dict(dedup_ratio=float("nan")), ValueError, "dedup_ratio=nan: must be a number from 1 to 100"),
+    (dict(dedup_ratio="2"), TypeError, "dedup_ratio='2': must be a number from 1 to 100, not str"),
+    (dict(dedup_ratio=None), TypeError,
+     "dedup_ratio=None: must be a number from 1 to 100, not NoneType"),
+    (dict(compress_ratio=101), ValueError, "compress_ratio=101: must be a number from 1 to 100"),
+    (dict(compress_ratio=True), TypeError,
+     "compress_ratio=True: must be a number from 1 to 100, not bool"),
+    (dict(dedup_unit=3000), ValueError,
+     "dedup_unit=3000: must be a power of two from 512 to 1048576 (512B to 1MiB)"),
+    (dict(dedup_unit=2 << 20), ValueError,
+     "dedup_unit=2097152: must be a power of two from 512 to 1048576 (512B to 1MiB)"),
+    (dict(dedup_unit=4096.0), TypeError, "dedup_unit=4096.0: must be a power of two from 512 to "
+     "1048576 (512B to 1MiB), not float"),
+    (dict(compress_fill="random"), ValueError, "compress_fill='random': must be 'zero' or 'pattern'"),
+    (dict(compress_fill=0), TypeError, "compress_fill=0: must be 'zero' or 'pattern', not int"),
+    (dict(seed=-5), ValueError, "seed=-5: must be " + U64 + ", or None"),
+    (dict(seed=1 << 64), ValueError, "seed=18446744073709551616: must be " + U64 + ", or None"),
+    (dict(seed="7"), TypeError, "seed='7': must be " + U64 + ", or None, not str"),
+    (dict(seed=7.0), TypeError, "seed=7.0: must be " + U64 + ", or None, not float"),
+    (dict(simd="neon9"), ValueError, "simd='neon9': must be one of auto|"),
+    (dict(simd=None), TypeError, "simd=None: must be 'auto' or a compiled target's name, not NoneType"),
 ])
-def test_bad_arguments_raise_value_error_with_the_cli_message(kwargs, message):
-    with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(".", r"\.")):
+def test_bad_arguments_name_the_python_argument_and_its_type(kwargs, error, message):
+    with pytest.raises(error) as e:
         dgen.Generator(**kwargs)
+    assert str(e.value).startswith(message), str(e.value)
+    assert type(e.value) is error
+
+
+def test_integer_arguments_take_any_integer_type(reference):
+    # numpy's integers (operator.index) are integers; bool is not.
+    g = dgen.Generator(seed=numpy.uint64(77), dedup_ratio=numpy.float64(2), compress_ratio=3,
+                       dedup_unit=numpy.int32(4096))
+    assert g.seed == 77
+    assert g.generate(numpy.int64(5), numpy.uint16(100), numpy.int8(2)) == reference[5:105]
 
 
 def test_bad_fill_arguments():
     g = dgen.Generator()
-    with pytest.raises(TypeError, match="writable contiguous buffer"):
+    with pytest.raises(TypeError, match=r"^buffer: must be a writable contiguous buffer .*, not bytes$"):
         g.fill(b"read-only bytes")
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="^buffer: must be a writable contiguous buffer"):
         g.fill(numpy.zeros((10, 10), dtype=numpy.uint8)[:, 1])  # not contiguous
-    with pytest.raises(ValueError, match="--threads 0: must be an integer from 1 to 4096"):
-        g.fill(bytearray(10), 0, 0)
-    with pytest.raises(ValueError, match="offset -1"):
-        g.fill(bytearray(10), -1)
-    with pytest.raises(ValueError, match="past the stream's end"):
-        g.fill(bytearray(10), (1 << 64) - 5)
+    with pytest.raises(TypeError, match=r"^buffer: must be a contiguous buffer .*, not list$"):
+        g.first_mismatch([1, 2])
+    for call, error, message in [
+            (lambda: g.fill(bytearray(10), 0, 0), ValueError,
+             "threads=0: must be an integer from 1 to 4096, or None"),
+            (lambda: g.fill(bytearray(10), 0, 5000), ValueError,
+             "threads=5000: must be an integer from 1 to 4096, or None"),
+            (lambda: g.fill(bytearray(10), 0, 2.0), TypeError,
+             "threads=2.0: must be an integer from 1 to 4096, or None, not float"),
+            (lambda: g.fill(bytearray(10), -1), ValueError, "offset=-1: must be " + U64),
+            (lambda: g.fill(bytearray(10), "0"), TypeError, "offset='0': must be " + U64 + ", not str"),
+            (lambda: g.generate(0, -1), ValueError,
+             "size=-1: must be an integer from 0 to 9223372036854775807"),
+            (lambda: g.generate(0, None), TypeError,
+             "size=None: must be an integer from 0 to 9223372036854775807, not NoneType"),
+            (lambda: g.fill(bytearray(10), (1 << 64) - 5), ValueError,
+             "offset=18446744073709551611 with 10 bytes: past the stream's end (2**64 bytes)"),
+            (lambda: g.generate((1 << 64) - 5, 6), ValueError,
+             "offset=18446744073709551611 with size=6: past the stream's end (2**64 bytes)")]:
+        with pytest.raises(error) as e:
+            call()
+        assert str(e.value) == message and type(e.value) is error
     # The stream's last bytes are there, and any split of them gives the same bytes.
     assert g.generate((1 << 64) - 5, 5) == g.generate((1 << 64) - 10, 10)[5:]
 
@@ -231,3 +273,51 @@ def test_compat_seed_none_is_random_and_set_seed_keeps_the_position():
     second = g.get_chunk()
     assert second == dgen.Generator(seed=6).generate(0, 1 << 20)
     assert g.get_chunk() != b"" and g.is_complete()
+
+
+SSIZE = "an integer from 0 to 9223372036854775807"
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda: dgen.compat.Generator(size=10, bogus=1), TypeError, "unexpected keyword argument 'bogus'"),
+    (lambda: dgen.compat.generate_buffer(10, bogus=1), TypeError,
+     "unexpected keyword argument 'bogus'"),
+    (lambda: dgen.compat.Generator(size=2**65), ValueError,
+     "size=36893488147419103232: must be an integer from 0 to 18446744073709551615"),
+    (lambda: dgen.compat.Generator(size=-1), ValueError,
+     "size=-1: must be an integer from 0 to 18446744073709551615"),
+    (lambda: dgen.compat.Generator(size=1.5), TypeError,
+     "size=1.5: must be an integer from 0 to 18446744073709551615, not float"),
+    (lambda: dgen.compat.Generator(size=10, chunk_size=0), ValueError,
+     "chunk_size=0: must be an integer from 1 to 9223372036854775807, or None"),
+    (lambda: dgen.compat.Generator(size=10, max_threads=0), ValueError,
+     "max_threads=0: must be an integer from 1 to 4096, or None"),
+    (lambda: dgen.compat.Generator(size=10).get_chunk(-1), ValueError,
+     "chunk_size=-1: must be an integer from 1 to 9223372036854775807, or None"),
+    (lambda: dgen.compat.Generator(size=10).get_chunk(0), ValueError,
+     "chunk_size=0: must be an integer from 1 to 9223372036854775807, or None"),
+    (lambda: dgen.compat.Generator(size=10).get_chunk("8"), TypeError,
+     "chunk_size='8': must be an integer from 1 to 9223372036854775807, or None, not str"),
+    (lambda: dgen.compat.generate_buffer(-1), ValueError, "size=-1: must be " + SSIZE),
+    (lambda: dgen.compat.generate_buffer("5"), TypeError, "size='5': must be " + SSIZE + ", not str"),
+    (lambda: dgen.compat.generate_buffer(10, max_threads=0), ValueError,
+     "max_threads=0: must be an integer from 1 to 4096, or None"),
+    (lambda: dgen.compat.generate_into_buffer(bytearray(10), max_threads=-2), ValueError,
+     "max_threads=-2: must be an integer from 1 to 4096, or None"),
+    (lambda: dgen.compat.generate_buffer(10, seed="7"), TypeError,
+     "seed='7': must be an integer from 0 to 18446744073709551615, or None, not str"),
+    (lambda: dgen.compat.Generator(size=10).set_seed(-1), ValueError,
+     "seed=-1: must be an integer from 0 to 18446744073709551615, or None"),
+])
+def test_compat_refuses_what_dgen_py_does_not_define(call, error, message):
+    with pytest.raises(error) as e:
+        call()
+    assert message in str(e.value) and type(e.value) is error, str(e.value)
+
+
+def test_compat_get_chunk_returns_none_at_the_end_as_dgen_py():
+    g = dgen.compat.Generator(size=10, seed=1)
+    assert len(g.get_chunk(chunk_size=4)) == 4
+    assert len(g.get_chunk()) == 6
+    assert g.get_chunk() is None and g.get_chunk(5) is None
+    assert g.fill_chunk(bytearray(5)) == 0
