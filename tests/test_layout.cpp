@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
 
 #include "io/layout.hpp"
 
@@ -75,6 +76,65 @@ TEST(Layout, RanksTakeContiguousBlocksOfWholeFiles) {
     EXPECT_EQ(next_file, 10u);
     EXPECT_EQ(next_byte, 50000u);
   }
+}
+
+TEST(Layout, StridedSharedFileInterleavesRankBlocksLikeIorSegments) {
+  // IOR -s 3 -b 1000 with 4 ranks: segment i holds the blocks of ranks 0..3 in order.
+  Layout l;
+  l.kind = LayoutKind::kSharedFile;
+  l.path = "/scratch/f";
+  l.segments = 3;
+  l.block = 1000;
+  EXPECT_TRUE(dgen::io::is_strided(l));
+  for (int r = 0; r < 4; ++r) {
+    const auto e = dgen::io::rank_extents(l, r, 4);
+    ASSERT_EQ(e.size(), 3u);
+    for (std::uint64_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(e[i].file, 0u);
+      EXPECT_EQ(e[i].stream_offset, (i * 4 + static_cast<std::uint64_t>(r)) * 1000);
+      EXPECT_EQ(e[i].file_offset, e[i].stream_offset);
+      EXPECT_EQ(e[i].length, 1000u);
+    }
+    EXPECT_EQ(dgen::io::rank_bytes(l, r, 4), 3000u);
+  }
+  EXPECT_TRUE(dgen::io::stream_length(l, 4) == 12000);
+  EXPECT_EQ(dgen::io::file_length(l, 0, 4), 12000u);
+  EXPECT_EQ(dgen::io::file_count(l, 4), 1u);
+  // One segment of one block is the plain shared file with that size per rank.
+  l.segments = 1;
+  l.block = 500;
+  Layout plain;
+  plain.size_per_rank = 500;
+  EXPECT_EQ(dgen::io::rank_extents(l, 2, 3)[0].stream_offset,
+            dgen::io::rank_extents(plain, 2, 3)[0].stream_offset);
+  EXPECT_EQ(dgen::io::file_length(l, 0, 3), dgen::io::file_length(plain, 0, 3));
+  // Without a block, a segment holds each rank's size_per_rank.
+  l.segments = 2;
+  l.block = 0;
+  l.size_per_rank = 10;
+  EXPECT_EQ(dgen::io::rank_extents(l, 1, 2)[1].stream_offset, 30u);
+  EXPECT_EQ(dgen::io::rank_bytes(l, 1, 2), 20u);
+}
+
+TEST(Layout, StridedIsForASharedFileOnly) {
+  Layout plain;
+  plain.size_per_rank = 10;
+  EXPECT_FALSE(dgen::io::is_strided(plain));
+  for (LayoutKind kind : {LayoutKind::kFilePerRank, LayoutKind::kDataset}) {
+    Layout l = dataset(10, 4);
+    l.kind = kind;
+    l.size_per_rank = 10;
+    EXPECT_FALSE(dgen::io::is_strided(l));
+    l.segments = 2;
+    EXPECT_THROW(dgen::io::rank_extents(l, 0, 2), std::invalid_argument);
+    EXPECT_THROW(dgen::io::stream_length(l, 2), std::invalid_argument);
+    EXPECT_THROW(dgen::io::file_length(l, 0, 2), std::invalid_argument);
+    l.segments = 1;
+    l.block = 4096;
+    EXPECT_THROW(dgen::io::rank_bytes(l, 0, 2), std::invalid_argument);
+  }
+  plain.segments = 0;
+  EXPECT_THROW(dgen::io::rank_extents(plain, 0, 1), std::invalid_argument);
 }
 
 TEST(Layout, StreamLengthShowsOverflow) {

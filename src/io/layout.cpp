@@ -1,6 +1,7 @@
 #include "io/layout.hpp"
 
 #include <cstdio>
+#include <stdexcept>
 
 namespace dgen::io {
 
@@ -39,6 +40,21 @@ const char* to_string(LayoutKind kind) {
   return "?";
 }
 
+bool is_strided(const Layout& layout) {
+  if (layout.segments == 0) throw std::invalid_argument("a strided layout needs 1 segment or more");
+  const bool strided = layout.segments > 1 || layout.block > 0;
+  if (strided && layout.kind != LayoutKind::kSharedFile) {
+    throw std::invalid_argument(std::string("segments and block (the strided layout) apply to a "
+                                            "shared file only, not to ") +
+                                to_string(layout.kind));
+  }
+  return strided;
+}
+
+std::uint64_t strided_block(const Layout& layout) {
+  return layout.block > 0 ? layout.block : layout.size_per_rank;
+}
+
 std::uint64_t file_count(const Layout& layout, int ranks) {
   switch (layout.kind) {
     case LayoutKind::kSharedFile:
@@ -66,8 +82,11 @@ std::string file_path(const Layout& layout, std::uint64_t file) {
 }
 
 std::uint64_t file_length(const Layout& layout, std::uint64_t file, int ranks) {
+  const bool strided = is_strided(layout);
   switch (layout.kind) {
     case LayoutKind::kSharedFile:
+      if (strided)
+        return layout.segments * strided_block(layout) * static_cast<std::uint64_t>(ranks);
       return layout.size_per_rank * static_cast<std::uint64_t>(ranks);
     case LayoutKind::kFilePerRank:
       return layout.size_per_rank;
@@ -104,6 +123,15 @@ std::pair<std::uint64_t, std::uint64_t> rank_files(const Layout& layout, int ran
 std::vector<Extent> rank_extents(const Layout& layout, int rank, int ranks) {
   const auto r = static_cast<std::uint64_t>(rank);
   std::vector<Extent> out;
+  if (is_strided(layout)) {
+    // IOR's segmented layout: segment i holds every rank's block, in rank order.
+    const std::uint64_t block = strided_block(layout);
+    const auto n = static_cast<std::uint64_t>(ranks);
+    out.reserve(layout.segments);
+    for (std::uint64_t i = 0; i < layout.segments; ++i)
+      out.push_back({0, (i * n + r) * block, (i * n + r) * block, block});
+    return out;
+  }
   switch (layout.kind) {
     case LayoutKind::kSharedFile:
       out.push_back({0, r * layout.size_per_rank, r * layout.size_per_rank, layout.size_per_rank});
@@ -122,12 +150,18 @@ std::vector<Extent> rank_extents(const Layout& layout, int rank, int ranks) {
 }
 
 std::uint64_t rank_bytes(const Layout& layout, int rank, int ranks) {
+  // Strided without the extents: a rank may have many segments.
+  if (is_strided(layout)) return layout.segments * strided_block(layout);
   std::uint64_t n = 0;
   for (const Extent& e : rank_extents(layout, rank, ranks)) n += e.length;
   return n;
 }
 
 unsigned __int128 stream_length(const Layout& layout, int ranks) {
+  if (is_strided(layout)) {
+    return static_cast<unsigned __int128>(layout.segments) * strided_block(layout) *
+           static_cast<unsigned>(ranks);
+  }
   if (layout.kind == LayoutKind::kDataset)
     return static_cast<unsigned __int128>(layout.files) * layout.file_size;
   return static_cast<unsigned __int128>(layout.size_per_rank) * static_cast<unsigned>(ranks);

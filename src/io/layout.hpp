@@ -11,7 +11,7 @@ namespace dgen::io {
 
 /// The three ways a job's stream is laid out in files.
 enum class LayoutKind {
-  kSharedFile,   ///< PATH; rank r owns bytes [r*size, (r+1)*size)
+  kSharedFile,   ///< PATH; rank r owns bytes [r*size, (r+1)*size), or strided (Layout::block)
   kFilePerRank,  ///< PATH.00000000, PATH.00000001, ...: rank r's bytes, in name order
   kDataset,      ///< N files of SIZE under directory PATH; file k holds [k*SIZE, (k+1)*SIZE)
 };
@@ -27,7 +27,20 @@ struct Layout {
   std::uint64_t files = 0;             ///< dataset: N
   std::uint64_t file_size = 0;         ///< dataset: bytes per file
   std::uint64_t files_per_dir = 1000;  ///< dataset: files per subdirectory, at most
+  /// Shared file, strided (IOR -s/-b, segmented N-to-1): with segments > 1 or block > 0, rank r
+  /// owns [(i*ranks + r)*block, +block) for i in [0, segments). block 0 takes size_per_rank,
+  /// so that segments = 1 with block 0 is the plain shared file.
+  std::uint64_t segments = 1;
+  std::uint64_t block = 0;  ///< strided: bytes a rank writes per segment; 0: size_per_rank
 };
+
+/// Whether the layout is the strided shared file (segments > 1 or block > 0). Throws
+/// std::invalid_argument where segments/block are set for a layout other than a shared file, or
+/// segments is 0: the layout functions below refuse such a layout rather than ignore it.
+bool is_strided(const Layout& layout);
+
+/// The bytes rank r writes per segment of a strided layout (block, or size_per_rank for 0).
+std::uint64_t strided_block(const Layout& layout);
 
 /// One contiguous piece of a rank's share: stream bytes [stream_offset, stream_offset + length)
 /// at `file_offset` in file `file`.
@@ -55,7 +68,7 @@ std::vector<std::string> dataset_directories(const Layout& layout);
 /// [rank*N/ranks, (rank+1)*N/ranks); otherwise one file (shared: file 0).
 std::pair<std::uint64_t, std::uint64_t> rank_files(const Layout& layout, int rank, int ranks);
 
-/// Rank `rank`'s share of the stream as extents, in stream order.
+/// Rank `rank`'s share of the stream as extents, in stream order (strided: one per segment).
 std::vector<Extent> rank_extents(const Layout& layout, int rank, int ranks);
 
 /// The bytes of rank `rank`'s share.
