@@ -1,4 +1,4 @@
-// The latency histogram: its buckets, percentiles and merges.
+// The latency histogram (its buckets, percentiles and merges) and the bandwidth timeline.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,10 +8,12 @@
 #include <vector>
 
 #include "report/latency.hpp"
+#include "report/timeline.hpp"
 
 namespace {
 
 using dgen::report::LatencyHistogram;
+using dgen::report::Timeline;
 
 constexpr double kUs = 1e-6;
 
@@ -169,6 +171,39 @@ TEST(LatencyHistogram, RebuiltFromItsPartsItIsTheSame) {
   EXPECT_EQ(empty.count(), 0u);
   EXPECT_EQ(empty.min(), 0);
   EXPECT_THROW(LatencyHistogram::from_parts({1, 2, 3}, 0, 0, 0), std::invalid_argument);
+}
+
+TEST(Timeline, BytesCountInTheIntervalTheyCompletedIn) {
+  Timeline t(0.5, 100);
+  t.add(100.0, 1);
+  t.add(100.49, 2);
+  t.add(100.5, 4);  // an edge starts the next interval
+  t.add(101.9, 8);
+  t.add(99, 16);  // before the start: the first
+  EXPECT_EQ(t.bytes(), (std::vector<std::uint64_t>{19, 4, 0, 8}));
+  EXPECT_EQ(t.interval(), 0.5);
+  EXPECT_EQ(t.start_time(), 100);
+  Timeline far(1, 0);
+  far.add(1e30, 1);
+  far.add(std::numeric_limits<double>::quiet_NaN(), 2);
+  EXPECT_EQ(far.bytes().size(), Timeline::kMaxIntervals);
+  EXPECT_EQ(far.bytes().back(), 1u);
+  EXPECT_EQ(far.bytes().front(), 2u);
+}
+
+TEST(Timeline, MergeSumsPerIntervalOverRowsOfAnyLength) {
+  Timeline a(1, 0), b(1, 0);
+  a.add(0.5, 10);
+  b.add(0.1, 1);
+  b.add(2.5, 5);
+  a.merge(b);
+  EXPECT_EQ(a.bytes(), (std::vector<std::uint64_t>{11, 0, 5}));
+  b.merge(Timeline(1, 0));
+  EXPECT_EQ(b.bytes(), (std::vector<std::uint64_t>{1, 0, 5}));
+  EXPECT_THROW(a.merge(Timeline(2, 0)), std::invalid_argument);
+  EXPECT_THROW(a.merge(Timeline(1, 3)), std::invalid_argument);
+  EXPECT_THROW(Timeline(0, 0), std::invalid_argument);
+  EXPECT_THROW(Timeline(-1, 0), std::invalid_argument);
 }
 
 }  // namespace
