@@ -1,13 +1,16 @@
-// The latency histogram (its buckets, percentiles and merges) and the bandwidth timeline.
+// The latency histogram and the bandwidth timeline, and how the report prints them.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <limits>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "report/latency.hpp"
+#include "report/report.hpp"
 #include "report/timeline.hpp"
 
 namespace {
@@ -204,6 +207,115 @@ TEST(Timeline, MergeSumsPerIntervalOverRowsOfAnyLength) {
   EXPECT_THROW(a.merge(Timeline(1, 3)), std::invalid_argument);
   EXPECT_THROW(Timeline(0, 0), std::invalid_argument);
   EXPECT_THROW(Timeline(-1, 0), std::invalid_argument);
+}
+
+dgen::report::Report storage_report() {
+  dgen::report::Report r;
+  r.mode = "write";
+  r.iterations.push_back({0.5, 1u << 30, true, 2.1, 2.1, 2.1, 2.1});
+  dgen::report::RankResult k;
+  k.host = "node";
+  k.threads = 1;
+  k.cpus = {0};
+  k.seconds = {0.5};
+  k.bytes = {1u << 30};
+  r.per_rank.push_back(k);
+  r.storage = dgen::report::Storage{};
+  r.storage->path = "/tmp/x";
+  return r;
+}
+
+dgen::report::Report report_with_latency() {
+  auto r = storage_report();
+  LatencyHistogram write, fsync;
+  for (int i = 0; i < 99; ++i) write.add(100 * kUs);
+  write.add(0.05);
+  fsync.add(0.002);
+  r.latency.push_back(dgen::report::summarize("write", write));
+  r.latency.push_back(dgen::report::summarize("fsync", fsync));
+  return r;
+}
+
+TEST(ReportLatency, NoneRecordedPrintsNothingAndIsNullInJson) {
+  const auto r = storage_report();
+  EXPECT_EQ(dgen::report::render_table(r).find("latency"), std::string::npos);
+  EXPECT_EQ(dgen::report::render_csv(r).find("latency"), std::string::npos);
+  const auto j = dgen::report::to_json(r);
+  ASSERT_TRUE(j.contains("latency"));
+  EXPECT_TRUE(j["latency"].is_null());
+  ASSERT_TRUE(j.contains("timeline"));
+  EXPECT_TRUE(j["timeline"].is_null());
+  EXPECT_EQ(dgen::report::render_timeline_csv(r), "rank,interval_start_seconds,bytes,gbps\n");
+}
+
+TEST(ReportLatency, JsonHasNanosecondsAsFioAndTheNonEmptyBuckets) {
+  const auto j = dgen::report::to_json(report_with_latency());
+  const auto& w = j["latency"]["write"];
+  EXPECT_EQ(w["count"], 100);
+  EXPECT_EQ(w["min_ns"], 100000);
+  EXPECT_EQ(w["max_ns"], 50000000);
+  EXPECT_NEAR(w["mean_ns"].get<double>(), (99 * 100e3 + 50e6) / 100, 1e-6);
+  const auto& p = w["percentiles_ns"];
+  ASSERT_EQ(p.size(), 5u);
+  for (const char* key : {"50.000000", "90.000000", "99.000000", "99.900000", "99.990000"})
+    ASSERT_TRUE(p.contains(key)) << key << p;
+  EXPECT_NEAR(p["50.000000"].get<double>(), 100000, 1000);
+  EXPECT_NEAR(p["99.000000"].get<double>(), 100000, 1000);
+  EXPECT_EQ(p["99.900000"], 50000000);  // capped at max
+  // [upper edge ns, count] of the non-empty buckets: the exact CDF.
+  ASSERT_EQ(w["histogram"].size(), 2u) << w["histogram"];
+  EXPECT_EQ(w["histogram"][0][1], 99);
+  EXPECT_NEAR(w["histogram"][0][0].get<double>(), 100000, 1000);
+  EXPECT_EQ(w["histogram"][1], nlohmann::json::array({50000000, 1}));
+  EXPECT_EQ(j["latency"]["fsync"]["count"], 1);
+  // Printed in the order recorded.
+  EXPECT_EQ(j["latency"].begin().key(), "write");
+}
+
+TEST(ReportLatency, TableHasABlockInMicroseconds) {
+  const std::string t = dgen::report::render_table(report_with_latency());
+  const auto head = t.find("latency (us) op");
+  ASSERT_NE(head, std::string::npos) << t;
+  const std::string block = t.substr(head);
+  for (const char* col : {"count", "min", "mean", "p50", "p90", "p99", "p99.9", "p99.99", "max"})
+    EXPECT_NE(block.find(col), std::string::npos) << col << "\n" << t;
+  EXPECT_NE(block.find("write"), std::string::npos) << t;
+  EXPECT_NE(block.find("fsync"), std::string::npos) << t;
+  EXPECT_NE(block.find("50000.00\n"), std::string::npos) << t;  // write's max
+  EXPECT_NE(block.find("2000.00\n"), std::string::npos) << t;   // fsync's max
+}
+
+TEST(ReportLatency, CsvHasALatencySectionAfterAnEmptyLine) {
+  const std::string csv = dgen::report::render_csv(report_with_latency());
+  const auto gap = csv.find("\n\n");
+  ASSERT_NE(gap, std::string::npos) << csv;
+  EXPECT_EQ(csv.find("latency"), csv.find("\nlatency,") + 1) << "nothing before the section";
+  std::istringstream section(csv.substr(gap + 2));
+  std::string header, write, fsync, more;
+  std::getline(section, header);
+  std::getline(section, write);
+  std::getline(section, fsync);
+  EXPECT_FALSE(std::getline(section, more));
+  EXPECT_EQ(header, "kind,op,count,min_ns,mean_ns,max_ns,p50_ns,p90_ns,p99_ns,p99.9_ns,p99.99_ns");
+  EXPECT_EQ(write.rfind("latency,write,100,100000,", 0), 0u) << write;
+  EXPECT_EQ(write.substr(write.rfind(',')), ",50000000");
+  EXPECT_EQ(fsync,
+            "latency,fsync,1,2000000,2000000.0,2000000,2000000,2000000,2000000,2000000,"
+            "2000000");
+}
+
+TEST(ReportTimeline, JsonAndCsvHaveEveryRanksIntervals) {
+  auto r = storage_report();
+  r.timeline = dgen::report::Timelines{0.5, {{1000000000, 500000000}, {250000000}}};
+  const auto j = dgen::report::to_json(r);
+  EXPECT_EQ(j["timeline"]["interval_seconds"], 0.5);
+  EXPECT_EQ(j["timeline"]["ranks"],
+            nlohmann::json::parse("[[1000000000, 500000000], [250000000]]"));
+  EXPECT_EQ(dgen::report::render_timeline_csv(r),
+            "rank,interval_start_seconds,bytes,gbps\n"
+            "0,0.000000,1000000000,2.000000\n"
+            "0,0.500000,500000000,1.000000\n"
+            "1,0.000000,250000000,0.500000\n");
 }
 
 }  // namespace

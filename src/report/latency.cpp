@@ -119,4 +119,20 @@ LatencyHistogram LatencyHistogram::from_parts(std::vector<std::uint64_t> counts,
   return h;
 }
 
+Latency summarize(const std::string& op, const LatencyHistogram& h) {
+  Latency l;
+  l.op = op;
+  l.count = h.count();
+  l.min = h.min();
+  l.mean = h.mean();
+  l.max = h.max();
+  for (double p : kReportedPercentiles) l.percentiles.emplace_back(p, h.percentile(p));
+  const auto& counts = h.counts();
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    if (counts[i] > 0)
+      l.histogram.emplace_back(std::min(LatencyHistogram::upper_edge(i), h.max()), counts[i]);
+  }
+  return l;
+}
+
 }  // namespace dgen::report

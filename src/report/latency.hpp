@@ -6,7 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
+
+#include "report/report.hpp"
 
 namespace dgen::report {
 
@@ -77,5 +80,9 @@ class LatencyHistogram {
   double min_ = std::numeric_limits<double>::infinity();
   double max_ = -std::numeric_limits<double>::infinity();
 };
+
+/// The report's row for one operation: count, min, mean, max, kReportedPercentiles and the
+/// non-empty buckets (upper edges capped at max, as percentile() caps them).
+Latency summarize(const std::string& op, const LatencyHistogram& h);
 
 }  // namespace dgen::report
