@@ -136,6 +136,17 @@ TEST(Mpi, CsvHasOneRowPerRankPerIteration) {
   EXPECT_EQ(rows, 1 + 2 * 3) << r.out;
 }
 
+// Latency histograms reduced by bucket counts and timelines gathered to rank 0 equal what rank 0
+// gets merging every rank's own (with 3 ranks, one of them recorded nothing).
+TEST(Mpi, LatencyAndTimelineReductionsEqualTheLocalMerge) {
+  for (int n : {2, 3}) {
+    const auto r = run_shell(kMpirun + "-n " + std::to_string(n) + " " + DGEN_LATENCY_MPI_CHECK);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("latency_mpi_check: " + std::to_string(n) + " ranks, "), std::string::npos)
+        << r.out << r.err;
+  }
+}
+
 TEST(Mpi, FileWrittenByFourRanksIsOneStreamOfFourTimesTheSize) {
   const std::string path = dgen::test::temp_dir() + "/four-ranks.bin";
   const std::uint64_t size = (3ULL << 20) + 4097;  // rank boundaries inside units

@@ -246,6 +246,69 @@ std::string analyze_text(const Report& r) {
   return o.str();
 }
 
+// Seconds to whole nanoseconds for JSON and CSV (fio's clat_ns): a bucket edge is 1 us * 1.01^i,
+// whose neighbours differ by 10 ns and more, so rounding keeps them apart.
+long long to_ns(double seconds) { return std::llround(seconds * 1e9); }
+
+// "p50", "p99.9", "p99.99": a percentile's column.
+std::string percent_label(double p) { return format("p%g", p); }
+
+// The latency block of the table, in microseconds.
+std::string latency_text(const std::vector<Latency>& latency) {
+  if (latency.empty()) return "";
+  std::ostringstream o;
+  o << format("%-12s %-6s %12s %12s %12s", "latency (us)", "op", "count", "min", "mean");
+  for (const auto& [p, _] : latency.front().percentiles)
+    o << format(" %12s", percent_label(p).c_str());
+  o << format(" %12s\n", "max");
+  for (const auto& l : latency) {
+    o << format("%-12s %-6s %12llu %12.2f %12.2f", "", l.op.c_str(),
+                static_cast<unsigned long long>(l.count), l.min * 1e6, l.mean * 1e6);
+    for (const auto& [_, v] : l.percentiles) o << format(" %12.2f", v * 1e6);
+    o << format(" %12.2f\n", l.max * 1e6);
+  }
+  return o.str();
+}
+
+nlohmann::ordered_json latency_json(const std::vector<Latency>& latency) {
+  if (latency.empty()) return nullptr;
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& l : latency) {
+    nlohmann::ordered_json percentiles = nlohmann::ordered_json::object();
+    for (const auto& [p, v] : l.percentiles) percentiles[fixed(p, 6)] = to_ns(v);
+    auto buckets = nlohmann::ordered_json::array();
+    for (const auto& [edge, count] : l.histogram)
+      buckets.push_back(nlohmann::ordered_json::array({to_ns(edge), count}));
+    out[l.op] = {
+        {"count", l.count},       {"min_ns", to_ns(l.min)},        {"mean_ns", l.mean * 1e9},
+        {"max_ns", to_ns(l.max)}, {"percentiles_ns", percentiles}, {"histogram", buckets}};
+  }
+  return out;
+}
+
+// The CSV's latency section: an empty line, its header, a row per operation.
+std::string latency_csv(const std::vector<Latency>& latency) {
+  if (latency.empty()) return "";
+  std::ostringstream o;
+  o << "\nkind,op,count,min_ns,mean_ns,max_ns";
+  for (const auto& [p, _] : latency.front().percentiles) o << ',' << percent_label(p) << "_ns";
+  o << "\n";
+  for (const auto& l : latency) {
+    o << "latency," << l.op << ',' << l.count << ',' << to_ns(l.min) << ','
+      << fixed(l.mean * 1e9, 1) << ',' << to_ns(l.max);
+    for (const auto& [_, v] : l.percentiles) o << ',' << to_ns(v);
+    o << "\n";
+  }
+  return o.str();
+}
+
+nlohmann::ordered_json timeline_json(const std::optional<Timelines>& t) {
+  if (!t) return nullptr;
+  auto ranks = nlohmann::ordered_json::array();
+  for (const auto& row : t->ranks) ranks.push_back(row);
+  return {{"interval_seconds", t->interval_seconds}, {"ranks", ranks}};
+}
+
 }  // namespace
 
 Statistics statistics_of(const std::vector<double>& v) {
@@ -282,6 +345,7 @@ std::string render_table(const Report& r) {
                   k.host.substr(0, 16).c_str(), k.numa_node, k.threads, k.gbps, k.generate_seconds,
                   k.io_seconds, range_list(k.cpus).c_str());
     }
+    o << latency_text(r.latency);
     for (const auto& w : r.warnings) o << "warning: " << w << "\n";
     return o.str();
   }
@@ -352,6 +416,7 @@ std::string render_table(const Report& r) {
         o << "; " << r.resume->removed_partials << " partial files of the earlier run removed";
       o << "\n";
     }
+    o << latency_text(r.latency);
     for (const auto& w : r.warnings) o << "warning: " << w << "\n";
     return o.str();
   }
@@ -369,6 +434,7 @@ std::string render_table(const Report& r) {
                 r.baseline ? fixed(k.streaming_gbps, 2).c_str() : "-", local.c_str(),
                 range_list(k.cpus).c_str());
   }
+  o << latency_text(r.latency);
   for (const auto& w : r.warnings) o << "warning: " << w << "\n";
   return o.str();
 }
@@ -550,6 +616,8 @@ nlohmann::ordered_json to_json(const Report& r) {
   for (const auto& k : r.per_rank)
     ranks.push_back(nlohmann::ordered_json::parse(nlohmann::json(k).dump()));
   j["per_rank"] = ranks;
+  j["latency"] = latency_json(r.latency);
+  j["timeline"] = timeline_json(r.timeline);
   j["warnings"] = r.warnings;
   j["provenance"] = {
       {"command_line", p.command_line},
@@ -567,7 +635,10 @@ nlohmann::ordered_json to_json(const Report& r) {
   return j;
 }
 
-std::string render_csv(const Report& r) {
+namespace {
+
+// The CSV's first section: a row per iteration and rank (per unit size with --analyze).
+std::string main_csv(const Report& r) {
   std::ostringstream o;
   if (r.analyze) {
     // One row per unit size and one for the chunks; intervals empty when exact.
@@ -629,6 +700,25 @@ std::string render_csv(const Report& r) {
           << r.verify->mismatched_blocks << ',' << fixed(r.verify->gbps, 3);
       }
       o << "\n";
+    }
+  }
+  return o.str();
+}
+
+}  // namespace
+
+std::string render_csv(const Report& r) { return main_csv(r) + latency_csv(r.latency); }
+
+std::string render_timeline_csv(const Report& r) {
+  std::ostringstream o;
+  o << "rank,interval_start_seconds,bytes,gbps\n";
+  if (!r.timeline) return o.str();
+  const double interval = r.timeline->interval_seconds;
+  for (std::size_t rank = 0; rank < r.timeline->ranks.size(); ++rank) {
+    const auto& row = r.timeline->ranks[rank];
+    for (std::size_t k = 0; k < row.size(); ++k) {
+      o << rank << ',' << fixed(static_cast<double>(k) * interval, 6) << ',' << row[k] << ','
+        << fixed(static_cast<double>(row[k]) / interval / 1e9, 6) << "\n";
     }
   }
   return o.str();

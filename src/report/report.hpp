@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dgen/spec.hpp"
@@ -206,6 +207,26 @@ struct Analyze {
   double zstd_seconds = 0, lz4_seconds = 0, zlib_seconds = 0;  ///< of compress_seconds
 };
 
+/// One operation's transfer latencies over the whole job: every thread's histogram
+/// (report/latency.hpp) merged over threads and ranks by bucket counts. Times in seconds.
+struct Latency {
+  std::string op;  ///< write | read | fsync | open | close
+  std::uint64_t count = 0;
+  double min = 0, mean = 0, max = 0;
+  /// (percent, seconds): the upper edge of the bucket holding that rank of value, at most max.
+  std::vector<std::pair<double, double>> percentiles;
+  /// The non-empty buckets in order, (upper edge in seconds, at most max; count): the exact CDF.
+  std::vector<std::pair<double, std::uint64_t>> histogram;
+};
+
+/// Bytes each rank completed per interval of the run, gathered to rank 0 at the end.
+struct Timelines {
+  double interval_seconds = 1;
+  /// Per rank (index = rank), bytes completed in [k * interval, (k + 1) * interval) from the
+  /// common start; rows may differ in length (a rank that finished early has fewer).
+  std::vector<std::vector<std::uint64_t>> ranks;
+};
+
 struct Report {
   /// "bench" (generate into memory), "write" (--output), "read" (--input) or "analyze"
   std::string mode;
@@ -234,6 +255,8 @@ struct Report {
   std::vector<RankResult> per_rank;
   std::vector<std::string> warnings;  ///< "rank N (host): ..." gathered from every rank
   Provenance provenance;
+  std::vector<Latency> latency;       ///< per operation, in the order printed; empty: not recorded
+  std::optional<Timelines> timeline;  ///< bytes per rank per interval; none: not recorded
 };
 
 /// How a report is printed.
@@ -251,7 +274,12 @@ std::string render_table(const Report& report);
 /// One JSON document; schema in docs/output.md.
 nlohmann::ordered_json to_json(const Report& report);
 
-/// A header and one row per iteration and rank.
+/// A header and one row per iteration and rank; then, when latencies were recorded, an empty
+/// line and the latency section (its own header, a row per operation; docs/output.md).
 std::string render_csv(const Report& report);
+
+/// The bandwidth timeline as CSV: `rank,interval_start_seconds,bytes,gbps`, a row per rank and
+/// interval (the header alone when none was recorded).
+std::string render_timeline_csv(const Report& report);
 
 }  // namespace dgen::report
