@@ -3,8 +3,9 @@
 
 Units are compared by BLAKE2b-128 of their bytes (not XXH3), compressed with Python's zstandard
 and zlib modules and liblz4's LZ4_compress_default called through ctypes (not the C++ code of
-dgen_mpi), over the files found by os.walk. Compressed sizes equal only with the same libzstd,
-liblz4 and zlib as dgen_mpi's (Debian's, for both). Python's lz4.block module is not used: it compresses
+dgen_mpi), over the files found by os.listdir, each once per (st_dev, st_ino) (a block device:
+st_rdev), in walk order. Compressed sizes equal only with the same libzstd, liblz4 and zlib as
+dgen_mpi's (Debian's, for both). Python's lz4.block module is not used: it compresses
 with LZ4_compress_fast_continue, whose output differs from LZ4_compress_default's by a few bytes
 in some blocks. Prints one JSON document shaped like the report's "analyze" object.
 
@@ -25,28 +26,37 @@ LZ4 = ctypes.CDLL("liblz4.so.1")
 
 
 def walk(paths):
-    """Regular files and block devices, directories walked in byte order, links not followed."""
-    files, skipped = [], 0
+    """Regular files and block devices, directories walked in byte order, links not followed;
+    a file already listed (same device and inode, or same device number) is left out."""
+    files, seen = [], set()
+    counts = {"skipped": 0, "same_file_skipped": 0}
+
+    def add(path, st):
+        key = ("b", st.st_rdev) if stat.S_ISBLK(st.st_mode) else ("f", st.st_dev, st.st_ino)
+        if key in seen:
+            counts["same_file_skipped"] += 1
+            return
+        seen.add(key)
+        files.append(path)
 
     def visit(directory):
-        nonlocal skipped
         for name in sorted(os.listdir(directory), key=os.fsencode):
             path = os.path.join(directory, name)
             st = os.lstat(path)
             if stat.S_ISDIR(st.st_mode):
                 visit(path)
             elif stat.S_ISREG(st.st_mode):
-                files.append(path)
+                add(path, st)
             else:
-                skipped += 1
+                counts["skipped"] += 1
 
     for p in paths:
         st = os.stat(p)
         if stat.S_ISDIR(st.st_mode):
             visit(p)
         else:
-            files.append(p)
-    return files, skipped
+            add(p, st)
+    return files, counts
 
 
 def blocks(files, size):
@@ -116,7 +126,7 @@ def main():
     ap.add_argument("--no-compress", action="store_true", help="dedup only")
     ap.add_argument("paths", nargs="+")
     a = ap.parse_args()
-    files, skipped = walk(a.paths)
+    files, counts = walk(a.paths)
     units = [int(u) for u in a.units.split(",")]
     jobs = [(files, u, not a.no_compress) for u in units]
     with multiprocessing.Pool(min(len(jobs) + 1, os.cpu_count() or 1)) as pool:
@@ -127,7 +137,7 @@ def main():
     for f in files:
         with open(f, "rb") as h:  # a block device's size is where it ends
             total += h.seek(0, os.SEEK_END)
-    print(json.dumps({"files": len(files), "skipped": skipped, "bytes": total,
+    print(json.dumps({"files": len(files), **counts, "bytes": total,
                       "units": {str(u): levels[u] for u in units}, "chunks": chunks}))
 
 

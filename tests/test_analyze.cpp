@@ -4,7 +4,8 @@
 // (and fio-dedupe's own count), on real data no one here made (a slice of a tar of /usr/share),
 // on a directory tree with empty, partial, zero-filled files, links and a FIFO. The figures are
 // the same for 1 to 4 ranks; --sample and the memory estimator give intervals that hold the
-// exact figure; bad paths end the job with one line and exit code 2.
+// exact figure; bad paths end the job with one line and exit code 2. A file that several paths
+// name (twice, through a directory, by a hard link) is read once.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <nlohmann/json.hpp>
@@ -74,6 +75,7 @@ void expect_agrees(const nlohmann::json& ours, const nlohmann::json& theirs,
   EXPECT_EQ(ours["bytes"], theirs["bytes"]) << what;
   EXPECT_EQ(ours["files"], theirs["files"]) << what;
   EXPECT_EQ(ours["skipped"], theirs["skipped"]) << what;
+  EXPECT_EQ(ours["same_file_skipped"], theirs["same_file_skipped"]) << what;
   for (const auto& [unit, t] : theirs["units"].items()) {
     const auto& o = ours["units"][unit];
     ASSERT_TRUE(o.is_object()) << what << " unit " << unit;
@@ -425,7 +427,8 @@ TEST(Analyze, EstimatorWhenFingerprintsDoNotFitHoldsTheExactFigures) {
   EXPECT_NE(tiny.err.find("--analyze-memory 4 KiB"), std::string::npos) << tiny.err;
 }
 
-// A block device (a loop device over a file) gives the file's figures; table and CSV carry them.
+// A block device (a loop device over a file) gives the file's figures, read once however many
+// paths name it; table and CSV carry them.
 TEST(Analyze, BlockDeviceTableAndCsv) {
   Scratch s("analyze-blockdev");
   const std::string path = s.dir + "/d.bin";
@@ -444,6 +447,17 @@ TEST(Analyze, BlockDeviceTableAndCsv) {
   from_device.erase("paths");
   from_file.erase("paths");
   EXPECT_EQ(from_device, from_file);
+  // The device named twice and by a second node of the same device number: read once.
+  struct stat st {};
+  ASSERT_EQ(stat(device.c_str(), &st), 0);
+  const std::string node = s.dir + "/node";
+  ASSERT_EQ(mknod(node.c_str(), S_IFBLK | 0600, st.st_rdev), 0) << node;
+  auto thrice = figures(analyze(device + " " + node + " " + device, units));
+  EXPECT_EQ(thrice["files"], 1);
+  EXPECT_EQ(thrice["same_file_skipped"], 2);
+  thrice.erase("paths");
+  thrice["same_file_skipped"] = 0;
+  EXPECT_EQ(thrice, from_file) << "the device's figures, once";
   const auto table = run_shell(kBinary + " --threads 2 " + units + " --analyze " + device);
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("mode      analyze " + device + " (1 file, 8 MiB, 8388608 bytes)"),
@@ -496,6 +510,32 @@ TEST(Analyze, BadPathsEndTheJobWithOneLine) {
               std::string::npos)
         << device.err;
   }
+}
+
+// A path named twice, a directory and a file in it both named, two hard links to one file:
+// each file is read once (the first in walk order), the others counted as the same file. The
+// checker finds the same files by their own (st_dev, st_ino); 1, 2 and 3 ranks agree.
+TEST(Analyze, EachFileIsReadOncePerDeviceAndInode) {
+  Scratch s("analyze-same-file");
+  fs::create_directories(s.dir + "/d/sub");
+  write_bytes(s.dir + "/d/r", random_bytes(1 << 20, 21));
+  write_bytes(s.dir + "/d/sub/x", random_bytes(1 << 20, 22));
+  fs::create_hard_link(s.dir + "/d/sub/x", s.dir + "/d/sub/hl");  // listed first: "hl" < "x"
+  const std::string paths = s.dir + "/d/r " + s.dir + "/d/r " + s.dir + "/d " + s.dir + "/d/sub/x";
+  const std::string units = "--analyze-units 4KiB,64KiB";
+  const auto one = analyze(paths, units);
+  expect_agrees(one, check(paths, "4096,65536", 1 << 20), "same files");
+  EXPECT_EQ(one["files"], 2);
+  EXPECT_EQ(one["same_file_skipped"], 4) << "d/r twice more, d/sub/x and the named d/sub/x";
+  EXPECT_EQ(one["bytes"], 2 << 20);
+  for (const char* u : {"4096", "65536"})
+    EXPECT_DOUBLE_EQ(one["units"][u]["dedup_ratio"].get<double>(), 1.0)
+        << "random data, unit " << u;
+  for (int ranks : {2, 3})
+    EXPECT_EQ(figures(analyze(paths, units, ranks)), figures(one)) << ranks << " ranks";
+  const auto table = run_shell(kBinary + " --threads 2 " + units + " --analyze " + paths);
+  EXPECT_NE(table.out.find("same file 4 paths name a file already read"), std::string::npos)
+      << table.out;
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
+#include <tuple>
 
 namespace dgen::analyze {
 
@@ -30,7 +32,27 @@ std::uint64_t block_device_size(const std::string& path) {
   return bytes;
 }
 
-void walk(const std::string& dir, Inputs& in) {
+// What the walk has found so far, and which files it has listed.
+struct Walk {
+  Inputs in;
+  // (0, st_dev, st_ino) of a regular file, (1, st_rdev, 0) of a block device: the same file or
+  // device, whatever path names it.
+  std::set<std::tuple<int, std::uint64_t, std::uint64_t>> seen;
+
+  // False (and counted) when the file was listed already.
+  bool first_time(int kind, std::uint64_t a, std::uint64_t b) {
+    if (seen.insert({kind, a, b}).second) return true;
+    in.same_file_skipped += 1;
+    return false;
+  }
+
+  void add(const std::string& path, std::uint64_t size) {
+    in.files.push_back({path, size});
+    in.bytes += size;
+  }
+};
+
+void walk(const std::string& dir, Walk& w) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) throw InputError(os_error("cannot read the directory", dir, errno));
   std::vector<std::string> names;
@@ -49,12 +71,12 @@ void walk(const std::string& dir, Inputs& in) {
     struct stat st {};
     if (lstat(path.c_str(), &st) != 0) throw InputError(os_error("cannot stat", path, errno));
     if (S_ISDIR(st.st_mode)) {
-      walk(path, in);
+      walk(path, w);
     } else if (S_ISREG(st.st_mode)) {
-      in.files.push_back({path, static_cast<std::uint64_t>(st.st_size)});
-      in.bytes += static_cast<std::uint64_t>(st.st_size);
+      if (w.first_time(0, st.st_dev, st.st_ino))
+        w.add(path, static_cast<std::uint64_t>(st.st_size));
     } else {
-      in.skipped += 1;
+      w.in.skipped += 1;
     }
   }
 }
@@ -62,22 +84,22 @@ void walk(const std::string& dir, Inputs& in) {
 }  // namespace
 
 Inputs find_inputs(const std::vector<std::string>& paths) {
-  Inputs in;
+  Walk w;
   for (const auto& path : paths) {
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) throw InputError(os_error("cannot stat", path, errno));
     if (S_ISDIR(st.st_mode)) {
-      walk(path, in);
-    } else if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
-      const std::uint64_t size =
-          S_ISBLK(st.st_mode) ? block_device_size(path) : static_cast<std::uint64_t>(st.st_size);
-      in.files.push_back({path, size});
-      in.bytes += size;
+      walk(path, w);
+    } else if (S_ISREG(st.st_mode)) {
+      if (w.first_time(0, st.st_dev, st.st_ino))
+        w.add(path, static_cast<std::uint64_t>(st.st_size));
+    } else if (S_ISBLK(st.st_mode)) {
+      if (w.first_time(1, st.st_rdev, 0)) w.add(path, block_device_size(path));
     } else {
       throw InputError("--analyze " + path + ": not a regular file, directory or block device");
     }
   }
-  return in;
+  return std::move(w.in);
 }
 
 std::vector<FileExtent> share_of(const std::vector<InputFile>& files, int rank, int ranks,

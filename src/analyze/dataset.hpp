@@ -1,6 +1,7 @@
 // What --analyze reads: the paths given, directories walked in sorted order without following
-// symbolic links, and how the job splits the bytes: every rank a contiguous share of the
-// files' concatenation, cut only at multiples of the alignment from a file's start.
+// symbolic links, each file once per (device, inode), and how the job splits the bytes: every
+// rank a contiguous share of the files' concatenation, cut only at multiples of the alignment
+// from a file's start.
 #pragma once
 
 #include <cstdint>
@@ -27,12 +28,16 @@ struct Inputs {
   std::vector<InputFile> files;  ///< regular files and block devices, in walk order
   std::uint64_t bytes = 0;
   std::uint64_t skipped = 0;  ///< symbolic links, sockets, FIFOs and devices met in walks
+  /// Paths naming a file already listed (the same device and inode: a path given twice, a
+  /// file inside a directory also given, a hard link), or a block device already listed.
+  std::uint64_t same_file_skipped = 0;
 };
 
 /// Walks `paths`: a regular file or block device is read; a directory is walked, its entries
 /// in byte order of their names, descending into subdirectories, reading regular files and
 /// skipping (counting) everything else. Symbolic links named on the command line are followed
-/// (as find -H), none met in a walk. Throws InputError.
+/// (as find -H), none met in a walk. A file already listed (same st_dev and st_ino; a block
+/// device: same st_rdev) is skipped and counted. Throws InputError.
 Inputs find_inputs(const std::vector<std::string>& paths);
 
 /// Bytes [begin, end) of file `file`.

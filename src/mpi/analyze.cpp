@@ -1,7 +1,8 @@
 // Analyze mode: what a deduplicating, compressing storage engine would keep of existing data,
 // measured by the whole job (docs/analyze.md).
 //
-// Rank 0 walks the paths; every rank reads a contiguous share of the files' bytes in rounds.
+// Rank 0 walks the paths (each file once); every rank reads a contiguous share of the files'
+// bytes in rounds.
 // In a round each thread reads pieces (a multiple of the largest unit or chunk from a file's
 // start), fingerprints every unit at every unit size and compresses the sampled ones
 // (analyze/scan.hpp); the main thread sends each unit's record to the rank owning its
@@ -50,6 +51,7 @@ std::string pack(const analyze::Inputs& in) {
   std::string out;
   auto put = [&](std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); };
   put(in.skipped);
+  put(in.same_file_skipped);
   put(in.files.size());
   for (const auto& f : in.files) {
     put(f.size);
@@ -69,6 +71,7 @@ analyze::Inputs unpack(const std::string& text) {
     return v;
   };
   in.skipped = get();
+  in.same_file_skipped = get();
   const std::uint64_t n = get();
   in.files.resize(n);
   for (auto& f : in.files) {
@@ -572,6 +575,7 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   analysis.paths = req.paths;
   analysis.files = inputs.files.size();
   analysis.skipped = inputs.skipped;
+  analysis.same_file_skipped = inputs.same_file_skipped;
   analysis.chunk = req.chunk;
   analysis.sample = req.sample;
   analysis.keep = keep;

@@ -170,6 +170,12 @@ std::string analyze_text(const Report& r) {
     << " bytes";
   if (a.skipped > 0) o << "; " << a.skipped << " links or special files skipped";
   o << ")\n";
+  if (a.same_file_skipped > 0) {
+    o << "same file " << a.same_file_skipped
+      << (a.same_file_skipped == 1 ? " path names" : " paths name")
+      << " a file already read (the same device and inode: named twice, inside a directory "
+         "also named, a hard link), skipped\n";
+  }
   o << "analysis  " << a.units.size() << " unit sizes, chunks of " << format_size(a.chunk) << "; "
     << (a.sample >= 1 ? std::string("every unit and chunk compressed")
         : a.sample <= 0
@@ -454,6 +460,7 @@ nlohmann::ordered_json to_json(const Report& r) {
     j["analyze"] = {{"paths", a.paths},
                     {"files", a.files},
                     {"skipped", a.skipped},
+                    {"same_file_skipped", a.same_file_skipped},
                     {"bytes", a.bytes},
                     {"units", units},
                     {"chunks", chunks},
@@ -523,11 +530,11 @@ std::string render_csv(const Report& r) {
     const Analyze& a = *r.analyze;
     o << "mode,kind,size,units,bytes,distinct,distinct_low,distinct_high,dedup_ratio,zero_units,"
          "zstd,lz4,zlib,stored_bytes,stored_low,stored_high,combined_ratio,sample,keep,seconds,"
-         "gbps\n";
+         "gbps,same_file_skipped\n";
     auto ratio = [](const std::optional<Range>& x) { return x ? fixed(x->value, 6) : ""; };
     auto common = [&] {
       return fixed(a.sample, 6) + ',' + fixed(a.keep, 6) + ',' + fixed(a.seconds, 6) + ',' +
-             fixed(a.gbps, 3);
+             fixed(a.gbps, 3) + ',' + std::to_string(a.same_file_skipped);
     };
     for (const auto& u : a.units) {
       const bool est = a.keep < 1;

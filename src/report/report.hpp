@@ -161,9 +161,10 @@ struct AnalyzeUnit {
 /// What --analyze measured.
 struct Analyze {
   std::vector<std::string> paths;
-  std::uint64_t files = 0;    ///< regular files and block devices read
-  std::uint64_t skipped = 0;  ///< links and special files met in walks, not read
-  std::uint64_t bytes = 0;    ///< bytes read
+  std::uint64_t files = 0;              ///< regular files and block devices read
+  std::uint64_t skipped = 0;            ///< links and special files met in walks, not read
+  std::uint64_t same_file_skipped = 0;  ///< paths naming a file listed already (device, inode)
+  std::uint64_t bytes = 0;              ///< bytes read
   std::vector<AnalyzeUnit> units;
   std::uint64_t chunk = 0;  ///< whole-data compression block
   std::uint64_t chunks = 0;
