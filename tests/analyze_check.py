@@ -4,7 +4,8 @@
 Units are compared by BLAKE2b-128 of their bytes (not XXH3), compressed with Python's zstandard
 and zlib modules and liblz4's LZ4_compress_default called through ctypes (not the C++ code of
 dgen_mpi), over the files found by os.listdir, each once per (st_dev, st_ino) (a block device:
-st_rdev), in walk order. Compressed sizes equal only with the same libzstd, liblz4 and zlib as
+st_rdev), in walk order; files that cannot be opened and directories that cannot be listed are
+left out and counted. Compressed sizes equal only with the same libzstd, liblz4 and zlib as
 dgen_mpi's (Debian's, for both). Python's lz4.block module is not used: it compresses
 with LZ4_compress_fast_continue, whose output differs from LZ4_compress_default's by a few bytes
 in some blocks. Prints one JSON document shaped like the report's "analyze" object.
@@ -29,7 +30,7 @@ def walk(paths):
     """Regular files and block devices, directories walked in byte order, links not followed;
     a file already listed (same device and inode, or same device number) is left out."""
     files, seen = [], set()
-    counts = {"skipped": 0, "same_file_skipped": 0}
+    counts = {"skipped": 0, "same_file_skipped": 0, "unreadable": 0}
 
     def add(path, st):
         key = ("b", st.st_rdev) if stat.S_ISBLK(st.st_mode) else ("f", st.st_dev, st.st_ino)
@@ -37,10 +38,21 @@ def walk(paths):
             counts["same_file_skipped"] += 1
             return
         seen.add(key)
+        if not (stat.S_ISREG(st.st_mode) and st.st_size == 0):  # no bytes: nothing to open
+            try:
+                open(path, "rb").close()
+            except OSError:
+                counts["unreadable"] += 1
+                return
         files.append(path)
 
     def visit(directory):
-        for name in sorted(os.listdir(directory), key=os.fsencode):
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            counts["unreadable"] += 1
+            return
+        for name in sorted(names, key=os.fsencode):
             path = os.path.join(directory, name)
             st = os.lstat(path)
             if stat.S_ISDIR(st.st_mode):

@@ -5,9 +5,12 @@
 // on a directory tree with empty, partial, zero-filled files, links and a FIFO. The figures are
 // the same for 1 to 4 ranks; --sample and the memory estimator give intervals that hold the
 // exact figure; bad paths end the job with one line and exit code 2. A file that several paths
-// name (twice, through a directory, by a hard link) is read once.
+// name (twice, through a directory, by a hard link) is read once; a file or directory that cannot
+// be read is skipped, counted and named, and the job exits 2 after the whole report.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -76,6 +79,7 @@ void expect_agrees(const nlohmann::json& ours, const nlohmann::json& theirs,
   EXPECT_EQ(ours["files"], theirs["files"]) << what;
   EXPECT_EQ(ours["skipped"], theirs["skipped"]) << what;
   EXPECT_EQ(ours["same_file_skipped"], theirs["same_file_skipped"]) << what;
+  EXPECT_EQ(ours["unreadable"]["count"], theirs["unreadable"]) << what;
   for (const auto& [unit, t] : theirs["units"].items()) {
     const auto& o = ours["units"][unit];
     ASSERT_TRUE(o.is_object()) << what << " unit " << unit;
@@ -536,6 +540,124 @@ TEST(Analyze, EachFileIsReadOncePerDeviceAndInode) {
   const auto table = run_shell(kBinary + " --threads 2 " + units + " --analyze " + paths);
   EXPECT_NE(table.out.find("same file 4 paths name a file already read"), std::string::npos)
       << table.out;
+}
+
+// A directory made to hold files nobody else may read, readable itself by the user "nobody";
+// removed with everything in it.
+struct OpenScratch {
+  OpenScratch() {
+    char tmpl[] = "/tmp/dgen-analyze-open-XXXXXX";
+    dir = mkdtemp(tmpl) != nullptr ? tmpl : "";
+    if (!dir.empty()) chmod(dir.c_str(), 0755);
+  }
+  ~OpenScratch() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);  // root's removal ignores the modes
+  }
+  OpenScratch(const OpenScratch&) = delete;
+  OpenScratch& operator=(const OpenScratch&) = delete;
+  std::string dir;
+};
+
+// A file and a directory among readable ones that the user cannot read (as root: run as
+// nobody): skipped, counted and named, the figures those of the rest (the checker, as the same
+// user, leaves them out too), exit code 2 after the whole report, in JSON, table and CSV, for
+// 1 and 2 ranks. --strict ends the job at the first with one line. A named block device the
+// user cannot open gives the same exit code 2.
+TEST(Analyze, UnreadablePathsAreSkippedCountedAndNamed) {
+  OpenScratch s;
+  ASSERT_FALSE(s.dir.empty());
+  const std::string as_user =
+      geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+  if (!as_user.empty() && run_shell("command -v setpriv").exit_code != 0)
+    GTEST_SKIP() << "no setpriv to drop root";
+  const std::string t = s.dir + "/t";
+  fs::create_directories(t + "/c");
+  fs::create_directories(t + "/e");
+  write_bytes(t + "/a", random_bytes(1 << 20, 51));
+  write_bytes(t + "/b", random_bytes(100000, 52));
+  write_bytes(t + "/c/d", random_bytes(300000, 53) + random_bytes(300000, 53));
+  write_bytes(t + "/e/f", random_bytes(5000, 54));
+  for (const char* p : {"/a", "/c/d", "/e/f"}) chmod((t + p).c_str(), 0644);
+  chmod((t + "/c").c_str(), 0755);
+  chmod(t.c_str(), 0755);
+  chmod((t + "/b").c_str(), 0);
+  chmod((t + "/e").c_str(), 0);
+  const std::string units = " --analyze-units 4KiB,64KiB --analyze ";
+  for (int ranks : {1, 2}) {
+    const std::string launch = ranks == 1 ? "" : kMpirun + "-n 2 ";
+    const auto r = run_shell(as_user + launch + kBinary + " --threads 1 --format json" + units + t);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    const auto j = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << "the whole report: " << r.out << r.err;
+    EXPECT_TRUE(j["complete"].get<bool>());
+    const auto& a = j["analyze"];
+    const auto theirs = run_json(as_user + kChecker + " --units 4096,65536 " + t);
+    expect_agrees(a, theirs, std::to_string(ranks) + " ranks");
+    EXPECT_EQ(a["files"], 2);
+    EXPECT_EQ(a["unreadable"]["count"], 2);
+    EXPECT_EQ(a["unreadable"]["exit_code"], 2);
+    ASSERT_EQ(a["unreadable"]["first"].size(), 2u) << a["unreadable"];
+    EXPECT_EQ(a["unreadable"]["first"][0]["path"], t + "/b") << "walk order";
+    EXPECT_EQ(a["unreadable"]["first"][0]["error"], "cannot open: Permission denied");
+    EXPECT_EQ(a["unreadable"]["first"][0]["offset"], 0);
+    EXPECT_EQ(a["unreadable"]["first"][1]["path"], t + "/e");
+    EXPECT_EQ(a["unreadable"]["first"][1]["error"], "cannot read the directory: Permission denied");
+    EXPECT_TRUE(a["unreadable"]["first"][1]["offset"].is_null());
+    EXPECT_NE(r.err.find("dgen_mpi: --analyze: 2 paths could not be read and were skipped, the "
+                         "first " +
+                         t + "/b: cannot open: Permission denied; the report covers the rest"),
+              std::string::npos)
+        << r.err;
+  }
+  const auto table = run_shell(as_user + kBinary + " --threads 1" + units + t);
+  EXPECT_EQ(table.exit_code, 2);
+  EXPECT_NE(table.out.find("UNREADABLE 2 paths skipped (exit code 2)"), std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("  " + t + "/e: cannot read the directory: Permission denied\n"),
+            std::string::npos)
+      << table.out;
+  const auto csv = run_shell(as_user + kBinary + " --threads 1 --format csv" + units + t);
+  EXPECT_EQ(csv.exit_code, 2);
+  EXPECT_NE(csv.out.find("\nanalyze,unreadable," + std::string(21, ',') + t +
+                         "/b,cannot open: Permission denied\n"),
+            std::string::npos)
+      << csv.out;
+  EXPECT_NE(csv.out.find(",0,2,,\n"), std::string::npos)
+      << "same_file_skipped and unreadable on a unit row: " << csv.out;
+  // --strict: the walk meets the directory first; a named file at its open.
+  const auto strict = run_shell(as_user + kBinary + " --threads 1 --strict" + units + t);
+  EXPECT_EQ(strict.exit_code, 2);
+  EXPECT_TRUE(strict.out.empty()) << strict.out;
+  EXPECT_EQ(strict.err.rfind("dgen_mpi: rank 0 (", 0), 0u) << strict.err;
+  EXPECT_NE(
+      strict.err.find("): --analyze " + t + "/e: cannot read the directory: Permission denied\n"),
+      std::string::npos)
+      << strict.err;
+  EXPECT_EQ(std::count(strict.err.begin(), strict.err.end(), '\n'), 1) << strict.err;
+  const auto strict_file =
+      run_shell(as_user + kBinary + " --threads 1 --strict" + units + t + "/a " + t + "/b");
+  EXPECT_EQ(strict_file.exit_code, 2);
+  EXPECT_TRUE(strict_file.out.empty()) << strict_file.out;
+  EXPECT_NE(strict_file.err.find("open " + t + "/b: Permission denied"), std::string::npos)
+      << strict_file.err;
+  EXPECT_EQ(std::count(strict_file.err.begin(), strict_file.err.end(), '\n'), 1) << strict_file.err;
+  // A block device the user may not open (a loop device: root's, mode 0660): the same code.
+  if (as_user.empty()) return;
+  const auto loop = run_shell("losetup -r -f --show " + t + "/a");
+  if (loop.exit_code != 0) return;
+  const std::string device = loop.out.substr(0, loop.out.find('\n'));
+  struct Detach {
+    std::string device;
+    ~Detach() { run_shell("losetup -d " + device); }
+  } detach{device};
+  const auto dev =
+      run_shell(as_user + kBinary + " --threads 1 --format json" + units + t + "/a " + device);
+  EXPECT_EQ(dev.exit_code, 2) << dev.err;
+  const auto d = nlohmann::json::parse(dev.out, nullptr, false);
+  ASSERT_FALSE(d.is_discarded()) << dev.out << dev.err;
+  EXPECT_EQ(d["analyze"]["unreadable"]["first"][0]["path"], device);
+  EXPECT_EQ(d["analyze"]["unreadable"]["first"][0]["error"], "cannot open: Permission denied");
 }
 
 }  // namespace

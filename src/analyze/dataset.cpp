@@ -13,6 +13,8 @@
 #include <set>
 #include <tuple>
 
+#include "io/errors.hpp"
+
 namespace dgen::analyze {
 
 namespace {
@@ -21,23 +23,29 @@ std::string os_error(const std::string& what, const std::string& path, int err) 
   return "--analyze " + path + ": " + what + ": " + std::strerror(err);
 }
 
-std::uint64_t block_device_size(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw InputError(os_error("cannot open", path, errno));
-  std::uint64_t bytes = 0;
-  const int rc = ioctl(fd, BLKGETSIZE64, &bytes);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) throw InputError(os_error("BLKGETSIZE64", path, err));
-  return bytes;
-}
-
 // What the walk has found so far, and which files it has listed.
 struct Walk {
   Inputs in;
+  bool strict = false;
   // (0, st_dev, st_ino) of a regular file, (1, st_rdev, 0) of a block device: the same file or
   // device, whatever path names it.
   std::set<std::tuple<int, std::uint64_t, std::uint64_t>> seen;
+
+  // A directory or entry that cannot be read: the job's end with --strict, else counted.
+  void unreadable(const std::string& path, const std::string& what, int err) {
+    if (strict) throw InputError(os_error(what, path, err), io::exit_code_for_errno(err));
+    in.unreadable += 1;
+    if (in.unreadable_first.size() < kUnreadableNamed) {
+      Unreadable u;
+      u.path = path;
+      u.what = what;
+      u.error = err;
+      u.message = std::strerror(err);
+      u.order = in.files.size();
+      u.in_walk = true;
+      in.unreadable_first.push_back(u);
+    }
+  }
 
   // False (and counted) when the file was listed already.
   bool first_time(int kind, std::uint64_t a, std::uint64_t b) {
@@ -46,15 +54,22 @@ struct Walk {
     return false;
   }
 
-  void add(const std::string& path, std::uint64_t size) {
-    in.files.push_back({path, size});
-    in.bytes += size;
+  void add(InputFile f) {
+    in.bytes += f.size;
+    in.files.push_back(std::move(f));
   }
 };
 
+InputFile regular_file(const std::string& path, const struct stat& st) {
+  InputFile f;
+  f.path = path;
+  f.size = static_cast<std::uint64_t>(st.st_size);
+  return f;
+}
+
 void walk(const std::string& dir, Walk& w) {
   DIR* d = opendir(dir.c_str());
-  if (d == nullptr) throw InputError(os_error("cannot read the directory", dir, errno));
+  if (d == nullptr) return w.unreadable(dir, "cannot read the directory", errno);
   std::vector<std::string> names;
   errno = 0;
   while (const dirent* e = readdir(d)) {
@@ -64,17 +79,17 @@ void walk(const std::string& dir, Walk& w) {
   }
   const int err = errno;
   closedir(d);
-  if (err != 0) throw InputError(os_error("cannot read the directory", dir, err));
+  if (err != 0) return w.unreadable(dir, "cannot read the directory", err);
   std::sort(names.begin(), names.end());  // byte order, as LC_ALL=C sort
   for (const auto& name : names) {
     const std::string path = dir.back() == '/' ? dir + name : dir + "/" + name;
     struct stat st {};
-    if (lstat(path.c_str(), &st) != 0) throw InputError(os_error("cannot stat", path, errno));
-    if (S_ISDIR(st.st_mode)) {
+    if (lstat(path.c_str(), &st) != 0) {
+      w.unreadable(path, "cannot stat", errno);  // e.g. removed since the directory was read
+    } else if (S_ISDIR(st.st_mode)) {
       walk(path, w);
     } else if (S_ISREG(st.st_mode)) {
-      if (w.first_time(0, st.st_dev, st.st_ino))
-        w.add(path, static_cast<std::uint64_t>(st.st_size));
+      if (w.first_time(0, st.st_dev, st.st_ino)) w.add(regular_file(path, st));
     } else {
       w.in.skipped += 1;
     }
@@ -83,18 +98,39 @@ void walk(const std::string& dir, Walk& w) {
 
 }  // namespace
 
-Inputs find_inputs(const std::vector<std::string>& paths) {
+Inputs find_inputs(const std::vector<std::string>& paths, bool strict) {
   Walk w;
+  w.strict = strict;
   for (const auto& path : paths) {
     struct stat st {};
-    if (stat(path.c_str(), &st) != 0) throw InputError(os_error("cannot stat", path, errno));
+    if (stat(path.c_str(), &st) != 0) {
+      const int err = errno;
+      throw InputError(os_error("cannot stat", path, err), io::exit_code_for_errno(err));
+    }
     if (S_ISDIR(st.st_mode)) {
       walk(path, w);
     } else if (S_ISREG(st.st_mode)) {
-      if (w.first_time(0, st.st_dev, st.st_ino))
-        w.add(path, static_cast<std::uint64_t>(st.st_size));
+      if (w.first_time(0, st.st_dev, st.st_ino)) w.add(regular_file(path, st));
     } else if (S_ISBLK(st.st_mode)) {
-      if (w.first_time(1, st.st_rdev, 0)) w.add(path, block_device_size(path));
+      if (!w.first_time(1, st.st_rdev, 0)) continue;
+      // A block device's size comes from the device, which must be opened for it.
+      const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        w.unreadable(path, "cannot open", errno);
+        continue;
+      }
+      std::uint64_t bytes = 0;
+      const int rc = ioctl(fd, BLKGETSIZE64, &bytes);
+      const int err = errno;
+      ::close(fd);
+      if (rc != 0) {
+        w.unreadable(path, "BLKGETSIZE64", err);
+        continue;
+      }
+      InputFile f;
+      f.path = path;
+      f.size = bytes;
+      w.add(std::move(f));
     } else {
       throw InputError("--analyze " + path + ": not a regular file, directory or block device");
     }

@@ -2,7 +2,8 @@
 // measured by the whole job (docs/analyze.md).
 //
 // Rank 0 walks the paths (each file once); every rank reads a contiguous share of the files'
-// bytes in rounds.
+// bytes in rounds. A file that cannot be read is skipped by the rank that meets it, counted and
+// named (--strict: the job ends there).
 // In a round each thread reads pieces (a multiple of the largest unit or chunk from a file's
 // start), fingerprints every unit at every unit size and compresses the sampled ones
 // (analyze/scan.hpp); the main thread sends each unit's record to the rank owning its
@@ -14,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -22,6 +25,8 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <tuple>
 
 #include "analyze/dataset.hpp"
 #include "analyze/estimate.hpp"
@@ -31,6 +36,7 @@
 #include "dgen/size.hpp"
 #include "io/backend.hpp"
 #include "io/direct.hpp"
+#include "io/errors.hpp"
 #include "mpi/modes.hpp"
 #include "mpi/reduce.hpp"
 #include "mpi/stop_signal.hpp"
@@ -144,6 +150,7 @@ struct alignas(64) ThreadState {
   io::AlignedBuffer buffer;
   double read = 0, insert = 0;
   std::uint64_t bytes = 0;
+  std::uint64_t skipped_bytes = 0;  ///< of files that could not be read
   int fd = -1;
   std::size_t fd_file = 0;
   ~ThreadState() {
@@ -177,7 +184,37 @@ std::uint64_t memory_needed(const std::vector<std::uint64_t>& units_per_level, d
   return sets + buffers + static_cast<std::uint64_t>(threads) * compressor_bytes;
 }
 
-// Reads [offset, offset + n) of the file into p; throws IoError naming path, offset and error.
+/// What ended the reading of a file: where, the call and the OS error (0: the file ended
+/// before its listed size). what() is the line --strict ends the job with.
+class ReadFailure : public io::IoError {
+ public:
+  ReadFailure(const std::string& path, std::string call, std::uint64_t offset, int err)
+      : io::IoError(call == "open" ? "open " + path + ": " + reason(err)
+                                   : "read " + path + " at offset " + std::to_string(offset) +
+                                         ": " + (call == "read" ? "" : call + ": ") + reason(err)),
+        call_(std::move(call)),
+        offset_(offset),
+        err_(err) {}
+  /// The OS error's text, or why a file with no error failed.
+  static std::string reason(int err) {
+    return err != 0 ? std::strerror(err)
+                    : "the file ended early (it was listed with more bytes; did it change during "
+                      "the analysis?)";
+  }
+  /// As the report names it: "cannot open", "read at offset N".
+  std::string what_failed() const {
+    return call_ == "open" ? "cannot open" : call_ + " at offset " + std::to_string(offset_);
+  }
+  std::uint64_t offset() const { return offset_; }
+  int error() const { return err_; }
+
+ private:
+  std::string call_;
+  std::uint64_t offset_;
+  int err_;
+};
+
+// Reads [offset, offset + n) of the file into p; throws ReadFailure.
 void read_piece(int fd, const std::string& path, std::uint64_t offset, std::byte* p,
                 std::size_t n) {
   std::size_t done = 0;
@@ -187,17 +224,45 @@ void read_piece(int fd, const std::string& path, std::uint64_t offset, std::byte
       if (stop_signal() != 0) throw io::IoError("stopped");
       continue;
     }
-    if (r < 0) {
-      throw io::IoError("read " + path + " at offset " + std::to_string(offset + done) + ": " +
-                        std::strerror(errno));
-    }
-    if (r == 0) {
-      throw io::IoError("read " + path + " at offset " + std::to_string(offset + done) +
-                        ": the file ended early (it was listed with more bytes; did it change "
-                        "during the analysis?)");
-    }
+    if (r < 0) throw ReadFailure(path, "read", offset + done, errno);
+    if (r == 0) throw ReadFailure(path, "read", offset + done, 0);
     done += static_cast<std::size_t>(r);
   }
+}
+
+/// An unreadable file as a rank sends it to rank 0.
+nlohmann::json to_json(const analyze::Unreadable& u) {
+  return {u.path, u.what, u.error, u.message, u.order, u.in_walk, u.offset};
+}
+
+analyze::Unreadable unreadable_from(const nlohmann::json& j) {
+  analyze::Unreadable u;
+  u.path = j[0];
+  u.what = j[1];
+  u.error = j[2];
+  u.message = j[3];
+  u.order = j[4];
+  u.in_walk = j[5];
+  u.offset = j[6];
+  return u;
+}
+
+/// Walk order: by the files listed before; a directory before the file listed after it; a
+/// file's first failing offset first.
+bool earlier(const analyze::Unreadable& a, const analyze::Unreadable& b) {
+  return std::tuple(a.order, !a.in_walk, a.offset) < std::tuple(b.order, !b.in_walk, b.offset);
+}
+
+/// Sorted in walk order, one entry per path, at most kUnreadableNamed.
+void keep_first(std::vector<analyze::Unreadable>& list) {
+  std::sort(list.begin(), list.end(), earlier);
+  std::vector<analyze::Unreadable> first;
+  for (auto& u : list) {
+    if (first.size() == analyze::kUnreadableNamed) break;
+    if (first.empty() || first.back().path != u.path || first.back().order != u.order)
+      first.push_back(std::move(u));
+  }
+  list = std::move(first);
 }
 
 report::CompressRatios ratios_of(const analyze::LevelTally& t, double fraction) {
@@ -308,20 +373,26 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   Team& team = c.team;
   const int ranks = job.size(), threads = team.size();
 
-  // The files: walked once, on rank 0.
+  // The files: walked once, on rank 0, which keeps what the walk could not read.
   analyze::Inputs inputs;
+  std::uint64_t walk_unreadable = 0;
+  std::vector<analyze::Unreadable> unreadable;  // this rank's, in walk order
   {
     std::string error, packed;
+    int code = 2;
     job.set_phase("walking the --analyze paths on rank 0");
     if (job.rank() == 0) {
       try {
-        inputs = analyze::find_inputs(req.paths);
+        inputs = analyze::find_inputs(req.paths, req.strict);
         packed = pack(inputs);
+        walk_unreadable = inputs.unreadable;
+        unreadable = inputs.unreadable_first;
       } catch (const analyze::InputError& e) {
         error = e.what();
+        code = e.exit_code();
       }
     }
-    job.agree(error, 2);
+    job.agree(error, code);
     inputs = unpack(broadcast(job, packed));
   }
 
@@ -382,6 +453,10 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   std::uint64_t share_bytes = 0;
   for (const auto& e : share) share_bytes += e.end - e.begin;
   PieceCursor cursor(share, alignment);
+  // The files this rank could not read (a byte each, reduced to rank 0), and the first
+  // failures; their pieces are skipped.
+  std::vector<std::atomic<unsigned char>> failed(inputs.files.size());
+  std::mutex failures_lock;
   report::Progress progress(c.request.progress && job.rank() == 0, share_bytes, ranks, "analyze");
 
   Measured m;
@@ -408,38 +483,62 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
     const std::vector<Piece> pieces =
         cursor.take(kRoundBytesPerThread * static_cast<std::uint64_t>(threads));
     std::atomic<std::size_t> next{0};
-    std::atomic<bool> io_failed{false};  // the team's error is an I/O error (exit 4), else 1
+    std::atomic<int> read_failed{0};  // --strict: the exit code of the team's error, a read's
     error = run_on_team(team, [&](int t) {
       ThreadState& s = state[static_cast<std::size_t>(t)];
       s.out.clear();
       s.scanner->new_round();
+      // Reads and scans n bytes at `offset` (a piece, or less at a file's end).
+      auto read_and_scan = [&](const std::string& path, std::uint64_t offset, std::uint64_t n) {
+        const double t0 = clock_seconds();
+        read_piece(s.fd, path, offset, s.buffer.data(), n);
+        s.read += clock_seconds() - t0;
+        s.scanner->scan(s.buffer.data(), n, s.levels, s.chunks, s.out);
+        s.bytes += n;
+        progress.add(n);
+      };
       for (std::size_t i; !team.stopped() && (i = next.fetch_add(1)) < pieces.size();) {
         const Piece& piece = pieces[i];
         const std::string& path = inputs.files[piece.file].path;
-        const double t0 = clock_seconds();
-        if (s.fd < 0 || s.fd_file != piece.file) {
-          if (s.fd >= 0) ::close(s.fd);
-          s.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-          if (s.fd < 0) {
-            io_failed = true;
-            throw io::IoError("open " + path + ": " + std::strerror(errno));
-          }
-          s.fd_file = piece.file;
+        if (failed[piece.file].load(std::memory_order_relaxed) != 0) {
+          s.skipped_bytes += piece.length;
+          progress.add(piece.length);
+          continue;
         }
+        const std::uint64_t before = s.bytes;
         try {
-          read_piece(s.fd, path, piece.offset, s.buffer.data(), piece.length);
-        } catch (const io::IoError&) {
-          io_failed = true;
-          throw;
+          if (s.fd < 0 || s.fd_file != piece.file) {
+            if (s.fd >= 0) ::close(s.fd);
+            s.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (s.fd < 0) throw ReadFailure(path, "open", piece.offset, errno);
+            s.fd_file = piece.file;
+          }
+          read_and_scan(path, piece.offset, piece.length);
+        } catch (const ReadFailure& f) {
+          if (req.strict) {
+            read_failed = io::exit_code_for_errno(f.error());
+            throw;
+          }
+          // Skipped: this piece's rest, and every later piece of the file on this rank.
+          failed[piece.file].store(1, std::memory_order_relaxed);
+          const std::uint64_t rest = piece.length - (s.bytes - before);
+          s.skipped_bytes += rest;
+          progress.add(rest);
+          analyze::Unreadable u;
+          u.path = path;
+          u.what = f.what_failed();
+          u.error = f.error();
+          u.message = ReadFailure::reason(f.error());
+          u.order = piece.file;
+          u.offset = f.offset();
+          const std::lock_guard<std::mutex> hold(failures_lock);
+          unreadable.push_back(std::move(u));
+          if (unreadable.size() > 4 * analyze::kUnreadableNamed) keep_first(unreadable);
         }
-        s.read += clock_seconds() - t0;
-        s.scanner->scan(s.buffer.data(), piece.length, s.levels, s.chunks, s.out);
-        s.bytes += piece.length;
-        progress.add(piece.length);
       }
     });
     if (error == "stopped" && stop_signal() != 0) error.clear();  // a read cut by the signal
-    job.agree(io_failed ? error : "", kIoErrorExit);
+    job.agree(read_failed != 0 ? error : "", read_failed);
     job.agree(error, 1);
 
     // Each record to the rank owning its fingerprint: owner = floor(lo * ranks / 2^64).
@@ -520,8 +619,46 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
     job.agree(error, 1);
   }
   run.end = job.now();
-  for (const auto& s : state) run.bytes += s.bytes;
-  if (run.complete) run.complete = run.bytes == share_bytes;
+  std::uint64_t skipped_bytes = 0;
+  for (const auto& s : state) {
+    run.bytes += s.bytes;
+    skipped_bytes += s.skipped_bytes;
+  }
+  if (run.complete) run.complete = run.bytes + skipped_bytes == share_bytes;
+
+  // What could not be read: the files (on any rank) counted once, the first named in walk
+  // order, and the exit code of the first, on every rank.
+  std::uint64_t unreadable_count = 0, failed_files = 0;
+  {
+    std::vector<unsigned char> mine_failed(failed.size()), all_failed(failed.size());
+    for (std::size_t i = 0; i < failed.size(); ++i) mine_failed[i] = failed[i].load();
+    for (std::size_t at = 0; at < failed.size(); at += INT_MAX) {
+      const int n = static_cast<int>(std::min<std::size_t>(INT_MAX, failed.size() - at));
+      check(MPI_Reduce(mine_failed.data() + at, all_failed.data() + at, n, MPI_UNSIGNED_CHAR,
+                       MPI_MAX, 0, job.world()),
+            "MPI_Reduce");
+    }
+    keep_first(unreadable);
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& u : unreadable) list.push_back(to_json(u));
+    const auto lists = job.gather_strings(list.dump());
+    int code = 0;
+    if (job.rank() == 0) {
+      unreadable.clear();
+      for (const auto& text : lists)
+        for (const auto& j : nlohmann::json::parse(text)) unreadable.push_back(unreadable_from(j));
+      keep_first(unreadable);
+      failed_files =
+          static_cast<std::uint64_t>(std::count(all_failed.begin(), all_failed.end(), 1));
+      unreadable_count = walk_unreadable + failed_files;
+      if (!unreadable.empty()) {
+        code = unreadable.front().error != 0 ? io::exit_code_for_errno(unreadable.front().error)
+                                             : io::kIoExit;
+      }
+    }
+    check(MPI_Bcast(&code, 1, MPI_INT, 0, job.world()), "MPI_Bcast");
+    m.exit_code = code;
+  }
 
   // Thread means, as the storage passes give them.
   double read = 0, hash = 0, compress = 0, insert = 0;
@@ -573,9 +710,18 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   if (job.rank() != 0) return m;
 
   analysis.paths = req.paths;
-  analysis.files = inputs.files.size();
+  analysis.files = inputs.files.size() - failed_files;
   analysis.skipped = inputs.skipped;
   analysis.same_file_skipped = inputs.same_file_skipped;
+  analysis.unreadable = unreadable_count;
+  analysis.unreadable_exit_code = m.exit_code;
+  for (const auto& u : unreadable) {
+    report::AnalyzeUnreadable r;
+    r.path = u.path;
+    r.error = u.what + ": " + u.message;
+    if (!u.in_walk) r.offset = u.offset;
+    analysis.unreadable_first.push_back(r);
+  }
   analysis.chunk = req.chunk;
   analysis.sample = req.sample;
   analysis.keep = keep;

@@ -78,6 +78,9 @@ struct Measured {
   std::uint64_t bytes_kept = 0;              ///< --keep-partial: the prefix kept (rank 0)
   std::string io_component;                  ///< what moved the bytes (io::Backend::component)
   std::optional<VerifyFindings> verify;      ///< --verify
+  /// Non-zero: the job ends with it after the report (--analyze skipped a path it could not
+  /// read); the same on all ranks.
+  int exit_code = 0;
 };
 
 /// Runs `body` on the team (Team::run); an exception from it becomes the returned error text,

@@ -156,6 +156,14 @@ nlohmann::ordered_json sample_json(const CompressRatios& c, bool exact) {
                                                   {"zlib", interval_json(c.zlib)}}}};
 }
 
+// A CSV field: quoted (RFC 4180) when it holds a comma, a quote or a line break.
+std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string q = "\"";
+  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
 std::string paths_text(const std::vector<std::string>& paths) {
   std::string s;
   for (const auto& p : paths) s += (s.empty() ? "" : " ") + p;
@@ -175,6 +183,14 @@ std::string analyze_text(const Report& r) {
       << (a.same_file_skipped == 1 ? " path names" : " paths name")
       << " a file already read (the same device and inode: named twice, inside a directory "
          "also named, a hard link), skipped\n";
+  }
+  if (a.unreadable > 0) {
+    o << "UNREADABLE " << a.unreadable << (a.unreadable == 1 ? " path" : " paths")
+      << " skipped (exit code " << a.unreadable_exit_code
+      << "); the figures are of what could be read";
+    if (a.unreadable_first.size() < a.unreadable) o << "; the first:";
+    o << "\n";
+    for (const auto& u : a.unreadable_first) o << "  " << u.path << ": " << u.error << "\n";
   }
   o << "analysis  " << a.units.size() << " unit sizes, chunks of " << format_size(a.chunk) << "; "
     << (a.sample >= 1 ? std::string("every unit and chunk compressed")
@@ -457,10 +473,21 @@ nlohmann::ordered_json to_json(const Report& r) {
     const nlohmann::ordered_json chunk_ratios = compress_json(a.chunk_compress);
     for (const auto& [k, v] : chunk_ratios.items()) chunks[k] = v;
     chunks["compressed"] = sample_json(a.chunk_compress, a.sample >= 1);
+    auto unreadable_paths = nlohmann::ordered_json::array();
+    for (const auto& u : a.unreadable_first) {
+      unreadable_paths.push_back(
+          {{"path", u.path},
+           {"error", u.error},
+           {"offset", u.offset ? nlohmann::ordered_json(*u.offset) : nlohmann::ordered_json()}});
+    }
     j["analyze"] = {{"paths", a.paths},
                     {"files", a.files},
                     {"skipped", a.skipped},
                     {"same_file_skipped", a.same_file_skipped},
+                    {"unreadable",
+                     {{"count", a.unreadable},
+                      {"exit_code", a.unreadable_exit_code},
+                      {"first", unreadable_paths}}},
                     {"bytes", a.bytes},
                     {"units", units},
                     {"chunks", chunks},
@@ -530,11 +557,12 @@ std::string render_csv(const Report& r) {
     const Analyze& a = *r.analyze;
     o << "mode,kind,size,units,bytes,distinct,distinct_low,distinct_high,dedup_ratio,zero_units,"
          "zstd,lz4,zlib,stored_bytes,stored_low,stored_high,combined_ratio,sample,keep,seconds,"
-         "gbps,same_file_skipped\n";
+         "gbps,same_file_skipped,unreadable,path,error\n";
     auto ratio = [](const std::optional<Range>& x) { return x ? fixed(x->value, 6) : ""; };
     auto common = [&] {
       return fixed(a.sample, 6) + ',' + fixed(a.keep, 6) + ',' + fixed(a.seconds, 6) + ',' +
-             fixed(a.gbps, 3) + ',' + std::to_string(a.same_file_skipped);
+             fixed(a.gbps, 3) + ',' + std::to_string(a.same_file_skipped) + ',' +
+             std::to_string(a.unreadable) + ",,";
     };
     for (const auto& u : a.units) {
       const bool est = a.keep < 1;
@@ -552,6 +580,11 @@ std::string render_csv(const Report& r) {
     o << "analyze,chunk," << a.chunk << ',' << a.chunks << ',' << a.bytes << ",,,,,,"
       << ratio(a.chunk_compress.zstd) << ',' << ratio(a.chunk_compress.lz4) << ','
       << ratio(a.chunk_compress.zlib) << ",,,,," << common() << "\n";
+    // The paths that could not be read (the first, in walk order), each on a row of its own.
+    for (const auto& u : a.unreadable_first) {
+      o << "analyze,unreadable," << std::string(21, ',') << csv_field(u.path) << ','
+        << csv_field(u.error) << "\n";
+    }
     return o.str();
   }
   o << "mode,rank,local_rank,host,numa_node,threads,simd,iteration,bytes,seconds,gbps,"

@@ -158,13 +158,23 @@ struct AnalyzeUnit {
   double combined_ratio = 0;          ///< bytes / stored_bytes
 };
 
+/// A path --analyze could not read, as the report names it.
+struct AnalyzeUnreadable {
+  std::string path;
+  std::string error;                    ///< "cannot open: Permission denied"
+  std::optional<std::uint64_t> offset;  ///< where reading the file failed; none for the walk
+};
+
 /// What --analyze measured.
 struct Analyze {
   std::vector<std::string> paths;
-  std::uint64_t files = 0;              ///< regular files and block devices read
-  std::uint64_t skipped = 0;            ///< links and special files met in walks, not read
+  std::uint64_t files = 0;    ///< regular files and block devices read (not those unreadable)
+  std::uint64_t skipped = 0;  ///< links and special files met in walks, not read
   std::uint64_t same_file_skipped = 0;  ///< paths naming a file listed already (device, inode)
-  std::uint64_t bytes = 0;              ///< bytes read
+  std::uint64_t bytes = 0;              ///< bytes analyzed
+  std::uint64_t unreadable = 0;         ///< files and directories skipped: they could not be read
+  int unreadable_exit_code = 0;         ///< the job's exit code for them (of the first), or 0
+  std::vector<AnalyzeUnreadable> unreadable_first;  ///< the first, in walk order
   std::vector<AnalyzeUnit> units;
   std::uint64_t chunk = 0;  ///< whole-data compression block
   std::uint64_t chunks = 0;
@@ -200,6 +210,7 @@ struct Report {
   bool complete = true;                     ///< false when a stop signal ended the job early
   int stop_signal = 0;                      ///< that signal
   std::optional<std::uint64_t> bytes_kept;  ///< --keep-partial: the prefix left in the file
+  int exit_code = 0;  ///< non-zero: the exit code after the report (--analyze: unreadable paths)
   bool oversubscribed = false;
   double first_touch_seconds = 0;  ///< slowest rank
   std::vector<IterationResult> iterations;
