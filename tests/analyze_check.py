@@ -8,7 +8,8 @@ st_rdev), in walk order; files that cannot be opened and directories that cannot
 left out and counted. Compressed sizes equal only with the same libzstd, liblz4 and zlib as
 dgen_mpi's (Debian's, for both). Python's lz4.block module is not used: it compresses
 with LZ4_compress_fast_continue, whose output differs from LZ4_compress_default's by a few bytes
-in some blocks. Prints one JSON document shaped like the report's "analyze" object.
+in some blocks. Equal blocks (by BLAKE2b-128) are compressed once. Every byte is read, the holes
+of sparse files too. Prints one JSON document shaped like the report's "analyze" object.
 
   analyze_check.py --units 4096,65536 --chunk 1048576 PATH...
 """
@@ -82,8 +83,15 @@ def blocks(files, size):
                 yield b
 
 
-def packed(b):
+def packed(b, memo):
     """min(len, compressed) per compressor: a block that does not grow is kept as it is."""
+    key = hashlib.blake2b(b, digest_size=16).digest()
+    if key not in memo:
+        memo[key] = compress(b)
+    return key, memo[key]
+
+
+def compress(b):
     z = len(zstandard.ZstdCompressor(level=3).compress(b))
     out = ctypes.create_string_buffer(LZ4.LZ4_compressBound(len(b)))
     l = LZ4.LZ4_compress_default(b, out, len(b), len(out))
@@ -94,7 +102,7 @@ def packed(b):
 
 def level(args):
     files, unit, compress = args
-    seen = {}
+    seen, memo = {}, {}
     units = nbytes = zeros = 0
     sums = [0, 0, 0]
     for b in blocks(files, unit):
@@ -102,8 +110,10 @@ def level(args):
         nbytes += len(b)
         if b.count(0) == len(b):
             zeros += 1
-        key = hashlib.blake2b(b, digest_size=16).digest()
-        p = packed(b) if compress else (0, 0, 0)
+        if compress:
+            key, p = packed(b, memo)
+        else:
+            key, p = hashlib.blake2b(b, digest_size=16).digest(), (0, 0, 0)
         for i in range(3):
             sums[i] += p[i]
         if key not in seen:
@@ -119,11 +129,11 @@ def level(args):
 
 def chunk_level(args):
     files, size = args
-    sums, count, nbytes = [0, 0, 0], 0, 0
+    sums, count, nbytes, memo = [0, 0, 0], 0, 0, {}
     for b in blocks(files, size):
         count += 1
         nbytes += len(b)
-        p = packed(b)
+        p = packed(b, memo)[1]
         for i in range(3):
             sums[i] += p[i]
     names = ("zstd", "lz4", "zlib")

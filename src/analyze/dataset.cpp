@@ -60,10 +60,40 @@ struct Walk {
   }
 };
 
+// Where a file holds data, by SEEK_DATA/SEEK_HOLE, when its blocks say it may have holes
+// (compressed file systems also give fewer blocks than bytes: such a file is then found to have
+// no hole). A file that cannot be opened or probed here is listed whole: the rank that reads it
+// finds why, and its holes are then read as zeros.
 InputFile regular_file(const std::string& path, const struct stat& st) {
   InputFile f;
   f.path = path;
   f.size = static_cast<std::uint64_t>(st.st_size);
+  if (f.size == 0 || static_cast<std::uint64_t>(st.st_blocks) * 512 >= f.size) return f;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return f;
+  std::vector<Span> data;
+  bool ok = true;
+  for (std::uint64_t at = 0; at < f.size;) {
+    const off_t d = lseek(fd, static_cast<off_t>(at), SEEK_DATA);
+    if (d < 0) {
+      ok = errno == ENXIO;  // no data after `at`; anything else: no hole support
+      break;
+    }
+    const off_t h = lseek(fd, d, SEEK_HOLE);
+    if (h < 0 || h <= d) {
+      ok = false;
+      break;
+    }
+    const auto begin = static_cast<std::uint64_t>(d);
+    const auto end = std::min(f.size, static_cast<std::uint64_t>(h));
+    if (begin >= f.size) break;
+    data.push_back({begin, end});
+    at = end;
+  }
+  ::close(fd);
+  if (!ok || (data.size() == 1 && data[0].begin == 0 && data[0].end == f.size)) return f;
+  f.sparse = true;
+  f.data = std::move(data);
   return f;
 }
 
@@ -138,19 +168,51 @@ Inputs find_inputs(const std::vector<std::string>& paths, bool strict) {
   return std::move(w.in);
 }
 
+std::vector<Span> data_runs(const InputFile& file, std::uint64_t alignment) {
+  if (!file.sparse) return {{0, file.size}};
+  std::vector<Span> runs;
+  for (const Span& s : file.data) {
+    const std::uint64_t b = s.begin / alignment * alignment;
+    const std::uint64_t e =
+        std::min(file.size, (s.end + alignment - 1) / alignment * alignment);  // s.end <= size
+    if (!runs.empty() && b <= runs.back().end) {
+      runs.back().end = std::max(runs.back().end, e);
+    } else {
+      runs.push_back({b, e});
+    }
+  }
+  return runs;
+}
+
 std::vector<FileExtent> share_of(const std::vector<InputFile>& files, int rank, int ranks,
                                  std::uint64_t alignment) {
-  std::uint64_t total = 0;
-  for (const auto& f : files) total += f.size;
-  // Where the cut for a global position lands: moved back to the alignment in its file.
+  std::uint64_t total = 0, work = 0;
+  std::vector<std::vector<Span>> runs(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    total += files[i].size;
+    runs[i] = data_runs(files[i], alignment);
+    for (const Span& r : runs[i]) work += r.end - r.begin;
+  }
+  // Nothing to read (holes and empty files only): the bytes themselves are split.
+  if (work == 0) {
+    work = total;
+    for (std::size_t i = 0; i < files.size(); ++i) runs[i] = {{0, files[i].size}};
+  }
+  // Where the cut for a position in the work lands: in the run that holds it, moved back to the
+  // alignment in its file (a run starts at a multiple of it), as a position in the bytes.
   auto cut = [&](int r) -> std::uint64_t {
+    if (r <= 0) return 0;
     const auto target =
-        static_cast<std::uint64_t>(static_cast<unsigned __int128>(total) *
-                                   static_cast<unsigned>(r) / static_cast<unsigned>(ranks));
-    std::uint64_t start = 0;
-    for (const auto& f : files) {
-      if (target < start + f.size) return start + (target - start) / alignment * alignment;
-      start += f.size;
+        static_cast<std::uint64_t>(static_cast<unsigned __int128>(work) * static_cast<unsigned>(r) /
+                                   static_cast<unsigned>(ranks));
+    std::uint64_t start = 0, done = 0;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      for (const Span& s : runs[i]) {
+        if (target < done + (s.end - s.begin))
+          return start + s.begin + (target - done) / alignment * alignment;
+        done += s.end - s.begin;
+      }
+      start += files[i].size;
     }
     return total;
   };
@@ -169,6 +231,19 @@ std::vector<FileExtent> share_of(const std::vector<InputFile>& files, int rank, 
 std::uint64_t units_in(const std::vector<InputFile>& files, std::uint64_t unit) {
   std::uint64_t n = 0;
   for (const auto& f : files) n += (f.size + unit - 1) / unit;
+  return n;
+}
+
+std::uint64_t units_that_may_differ(const std::vector<InputFile>& files, std::uint64_t unit) {
+  std::uint64_t n = 0;
+  for (const auto& f : files) {
+    if (!f.sparse) {
+      n += (f.size + unit - 1) / unit;
+      continue;
+    }
+    n += 2;  // a whole unit of zeros and a partial last one
+    for (const Span& r : data_runs(f, unit)) n += (r.end - r.begin + unit - 1) / unit;
+  }
   return n;
 }
 

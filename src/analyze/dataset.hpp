@@ -1,7 +1,7 @@
 // What --analyze reads: the paths given, directories walked in sorted order without following
-// symbolic links, each file once per (device, inode), and how the job splits the bytes: every
-// rank a contiguous share of the files' concatenation, cut only at multiples of the alignment
-// from a file's start.
+// symbolic links, each file once per (device, inode), where sparse files hold data, and how the
+// job splits the work: every rank a contiguous share of the files' concatenation, cut only at
+// multiples of the alignment from a file's start, balanced by the bytes that must be read.
 #pragma once
 
 #include <cstdint>
@@ -23,10 +23,18 @@ class InputError : public std::runtime_error {
   int exit_code_;
 };
 
+/// Bytes [begin, end) of a file.
+struct Span {
+  std::uint64_t begin = 0, end = 0;
+};
+
 /// One file or block device to read.
 struct InputFile {
   std::string path;
   std::uint64_t size = 0;
+  /// Whether the walk found holes (SEEK_HOLE before the end): then only `data` holds data.
+  bool sparse = false;
+  std::vector<Span> data;  ///< sparse: where SEEK_DATA/SEEK_HOLE found data, in order
 };
 
 /// A file or directory that could not be read: skipped, counted and named in the report.
@@ -59,10 +67,16 @@ struct Inputs {
 /// in byte order of their names, descending into subdirectories, reading regular files and
 /// skipping (counting) everything else. Symbolic links named on the command line are followed
 /// (as find -H), none met in a walk. A file already listed (same st_dev and st_ino; a block
-/// device: same st_rdev) is skipped and counted. A directory or named device that cannot be read is
+/// device: same st_rdev) is skipped and counted. A regular file with fewer blocks than its size
+/// is probed with SEEK_DATA/SEEK_HOLE. A directory or named device that cannot be read is
 /// counted in `unreadable`, or with `strict` throws. Throws InputError for a named path that
 /// does not exist or is of another kind.
 Inputs find_inputs(const std::vector<std::string>& paths, bool strict = false);
+
+/// The pieces of `file` that hold data: its data spans widened to multiples of `alignment`
+/// (the end: or the file's end) and merged; [0, size) for a file without holes. A piece outside
+/// them lies wholly in a hole.
+std::vector<Span> data_runs(const InputFile& file, std::uint64_t alignment);
 
 /// Bytes [begin, end) of file `file`.
 struct FileExtent {
@@ -70,13 +84,19 @@ struct FileExtent {
   std::uint64_t begin = 0, end = 0;
 };
 
-/// Rank `rank`'s share of `files` among `ranks`: [rank*B/ranks, (rank+1)*B/ranks) of the
-/// concatenation (B bytes), each cut moved back to a multiple of `alignment` from its file's
-/// start, so that no unit or chunk is split between ranks.
+/// Rank `rank`'s share of `files` among `ranks`: a contiguous range of the concatenation, cut so
+/// that every rank has 1/ranks of the bytes to read (data_runs; all the bytes of files without
+/// holes), each cut at a multiple of `alignment` from its file's start, so that no unit or chunk
+/// is split between ranks. Holes go with the data before them. When nothing is to be read, the
+/// bytes themselves are split.
 std::vector<FileExtent> share_of(const std::vector<InputFile>& files, int rank, int ranks,
                                  std::uint64_t alignment);
 
 /// Units of `unit` bytes in the files (a partial last unit of a file counts).
 std::uint64_t units_in(const std::vector<InputFile>& files, std::uint64_t unit);
+
+/// The most distinct units of `unit` bytes the files can hold: every unit that holds data, and
+/// per sparse file one of zeros and a partial last one (all units in holes share those).
+std::uint64_t units_that_may_differ(const std::vector<InputFile>& files, std::uint64_t unit);
 
 }  // namespace dgen::analyze

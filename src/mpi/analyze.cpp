@@ -1,9 +1,10 @@
 // Analyze mode: what a deduplicating, compressing storage engine would keep of existing data,
 // measured by the whole job (docs/analyze.md).
 //
-// Rank 0 walks the paths (each file once); every rank reads a contiguous share of the files'
-// bytes in rounds. A file that cannot be read is skipped by the rank that meets it, counted and
-// named (--strict: the job ends there).
+// Rank 0 walks the paths (each file once, sparse files' data mapped); every rank reads a
+// contiguous share of the files' bytes in rounds, and counts the pieces wholly in holes as zeros
+// without reading them. A file that cannot be read is skipped by the rank that meets it, counted
+// and named (--strict: the job ends there).
 // In a round each thread reads pieces (a multiple of the largest unit or chunk from a file's
 // start), fingerprints every unit at every unit size and compresses the sampled ones
 // (analyze/scan.hpp); the main thread sends each unit's record to the rank owning its
@@ -52,7 +53,8 @@ using analyze::UnitRecord;
 /// at 4 KiB units), and a stop signal or an error is acted on within a round.
 constexpr std::uint64_t kRoundBytesPerThread = 16ULL << 20;
 
-// The file list travels from rank 0 as [size u64][path length u64][path] records.
+// The file list travels from rank 0 as [size u64][path length u64][path][data spans u64, or
+// ~0 for a file without holes][begin end u64...] records.
 std::string pack(const analyze::Inputs& in) {
   std::string out;
   auto put = [&](std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); };
@@ -63,6 +65,11 @@ std::string pack(const analyze::Inputs& in) {
     put(f.size);
     put(f.path.size());
     out += f.path;
+    put(f.sparse ? f.data.size() : ~0ULL);
+    for (const auto& d : f.data) {
+      put(d.begin);
+      put(d.end);
+    }
   }
   return out;
 }
@@ -86,6 +93,15 @@ analyze::Inputs unpack(const std::string& text) {
     f.path = text.substr(at, len);
     at += len;
     in.bytes += f.size;
+    const std::uint64_t spans = get();
+    f.sparse = spans != ~0ULL;
+    if (f.sparse) {
+      f.data.resize(spans);
+      for (auto& d : f.data) {
+        d.begin = get();
+        d.end = get();
+      }
+    }
   }
   return in;
 }
@@ -103,40 +119,64 @@ std::string broadcast(const Job& job, std::string text) {
   return text;
 }
 
-/// A piece of a file one thread reads and scans at once.
+/// A piece of a file one thread reads and scans at once, or a run of pieces the walk found
+/// wholly in a hole, counted as zeros (where data is found there now, it is read).
 struct Piece {
   std::size_t file = 0;
   std::uint64_t offset = 0, length = 0;
+  bool hole = false;
 };
 
 /// The rank's share, handed out in rounds of pieces.
 class PieceCursor {
  public:
-  PieceCursor(std::vector<analyze::FileExtent> share, std::uint64_t alignment)
-      : share_(std::move(share)), alignment_(alignment) {
-    if (!share_.empty()) at_ = share_[0].begin;
+  PieceCursor(std::vector<analyze::FileExtent> share, const std::vector<analyze::InputFile>& files,
+              std::uint64_t alignment)
+      : share_(std::move(share)), files_(files), alignment_(alignment) {
+    enter();
   }
   bool done() const { return next_ >= share_.size(); }
-  /// Pieces of at most `bytes` in all (at least one piece when any is left).
+  /// Pieces of at most `bytes` to read in all, a hole counting as one piece (at least one piece
+  /// when any is left).
   std::vector<Piece> take(std::uint64_t bytes) {
     std::vector<Piece> pieces;
     std::uint64_t taken = 0;
     while (!done() && (pieces.empty() || taken < bytes)) {
       const analyze::FileExtent& e = share_[next_];
-      const std::uint64_t n = std::min(alignment_, e.end - at_);
-      pieces.push_back({e.file, at_, n});
-      taken += n;
-      at_ += n;
-      if (at_ >= e.end && ++next_ < share_.size()) at_ = share_[next_].begin;
+      while (run_ < runs_.size() && runs_[run_].end <= at_) ++run_;
+      Piece p{e.file, at_, 0, false};
+      if (run_ < runs_.size() && runs_[run_].begin <= at_) {
+        p.length = std::min(alignment_, e.end - at_);
+      } else {
+        p.length = (run_ < runs_.size() ? std::min(e.end, runs_[run_].begin) : e.end) - at_;
+        p.hole = true;
+      }
+      pieces.push_back(p);
+      taken += std::min(p.length, alignment_);
+      at_ += p.length;
+      if (at_ >= e.end) {
+        ++next_;
+        enter();
+      }
     }
     return pieces;
   }
 
  private:
+  // At the start of the next extent, with its file's data runs.
+  void enter() {
+    if (done()) return;
+    at_ = share_[next_].begin;
+    runs_ = analyze::data_runs(files_[share_[next_].file], alignment_);
+    run_ = 0;
+  }
   std::vector<analyze::FileExtent> share_;
+  const std::vector<analyze::InputFile>& files_;
   std::uint64_t alignment_;
   std::size_t next_ = 0;
   std::uint64_t at_ = 0;
+  std::vector<analyze::Span> runs_;
+  std::size_t run_ = 0;
 };
 
 /// The sets of one thread: one per unit size, for the fingerprints of its part of the owner's
@@ -150,6 +190,7 @@ struct alignas(64) ThreadState {
   io::AlignedBuffer buffer;
   double read = 0, insert = 0;
   std::uint64_t bytes = 0;
+  std::uint64_t hole_bytes = 0;     ///< of `bytes`: counted as zeros without reading
   std::uint64_t skipped_bytes = 0;  ///< of files that could not be read
   int fd = -1;
   std::size_t fd_file = 0;
@@ -402,7 +443,9 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   settings.sample = req.sample;
   const std::uint64_t alignment = settings.alignment();
   std::vector<std::uint64_t> units_per_level;
-  for (std::uint64_t u : req.units) units_per_level.push_back(analyze::units_in(inputs.files, u));
+  // Sized for every unit that holds data being distinct: a hole's units share one fingerprint.
+  for (std::uint64_t u : req.units)
+    units_per_level.push_back(analyze::units_that_may_differ(inputs.files, u));
 
   // Memory, before anything is read: the most keep fraction whose sets fit every rank's budget.
   std::uint64_t budget = req.memory_per_rank;
@@ -452,7 +495,7 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   const auto share = analyze::share_of(inputs.files, job.rank(), ranks, alignment);
   std::uint64_t share_bytes = 0;
   for (const auto& e : share) share_bytes += e.end - e.begin;
-  PieceCursor cursor(share, alignment);
+  PieceCursor cursor(share, inputs.files, alignment);
   // The files this rank could not read (a byte each, reduced to rank 0), and the first
   // failures; their pieces are skipped.
   std::vector<std::atomic<unsigned char>> failed(inputs.files.size());
@@ -513,7 +556,39 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
             if (s.fd < 0) throw ReadFailure(path, "open", piece.offset, errno);
             s.fd_file = piece.file;
           }
-          read_and_scan(path, piece.offset, piece.length);
+          if (!piece.hole) {
+            read_and_scan(path, piece.offset, piece.length);
+            continue;
+          }
+          // A hole when the file was listed: still as long, and where is there data now? The
+          // pieces that hold some are read whole; the rest counted as zeros.
+          struct stat st {};
+          if (fstat(s.fd, &st) != 0) throw ReadFailure(path, "fstat", piece.offset, errno);
+          const std::uint64_t end = piece.offset + piece.length;
+          if (static_cast<std::uint64_t>(st.st_size) < end) {
+            throw ReadFailure(path, "read", std::max<std::uint64_t>(piece.offset, st.st_size), 0);
+          }
+          for (std::uint64_t at = piece.offset; at < end;) {
+            const off_t d = lseek(s.fd, static_cast<off_t>(at), SEEK_DATA);
+            if (d < 0 && errno != ENXIO) throw ReadFailure(path, "SEEK_DATA", at, errno);
+            const std::uint64_t data =
+                d < 0 ? end : std::min<std::uint64_t>(end, static_cast<std::uint64_t>(d));
+            // Zeros up to the piece that holds the data (to the end when none does).
+            const std::uint64_t zeros_end =
+                data >= end ? end : std::max(at, data / alignment * alignment);
+            if (zeros_end > at) {
+              s.scanner->scan_zeros(zeros_end - at, s.levels, s.chunks, s.out);
+              s.bytes += zeros_end - at;
+              s.hole_bytes += zeros_end - at;
+              progress.add(zeros_end - at);
+              at = zeros_end;
+            }
+            if (at < end) {
+              const std::uint64_t n = std::min(alignment, end - at);
+              read_and_scan(path, at, n);
+              at += n;
+            }
+          }
         } catch (const ReadFailure& f) {
           if (req.strict) {
             read_failed = io::exit_code_for_errno(f.error());
@@ -620,9 +695,11 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   }
   run.end = job.now();
   std::uint64_t skipped_bytes = 0;
+  unsigned long long holes = 0;
   for (const auto& s : state) {
     run.bytes += s.bytes;
     skipped_bytes += s.skipped_bytes;
+    holes += s.hole_bytes;
   }
   if (run.complete) run.complete = run.bytes + skipped_bytes == share_bytes;
 
@@ -659,6 +736,9 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
     check(MPI_Bcast(&code, 1, MPI_INT, 0, job.world()), "MPI_Bcast");
     m.exit_code = code;
   }
+  unsigned long long hole_total = 0;
+  check(MPI_Reduce(&holes, &hole_total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, job.world()),
+        "MPI_Reduce");
 
   // Thread means, as the storage passes give them.
   double read = 0, hash = 0, compress = 0, insert = 0;
@@ -713,6 +793,7 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   analysis.files = inputs.files.size() - failed_files;
   analysis.skipped = inputs.skipped;
   analysis.same_file_skipped = inputs.same_file_skipped;
+  analysis.hole_bytes = hole_total;
   analysis.unreadable = unreadable_count;
   analysis.unreadable_exit_code = m.exit_code;
   for (const auto& u : unreadable) {

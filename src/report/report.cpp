@@ -176,6 +176,7 @@ std::string analyze_text(const Report& r) {
   o << "mode      analyze " << paths_text(a.paths) << " (" << a.files
     << (a.files == 1 ? " file, " : " files, ") << format_size(a.bytes) << ", " << a.bytes
     << " bytes";
+  if (a.hole_bytes > 0) o << ", " << format_size(a.hole_bytes) << " of it in holes, not read";
   if (a.skipped > 0) o << "; " << a.skipped << " links or special files skipped";
   o << ")\n";
   if (a.same_file_skipped > 0) {
@@ -489,6 +490,7 @@ nlohmann::ordered_json to_json(const Report& r) {
                       {"exit_code", a.unreadable_exit_code},
                       {"first", unreadable_paths}}},
                     {"bytes", a.bytes},
+                    {"hole_bytes", a.hole_bytes},
                     {"units", units},
                     {"chunks", chunks},
                     {"sample", a.sample},
@@ -557,12 +559,12 @@ std::string render_csv(const Report& r) {
     const Analyze& a = *r.analyze;
     o << "mode,kind,size,units,bytes,distinct,distinct_low,distinct_high,dedup_ratio,zero_units,"
          "zstd,lz4,zlib,stored_bytes,stored_low,stored_high,combined_ratio,sample,keep,seconds,"
-         "gbps,same_file_skipped,unreadable,path,error\n";
+         "gbps,same_file_skipped,unreadable,hole_bytes,path,error\n";
     auto ratio = [](const std::optional<Range>& x) { return x ? fixed(x->value, 6) : ""; };
     auto common = [&] {
       return fixed(a.sample, 6) + ',' + fixed(a.keep, 6) + ',' + fixed(a.seconds, 6) + ',' +
              fixed(a.gbps, 3) + ',' + std::to_string(a.same_file_skipped) + ',' +
-             std::to_string(a.unreadable) + ",,";
+             std::to_string(a.unreadable) + ',' + std::to_string(a.hole_bytes) + ",,";
     };
     for (const auto& u : a.units) {
       const bool est = a.keep < 1;
@@ -582,7 +584,7 @@ std::string render_csv(const Report& r) {
       << ratio(a.chunk_compress.zlib) << ",,,,," << common() << "\n";
     // The paths that could not be read (the first, in walk order), each on a row of its own.
     for (const auto& u : a.unreadable_first) {
-      o << "analyze,unreadable," << std::string(21, ',') << csv_field(u.path) << ','
+      o << "analyze,unreadable," << std::string(22, ',') << csv_field(u.path) << ','
         << csv_field(u.error) << "\n";
     }
     return o.str();

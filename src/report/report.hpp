@@ -172,6 +172,7 @@ struct Analyze {
   std::uint64_t skipped = 0;  ///< links and special files met in walks, not read
   std::uint64_t same_file_skipped = 0;  ///< paths naming a file listed already (device, inode)
   std::uint64_t bytes = 0;              ///< bytes analyzed
+  std::uint64_t hole_bytes = 0;         ///< of them, in holes: counted as zeros, not read
   std::uint64_t unreadable = 0;         ///< files and directories skipped: they could not be read
   int unreadable_exit_code = 0;         ///< the job's exit code for them (of the first), or 0
   std::vector<AnalyzeUnreadable> unreadable_first;  ///< the first, in walk order
