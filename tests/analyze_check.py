@@ -119,10 +119,11 @@ def level(args):
         if key not in seen:
             seen[key] = p[0]
     out = {"units": units, "bytes": nbytes, "distinct": len(seen), "zero_units": zeros,
-           "dedup_ratio": units / len(seen) if seen else 0}
+           "dedup_ratio": units / len(seen) if seen else None}
     if compress:
         out["compressed_bytes"] = {"zstd": sums[0], "lz4": sums[1], "zlib": sums[2]}
-        out["compress"] = {k: nbytes / v for k, v in out["compressed_bytes"].items()}
+        out["compress"] = {k: nbytes / v if v else None
+                           for k, v in out["compressed_bytes"].items()}
         out["stored_bytes"] = sum(seen.values())
     return unit, out
 
@@ -138,7 +139,7 @@ def chunk_level(args):
             sums[i] += p[i]
     names = ("zstd", "lz4", "zlib")
     return {"size": size, "count": count, "compressed_bytes": dict(zip(names, sums)),
-            **{n: nbytes / s for n, s in zip(names, sums)}}
+            **{n: nbytes / s if s else None for n, s in zip(names, sums)}}
 
 
 def main():

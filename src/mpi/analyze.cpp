@@ -830,11 +830,13 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
     a.zero_units = tally.zero_units;
     const analyze::Estimate e = analyze::distinct_units(distinct, keep);
     a.distinct = {e.value, e.low, e.high};
-    a.dedup_ratio = e.value > 0 ? static_cast<double>(a.units) / e.value : 0;
+    if (e.value > 0) a.dedup_ratio = static_cast<double>(a.units) / e.value;
     a.compress = ratios_of(tally, req.sample);
     if (const auto s = analyze::stored_bytes(distinct, keep, req.sample)) {
       a.stored_bytes = report::Range{s->value, s->low, s->high};
-      a.combined_ratio = s->value > 0 ? static_cast<double>(a.bytes) / s->value : 0;
+      if (s->value > 0) a.combined_ratio = static_cast<double>(a.bytes) / s->value;
+    } else if (a.units == 0 && req.sample > 0) {
+      a.stored_bytes = report::Range{};  // nothing read, nothing stored: exactly 0
     }
     pairs += static_cast<double>(a.units) * static_cast<double>(a.units) / 2;
     analysis.bytes = a.bytes;

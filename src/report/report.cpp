@@ -215,17 +215,22 @@ std::string analyze_text(const Report& r) {
       << " s, zlib " << fixed(a.zlib_seconds, 3) << " s (slowest rank, thread mean)\n";
   }
   o << "\n";
+  if (a.bytes == 0) {
+    // No ratio of nothing: dedup and compression are undefined, not 0 or 1.
+    o << "no data: " << a.files << (a.files == 1 ? " file, " : " files, ") << "0 bytes\n";
+    return o.str();
+  }
   o << format("%9s %13s %13s %8s %11s %7s %7s %7s %14s %10s\n", "unit", "units", "distinct",
               "dedup", "zero units", "zstd", "lz4", "zlib", "stored bytes", "dedup+zstd");
   for (const auto& u : a.units) {
     o << format(
         "%9s %13llu %13.0f %8.3f %11llu %7s %7s %7s %14s %10s\n", format_size(u.unit).c_str(),
-        static_cast<unsigned long long>(u.units), u.distinct.value, u.dedup_ratio,
+        static_cast<unsigned long long>(u.units), u.distinct.value, u.dedup_ratio.value_or(0),
         static_cast<unsigned long long>(u.zero_units), ratio_text(u.compress.zstd).c_str(),
         ratio_text(u.compress.lz4).c_str(), ratio_text(u.compress.zlib).c_str(),
         u.stored_bytes ? format_size(static_cast<std::uint64_t>(u.stored_bytes->value)).c_str()
                        : "-",
-        u.stored_bytes ? fixed(u.combined_ratio, 3).c_str() : "-");
+        u.combined_ratio ? fixed(*u.combined_ratio, 3).c_str() : "-");
   }
   o << format("%9s %13llu %13s %8s %11s %7s %7s %7s\n", ("chunk " + format_size(a.chunk)).c_str(),
               static_cast<unsigned long long>(a.chunks), "", "", "",
@@ -456,7 +461,8 @@ nlohmann::ordered_json to_json(const Report& r) {
           {"distinct_interval",
            exact_count ? nlohmann::ordered_json()
                        : nlohmann::ordered_json::array({u.distinct.low, u.distinct.high})},
-          {"dedup_ratio", u.dedup_ratio},
+          {"dedup_ratio",
+           u.dedup_ratio ? nlohmann::ordered_json(*u.dedup_ratio) : nlohmann::ordered_json()},
           {"zero_units", u.zero_units},
           {"compress", compress_json(u.compress)},
           {"compressed", sample_json(u.compress, a.sample >= 1)},
@@ -467,7 +473,7 @@ nlohmann::ordered_json to_json(const Report& r) {
                                         ? interval_json(u.stored_bytes)
                                         : nlohmann::ordered_json()},
           {"combined_ratio",
-           u.stored_bytes ? nlohmann::ordered_json(u.combined_ratio) : nlohmann::ordered_json()},
+           u.combined_ratio ? nlohmann::ordered_json(*u.combined_ratio) : nlohmann::ordered_json()},
           {"estimated", !exact_count}};
     }
     nlohmann::ordered_json chunks = {{"size", a.chunk}, {"count", a.chunks}};
@@ -571,13 +577,13 @@ std::string render_csv(const Report& r) {
       const bool stored_exact = u.stored_bytes && u.stored_bytes->low == u.stored_bytes->high;
       o << "analyze,unit," << u.unit << ',' << u.units << ',' << u.bytes << ','
         << std::llround(u.distinct.value) << ',' << (est ? fixed(u.distinct.low, 0) : "") << ','
-        << (est ? fixed(u.distinct.high, 0) : "") << ',' << fixed(u.dedup_ratio, 6) << ','
-        << u.zero_units << ',' << ratio(u.compress.zstd) << ',' << ratio(u.compress.lz4) << ','
-        << ratio(u.compress.zlib) << ','
-        << (u.stored_bytes ? std::to_string(std::llround(u.stored_bytes->value)) : "") << ','
+        << (est ? fixed(u.distinct.high, 0) : "") << ','
+        << (u.dedup_ratio ? fixed(*u.dedup_ratio, 6) : "") << ',' << u.zero_units << ','
+        << ratio(u.compress.zstd) << ',' << ratio(u.compress.lz4) << ',' << ratio(u.compress.zlib)
+        << ',' << (u.stored_bytes ? std::to_string(std::llround(u.stored_bytes->value)) : "") << ','
         << (u.stored_bytes && !stored_exact ? fixed(u.stored_bytes->low, 0) : "") << ','
         << (u.stored_bytes && !stored_exact ? fixed(u.stored_bytes->high, 0) : "") << ','
-        << (u.stored_bytes ? fixed(u.combined_ratio, 6) : "") << ',' << common() << "\n";
+        << (u.combined_ratio ? fixed(*u.combined_ratio, 6) : "") << ',' << common() << "\n";
     }
     o << "analyze,chunk," << a.chunk << ',' << a.chunks << ',' << a.bytes << ",,,,,,"
       << ratio(a.chunk_compress.zstd) << ',' << ratio(a.chunk_compress.lz4) << ','

@@ -150,12 +150,12 @@ struct AnalyzeUnit {
   std::uint64_t unit = 0;
   std::uint64_t units = 0;  ///< a file's partial last unit counts as one
   std::uint64_t bytes = 0;
-  Range distinct;                     ///< exact unless the estimator ran
-  double dedup_ratio = 0;             ///< units / distinct
-  std::uint64_t zero_units = 0;       ///< units of zeros only
-  CompressRatios compress;            ///< every unit alone (or the --sample)
-  std::optional<Range> stored_bytes;  ///< dedup at this unit, then zstd-3 per distinct unit
-  double combined_ratio = 0;          ///< bytes / stored_bytes
+  Range distinct;                        ///< exact unless the estimator ran
+  std::optional<double> dedup_ratio;     ///< units / distinct; none without units
+  std::uint64_t zero_units = 0;          ///< units of zeros only
+  CompressRatios compress;               ///< every unit alone (or the --sample)
+  std::optional<Range> stored_bytes;     ///< dedup at this unit, then zstd-3 per distinct unit
+  std::optional<double> combined_ratio;  ///< bytes / stored_bytes; none when nothing is stored
 };
 
 /// A path --analyze could not read, as the report names it.
