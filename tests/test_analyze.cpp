@@ -4,9 +4,15 @@
 // (and fio-dedupe's own count), on real data no one here made (a slice of a tar of /usr/share),
 // on a directory tree with empty, partial, zero-filled files, links and a FIFO. The figures are
 // the same for 1 to 4 ranks; --sample and the memory estimator give intervals that hold the
-// exact figure; bad paths end the job with one line and exit code 2.
+// exact figure; bad paths end the job with one line and exit code 2. A file that several paths
+// name (twice, through a directory, by a hard link) is read once; a file or directory that cannot
+// be read is skipped, counted and named, and the job exits 2 after the whole report.
+// A sparse file's holes are counted as zeros without being read: 1 TiB in about a second.
+// Empty input has no ratios.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -16,6 +22,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <xxhash.h>
@@ -74,19 +81,30 @@ void expect_agrees(const nlohmann::json& ours, const nlohmann::json& theirs,
   EXPECT_EQ(ours["bytes"], theirs["bytes"]) << what;
   EXPECT_EQ(ours["files"], theirs["files"]) << what;
   EXPECT_EQ(ours["skipped"], theirs["skipped"]) << what;
+  EXPECT_EQ(ours["same_file_skipped"], theirs["same_file_skipped"]) << what;
+  EXPECT_EQ(ours["unreadable"]["count"], theirs["unreadable"]) << what;
   for (const auto& [unit, t] : theirs["units"].items()) {
     const auto& o = ours["units"][unit];
     ASSERT_TRUE(o.is_object()) << what << " unit " << unit;
     for (const char* key : {"units", "bytes", "distinct", "zero_units"})
       EXPECT_EQ(o[key], t[key]) << what << " unit " << unit << " " << key;
-    EXPECT_DOUBLE_EQ(o["dedup_ratio"].get<double>(), t["dedup_ratio"].get<double>()) << what;
+    if (t["dedup_ratio"].is_null()) {
+      EXPECT_TRUE(o["dedup_ratio"].is_null()) << what << " unit " << unit;
+    } else {
+      EXPECT_DOUBLE_EQ(o["dedup_ratio"].get<double>(), t["dedup_ratio"].get<double>()) << what;
+    }
     if (t.contains("compressed_bytes")) {
       EXPECT_EQ(o["compressed"]["compressed_bytes"], t["compressed_bytes"])
           << what << " unit " << unit;
       EXPECT_EQ(o["stored_bytes"], t["stored_bytes"]) << what << " unit " << unit;
-      for (const char* c : {"zstd", "lz4", "zlib"})
-        EXPECT_DOUBLE_EQ(o["compress"][c].get<double>(), t["compress"][c].get<double>())
-            << what << " unit " << unit << " " << c;
+      for (const char* c : {"zstd", "lz4", "zlib"}) {
+        if (t["compress"][c].is_null()) {
+          EXPECT_TRUE(o["compress"][c].is_null()) << what << " unit " << unit << " " << c;
+        } else {
+          EXPECT_DOUBLE_EQ(o["compress"][c].get<double>(), t["compress"][c].get<double>())
+              << what << " unit " << unit << " " << c;
+        }
+      }
     }
   }
   if (!theirs["chunks"].is_null()) {
@@ -230,6 +248,102 @@ TEST(AnalyzeEstimate, OneSampledBlockGivesNoFiniteInterval) {
   EXPECT_DOUBLE_EQ(x->value, 3 * 4096.0 / 2030);
   EXPECT_EQ(x->low, x->value);
   EXPECT_FALSE(dgen::analyze::compression_ratio(z, dgen::analyze::Compressor::kLz4, 0));
+}
+
+// A hole counted without bytes gives what reading its zeros gives: every tally, and the same
+// records (the zero units' fingerprints, lengths and compressed sizes), whole units and a
+// file's partial last one, with and without compression and the estimator's threshold.
+TEST(AnalyzeScan, ZerosCountedWithoutBytesEqualZerosRead) {
+  using dgen::analyze::LevelTally;
+  using dgen::analyze::UnitRecord;
+  auto records = [](const std::vector<UnitRecord>& out) {
+    std::set<std::tuple<std::uint64_t, std::uint64_t, std::uint32_t, std::uint32_t>> set;
+    for (const auto& r : out) set.insert({r.fp.hi, r.fp.lo, r.length_level, r.zstd});
+    return set;
+  };
+  auto same = [](const LevelTally& a, const LevelTally& b) {
+    return a.units == b.units && a.bytes == b.bytes && a.zero_units == b.zero_units &&
+           a.zero_bytes == b.zero_bytes && a.zero_packed == b.zero_packed &&
+           a.sample.blocks == b.sample.blocks && a.sample.bytes == b.sample.bytes;
+  };
+  int checked = 0;
+  for (double sample : {1.0, 0.0}) {
+    for (double keep : {1.0, 0.5}) {
+      dgen::analyze::ScanSettings st;
+      st.units = {512, 4096, 65536};
+      st.chunk = 16384;
+      st.sample = sample;
+      st.keep = keep;
+      const std::uint64_t a = st.alignment();
+      for (std::uint64_t n : {a, 3 * a, 3 * a + 1000, a + 4096 + 17, std::uint64_t{777}}) {
+        dgen::analyze::Scanner read(st), counted(st);
+        std::vector<LevelTally> read_levels, counted_levels;
+        LevelTally read_chunks, counted_chunks;
+        std::vector<UnitRecord> read_out, counted_out;
+        const std::vector<std::byte> zeros(n);
+        for (std::uint64_t at = 0; at < n; at += a)  // as a rank reads it: piece by piece
+          read.scan(zeros.data() + at, std::min(a, n - at), read_levels, read_chunks, read_out);
+        counted.scan_zeros(n, counted_levels, counted_chunks, counted_out);
+        const std::string what = "n " + std::to_string(n) + " sample " + std::to_string(sample) +
+                                 " keep " + std::to_string(keep);
+        ASSERT_EQ(read_levels.size(), counted_levels.size()) << what;
+        for (std::size_t k = 0; k < read_levels.size(); ++k)
+          EXPECT_TRUE(same(read_levels[k], counted_levels[k])) << what << " level " << k;
+        EXPECT_TRUE(same(read_chunks, counted_chunks)) << what << " chunks";
+        EXPECT_EQ(records(read_out), records(counted_out)) << what;
+        EXPECT_EQ(read_out.size(), counted_out.size()) << what << ": each zero unit sent once";
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 20);
+}
+
+// Shares of sparse files: every byte (holes too) goes to exactly one rank, cut at the alignment,
+// and each rank has about 1/ranks of the bytes to read, not of the file's size.
+TEST(AnalyzeShare, SparseFilesAreSplitByTheirData) {
+  using dgen::analyze::InputFile;
+  std::mt19937_64 rng(17);
+  for (int trial = 0; trial < 200; ++trial) {
+    const std::uint64_t alignment = 1ULL << (12 + rng() % 9);
+    std::vector<InputFile> files(1 + rng() % 5);
+    for (auto& f : files) {
+      f.size = rng() % 4 == 0 ? rng() % 5000 : 1 + rng() % (1ULL << 34);
+      if (rng() % 3 == 0) continue;  // dense
+      f.sparse = true;
+      for (std::uint64_t at = rng() % (f.size / 2 + 1); at < f.size;) {
+        const std::uint64_t len = std::min<std::uint64_t>(f.size - at, 1 + rng() % (1 << 22));
+        f.data.push_back({at, at + len});
+        at += len + 1 + rng() % (f.size / 3 + 1);
+      }
+    }
+    std::uint64_t work = 0;
+    for (const auto& f : files)
+      for (const auto& r : dgen::analyze::data_runs(f, alignment)) work += r.end - r.begin;
+    for (int ranks = 1; ranks <= 5; ++ranks) {
+      std::vector<std::uint64_t> covered(files.size(), 0);
+      for (int r = 0; r < ranks; ++r) {
+        std::uint64_t mine = 0;
+        for (const auto& e : dgen::analyze::share_of(files, r, ranks, alignment)) {
+          ASSERT_LT(e.file, files.size());
+          EXPECT_EQ(e.begin, covered[e.file]) << "rank " << r << " starts where the last ended";
+          EXPECT_TRUE(e.begin % alignment == 0) << "cut inside a unit";
+          EXPECT_TRUE(e.end % alignment == 0 || e.end == files[e.file].size);
+          covered[e.file] = e.end;
+          for (const auto& run : dgen::analyze::data_runs(files[e.file], alignment)) {
+            const std::uint64_t lo = std::max(run.begin, e.begin), hi = std::min(run.end, e.end);
+            mine += hi > lo ? hi - lo : 0;
+          }
+        }
+        if (work > 0) {
+          // Each of its two cuts moved back by less than the alignment.
+          EXPECT_LE(mine, work / ranks + 2 * alignment) << "rank " << r << " of " << ranks;
+          EXPECT_GE(mine + 2 * alignment, work / ranks) << "rank " << r << " of " << ranks;
+        }
+      }
+      for (std::size_t i = 0; i < files.size(); ++i) EXPECT_EQ(covered[i], files[i].size);
+    }
+  }
 }
 
 // ---------------------------------------------------------------- against the checker
@@ -425,7 +539,8 @@ TEST(Analyze, EstimatorWhenFingerprintsDoNotFitHoldsTheExactFigures) {
   EXPECT_NE(tiny.err.find("--analyze-memory 4 KiB"), std::string::npos) << tiny.err;
 }
 
-// A block device (a loop device over a file) gives the file's figures; table and CSV carry them.
+// A block device (a loop device over a file) gives the file's figures, read once however many
+// paths name it; table and CSV carry them.
 TEST(Analyze, BlockDeviceTableAndCsv) {
   Scratch s("analyze-blockdev");
   const std::string path = s.dir + "/d.bin";
@@ -444,6 +559,17 @@ TEST(Analyze, BlockDeviceTableAndCsv) {
   from_device.erase("paths");
   from_file.erase("paths");
   EXPECT_EQ(from_device, from_file);
+  // The device named twice and by a second node of the same device number: read once.
+  struct stat st {};
+  ASSERT_EQ(stat(device.c_str(), &st), 0);
+  const std::string node = s.dir + "/node";
+  ASSERT_EQ(mknod(node.c_str(), S_IFBLK | 0600, st.st_rdev), 0) << node;
+  auto thrice = figures(analyze(device + " " + node + " " + device, units));
+  EXPECT_EQ(thrice["files"], 1);
+  EXPECT_EQ(thrice["same_file_skipped"], 2);
+  thrice.erase("paths");
+  thrice["same_file_skipped"] = 0;
+  EXPECT_EQ(thrice, from_file) << "the device's figures, once";
   const auto table = run_shell(kBinary + " --threads 2 " + units + " --analyze " + device);
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("mode      analyze " + device + " (1 file, 8 MiB, 8388608 bytes)"),
@@ -496,6 +622,293 @@ TEST(Analyze, BadPathsEndTheJobWithOneLine) {
               std::string::npos)
         << device.err;
   }
+}
+
+// Bytes written at these offsets of a file of `size` bytes, the rest left as holes (the file
+// system allocates the blocks the bytes fall in: holes start and end at its block size).
+void write_sparse(const std::string& path, std::uint64_t size,
+                  const std::vector<std::pair<std::uint64_t, std::string>>& islands) {
+  const int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << path;
+  ASSERT_EQ(ftruncate(fd, static_cast<off_t>(size)), 0) << path;
+  for (const auto& [at, bytes] : islands) {
+    ASSERT_EQ(pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(at)),
+              static_cast<ssize_t>(bytes.size()))
+        << path;
+  }
+  ::close(fd);
+}
+
+// A path named twice, a directory and a file in it both named, two hard links to one file:
+// each file is read once (the first in walk order), the others counted as the same file. The
+// checker finds the same files by their own (st_dev, st_ino); 1, 2 and 3 ranks agree.
+TEST(Analyze, EachFileIsReadOncePerDeviceAndInode) {
+  Scratch s("analyze-same-file");
+  fs::create_directories(s.dir + "/d/sub");
+  write_bytes(s.dir + "/d/r", random_bytes(1 << 20, 21));
+  write_bytes(s.dir + "/d/sub/x", random_bytes(1 << 20, 22));
+  fs::create_hard_link(s.dir + "/d/sub/x", s.dir + "/d/sub/hl");  // listed first: "hl" < "x"
+  const std::string paths = s.dir + "/d/r " + s.dir + "/d/r " + s.dir + "/d " + s.dir + "/d/sub/x";
+  const std::string units = "--analyze-units 4KiB,64KiB";
+  const auto one = analyze(paths, units);
+  expect_agrees(one, check(paths, "4096,65536", 1 << 20), "same files");
+  EXPECT_EQ(one["files"], 2);
+  EXPECT_EQ(one["same_file_skipped"], 4) << "d/r twice more, d/sub/x and the named d/sub/x";
+  EXPECT_EQ(one["bytes"], 2 << 20);
+  for (const char* u : {"4096", "65536"})
+    EXPECT_DOUBLE_EQ(one["units"][u]["dedup_ratio"].get<double>(), 1.0)
+        << "random data, unit " << u;
+  for (int ranks : {2, 3})
+    EXPECT_EQ(figures(analyze(paths, units, ranks)), figures(one)) << ranks << " ranks";
+  const auto table = run_shell(kBinary + " --threads 2 " + units + " --analyze " + paths);
+  EXPECT_NE(table.out.find("same file 4 paths name a file already read"), std::string::npos)
+      << table.out;
+}
+
+// A sparse file (256 MiB with data at unaligned offsets, pieces partly hole, a last partial
+// unit in a hole) and a 16 MiB file whose last partial units lie in a hole: the figures are the
+// checker's, which reads every byte; the holes are counted, not read; 1, 2 and 3 ranks agree.
+TEST(Analyze, SparseFileAgreesWithTheCheckerWithoutReadingItsHoles) {
+  Scratch s("analyze-sparse");
+  const std::string island = random_bytes(70000, 31);
+  write_sparse(s.dir + "/sparse", (256ULL << 20) + 1234,
+               {{12345, random_bytes(5000, 32)},
+                {(100ULL << 20) + 4097, island},
+                {(200ULL << 20) - 2, "xyz"},  // across a piece boundary
+                {(255ULL << 20) + 7, island}});
+  write_sparse(s.dir + "/tail", (16ULL << 20) + 1000, {{0, random_bytes(4096, 33)}});
+  const std::string units = "--analyze-units 4KiB,64KiB --analyze-chunk 256KiB";
+  const auto one = analyze(s.dir, units);
+  expect_agrees(one, check(s.dir, "4096,65536", 256 << 10), "sparse");
+  // Read: the pieces of 256 KiB (the chunk) that hold data, 5 of the sparse file and 1 of the
+  // tail (for a file system's blocks of up to 256 KiB); every other piece is a hole, the two
+  // files' partial last ones too.
+  EXPECT_EQ(one["hole_bytes"].get<std::uint64_t>(),
+            one["bytes"].get<std::uint64_t>() - 6 * (256 << 10));
+  for (int ranks : {2, 3})
+    EXPECT_EQ(figures(analyze(s.dir, units, ranks)), figures(one)) << ranks << " ranks";
+}
+
+// A 1 TiB sparse file with a few MiB of data analyzes in seconds with little memory. Its
+// figures follow from the checker's for a 16 MiB file with the same data at the same offsets:
+// the other 1 TiB - 16 MiB are whole zero units and chunks, each compressed as a zero block of
+// that size (which the checker gives for a 1 MiB file of zeros), none a new distinct unit.
+TEST(Analyze, ATebibyteSparseFileTakesSecondsAndLittleMemory) {
+  Scratch s("analyze-tebibyte");
+  const std::vector<std::pair<std::uint64_t, std::string>> islands = {
+      {12345, random_bytes(5000, 41)},
+      {(3ULL << 20) + 4097, random_bytes(70000, 42)},
+      {(9ULL << 20) - 2, random_bytes(2 << 20, 43)}};
+  const std::uint64_t small = 16ULL << 20, big = 1ULL << 40, extra = big - small;
+  fs::create_directories(s.dir + "/small");
+  write_sparse(s.dir + "/small/f", small, islands);
+  write_sparse(s.dir + "/big", big, islands);
+  write_bytes(s.dir + "/zeros", std::string(1 << 20, '\0'));
+  const std::string units = "--analyze-units 4KiB,64KiB,1MiB";
+  const auto r = run_shell("/usr/bin/time -f '%e s %M KiB' " + kBinary +
+                           " --threads 2 --format json " + units + " --analyze " + s.dir + "/big");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto ours = nlohmann::json::parse(r.out)["analyze"];
+  std::string time = r.err.substr(r.err.rfind('\n', r.err.size() - 2) + 1);
+  time.pop_back();  // its newline
+  const double seconds = std::stod(time);
+  const auto rss_kib = std::stoull(time.substr(time.find(" s ") + 3));
+  std::printf("1 TiB sparse: %s planned %llu bytes per rank\n", time.c_str(),
+              ours["memory"]["per_rank"].get<unsigned long long>());
+  EXPECT_LT(rss_kib, 256u << 10) << "resident memory";
+  EXPECT_LT(ours["memory"]["per_rank"].get<std::uint64_t>(), 64u << 20) << "planned memory";
+  EXPECT_LT(seconds, 60) << "old builds read the 1 TiB of zeros";
+  EXPECT_GE(ours["hole_bytes"].get<std::uint64_t>(), extra);
+  const auto base = check(s.dir + "/small", "4096,65536,1048576", 1 << 20);
+  const auto zeros = check(s.dir + "/zeros", "4096,65536,1048576", 1 << 20);
+  EXPECT_EQ(ours["bytes"], big);
+  for (const char* unit : {"4096", "65536", "1048576"}) {
+    const auto& b = base["units"][unit];
+    const auto& o = ours["units"][unit];
+    const std::uint64_t more = extra / std::stoull(unit);
+    ASSERT_GT(b["zero_units"].get<std::uint64_t>(), 0u) << "the small file has a zero unit";
+    EXPECT_EQ(o["units"], b["units"].get<std::uint64_t>() + more) << unit;
+    EXPECT_EQ(o["zero_units"], b["zero_units"].get<std::uint64_t>() + more) << unit;
+    EXPECT_EQ(o["distinct"], b["distinct"]) << unit;
+    EXPECT_EQ(o["stored_bytes"], b["stored_bytes"]) << unit;
+    EXPECT_DOUBLE_EQ(
+        o["dedup_ratio"].get<double>(),
+        static_cast<double>(o["units"].get<std::uint64_t>()) / b["distinct"].get<double>())
+        << unit;
+    for (const char* c : {"zstd", "lz4", "zlib"}) {
+      const auto per_zero_unit = zeros["units"][unit]["compressed_bytes"][c].get<std::uint64_t>() /
+                                 zeros["units"][unit]["units"].get<std::uint64_t>();
+      const std::uint64_t packed =
+          b["compressed_bytes"][c].get<std::uint64_t>() + more * per_zero_unit;
+      EXPECT_EQ(o["compressed"]["compressed_bytes"][c], packed) << unit << " " << c;
+      EXPECT_DOUBLE_EQ(o["compress"][c].get<double>(), static_cast<double>(big) / packed)
+          << unit << " " << c;
+    }
+  }
+  const std::uint64_t more_chunks = extra >> 20;
+  EXPECT_EQ(ours["chunks"]["count"], base["chunks"]["count"].get<std::uint64_t>() + more_chunks);
+  for (const char* c : {"zstd", "lz4", "zlib"}) {
+    EXPECT_EQ(ours["chunks"]["compressed"]["compressed_bytes"][c],
+              base["chunks"]["compressed_bytes"][c].get<std::uint64_t>() +
+                  more_chunks * zeros["chunks"]["compressed_bytes"][c].get<std::uint64_t>())
+        << c;
+  }
+}
+
+// A directory made to hold files nobody else may read, readable itself by the user "nobody";
+// removed with everything in it.
+struct OpenScratch {
+  OpenScratch() {
+    char tmpl[] = "/tmp/dgen-analyze-open-XXXXXX";
+    dir = mkdtemp(tmpl) != nullptr ? tmpl : "";
+    if (!dir.empty()) chmod(dir.c_str(), 0755);
+  }
+  ~OpenScratch() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);  // root's removal ignores the modes
+  }
+  OpenScratch(const OpenScratch&) = delete;
+  OpenScratch& operator=(const OpenScratch&) = delete;
+  std::string dir;
+};
+
+// A file and a directory among readable ones that the user cannot read (as root: run as
+// nobody): skipped, counted and named, the figures those of the rest (the checker, as the same
+// user, leaves them out too), exit code 2 after the whole report, in JSON, table and CSV, for
+// 1 and 2 ranks. --strict ends the job at the first with one line. A named block device the
+// user cannot open gives the same exit code 2.
+TEST(Analyze, UnreadablePathsAreSkippedCountedAndNamed) {
+  OpenScratch s;
+  ASSERT_FALSE(s.dir.empty());
+  // As nobody, in the scratch directory: mpirun starts its ranks in the current directory, and
+  // nobody may not enter the build's.
+  const std::string as_user =
+      "cd " + s.dir + " && " +
+      (geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "");
+  if (geteuid() == 0 && run_shell("command -v setpriv").exit_code != 0)
+    GTEST_SKIP() << "no setpriv to drop root";
+  const std::string t = s.dir + "/t";
+  fs::create_directories(t + "/c");
+  fs::create_directories(t + "/e");
+  write_bytes(t + "/a", random_bytes(1 << 20, 51));
+  write_bytes(t + "/b", random_bytes(100000, 52));
+  write_bytes(t + "/c/d", random_bytes(300000, 53) + random_bytes(300000, 53));
+  write_bytes(t + "/e/f", random_bytes(5000, 54));
+  for (const char* p : {"/a", "/c/d", "/e/f"}) chmod((t + p).c_str(), 0644);
+  chmod((t + "/c").c_str(), 0755);
+  chmod(t.c_str(), 0755);
+  chmod((t + "/b").c_str(), 0);
+  chmod((t + "/e").c_str(), 0);
+  // The program and the checker run from here: the checkout may be where nobody may go.
+  const std::string binary = s.dir + "/dgen_mpi";
+  const std::string checker = "/usr/bin/python3 " + s.dir + "/analyze_check.py";
+  fs::copy_file(kBinary, binary);
+  fs::copy_file(std::string(DGEN_SOURCE_DIR) + "/tests/analyze_check.py",
+                s.dir + "/analyze_check.py");
+  chmod(binary.c_str(), 0755);
+  chmod((s.dir + "/analyze_check.py").c_str(), 0644);
+  const std::string units = " --analyze-units 4KiB,64KiB --analyze ";
+  for (int ranks : {1, 2}) {
+    const std::string launch = ranks == 1 ? "" : kMpirun + "-n 2 ";
+    const auto r = run_shell(as_user + launch + binary + " --threads 1 --format json" + units + t);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    const auto j = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << "the whole report: " << r.out << r.err;
+    EXPECT_TRUE(j["complete"].get<bool>());
+    const auto& a = j["analyze"];
+    const auto theirs = run_json(as_user + checker + " --units 4096,65536 " + t);
+    expect_agrees(a, theirs, std::to_string(ranks) + " ranks");
+    EXPECT_EQ(a["files"], 2);
+    EXPECT_EQ(a["unreadable"]["count"], 2);
+    EXPECT_EQ(a["unreadable"]["exit_code"], 2);
+    ASSERT_EQ(a["unreadable"]["first"].size(), 2u) << a["unreadable"];
+    EXPECT_EQ(a["unreadable"]["first"][0]["path"], t + "/b") << "walk order";
+    EXPECT_EQ(a["unreadable"]["first"][0]["error"], "cannot open: Permission denied");
+    EXPECT_EQ(a["unreadable"]["first"][0]["offset"], 0);
+    EXPECT_EQ(a["unreadable"]["first"][1]["path"], t + "/e");
+    EXPECT_EQ(a["unreadable"]["first"][1]["error"], "cannot read the directory: Permission denied");
+    EXPECT_TRUE(a["unreadable"]["first"][1]["offset"].is_null());
+    EXPECT_NE(r.err.find("dgen_mpi: --analyze: 2 paths could not be read and were skipped, the "
+                         "first " +
+                         t + "/b: cannot open: Permission denied; the report covers the rest"),
+              std::string::npos)
+        << r.err;
+  }
+  const auto table = run_shell(as_user + binary + " --threads 1" + units + t);
+  EXPECT_EQ(table.exit_code, 2);
+  EXPECT_NE(table.out.find("UNREADABLE 2 paths skipped (exit code 2)"), std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("  " + t + "/e: cannot read the directory: Permission denied\n"),
+            std::string::npos)
+      << table.out;
+  const auto csv = run_shell(as_user + binary + " --threads 1 --format csv" + units + t);
+  EXPECT_EQ(csv.exit_code, 2);
+  EXPECT_NE(csv.out.find("\nanalyze,unreadable," + std::string(22, ',') + t +
+                         "/b,cannot open: Permission denied\n"),
+            std::string::npos)
+      << csv.out;
+  EXPECT_NE(csv.out.find(",0,2,0,,\n"), std::string::npos) << "same_file_skipped, unreadable, "
+                                                              "hole_bytes on a unit row: "
+                                                           << csv.out;
+  // --strict: the walk meets the directory first; a named file at its open.
+  const auto strict = run_shell(as_user + binary + " --threads 1 --strict" + units + t);
+  EXPECT_EQ(strict.exit_code, 2);
+  EXPECT_TRUE(strict.out.empty()) << strict.out;
+  EXPECT_EQ(strict.err.rfind("dgen_mpi: rank 0 (", 0), 0u) << strict.err;
+  EXPECT_NE(
+      strict.err.find("): --analyze " + t + "/e: cannot read the directory: Permission denied\n"),
+      std::string::npos)
+      << strict.err;
+  EXPECT_EQ(std::count(strict.err.begin(), strict.err.end(), '\n'), 1) << strict.err;
+  const auto strict_file =
+      run_shell(as_user + binary + " --threads 1 --strict" + units + t + "/a " + t + "/b");
+  EXPECT_EQ(strict_file.exit_code, 2);
+  EXPECT_TRUE(strict_file.out.empty()) << strict_file.out;
+  EXPECT_NE(strict_file.err.find("open " + t + "/b: Permission denied"), std::string::npos)
+      << strict_file.err;
+  EXPECT_EQ(std::count(strict_file.err.begin(), strict_file.err.end(), '\n'), 1) << strict_file.err;
+  // A block device the user may not open (a loop device: root's, mode 0660): the same code.
+  if (geteuid() != 0) return;
+  const auto loop = run_shell("losetup -r -f --show " + t + "/a");
+  if (loop.exit_code != 0) return;
+  const std::string device = loop.out.substr(0, loop.out.find('\n'));
+  struct Detach {
+    std::string device;
+    ~Detach() { run_shell("losetup -d " + device); }
+  } detach{device};
+  const auto dev =
+      run_shell(as_user + binary + " --threads 1 --format json" + units + t + "/a " + device);
+  EXPECT_EQ(dev.exit_code, 2) << dev.err;
+  const auto d = nlohmann::json::parse(dev.out, nullptr, false);
+  ASSERT_FALSE(d.is_discarded()) << dev.out << dev.err;
+  EXPECT_EQ(d["analyze"]["unreadable"]["first"][0]["path"], device);
+  EXPECT_EQ(d["analyze"]["unreadable"]["first"][0]["error"], "cannot open: Permission denied");
+}
+
+// Empty files (and an empty directory) are no data: no ratio of nothing, "no data" in the
+// table, exit 0.
+TEST(Analyze, EmptyInputHasNoRatios) {
+  Scratch s("analyze-empty");
+  fs::create_directories(s.dir + "/nothing");
+  write_bytes(s.dir + "/e1", "");
+  write_bytes(s.dir + "/e2", "");
+  const auto a = analyze(s.dir, "--analyze-units 4KiB,64KiB");
+  expect_agrees(a, check(s.dir, "4096,65536", 1 << 20), "empty");
+  EXPECT_EQ(a["bytes"], 0);
+  EXPECT_EQ(a["files"], 2);
+  for (const char* u : {"4096", "65536"}) {
+    EXPECT_TRUE(a["units"][u]["dedup_ratio"].is_null()) << u;
+    EXPECT_TRUE(a["units"][u]["combined_ratio"].is_null()) << u;
+    EXPECT_EQ(a["units"][u]["stored_bytes"], 0) << u;
+    for (const char* c : {"zstd", "lz4", "zlib"})
+      EXPECT_TRUE(a["units"][u]["compress"][c].is_null());
+  }
+  EXPECT_TRUE(a["chunks"]["zstd"].is_null());
+  const auto table = run_shell(kBinary + " --threads 2 --analyze " + s.dir);
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("\nno data: 2 files, 0 bytes\n"), std::string::npos) << table.out;
+  EXPECT_EQ(table.out.find("dedup"), std::string::npos) << "no ratio rows: " << table.out;
+  EXPECT_EQ(table.out.find("P(any two"), std::string::npos) << table.out;
 }
 
 }  // namespace

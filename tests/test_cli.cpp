@@ -82,6 +82,19 @@ TEST(Cli, VersionAndSimdList) {
   EXPECT_NE(r.out.find("(auto)"), std::string::npos) << r.out;
 }
 
+// The report's hwloc_version is the release of the library that runs (hwloc-info, of the same
+// installation, prints it), not the API version the program was compiled against (2.8.0 for
+// hwloc 2.9.0).
+TEST(Cli, HwlocVersionIsTheLibrarysRelease) {
+  const auto info = run_shell("hwloc-info --version");
+  if (info.exit_code != 0) GTEST_SKIP() << "no hwloc-info (Debian's hwloc package)";
+  const std::string line = info.out.substr(0, info.out.find('\n'));  // "hwloc-info 2.9.0"
+  const std::string release = line.substr(line.rfind(' ') + 1);
+  const auto r = run_shell(kBinary + " --size 4KiB --iterations 1 --threads 1 --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["provenance"]["hwloc_version"], release) << line;
+}
+
 TEST(Cli, UnsupportedSimdTargetIsRefusedOnTheNode) {
   const auto targets = dgen::compiled_simd_targets();
   const auto missing =

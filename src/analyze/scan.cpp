@@ -12,6 +12,12 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// A unit's fingerprint from those of its m smallest units (`parts` make a whole unit): a unit of
+// the smallest size is its own hash, a larger one the hash of its parts'.
+Fingerprint derive(const Fingerprint* small, std::size_t m, std::size_t parts) {
+  return m == 1 && parts == 1 ? small[0] : combine(small, m);
+}
+
 }  // namespace
 
 void SampleSums::add(std::uint64_t x, const CompressedSizes& y) {
@@ -84,6 +90,76 @@ CompressedSizes Scanner::zero_sizes(std::size_t n) {
   return sizes;
 }
 
+bool Scanner::first_zero_this_round(std::size_t k, std::size_t len) {
+  auto& sent = zero_sent_[k];
+  if (std::find(sent.begin(), sent.end(), len) != sent.end()) return false;
+  sent.push_back(static_cast<std::uint32_t>(len));
+  return true;
+}
+
+Fingerprint Scanner::zero_unit(std::size_t k, std::size_t n) {
+  const std::size_t key = k << 32 | n;
+  for (const auto& [at, fp] : zero_units_)
+    if (at == key) return fp;
+  // As scan() derives it from the bytes: the smallest units' hashes, then their combination.
+  const std::uint64_t u0 = settings_.units[0];
+  const std::vector<std::byte> zeros(std::min<std::size_t>(n, u0));
+  std::vector<Fingerprint> small((n + u0 - 1) / u0);
+  for (std::size_t i = 0; i < small.size(); ++i)
+    small[i] = fingerprint_of(zeros.data(), std::min<std::size_t>(u0, n - i * u0));
+  const Fingerprint fp = derive(small.data(), small.size(), settings_.units[k] / u0);
+  zero_units_.emplace_back(key, fp);
+  return fp;
+}
+
+void Scanner::add_zeros(LevelTally& tally, std::uint64_t count, std::size_t len) {
+  tally.zero_units += count;
+  tally.zero_bytes += count * len;
+  const CompressedSizes sizes = zero_sizes(len);
+  for (int c = 0; c < kCompressors; ++c) tally.zero_packed[c] += count * sizes[c];
+}
+
+void Scanner::scan_zeros(std::uint64_t n, std::vector<LevelTally>& levels, LevelTally& chunks,
+                         std::vector<UnitRecord>& out) {
+  const double t0 = now_seconds();
+  levels.resize(settings_.units.size());
+  for (std::size_t k = 0; k < settings_.units.size(); ++k) {
+    const std::uint64_t unit = settings_.units[k];
+    LevelTally& tally = levels[k];
+    tally.units += (n + unit - 1) / unit;
+    tally.bytes += n;
+    // Whole units, then the partial last one of a file that ends in the hole.
+    for (const auto& [count, len] : {std::pair<std::uint64_t, std::size_t>{n / unit, unit},
+                                     {n % unit != 0 ? 1 : 0, n % unit}}) {
+      if (count == 0) continue;
+      std::uint32_t zstd = kNotCompressed;
+      if (settings_.sample > 0) {
+        add_zeros(tally, count, len);
+        zstd = static_cast<std::uint32_t>(zero_sizes(len)[0]);
+      } else {
+        tally.zero_units += count;
+        tally.zero_bytes += count * len;
+      }
+      if (!first_zero_this_round(k, len)) continue;
+      const Fingerprint fp = zero_unit(k, len);
+      if (keep_.takes(fp.hi)) {
+        out.push_back(UnitRecord{
+            fp, static_cast<std::uint32_t>(len) | static_cast<std::uint32_t>(k) << 24, zstd});
+      }
+    }
+  }
+  // Chunks as scan() counts them: zero ones only when compressing.
+  const std::uint64_t chunk = settings_.chunk;
+  chunks.units += (n + chunk - 1) / chunk;
+  chunks.bytes += n;
+  if (settings_.sample > 0) {
+    if (n / chunk > 0) add_zeros(chunks, n / chunk, chunk);
+    if (n % chunk != 0) add_zeros(chunks, 1, n % chunk);
+  }
+  const double spent = now_seconds() - t0;
+  compress_seconds_ += spent;  // the zero blocks' sizes, once per length; the rest is counting
+}
+
 void Scanner::scan(const std::byte* p, std::size_t n, std::vector<LevelTally>& levels,
                    LevelTally& chunks, std::vector<UnitRecord>& out) {
   const std::uint64_t u0 = settings_.units[0];
@@ -106,7 +182,7 @@ void Scanner::scan(const std::byte* p, std::size_t n, std::vector<LevelTally>& l
       const std::size_t m = std::min(parts, count0 - first);
       const std::size_t offset = first * u0;
       const std::size_t len = std::min<std::size_t>(unit, n - offset);
-      const Fingerprint fp = m == 1 && parts == 1 ? small_[first] : combine(&small_[first], m);
+      const Fingerprint fp = derive(&small_[first], m, parts);
       bool zero = true;
       for (std::size_t i = first; i < first + m && zero; ++i) zero = small_zero_[i] != 0;
       tally.units += 1;
@@ -122,9 +198,7 @@ void Scanner::scan(const std::byte* p, std::size_t n, std::vector<LevelTally>& l
           for (int c = 0; c < kCompressors; ++c) tally.zero_packed[c] += sizes[c];
           zstd = static_cast<std::uint32_t>(sizes[0]);
         }
-        auto& sent = zero_sent_[k];
-        if (std::find(sent.begin(), sent.end(), len) != sent.end()) continue;
-        sent.push_back(static_cast<std::uint32_t>(len));
+        if (!first_zero_this_round(k, len)) continue;
       } else if (sample_.takes(fp.hi)) {
         const double c0 = now_seconds();
         const CompressedSizes sizes = compressors_.sizes(p + offset, len);

@@ -97,6 +97,12 @@ class Scanner {
   void scan(const std::byte* p, std::size_t n, std::vector<LevelTally>& levels, LevelTally& chunks,
             std::vector<UnitRecord>& out);
 
+  /// Counts `n` bytes of zeros as scan() counts them when it reads them (the same tallies and
+  /// records), without any bytes: a hole of a sparse file. The same rule for where they start
+  /// and end as scan()'s; n may be far larger than a piece.
+  void scan_zeros(std::uint64_t n, std::vector<LevelTally>& levels, LevelTally& chunks,
+                  std::vector<UnitRecord>& out);
+
   /// Forgets which zero units were sent: call when `out` has been sent.
   void new_round();
 
@@ -118,6 +124,13 @@ class Scanner {
   std::vector<std::vector<std::uint32_t>> zero_sent_;  ///< per level: lengths sent this round
   std::vector<std::pair<std::size_t, CompressedSizes>> zero_sizes_;  ///< per length, computed once
   CompressedSizes zero_sizes(std::size_t n);
+  /// The fingerprint scan() gives a unit of `n` zeros at level k, computed once per (k, n).
+  Fingerprint zero_unit(std::size_t k, std::size_t n);
+  std::vector<std::pair<std::size_t, Fingerprint>> zero_units_;  ///< (k << 32 | n, fingerprint)
+  /// Whether a zero unit of this level and length is the first this round (its record is sent
+  /// once: a repeat changes no count).
+  bool first_zero_this_round(std::size_t k, std::size_t len);
+  void add_zeros(LevelTally& tally, std::uint64_t count, std::size_t len);
   double hash_seconds_ = 0, compress_seconds_ = 0;
 };
 

@@ -199,6 +199,25 @@ int main(int argc, char** argv) {
       job.barrier();
       return 1;
     }
+    if (report.exit_code != 0) {
+      // --analyze skipped what it could not read: the report covers the rest, and the exit
+      // code says that something was left out (the first path's error decides it).
+      if (job.rank() == 0 && report.analyze) {
+        const auto& a = *report.analyze;
+        std::string first;
+        if (!a.unreadable_first.empty())
+          first = ", the first " + a.unreadable_first[0].path + ": " + a.unreadable_first[0].error;
+        std::fprintf(stderr,
+                     "dgen_mpi: --analyze: %llu %s could not be read and %s skipped%s; the report "
+                     "covers the rest\n",
+                     static_cast<unsigned long long>(a.unreadable),
+                     a.unreadable == 1 ? "path" : "paths", a.unreadable == 1 ? "was" : "were",
+                     first.c_str());
+        std::fflush(stderr);
+      }
+      job.barrier();
+      return report.exit_code;
+    }
   } catch (const dgen::mpi::JobFailure& e) {
     dgen::mpi::run_finished();
     dgen::io::stop_io_watchdog();

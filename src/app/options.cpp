@@ -123,6 +123,10 @@ po::options_description describe_options() {
       ("analyze-memory", text("SIZE"),
        "with --analyze: the memory per rank for fingerprints (default: half of what the node "
        "can give, shared by its ranks); less than they need switches to the estimator")
+      ("strict", "with --analyze: the first file or directory that cannot be read ends the job "
+       "(exit 2 for a path that cannot be used, e.g. permission denied; 4 for an I/O error); "
+       "without it such paths are skipped, counted and named in the report, and the job exits "
+       "with that code after the report")
       ("file-per-rank", "with --output/--input: a file per rank, PATH.00000000, PATH.00000001, "
        "... (IOR -F), each holding its rank's bytes")
       ("files", text("N"),
@@ -521,6 +525,8 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
       if (!analyzing) bad("--analyze-memory", text("analyze-memory"), "is only for --analyze");
       o.analyze_memory = parse_size_option("--analyze-memory", text("analyze-memory"));
     }
+    o.analyze_strict = vm.count("strict") > 0;
+    if (o.analyze_strict && !analyzing) throw UsageError("--strict: is only for --analyze");
   }
   const bool storage = o.output || o.input;
   const std::string storage_only = "is only for --output or --input";

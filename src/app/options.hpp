@@ -33,6 +33,7 @@ struct Options {
   std::uint64_t analyze_chunk = 1ULL << 20;  ///< --analyze-chunk
   double sample = 1;                         ///< --sample
   std::uint64_t analyze_memory = 0;          ///< --analyze-memory; 0 = from free memory
+  bool analyze_strict = false;               ///< --strict: an unreadable path ends the job
   bool file_per_rank = false;                ///< --file-per-rank
   std::uint64_t files = 0;                   ///< --files N (0: not a dataset)
   std::uint64_t file_size = 0;               ///< --file-size

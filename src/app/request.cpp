@@ -44,6 +44,7 @@ mpi::RunRequest run_request(const Options& o) {
     a.chunk = o.analyze_chunk;
     a.sample = o.sample;
     a.memory_per_rank = o.analyze_memory;
+    a.strict = o.analyze_strict;
     r.analyze = a;
   }
   r.layout.path = o.output ? *o.output : o.input.value_or("");

@@ -1,7 +1,10 @@
 // Analyze mode: what a deduplicating, compressing storage engine would keep of existing data,
 // measured by the whole job (docs/analyze.md).
 //
-// Rank 0 walks the paths; every rank reads a contiguous share of the files' bytes in rounds.
+// Rank 0 walks the paths (each file once, sparse files' data mapped); every rank reads a
+// contiguous share of the files' bytes in rounds, and counts the pieces wholly in holes as zeros
+// without reading them. A file that cannot be read is skipped by the rank that meets it, counted
+// and named (--strict: the job ends there).
 // In a round each thread reads pieces (a multiple of the largest unit or chunk from a file's
 // start), fingerprints every unit at every unit size and compresses the sampled ones
 // (analyze/scan.hpp); the main thread sends each unit's record to the rank owning its
@@ -13,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -21,6 +26,8 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <tuple>
 
 #include "analyze/dataset.hpp"
 #include "analyze/estimate.hpp"
@@ -30,6 +37,7 @@
 #include "dgen/size.hpp"
 #include "io/backend.hpp"
 #include "io/direct.hpp"
+#include "io/errors.hpp"
 #include "mpi/modes.hpp"
 #include "mpi/reduce.hpp"
 #include "mpi/stop_signal.hpp"
@@ -45,16 +53,23 @@ using analyze::UnitRecord;
 /// at 4 KiB units), and a stop signal or an error is acted on within a round.
 constexpr std::uint64_t kRoundBytesPerThread = 16ULL << 20;
 
-// The file list travels from rank 0 as [size u64][path length u64][path] records.
+// The file list travels from rank 0 as [size u64][path length u64][path][data spans u64, or
+// ~0 for a file without holes][begin end u64...] records.
 std::string pack(const analyze::Inputs& in) {
   std::string out;
   auto put = [&](std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); };
   put(in.skipped);
+  put(in.same_file_skipped);
   put(in.files.size());
   for (const auto& f : in.files) {
     put(f.size);
     put(f.path.size());
     out += f.path;
+    put(f.sparse ? f.data.size() : ~0ULL);
+    for (const auto& d : f.data) {
+      put(d.begin);
+      put(d.end);
+    }
   }
   return out;
 }
@@ -69,6 +84,7 @@ analyze::Inputs unpack(const std::string& text) {
     return v;
   };
   in.skipped = get();
+  in.same_file_skipped = get();
   const std::uint64_t n = get();
   in.files.resize(n);
   for (auto& f : in.files) {
@@ -77,6 +93,15 @@ analyze::Inputs unpack(const std::string& text) {
     f.path = text.substr(at, len);
     at += len;
     in.bytes += f.size;
+    const std::uint64_t spans = get();
+    f.sparse = spans != ~0ULL;
+    if (f.sparse) {
+      f.data.resize(spans);
+      for (auto& d : f.data) {
+        d.begin = get();
+        d.end = get();
+      }
+    }
   }
   return in;
 }
@@ -94,40 +119,64 @@ std::string broadcast(const Job& job, std::string text) {
   return text;
 }
 
-/// A piece of a file one thread reads and scans at once.
+/// A piece of a file one thread reads and scans at once, or a run of pieces the walk found
+/// wholly in a hole, counted as zeros (where data is found there now, it is read).
 struct Piece {
   std::size_t file = 0;
   std::uint64_t offset = 0, length = 0;
+  bool hole = false;
 };
 
 /// The rank's share, handed out in rounds of pieces.
 class PieceCursor {
  public:
-  PieceCursor(std::vector<analyze::FileExtent> share, std::uint64_t alignment)
-      : share_(std::move(share)), alignment_(alignment) {
-    if (!share_.empty()) at_ = share_[0].begin;
+  PieceCursor(std::vector<analyze::FileExtent> share, const std::vector<analyze::InputFile>& files,
+              std::uint64_t alignment)
+      : share_(std::move(share)), files_(files), alignment_(alignment) {
+    enter();
   }
   bool done() const { return next_ >= share_.size(); }
-  /// Pieces of at most `bytes` in all (at least one piece when any is left).
+  /// Pieces of at most `bytes` to read in all, a hole counting as one piece (at least one piece
+  /// when any is left).
   std::vector<Piece> take(std::uint64_t bytes) {
     std::vector<Piece> pieces;
     std::uint64_t taken = 0;
     while (!done() && (pieces.empty() || taken < bytes)) {
       const analyze::FileExtent& e = share_[next_];
-      const std::uint64_t n = std::min(alignment_, e.end - at_);
-      pieces.push_back({e.file, at_, n});
-      taken += n;
-      at_ += n;
-      if (at_ >= e.end && ++next_ < share_.size()) at_ = share_[next_].begin;
+      while (run_ < runs_.size() && runs_[run_].end <= at_) ++run_;
+      Piece p{e.file, at_, 0, false};
+      if (run_ < runs_.size() && runs_[run_].begin <= at_) {
+        p.length = std::min(alignment_, e.end - at_);
+      } else {
+        p.length = (run_ < runs_.size() ? std::min(e.end, runs_[run_].begin) : e.end) - at_;
+        p.hole = true;
+      }
+      pieces.push_back(p);
+      taken += std::min(p.length, alignment_);
+      at_ += p.length;
+      if (at_ >= e.end) {
+        ++next_;
+        enter();
+      }
     }
     return pieces;
   }
 
  private:
+  // At the start of the next extent, with its file's data runs.
+  void enter() {
+    if (done()) return;
+    at_ = share_[next_].begin;
+    runs_ = analyze::data_runs(files_[share_[next_].file], alignment_);
+    run_ = 0;
+  }
   std::vector<analyze::FileExtent> share_;
+  const std::vector<analyze::InputFile>& files_;
   std::uint64_t alignment_;
   std::size_t next_ = 0;
   std::uint64_t at_ = 0;
+  std::vector<analyze::Span> runs_;
+  std::size_t run_ = 0;
 };
 
 /// The sets of one thread: one per unit size, for the fingerprints of its part of the owner's
@@ -141,6 +190,8 @@ struct alignas(64) ThreadState {
   io::AlignedBuffer buffer;
   double read = 0, insert = 0;
   std::uint64_t bytes = 0;
+  std::uint64_t hole_bytes = 0;     ///< of `bytes`: counted as zeros without reading
+  std::uint64_t skipped_bytes = 0;  ///< of files that could not be read
   int fd = -1;
   std::size_t fd_file = 0;
   ~ThreadState() {
@@ -174,7 +225,37 @@ std::uint64_t memory_needed(const std::vector<std::uint64_t>& units_per_level, d
   return sets + buffers + static_cast<std::uint64_t>(threads) * compressor_bytes;
 }
 
-// Reads [offset, offset + n) of the file into p; throws IoError naming path, offset and error.
+/// What ended the reading of a file: where, the call and the OS error (0: the file ended
+/// before its listed size). what() is the line --strict ends the job with.
+class ReadFailure : public io::IoError {
+ public:
+  ReadFailure(const std::string& path, std::string call, std::uint64_t offset, int err)
+      : io::IoError(call == "open" ? "open " + path + ": " + reason(err)
+                                   : "read " + path + " at offset " + std::to_string(offset) +
+                                         ": " + (call == "read" ? "" : call + ": ") + reason(err)),
+        call_(std::move(call)),
+        offset_(offset),
+        err_(err) {}
+  /// The OS error's text, or why a file with no error failed.
+  static std::string reason(int err) {
+    return err != 0 ? std::strerror(err)
+                    : "the file ended early (it was listed with more bytes; did it change during "
+                      "the analysis?)";
+  }
+  /// As the report names it: "cannot open", "read at offset N".
+  std::string what_failed() const {
+    return call_ == "open" ? "cannot open" : call_ + " at offset " + std::to_string(offset_);
+  }
+  std::uint64_t offset() const { return offset_; }
+  int error() const { return err_; }
+
+ private:
+  std::string call_;
+  std::uint64_t offset_;
+  int err_;
+};
+
+// Reads [offset, offset + n) of the file into p; throws ReadFailure.
 void read_piece(int fd, const std::string& path, std::uint64_t offset, std::byte* p,
                 std::size_t n) {
   std::size_t done = 0;
@@ -184,17 +265,45 @@ void read_piece(int fd, const std::string& path, std::uint64_t offset, std::byte
       if (stop_signal() != 0) throw io::IoError("stopped");
       continue;
     }
-    if (r < 0) {
-      throw io::IoError("read " + path + " at offset " + std::to_string(offset + done) + ": " +
-                        std::strerror(errno));
-    }
-    if (r == 0) {
-      throw io::IoError("read " + path + " at offset " + std::to_string(offset + done) +
-                        ": the file ended early (it was listed with more bytes; did it change "
-                        "during the analysis?)");
-    }
+    if (r < 0) throw ReadFailure(path, "read", offset + done, errno);
+    if (r == 0) throw ReadFailure(path, "read", offset + done, 0);
     done += static_cast<std::size_t>(r);
   }
+}
+
+/// An unreadable file as a rank sends it to rank 0.
+nlohmann::json to_json(const analyze::Unreadable& u) {
+  return {u.path, u.what, u.error, u.message, u.order, u.in_walk, u.offset};
+}
+
+analyze::Unreadable unreadable_from(const nlohmann::json& j) {
+  analyze::Unreadable u;
+  u.path = j[0];
+  u.what = j[1];
+  u.error = j[2];
+  u.message = j[3];
+  u.order = j[4];
+  u.in_walk = j[5];
+  u.offset = j[6];
+  return u;
+}
+
+/// Walk order: by the files listed before; a directory before the file listed after it; a
+/// file's first failing offset first.
+bool earlier(const analyze::Unreadable& a, const analyze::Unreadable& b) {
+  return std::tuple(a.order, !a.in_walk, a.offset) < std::tuple(b.order, !b.in_walk, b.offset);
+}
+
+/// Sorted in walk order, one entry per path, at most kUnreadableNamed.
+void keep_first(std::vector<analyze::Unreadable>& list) {
+  std::sort(list.begin(), list.end(), earlier);
+  std::vector<analyze::Unreadable> first;
+  for (auto& u : list) {
+    if (first.size() == analyze::kUnreadableNamed) break;
+    if (first.empty() || first.back().path != u.path || first.back().order != u.order)
+      first.push_back(std::move(u));
+  }
+  list = std::move(first);
 }
 
 report::CompressRatios ratios_of(const analyze::LevelTally& t, double fraction) {
@@ -305,20 +414,26 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   Team& team = c.team;
   const int ranks = job.size(), threads = team.size();
 
-  // The files: walked once, on rank 0.
+  // The files: walked once, on rank 0, which keeps what the walk could not read.
   analyze::Inputs inputs;
+  std::uint64_t walk_unreadable = 0;
+  std::vector<analyze::Unreadable> unreadable;  // this rank's, in walk order
   {
     std::string error, packed;
+    int code = 2;
     job.set_phase("walking the --analyze paths on rank 0");
     if (job.rank() == 0) {
       try {
-        inputs = analyze::find_inputs(req.paths);
+        inputs = analyze::find_inputs(req.paths, req.strict);
         packed = pack(inputs);
+        walk_unreadable = inputs.unreadable;
+        unreadable = inputs.unreadable_first;
       } catch (const analyze::InputError& e) {
         error = e.what();
+        code = e.exit_code();
       }
     }
-    job.agree(error, 2);
+    job.agree(error, code);
     inputs = unpack(broadcast(job, packed));
   }
 
@@ -328,7 +443,9 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   settings.sample = req.sample;
   const std::uint64_t alignment = settings.alignment();
   std::vector<std::uint64_t> units_per_level;
-  for (std::uint64_t u : req.units) units_per_level.push_back(analyze::units_in(inputs.files, u));
+  // Sized for every unit that holds data being distinct: a hole's units share one fingerprint.
+  for (std::uint64_t u : req.units)
+    units_per_level.push_back(analyze::units_that_may_differ(inputs.files, u));
 
   // Memory, before anything is read: the most keep fraction whose sets fit every rank's budget.
   std::uint64_t budget = req.memory_per_rank;
@@ -378,7 +495,11 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   const auto share = analyze::share_of(inputs.files, job.rank(), ranks, alignment);
   std::uint64_t share_bytes = 0;
   for (const auto& e : share) share_bytes += e.end - e.begin;
-  PieceCursor cursor(share, alignment);
+  PieceCursor cursor(share, inputs.files, alignment);
+  // The files this rank could not read (a byte each, reduced to rank 0), and the first
+  // failures; their pieces are skipped.
+  std::vector<std::atomic<unsigned char>> failed(inputs.files.size());
+  std::mutex failures_lock;
   report::Progress progress(c.request.progress && job.rank() == 0, share_bytes, ranks, "analyze");
 
   Measured m;
@@ -405,38 +526,94 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
     const std::vector<Piece> pieces =
         cursor.take(kRoundBytesPerThread * static_cast<std::uint64_t>(threads));
     std::atomic<std::size_t> next{0};
-    std::atomic<bool> io_failed{false};  // the team's error is an I/O error (exit 4), else 1
+    std::atomic<int> read_failed{0};  // --strict: the exit code of the team's error, a read's
     error = run_on_team(team, [&](int t) {
       ThreadState& s = state[static_cast<std::size_t>(t)];
       s.out.clear();
       s.scanner->new_round();
+      // Reads and scans n bytes at `offset` (a piece, or less at a file's end).
+      auto read_and_scan = [&](const std::string& path, std::uint64_t offset, std::uint64_t n) {
+        const double t0 = clock_seconds();
+        read_piece(s.fd, path, offset, s.buffer.data(), n);
+        s.read += clock_seconds() - t0;
+        s.scanner->scan(s.buffer.data(), n, s.levels, s.chunks, s.out);
+        s.bytes += n;
+        progress.add(n);
+      };
       for (std::size_t i; !team.stopped() && (i = next.fetch_add(1)) < pieces.size();) {
         const Piece& piece = pieces[i];
         const std::string& path = inputs.files[piece.file].path;
-        const double t0 = clock_seconds();
-        if (s.fd < 0 || s.fd_file != piece.file) {
-          if (s.fd >= 0) ::close(s.fd);
-          s.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-          if (s.fd < 0) {
-            io_failed = true;
-            throw io::IoError("open " + path + ": " + std::strerror(errno));
-          }
-          s.fd_file = piece.file;
+        if (failed[piece.file].load(std::memory_order_relaxed) != 0) {
+          s.skipped_bytes += piece.length;
+          progress.add(piece.length);
+          continue;
         }
+        const std::uint64_t before = s.bytes;
         try {
-          read_piece(s.fd, path, piece.offset, s.buffer.data(), piece.length);
-        } catch (const io::IoError&) {
-          io_failed = true;
-          throw;
+          if (s.fd < 0 || s.fd_file != piece.file) {
+            if (s.fd >= 0) ::close(s.fd);
+            s.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (s.fd < 0) throw ReadFailure(path, "open", piece.offset, errno);
+            s.fd_file = piece.file;
+          }
+          if (!piece.hole) {
+            read_and_scan(path, piece.offset, piece.length);
+            continue;
+          }
+          // A hole when the file was listed: still as long, and where is there data now? The
+          // pieces that hold some are read whole; the rest counted as zeros.
+          struct stat st {};
+          if (fstat(s.fd, &st) != 0) throw ReadFailure(path, "fstat", piece.offset, errno);
+          const std::uint64_t end = piece.offset + piece.length;
+          if (static_cast<std::uint64_t>(st.st_size) < end) {
+            throw ReadFailure(path, "read", std::max<std::uint64_t>(piece.offset, st.st_size), 0);
+          }
+          for (std::uint64_t at = piece.offset; at < end;) {
+            const off_t d = lseek(s.fd, static_cast<off_t>(at), SEEK_DATA);
+            if (d < 0 && errno != ENXIO) throw ReadFailure(path, "SEEK_DATA", at, errno);
+            const std::uint64_t data =
+                d < 0 ? end : std::min<std::uint64_t>(end, static_cast<std::uint64_t>(d));
+            // Zeros up to the piece that holds the data (to the end when none does).
+            const std::uint64_t zeros_end =
+                data >= end ? end : std::max(at, data / alignment * alignment);
+            if (zeros_end > at) {
+              s.scanner->scan_zeros(zeros_end - at, s.levels, s.chunks, s.out);
+              s.bytes += zeros_end - at;
+              s.hole_bytes += zeros_end - at;
+              progress.add(zeros_end - at);
+              at = zeros_end;
+            }
+            if (at < end) {
+              const std::uint64_t n = std::min(alignment, end - at);
+              read_and_scan(path, at, n);
+              at += n;
+            }
+          }
+        } catch (const ReadFailure& f) {
+          if (req.strict) {
+            read_failed = io::exit_code_for_errno(f.error());
+            throw;
+          }
+          // Skipped: this piece's rest, and every later piece of the file on this rank.
+          failed[piece.file].store(1, std::memory_order_relaxed);
+          const std::uint64_t rest = piece.length - (s.bytes - before);
+          s.skipped_bytes += rest;
+          progress.add(rest);
+          analyze::Unreadable u;
+          u.path = path;
+          u.what = f.what_failed();
+          u.error = f.error();
+          u.message = ReadFailure::reason(f.error());
+          u.order = piece.file;
+          u.offset = f.offset();
+          const std::lock_guard<std::mutex> hold(failures_lock);
+          unreadable.push_back(std::move(u));
+          if (unreadable.size() > 4 * analyze::kUnreadableNamed) keep_first(unreadable);
         }
-        s.read += clock_seconds() - t0;
-        s.scanner->scan(s.buffer.data(), piece.length, s.levels, s.chunks, s.out);
-        s.bytes += piece.length;
-        progress.add(piece.length);
       }
     });
     if (error == "stopped" && stop_signal() != 0) error.clear();  // a read cut by the signal
-    job.agree(io_failed ? error : "", kIoErrorExit);
+    job.agree(read_failed != 0 ? error : "", read_failed);
     job.agree(error, 1);
 
     // Each record to the rank owning its fingerprint: owner = floor(lo * ranks / 2^64).
@@ -517,8 +694,51 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
     job.agree(error, 1);
   }
   run.end = job.now();
-  for (const auto& s : state) run.bytes += s.bytes;
-  if (run.complete) run.complete = run.bytes == share_bytes;
+  std::uint64_t skipped_bytes = 0;
+  unsigned long long holes = 0;
+  for (const auto& s : state) {
+    run.bytes += s.bytes;
+    skipped_bytes += s.skipped_bytes;
+    holes += s.hole_bytes;
+  }
+  if (run.complete) run.complete = run.bytes + skipped_bytes == share_bytes;
+
+  // What could not be read: the files (on any rank) counted once, the first named in walk
+  // order, and the exit code of the first, on every rank.
+  std::uint64_t unreadable_count = 0, failed_files = 0;
+  {
+    std::vector<unsigned char> mine_failed(failed.size()), all_failed(failed.size());
+    for (std::size_t i = 0; i < failed.size(); ++i) mine_failed[i] = failed[i].load();
+    for (std::size_t at = 0; at < failed.size(); at += INT_MAX) {
+      const int n = static_cast<int>(std::min<std::size_t>(INT_MAX, failed.size() - at));
+      check(MPI_Reduce(mine_failed.data() + at, all_failed.data() + at, n, MPI_UNSIGNED_CHAR,
+                       MPI_MAX, 0, job.world()),
+            "MPI_Reduce");
+    }
+    keep_first(unreadable);
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& u : unreadable) list.push_back(to_json(u));
+    const auto lists = job.gather_strings(list.dump());
+    int code = 0;
+    if (job.rank() == 0) {
+      unreadable.clear();
+      for (const auto& text : lists)
+        for (const auto& j : nlohmann::json::parse(text)) unreadable.push_back(unreadable_from(j));
+      keep_first(unreadable);
+      failed_files =
+          static_cast<std::uint64_t>(std::count(all_failed.begin(), all_failed.end(), 1));
+      unreadable_count = walk_unreadable + failed_files;
+      if (!unreadable.empty()) {
+        code = unreadable.front().error != 0 ? io::exit_code_for_errno(unreadable.front().error)
+                                             : io::kIoExit;
+      }
+    }
+    check(MPI_Bcast(&code, 1, MPI_INT, 0, job.world()), "MPI_Bcast");
+    m.exit_code = code;
+  }
+  unsigned long long hole_total = 0;
+  check(MPI_Reduce(&holes, &hole_total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, job.world()),
+        "MPI_Reduce");
 
   // Thread means, as the storage passes give them.
   double read = 0, hash = 0, compress = 0, insert = 0;
@@ -570,8 +790,19 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   if (job.rank() != 0) return m;
 
   analysis.paths = req.paths;
-  analysis.files = inputs.files.size();
+  analysis.files = inputs.files.size() - failed_files;
   analysis.skipped = inputs.skipped;
+  analysis.same_file_skipped = inputs.same_file_skipped;
+  analysis.hole_bytes = hole_total;
+  analysis.unreadable = unreadable_count;
+  analysis.unreadable_exit_code = m.exit_code;
+  for (const auto& u : unreadable) {
+    report::AnalyzeUnreadable r;
+    r.path = u.path;
+    r.error = u.what + ": " + u.message;
+    if (!u.in_walk) r.offset = u.offset;
+    analysis.unreadable_first.push_back(r);
+  }
   analysis.chunk = req.chunk;
   analysis.sample = req.sample;
   analysis.keep = keep;
@@ -599,11 +830,13 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
     a.zero_units = tally.zero_units;
     const analyze::Estimate e = analyze::distinct_units(distinct, keep);
     a.distinct = {e.value, e.low, e.high};
-    a.dedup_ratio = e.value > 0 ? static_cast<double>(a.units) / e.value : 0;
+    if (e.value > 0) a.dedup_ratio = static_cast<double>(a.units) / e.value;
     a.compress = ratios_of(tally, req.sample);
     if (const auto s = analyze::stored_bytes(distinct, keep, req.sample)) {
       a.stored_bytes = report::Range{s->value, s->low, s->high};
-      a.combined_ratio = s->value > 0 ? static_cast<double>(a.bytes) / s->value : 0;
+      if (s->value > 0) a.combined_ratio = static_cast<double>(a.bytes) / s->value;
+    } else if (a.units == 0 && req.sample > 0) {
+      a.stored_bytes = report::Range{};  // nothing read, nothing stored: exactly 0
     }
     pairs += static_cast<double>(a.units) * static_cast<double>(a.units) / 2;
     analysis.bytes = a.bytes;

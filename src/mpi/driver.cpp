@@ -270,6 +270,7 @@ report::Report run_job(const Job& job, const RunRequest& req) {
     rep.stores = "cached";
     report::Analyze analysis;
     m = run_analyze(context, analysis);
+    rep.exit_code = m.exit_code;
     rep.provenance.io_component = m.io_component;
     if (job.rank() == 0) rep.analyze = analysis;
   } else if (req.output || req.input) {
@@ -330,6 +331,7 @@ report::Report run_job(const Job& job, const RunRequest& req) {
     mine_only.stop_signal = m.stop_signal;
     mine_only.verify = rep.verify;
     mine_only.output_state = m.output_state;
+    mine_only.exit_code = rep.exit_code;
     return mine_only;
   }
 

@@ -82,6 +82,9 @@ struct Measured {
   std::optional<VerifyFindings> verify;      ///< --verify
   std::optional<report::OutputState> output_state;  ///< write mode, on rank 0
   std::optional<report::Resume> resume;             ///< --resume, on rank 0
+  /// Non-zero: the job ends with it after the report (--analyze skipped a path it could not
+  /// read); the same on all ranks.
+  int exit_code = 0;
 };
 
 /// Runs `body` on the team (Team::run); an exception from it becomes the returned error text,

@@ -55,6 +55,7 @@ std::vector<std::pair<std::string, std::string>> RunRequest::shared_options() co
       {"--analyze-chunk", analyze ? std::to_string(analyze->chunk) : "(none)"},
       {"--sample", analyze ? exact(analyze->sample) : "(none)"},
       {"--analyze-memory", analyze ? std::to_string(analyze->memory_per_rank) : "(none)"},
+      {"--strict", analyze ? on(analyze->strict) : "(none)"},
       {"--max-mismatches", std::to_string(max_mismatches)},
       {"--keep-partial", on(keep_partial)},
       {"--baseline", on(baseline)},

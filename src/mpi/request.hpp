@@ -36,6 +36,7 @@ struct AnalyzeRequest {
   std::uint64_t chunk = 1ULL << 20;   ///< --analyze-chunk
   double sample = 1;                  ///< --sample: fraction of units compressed
   std::uint64_t memory_per_rank = 0;  ///< --analyze-memory; 0 = from the node's free memory
+  bool strict = false;  ///< --strict: a path that cannot be read ends the job, not skipped
 };
 
 struct RunRequest {

@@ -44,10 +44,26 @@ std::string mpi_library_version() {
   return comma == std::string::npos ? s : s.substr(0, comma);
 }
 
+// The release of the hwloc library this process runs with. hwloc_get_api_version() gives the
+// API version (HWLOC_API_VERSION, which changes only with the API: 0x20800, "2.8.0", in hwloc
+// 2.9.0), not the release. The library writes its release into every topology it builds, as
+// the root object's documented "hwlocVersion" info attribute, which hwloc-info prints; a one-PU
+// synthetic topology is built for it (no discovery of this machine: microseconds). The API
+// version, marked as such, is the fallback should a library not set the attribute.
 std::string hwloc_version() {
+  std::string version;
+  hwloc_topology_t topology = nullptr;
+  if (hwloc_topology_init(&topology) == 0) {
+    if (hwloc_topology_set_synthetic(topology, "pu:1") == 0 && hwloc_topology_load(topology) == 0) {
+      const char* v = hwloc_obj_get_info_by_name(hwloc_get_root_obj(topology), "hwlocVersion");
+      if (v != nullptr) version = v;
+    }
+    hwloc_topology_destroy(topology);
+  }
+  if (!version.empty()) return version;
   const unsigned v = hwloc_get_api_version();
   return std::to_string(v >> 16) + "." + std::to_string((v >> 8) & 0xff) + "." +
-         std::to_string(v & 0xff);
+         std::to_string(v & 0xff) + " (API)";
 }
 
 }  // namespace

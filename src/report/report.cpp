@@ -164,6 +164,14 @@ nlohmann::ordered_json sample_json(const CompressRatios& c, bool exact) {
                                                   {"zlib", interval_json(c.zlib)}}}};
 }
 
+// A CSV field: quoted (RFC 4180) when it holds a comma, a quote or a line break.
+std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string q = "\"";
+  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
 std::string paths_text(const std::vector<std::string>& paths) {
   std::string s;
   for (const auto& p : paths) s += (s.empty() ? "" : " ") + p;
@@ -176,8 +184,23 @@ std::string analyze_text(const Report& r) {
   o << "mode      analyze " << paths_text(a.paths) << " (" << a.files
     << (a.files == 1 ? " file, " : " files, ") << format_size(a.bytes) << ", " << a.bytes
     << " bytes";
+  if (a.hole_bytes > 0) o << ", " << format_size(a.hole_bytes) << " of it in holes, not read";
   if (a.skipped > 0) o << "; " << a.skipped << " links or special files skipped";
   o << ")\n";
+  if (a.same_file_skipped > 0) {
+    o << "same file " << a.same_file_skipped
+      << (a.same_file_skipped == 1 ? " path names" : " paths name")
+      << " a file already read (the same device and inode: named twice, inside a directory "
+         "also named, a hard link), skipped\n";
+  }
+  if (a.unreadable > 0) {
+    o << "UNREADABLE " << a.unreadable << (a.unreadable == 1 ? " path" : " paths")
+      << " skipped (exit code " << a.unreadable_exit_code
+      << "); the figures are of what could be read";
+    if (a.unreadable_first.size() < a.unreadable) o << "; the first:";
+    o << "\n";
+    for (const auto& u : a.unreadable_first) o << "  " << u.path << ": " << u.error << "\n";
+  }
   o << "analysis  " << a.units.size() << " unit sizes, chunks of " << format_size(a.chunk) << "; "
     << (a.sample >= 1 ? std::string("every unit and chunk compressed")
         : a.sample <= 0
@@ -200,17 +223,22 @@ std::string analyze_text(const Report& r) {
       << " s, zlib " << fixed(a.zlib_seconds, 3) << " s (slowest rank, thread mean)\n";
   }
   o << "\n";
+  if (a.bytes == 0) {
+    // No ratio of nothing: dedup and compression are undefined, not 0 or 1.
+    o << "no data: " << a.files << (a.files == 1 ? " file, " : " files, ") << "0 bytes\n";
+    return o.str();
+  }
   o << format("%9s %13s %13s %8s %11s %7s %7s %7s %14s %10s\n", "unit", "units", "distinct",
               "dedup", "zero units", "zstd", "lz4", "zlib", "stored bytes", "dedup+zstd");
   for (const auto& u : a.units) {
     o << format(
         "%9s %13llu %13.0f %8.3f %11llu %7s %7s %7s %14s %10s\n", format_size(u.unit).c_str(),
-        static_cast<unsigned long long>(u.units), u.distinct.value, u.dedup_ratio,
+        static_cast<unsigned long long>(u.units), u.distinct.value, u.dedup_ratio.value_or(0),
         static_cast<unsigned long long>(u.zero_units), ratio_text(u.compress.zstd).c_str(),
         ratio_text(u.compress.lz4).c_str(), ratio_text(u.compress.zlib).c_str(),
         u.stored_bytes ? format_size(static_cast<std::uint64_t>(u.stored_bytes->value)).c_str()
                        : "-",
-        u.stored_bytes ? fixed(u.combined_ratio, 3).c_str() : "-");
+        u.combined_ratio ? fixed(*u.combined_ratio, 3).c_str() : "-");
   }
   o << format("%9s %13llu %13s %8s %11s %7s %7s %7s\n", ("chunk " + format_size(a.chunk)).c_str(),
               static_cast<unsigned long long>(a.chunks), "", "", "",
@@ -528,7 +556,8 @@ nlohmann::ordered_json to_json(const Report& r) {
           {"distinct_interval",
            exact_count ? nlohmann::ordered_json()
                        : nlohmann::ordered_json::array({u.distinct.low, u.distinct.high})},
-          {"dedup_ratio", u.dedup_ratio},
+          {"dedup_ratio",
+           u.dedup_ratio ? nlohmann::ordered_json(*u.dedup_ratio) : nlohmann::ordered_json()},
           {"zero_units", u.zero_units},
           {"compress", compress_json(u.compress)},
           {"compressed", sample_json(u.compress, a.sample >= 1)},
@@ -539,17 +568,30 @@ nlohmann::ordered_json to_json(const Report& r) {
                                         ? interval_json(u.stored_bytes)
                                         : nlohmann::ordered_json()},
           {"combined_ratio",
-           u.stored_bytes ? nlohmann::ordered_json(u.combined_ratio) : nlohmann::ordered_json()},
+           u.combined_ratio ? nlohmann::ordered_json(*u.combined_ratio) : nlohmann::ordered_json()},
           {"estimated", !exact_count}};
     }
     nlohmann::ordered_json chunks = {{"size", a.chunk}, {"count", a.chunks}};
     const nlohmann::ordered_json chunk_ratios = compress_json(a.chunk_compress);
     for (const auto& [k, v] : chunk_ratios.items()) chunks[k] = v;
     chunks["compressed"] = sample_json(a.chunk_compress, a.sample >= 1);
+    auto unreadable_paths = nlohmann::ordered_json::array();
+    for (const auto& u : a.unreadable_first) {
+      unreadable_paths.push_back(
+          {{"path", u.path},
+           {"error", u.error},
+           {"offset", u.offset ? nlohmann::ordered_json(*u.offset) : nlohmann::ordered_json()}});
+    }
     j["analyze"] = {{"paths", a.paths},
                     {"files", a.files},
                     {"skipped", a.skipped},
+                    {"same_file_skipped", a.same_file_skipped},
+                    {"unreadable",
+                     {{"count", a.unreadable},
+                      {"exit_code", a.unreadable_exit_code},
+                      {"first", unreadable_paths}}},
                     {"bytes", a.bytes},
+                    {"hole_bytes", a.hole_bytes},
                     {"units", units},
                     {"chunks", chunks},
                     {"sample", a.sample},
@@ -645,28 +687,34 @@ std::string main_csv(const Report& r) {
     const Analyze& a = *r.analyze;
     o << "mode,kind,size,units,bytes,distinct,distinct_low,distinct_high,dedup_ratio,zero_units,"
          "zstd,lz4,zlib,stored_bytes,stored_low,stored_high,combined_ratio,sample,keep,seconds,"
-         "gbps\n";
+         "gbps,same_file_skipped,unreadable,hole_bytes,path,error\n";
     auto ratio = [](const std::optional<Range>& x) { return x ? fixed(x->value, 6) : ""; };
     auto common = [&] {
       return fixed(a.sample, 6) + ',' + fixed(a.keep, 6) + ',' + fixed(a.seconds, 6) + ',' +
-             fixed(a.gbps, 3);
+             fixed(a.gbps, 3) + ',' + std::to_string(a.same_file_skipped) + ',' +
+             std::to_string(a.unreadable) + ',' + std::to_string(a.hole_bytes) + ",,";
     };
     for (const auto& u : a.units) {
       const bool est = a.keep < 1;
       const bool stored_exact = u.stored_bytes && u.stored_bytes->low == u.stored_bytes->high;
       o << "analyze,unit," << u.unit << ',' << u.units << ',' << u.bytes << ','
         << std::llround(u.distinct.value) << ',' << (est ? fixed(u.distinct.low, 0) : "") << ','
-        << (est ? fixed(u.distinct.high, 0) : "") << ',' << fixed(u.dedup_ratio, 6) << ','
-        << u.zero_units << ',' << ratio(u.compress.zstd) << ',' << ratio(u.compress.lz4) << ','
-        << ratio(u.compress.zlib) << ','
-        << (u.stored_bytes ? std::to_string(std::llround(u.stored_bytes->value)) : "") << ','
+        << (est ? fixed(u.distinct.high, 0) : "") << ','
+        << (u.dedup_ratio ? fixed(*u.dedup_ratio, 6) : "") << ',' << u.zero_units << ','
+        << ratio(u.compress.zstd) << ',' << ratio(u.compress.lz4) << ',' << ratio(u.compress.zlib)
+        << ',' << (u.stored_bytes ? std::to_string(std::llround(u.stored_bytes->value)) : "") << ','
         << (u.stored_bytes && !stored_exact ? fixed(u.stored_bytes->low, 0) : "") << ','
         << (u.stored_bytes && !stored_exact ? fixed(u.stored_bytes->high, 0) : "") << ','
-        << (u.stored_bytes ? fixed(u.combined_ratio, 6) : "") << ',' << common() << "\n";
+        << (u.combined_ratio ? fixed(*u.combined_ratio, 6) : "") << ',' << common() << "\n";
     }
     o << "analyze,chunk," << a.chunk << ',' << a.chunks << ',' << a.bytes << ",,,,,,"
       << ratio(a.chunk_compress.zstd) << ',' << ratio(a.chunk_compress.lz4) << ','
       << ratio(a.chunk_compress.zlib) << ",,,,," << common() << "\n";
+    // The paths that could not be read (the first, in walk order), each on a row of its own.
+    for (const auto& u : a.unreadable_first) {
+      o << "analyze,unreadable," << std::string(22, ',') << csv_field(u.path) << ','
+        << csv_field(u.error) << "\n";
+    }
     return o.str();
   }
   o << "mode,rank,local_rank,host,numa_node,threads,simd,iteration,bytes,seconds,gbps,"

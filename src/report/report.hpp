@@ -176,20 +176,32 @@ struct AnalyzeUnit {
   std::uint64_t unit = 0;
   std::uint64_t units = 0;  ///< a file's partial last unit counts as one
   std::uint64_t bytes = 0;
-  Range distinct;                     ///< exact unless the estimator ran
-  double dedup_ratio = 0;             ///< units / distinct
-  std::uint64_t zero_units = 0;       ///< units of zeros only
-  CompressRatios compress;            ///< every unit alone (or the --sample)
-  std::optional<Range> stored_bytes;  ///< dedup at this unit, then zstd-3 per distinct unit
-  double combined_ratio = 0;          ///< bytes / stored_bytes
+  Range distinct;                        ///< exact unless the estimator ran
+  std::optional<double> dedup_ratio;     ///< units / distinct; none without units
+  std::uint64_t zero_units = 0;          ///< units of zeros only
+  CompressRatios compress;               ///< every unit alone (or the --sample)
+  std::optional<Range> stored_bytes;     ///< dedup at this unit, then zstd-3 per distinct unit
+  std::optional<double> combined_ratio;  ///< bytes / stored_bytes; none when nothing is stored
+};
+
+/// A path --analyze could not read, as the report names it.
+struct AnalyzeUnreadable {
+  std::string path;
+  std::string error;                    ///< "cannot open: Permission denied"
+  std::optional<std::uint64_t> offset;  ///< where reading the file failed; none for the walk
 };
 
 /// What --analyze measured.
 struct Analyze {
   std::vector<std::string> paths;
-  std::uint64_t files = 0;    ///< regular files and block devices read
+  std::uint64_t files = 0;    ///< regular files and block devices read (not those unreadable)
   std::uint64_t skipped = 0;  ///< links and special files met in walks, not read
-  std::uint64_t bytes = 0;    ///< bytes read
+  std::uint64_t same_file_skipped = 0;  ///< paths naming a file listed already (device, inode)
+  std::uint64_t bytes = 0;              ///< bytes analyzed
+  std::uint64_t hole_bytes = 0;         ///< of them, in holes: counted as zeros, not read
+  std::uint64_t unreadable = 0;         ///< files and directories skipped: they could not be read
+  int unreadable_exit_code = 0;         ///< the job's exit code for them (of the first), or 0
+  std::vector<AnalyzeUnreadable> unreadable_first;  ///< the first, in walk order
   std::vector<AnalyzeUnit> units;
   std::uint64_t chunk = 0;  ///< whole-data compression block
   std::uint64_t chunks = 0;
@@ -247,6 +259,7 @@ struct Report {
   std::optional<std::uint64_t> bytes_kept;  ///< --keep-partial: the prefix left in the file
   std::optional<OutputState> output_state;  ///< write mode: what stands at the output now
   std::optional<Resume> resume;             ///< --resume
+  int exit_code = 0;  ///< non-zero: the exit code after the report (--analyze: unreadable paths)
   bool oversubscribed = false;
   double first_touch_seconds = 0;  ///< slowest rank
   std::vector<IterationResult> iterations;
