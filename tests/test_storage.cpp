@@ -120,9 +120,10 @@ TEST(Storage, EveryLayoutAndBackendHoldsTheStreamAndReadsBack) {
         EXPECT_GT(it["flush_seconds"].get<double>(), 0) << "--fsync is on by default";
         EXPECT_GE(it["unflushed_gbps"].get<double>(), it["aggregate_gbps"].get<double>());
         const std::string component = j["provenance"]["io_component"];
-        EXPECT_EQ(component.rfind(io.find("mpiio") != std::string::npos ? "ompio" : "pwrite", 0),
-                  0u)
-            << component;
+        const char* expected = io.find("mpiio") != std::string::npos   ? "ompio"
+                               : io.find("uring") != std::string::npos ? "io_uring"
+                                                                       : "pwrite";
+        EXPECT_EQ(component.rfind(expected, 0), 0u) << component;
         for (const auto& k : j["per_rank"]) EXPECT_GT(k["generate_seconds"].get<double>(), 0);
 
         // Read back with the same layout options, twice.
