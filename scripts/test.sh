@@ -36,7 +36,8 @@ background() {
     cmake --preset asan >/dev/null
     # Only what the asan-ci labels run: the sanitizer finds nothing in a test it never runs.
     nice -n 10 cmake --build --preset asan --target dgen_mpi dgen_core_tests dgen_cli_tests \
-      dgen_storage_tests dgen_safety_tests dgen_analyze_tests fuzzers || status=1
+      dgen_storage_tests dgen_safety_tests dgen_benchmark_tests dgen_faultfs dgen_analyze_tests \
+      fuzzers || status=1
     phase "asan build (in the background)" $((SECONDS - b)) $((b - t0)) $((SECONDS - t0))
     if [ $status = 0 ]; then
       b=$SECONDS

@@ -129,7 +129,9 @@ int main(int argc, char** argv) {
     // Under a launcher the ranks' arguments may differ (MPMD): agree on bad input first, so
     // the job stops with one message whichever rank has it.
     job.agree(usage_error, 2);
-    const dgen::mpi::RunRequest request = dgen::app::run_request(o);
+    dgen::mpi::RunRequest built = dgen::app::run_request(o);
+    built.layout.ranks = job.size();  // whose file is whose, with --unique-dir
+    const dgen::mpi::RunRequest& request = built;
     job.set_timeout(request.timeout_seconds);
     if (request.timeout_seconds > 0) {
       // A call stuck in storage is never at a synchronisation point: the watchdog names it.
@@ -164,6 +166,15 @@ int main(int argc, char** argv) {
         if (const std::string err = print_report(to_stderr ? stderr : stdout, text); !err.empty()) {
           std::fprintf(stderr, "dgen_mpi: cannot write the report to %s: %s\n",
                        to_stderr ? "stderr" : "stdout", err.c_str());
+          report_failed = 1;
+        }
+      }
+      if (o.timeline) {
+        // The bandwidth over time as CSV, whole or not at all.
+        if (const std::string err =
+                dgen::mpi::write_whole_file(*o.timeline, dgen::report::render_timeline_csv(report));
+            !err.empty()) {
+          std::fprintf(stderr, "dgen_mpi: --timeline %s: %s\n", o.timeline->c_str(), err.c_str());
           report_failed = 1;
         }
       }

@@ -58,6 +58,25 @@ std::uint64_t parse_unsigned(const std::string& option, const std::string& text,
   return v;
 }
 
+// "30s", "500ms", "5min", "2h", "1.5" (seconds): seconds, in [lo, hi].
+double parse_duration(const std::string& option, const std::string& text, double lo, double hi,
+                      const std::string& range) {
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(text.c_str(), &end);
+  const std::string unit = end != nullptr ? std::string(end) : "";
+  double scale = 0;
+  if (unit.empty() || unit == "s") scale = 1;
+  if (unit == "ms") scale = 1e-3;
+  if (unit == "us") scale = 1e-6;
+  if (unit == "min" || unit == "m") scale = 60;
+  if (unit == "h") scale = 3600;
+  if (text.empty() || end == text.c_str() || errno == ERANGE || !std::isfinite(v) || scale == 0 ||
+      v * scale < lo || v * scale > hi)
+    bad(option, text, range);
+  return v * scale;
+}
+
 std::uint64_t parse_size_option(const std::string& option, const std::string& text) {
   try {
     return parse_size(text);
@@ -167,6 +186,37 @@ po::options_description describe_options() {
       ("fsync", text("on|off")->default_value("on"),
        "with --output: flush to storage (fsync, MPI_File_sync) before the clock stops, timed "
        "apart (IOR -e); the report gives the bandwidth with and without it")
+      ("pattern", text("sequential|random|strided")->default_value("sequential"),
+       "with --output/--input: the order of each thread's transfers: sequential, random (each "
+       "transfer once, in a seeded order: IOR -z, fio rw=randwrite/randread), or strided (the "
+       "shared file in IOR's segmented N-to-1 layout: rank r's block i at (i*ranks + r)*block, "
+       "--segments N --block SIZE; IOR -s/-b); every pattern writes the same file")
+      ("segments", text("N"), "with --pattern strided: segments per rank, 1 to 1000000000 "
+       "(IOR -s); each rank writes N blocks of --block bytes")
+      ("block", text("SIZE"), "with --pattern strided: bytes per rank and segment (IOR -b); "
+       "--size is then segments x block and may not be given")
+      ("order-seed", text("N"), "with --pattern random: the seed of the order (default: from "
+       "--seed), decimal or 0x hex; reading back in another order takes another seed")
+      ("duration", text("TIME"),
+       "with --output/--input: move transfers until TIME has passed (30s, 500ms, 5min, 1h; IOR "
+       "-D, fio runtime with time_based), then stop at a transfer boundary; --size is the most a "
+       "rank moves; the report gives the stonewall figures")
+      ("wear-out", "with --duration: after the wall every thread goes on to the largest count "
+       "any rank's same thread reached, so the file is whole where written (IOR -O "
+       "stoneWallingWearOut); the rate reported is the stonewalled one")
+      ("interval", text("TIME")->default_value("1s"),
+       "with --output/--input: the bandwidth-over-time interval (report's timeline), from 10ms "
+       "to 1h")
+      ("timeline", text("PATH"),
+       "with --output/--input: write the bandwidth over time (bytes per rank per --interval) "
+       "as CSV to PATH (rank 0, whole or not at all)")
+      ("phases", text("LIST"),
+       "with --files: the metadata phases to run and time, comma-separated, in this order: "
+       "create,stat,read,delete (mdtest's file creation, stat, read, removal; default: create "
+       "with --output, read with --input); delete removes only what this run created unless "
+       "--overwrite")
+      ("unique-dir", "with --files: each rank's files under a directory of its own, "
+       "PATH/r00000000/... (mdtest -u)")
       ("reorder", "with --input (or --output --verify): each rank reads what the rank one node "
        "further on wrote (IOR -C, shifted by the ranks per node), so the writer's page cache does "
        "not serve the read")
@@ -539,6 +589,88 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
   o.in_place = flag("in-place");
   o.direct = flag("direct");
   o.reorder = vm.count("reorder") > 0;
+  {
+    // The benchmark's shape: patterns, time bounds, phases (docs/storage.md).
+    const std::string pattern = text("pattern");
+    if (pattern != "sequential" && pattern != "random" && pattern != "strided")
+      bad("--pattern", pattern, "must be sequential, random or strided");
+    if (!vm["pattern"].defaulted() && !storage) bad("--pattern", pattern, storage_only);
+    o.pattern = pattern;
+    if (vm.count("segments")) {
+      if (pattern != "strided")
+        bad("--segments", text("segments"), "is only for --pattern strided");
+      o.segments = parse_unsigned("--segments", text("segments"), 1, 1'000'000'000,
+                                  "must be an integer from 1 to 1000000000");
+    }
+    if (vm.count("block")) {
+      if (pattern != "strided") bad("--block", text("block"), "is only for --pattern strided");
+      o.block = parse_size_option("--block", text("block"));
+    }
+    if (pattern == "strided") {
+      if (!vm.count("segments") || !vm.count("block"))
+        throw UsageError("--pattern strided: needs --segments N and --block SIZE (IOR -s, -b)");
+      if (!vm["size"].defaulted())
+        bad("--size", text("size"),
+            "is refused with --pattern strided: a rank writes --segments x "
+            "--block bytes");
+      if (vm.count("files") || vm.count("file-per-rank"))
+        throw UsageError(
+            "--pattern strided: is for the shared file (not --files or --file-per-rank)");
+      if (o.segments > UINT64_MAX / o.block)
+        bad("--segments", text("segments"), "x --block passes 2^64 bytes");
+      o.size = o.segments * o.block;
+    }
+    if (vm.count("order-seed")) {
+      if (pattern != "random")
+        bad("--order-seed", text("order-seed"), "is only for --pattern random");
+      o.order_seed = parse_unsigned("--order-seed", text("order-seed"), 0, UINT64_MAX,
+                                    "must be an integer from 0 to 18446744073709551615 "
+                                    "(decimal or 0x hex)",
+                                    true);
+    }
+    if (vm.count("duration")) {
+      if (!storage) bad("--duration", text("duration"), storage_only);
+      o.duration = parse_duration("--duration", text("duration"), 0.001, 31 * 86400.0,
+                                  "must be a time from 1ms to 31 days (30s, 500ms, 5min, 2h)");
+    }
+    o.wear_out = vm.count("wear-out") > 0;
+    if (o.wear_out && !vm.count("duration")) throw UsageError("--wear-out: is only for --duration");
+    o.interval = parse_duration("--interval", text("interval"), 0.01, 3600,
+                                "must be a time from 10ms to 1h (1s, 250ms, 1min)");
+    if (!vm["interval"].defaulted() && !storage) bad("--interval", text("interval"), storage_only);
+    if (vm.count("timeline")) {
+      if (!storage) bad("--timeline", text("timeline"), storage_only);
+      o.timeline = text("timeline");
+      if (o.timeline->empty()) bad("--timeline", "''", "must be a file path");
+    }
+    o.unique_dir = vm.count("unique-dir") > 0;
+    if (o.unique_dir && !vm.count("files")) throw UsageError("--unique-dir: is only for --files N");
+    if (vm.count("phases")) {
+      if (!vm.count("files")) bad("--phases", text("phases"), "is only for --files N (a dataset)");
+      const std::string list = text("phases");
+      static const char* const kOrder[] = {"create", "stat", "read", "delete"};
+      std::vector<std::string> got;
+      for (std::size_t a = 0; a <= list.size();) {
+        const std::size_t b = std::min(list.find(',', a), list.size());
+        got.push_back(list.substr(a, b - a));
+        a = b + 1;
+      }
+      int last = -1;
+      for (const auto& p : got) {
+        int at = -1;
+        for (int k = 0; k < 4; ++k)
+          if (p == kOrder[k]) at = k;
+        if (at < 0 || at <= last)
+          bad("--phases", list,
+              "must be some of create,stat,read,delete, each once, in that order");
+        last = at;
+      }
+      if (o.input &&
+          (list.find("create") != std::string::npos || list.find("delete") != std::string::npos))
+        bad("--phases", list, "with --input may be stat and read (create and delete write)");
+      o.phases = got;
+    }
+  }
   o.verify = vm.count("verify") > 0;
   if (o.verify && (!storage || (o.output && *o.output == "-")))
     throw UsageError("--verify: is only for --input, or --output with a file path");
@@ -552,7 +684,17 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
   o.overwrite = vm.count("overwrite") > 0;
   if (o.overwrite && (!o.output || *o.output == "-"))
     throw UsageError("--overwrite: is only for --output with a file path");
+  if (std::find(o.phases.begin(), o.phases.end(), "delete") != o.phases.end() &&
+      std::find(o.phases.begin(), o.phases.end(), "create") == o.phases.end() && !o.overwrite) {
+    bad("--phases", text("phases"),
+        "deletes only what this run creates: add create, or --overwrite to remove the dataset's "
+        "files that stand there");
+  }
   o.resume = vm.count("resume") > 0;
+  if (o.resume && (o.duration || o.pattern != "sequential"))
+    throw UsageError(
+        "--resume: continues a sequential write of the whole stream (not with "
+        "--duration or --pattern random/strided)");
   if (o.resume && (!o.output || *o.output == "-"))
     throw UsageError("--resume: is only for --output with a file path");
   if (vm.count("files")) {

@@ -48,6 +48,16 @@ struct Options {
   bool direct = false;                       ///< --direct
   bool fsync = true;                         ///< --fsync on|off
   bool reorder = false;                      ///< --reorder
+  std::string pattern = "sequential";        ///< --pattern
+  std::uint64_t segments = 1;                ///< --segments (strided)
+  std::uint64_t block = 0;                   ///< --block (strided)
+  std::optional<std::uint64_t> order_seed;   ///< --order-seed (random)
+  std::optional<double> duration;            ///< --duration, seconds
+  bool wear_out = false;                     ///< --wear-out
+  double interval = 1;                       ///< --interval, seconds
+  std::optional<std::string> timeline;       ///< --timeline PATH (CSV)
+  std::vector<std::string> phases;           ///< --phases (datasets)
+  bool unique_dir = false;                   ///< --unique-dir
   bool verify = false;                       ///< --verify
   std::size_t max_mismatches = 16;           ///< --max-mismatches
   bool keep_partial = false;                 ///< --keep-partial

@@ -65,6 +65,17 @@ mpi::RunRequest run_request(const Options& o) {
   r.storage.overwrite = o.overwrite;
   r.storage.resume = o.resume;
   r.storage.reorder = o.reorder;
+  r.storage.pattern = io::parse_pattern(o.pattern);
+  r.storage.order_seed = o.order_seed.value_or(o.spec.seed ^ 0x6f72646572ULL);  // "order"
+  r.storage.duration = o.duration.value_or(0);
+  r.storage.wear_out = o.wear_out;
+  r.storage.interval = o.interval;
+  r.storage.phases = o.phases;
+  if (r.storage.pattern == io::Pattern::kStrided) {
+    r.layout.segments = o.segments;
+    r.layout.block = o.block;
+  }
+  r.layout.unique_dirs = o.unique_dir;
   r.verify = o.verify;
   r.max_mismatches = o.max_mismatches;
   r.keep_partial = o.keep_partial;

@@ -1,5 +1,6 @@
 #include "io/layout.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
@@ -24,6 +25,14 @@ std::string padded(std::uint64_t v, int width) {
 
 std::uint64_t directory_count(const Layout& l) {
   return l.files == 0 ? 0 : (l.files - 1) / l.files_per_dir + 1;
+}
+
+// Unique directories: subdirectories in the largest rank's block (every rank's names as wide).
+std::uint64_t rank_directory_count(const Layout& l) {
+  const int ranks = std::max(l.ranks, 1);
+  const std::uint64_t most = l.files / static_cast<std::uint64_t>(ranks) +
+                             (l.files % static_cast<std::uint64_t>(ranks) ? 1 : 0);
+  return most == 0 ? 1 : (most - 1) / l.files_per_dir + 1;
 }
 
 }  // namespace
@@ -76,6 +85,18 @@ std::string file_path(const Layout& layout, std::uint64_t file) {
     case LayoutKind::kDataset:
       break;
   }
+  if (layout.unique_dirs) {
+    // The owner of file k: the last rank whose block starts at or before k.
+    const int ranks = std::max(layout.ranks, 1);
+    auto start = [&](int r) { return rank_files(layout, r, ranks).first; };
+    int r = static_cast<int>(static_cast<unsigned __int128>(file) * ranks / layout.files);
+    while (r + 1 < ranks && start(r + 1) <= file) ++r;
+    while (r > 0 && start(r) > file) --r;
+    const std::uint64_t local = file - start(r);
+    return layout.path + "/r" + padded(static_cast<std::uint64_t>(r), 8) + "/d" +
+           padded(local / layout.files_per_dir, digits(rank_directory_count(layout) - 1)) + "/f" +
+           padded(file, digits(layout.files - 1));
+  }
   const std::uint64_t dirs = directory_count(layout);
   return layout.path + "/d" + padded(file / layout.files_per_dir, digits(dirs - 1)) + "/f" +
          padded(file, digits(layout.files - 1));
@@ -99,6 +120,19 @@ std::uint64_t file_length(const Layout& layout, std::uint64_t file, int ranks) {
 std::vector<std::string> dataset_directories(const Layout& layout) {
   std::vector<std::string> dirs;
   if (layout.kind != LayoutKind::kDataset) return dirs;
+  if (layout.unique_dirs) {
+    // Each rank's directory, then its subdirectories (parents before children, for mkdir).
+    const int ranks = std::max(layout.ranks, 1);
+    const int width = digits(rank_directory_count(layout) - 1);
+    for (int r = 0; r < ranks; ++r) {
+      const std::string mine = layout.path + "/r" + padded(static_cast<std::uint64_t>(r), 8);
+      dirs.push_back(mine);
+      const auto [first, last] = rank_files(layout, r, ranks);
+      const std::uint64_t n = last == first ? 0 : (last - first - 1) / layout.files_per_dir + 1;
+      for (std::uint64_t d = 0; d < n; ++d) dirs.push_back(mine + "/d" + padded(d, width));
+    }
+    return dirs;
+  }
   const std::uint64_t n = directory_count(layout);
   const int width = digits(n == 0 ? 0 : n - 1);
   for (std::uint64_t d = 0; d < n; ++d) dirs.push_back(layout.path + "/d" + padded(d, width));

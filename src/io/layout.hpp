@@ -32,6 +32,10 @@ struct Layout {
   /// so that segments = 1 with block 0 is the plain shared file.
   std::uint64_t segments = 1;
   std::uint64_t block = 0;  ///< strided: bytes a rank writes per segment; 0: size_per_rank
+  /// Dataset: each rank's block of files under a directory of its own, PATH/r%08d/dD/fF (mdtest
+  /// -u); `ranks` (the job's) then tells whose file k is.
+  bool unique_dirs = false;
+  int ranks = 1;
 };
 
 /// Whether the layout is the strided shared file (segments > 1 or block > 0). Throws

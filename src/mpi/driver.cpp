@@ -297,6 +297,13 @@ report::Report run_job(const Job& job, const RunRequest& req) {
     m = run_storage(context);
     rep.provenance.io_component = m.io_component;
     if (m.verify) rep.verify = reduce_verify(job, req, *m.verify);
+    rep.latency = m.latency;
+    rep.timeline = m.timeline;
+    // Each --phases pass over the job, as an iteration is (mdtest's rates).
+    for (const auto& [name, run] : m.phases) {
+      const auto reduced = reduce_iterations(job, {run});
+      if (job.rank() == 0) rep.phases.push_back({name, reduced.at(0)});
+    }
   } else {
     rep.mode = "bench";
     m = run_bench(context, rep.stores);

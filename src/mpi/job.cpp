@@ -2,11 +2,14 @@
 
 #include <cstdlib>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <filesystem>
 #include <vector>
 
 namespace dgen::mpi {
@@ -50,6 +53,18 @@ Job::Job(int* argc, char*** argv) {
   const bool launched = std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMIX_RANK") ||
                         std::getenv("PMI_RANK") || std::getenv("PMI_SIZE");
   if (!launched) setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
+  // Isolated singletons all take job family 0, so their session directories are one, and one
+  // singleton's cleanup at MPI_Finalize races another's start ("mkdir .../jf.0: File exists",
+  // orte_init failed: seen with dgen_mpi runs started side by side). Each gets its own.
+  if (!launched && std::getenv("OMPI_MCA_orte_tmpdir_base") == nullptr) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string base = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+    base += "/dgen-ompi." + std::to_string(getpid());
+    if (mkdir(base.c_str(), 0700) == 0 || errno == EEXIST) {
+      session_dir_ = base;
+      setenv("OMPI_MCA_orte_tmpdir_base", base.c_str(), 1);
+    }
+  }
   int provided = 0;
   // Only the main thread calls MPI; OpenMP threads generate and write.
   check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
@@ -107,6 +122,10 @@ void Job::measure_clock_offset() {
 Job::~Job() {
   if (node_ != MPI_COMM_NULL) MPI_Comm_free(&node_);
   MPI_Finalize();
+  if (!session_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(session_dir_, ec);
+  }
 }
 
 void Job::barrier() const { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }

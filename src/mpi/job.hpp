@@ -82,6 +82,7 @@ class Job {
   mutable std::string phase_ = "start-up";
   MPI_Comm node_ = MPI_COMM_NULL;
   double clock_offset_ = 0;
+  std::string session_dir_;  ///< a singleton's own Open MPI session directory, removed at the end
 };
 
 /// The exit code of a job ended by --timeout (as coreutils' timeout).

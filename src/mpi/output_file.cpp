@@ -378,6 +378,33 @@ void OutputFile::keep_prefix(const Job& job, std::uint64_t bytes) {
   kept_bytes_ = bytes;
 }
 
+void OutputFile::keep_whole(const Job& job) {
+  std::string err;
+  if (fd_ >= 0 && fd_ != STDOUT_FILENO) close(fd_);
+  fd_ = -1;
+  std::uint64_t size = 0;
+  if (owner() && regular_) {
+    const int fd = open(name().c_str(), O_WRONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd < 0 || fstat(fd, &st) != 0) {
+      err = "--keep-partial: cannot open " + name() + ": " + os_error();
+    } else {
+      size = static_cast<std::uint64_t>(st.st_size);
+      if (fsync(fd) != 0 && errno != EINVAL) err = "fsync of " + name() + " failed: " + os_error();
+    }
+    if (fd >= 0) close(fd);
+  }
+  try {
+    job.agree(err, io::kIoExit);
+  } catch (const JobFailure&) {
+    discard();
+    throw;
+  }
+  kept_ = true;
+  kept_whole_ = true;
+  kept_bytes_ = size;
+}
+
 OutputState OutputFile::state() const {
   OutputState s;
   s.path = path_;
@@ -400,6 +427,10 @@ OutputState OutputFile::state() const {
     } else if (temp_.empty()) {
       s.text = path_ + " (written in place) was cut to the stream's first " +
                std::to_string(kept_bytes_) + " bytes";
+    } else if (kept_whole_) {
+      s.text = "the partial output is kept as " + temp_ +
+               " (the transfers written, at their offsets; --resume continues it); " + path_ +
+               (existed_ ? " is untouched" : " was not created");
     } else {
       s.text = "the partial output is kept as " + temp_ + " (the stream's first " +
                std::to_string(kept_bytes_) + " bytes; --resume continues it); " + path_ +

@@ -75,6 +75,10 @@ class OutputFile {
   /// target itself is cut. With one shared file rank 0's value counts.
   void keep_prefix(const Job& job, std::uint64_t bytes);
 
+  /// Collective, for an interrupted write with --keep-partial whose written bytes are no prefix
+  /// (a random order, a time limit): the file stays as it is (fsynced) under its temporary name.
+  void keep_whole(const Job& job);
+
   /// After a failure or stop: removes the temporary file; in place, a file this run created is
   /// removed and an existing one cut to 0 bytes (it holds a mix of old and new bytes). A device
   /// is left as it is. Not collective; never throws.
@@ -95,12 +99,13 @@ class OutputFile {
   bool sequential_ = false;
   bool regular_ = false;
   bool device_ = false;
-  bool existed_ = false;    ///< something stood at the path before the run
-  bool created_ = false;    ///< in place: this run created the file
-  bool committed_ = false;  ///< commit() finished
-  bool kept_ = false;       ///< keep_prefix() finished
-  bool discarded_ = false;  ///< discard() ran
-  bool cut_ = false;        ///< discard() cut an in-place target to 0 bytes
+  bool existed_ = false;     ///< something stood at the path before the run
+  bool created_ = false;     ///< in place: this run created the file
+  bool committed_ = false;   ///< commit() finished
+  bool kept_ = false;        ///< keep_prefix() or keep_whole() finished
+  bool kept_whole_ = false;  ///< keep_whole(): no prefix, the transfers at their offsets
+  bool discarded_ = false;   ///< discard() ran
+  bool cut_ = false;         ///< discard() cut an in-place target to 0 bytes
   std::uint64_t kept_bytes_ = 0;
   std::uint64_t committed_bytes_ = 0;
   std::optional<io::WriteLock> lock_;  ///< in place: no second writer

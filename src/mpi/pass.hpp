@@ -55,6 +55,13 @@ struct Interval {
   double generate_seconds = 0;  ///< generating the bytes written
   std::uint64_t files = 0;      ///< files this rank completed (a shared file counts on rank 0)
   std::uint64_t reused = 0;     ///< --resume: bytes found right and not written again
+  // --duration: the stonewall (IOR -D): what the rank had moved when it noticed the wall.
+  bool stonewalled = false;
+  double wall = 0;               ///< the time limit (seconds from the pass's start)
+  std::uint64_t wall_moved = 0;  ///< transfers (a dataset: files) done by the wall
+  std::uint64_t wall_bytes = 0;  ///< their bytes
+  double notice_seconds = 0;     ///< from the wall to the rank's last completion
+  double wear_out_seconds = 0;   ///< --wear-out: the time going on to the largest count
   double seconds() const { return end - start; }
 };
 
@@ -81,7 +88,11 @@ struct Measured {
   std::string io_component;                  ///< what moved the bytes (io::Backend::component)
   std::optional<VerifyFindings> verify;      ///< --verify
   std::optional<report::OutputState> output_state;  ///< write mode, on rank 0
-  std::optional<report::Resume> resume;             ///< --resume, on rank 0
+  std::vector<report::Latency> latency;             ///< per operation, the job's, on rank 0
+  std::optional<report::Timelines> timeline;        ///< the job's, on rank 0
+  /// --phases of a dataset beyond the write and read (stat, delete): name and the pass
+  std::vector<std::pair<std::string, Interval>> phases;
+  std::optional<report::Resume> resume;  ///< --resume, on rank 0
   /// Non-zero: the job ends with it after the report (--analyze skipped a path it could not
   /// read); the same on all ranks.
   int exit_code = 0;

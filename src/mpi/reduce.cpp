@@ -49,6 +49,11 @@ report::RankResult rank_result(const RankContext& c, const Measured& m) {
   for (const auto& run : m.runs) {
     r.generate_seconds += run.generate_seconds;
     r.io_seconds += run.io_seconds;
+    if (run.stonewalled) {
+      r.wall_moved = run.wall_moved;
+      r.wall_bytes = run.wall_bytes;
+      r.notice_seconds = run.notice_seconds;
+    }
   }
   if (m.locality) {
     r.local_fraction = m.locality->local_fraction();
@@ -95,9 +100,59 @@ std::vector<report::IterationResult> reduce_iterations(const Job& job,
   check(MPI_Reduce(steps.data(), slowest.data(), 5 * n, MPI_DOUBLE, MPI_MAX, 0, w), "MPI_Reduce");
   check(MPI_Reduce(files.data(), all_files.data(), n, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, w),
         "MPI_Reduce");
+  // --duration: the stonewall's figures (every rank has them when any has: one request).
+  const bool walled = !runs.empty() && runs.front().stonewalled;
+  std::vector<unsigned long long> moved, moved_min(k), moved_max(k), moved_sum(k), wall_sum(k);
+  std::vector<double> notice, wear, notice_max(k), wear_max(k);
+  std::vector<std::pair<double, int>> wall_bytes, wall_min(k);  // MPI_DOUBLE_INT for MINLOC
+  if (walled) {
+    for (const auto& r : runs) {
+      moved.push_back(r.wall_moved);
+      wall_bytes.push_back({static_cast<double>(r.wall_bytes), job.rank()});
+      notice.push_back(r.notice_seconds);
+      wear.push_back(r.wear_out_seconds);
+    }
+    std::vector<unsigned long long> wb;
+    for (const auto& r : runs) wb.push_back(r.wall_bytes);
+    check(MPI_Reduce(moved.data(), moved_min.data(), n, MPI_UNSIGNED_LONG_LONG, MPI_MIN, 0, w),
+          "MPI_Reduce");
+    check(MPI_Reduce(moved.data(), moved_max.data(), n, MPI_UNSIGNED_LONG_LONG, MPI_MAX, 0, w),
+          "MPI_Reduce");
+    check(MPI_Reduce(moved.data(), moved_sum.data(), n, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, w),
+          "MPI_Reduce");
+    check(MPI_Reduce(wb.data(), wall_sum.data(), n, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, w),
+          "MPI_Reduce");
+    // A double holds byte counts exactly up to 2^53 (8 PiB per rank): enough to name the rank.
+    struct DoubleInt {
+      double v;
+      int i;
+    };
+    std::vector<DoubleInt> in(k), lo(k);
+    for (std::size_t i = 0; i < k; ++i) in[i] = {wall_bytes[i].first, wall_bytes[i].second};
+    check(MPI_Reduce(in.data(), lo.data(), n, MPI_DOUBLE_INT, MPI_MINLOC, 0, w), "MPI_Reduce");
+    for (std::size_t i = 0; i < k; ++i) wall_min[i] = {lo[i].v, lo[i].i};
+    check(MPI_Reduce(notice.data(), notice_max.data(), n, MPI_DOUBLE, MPI_MAX, 0, w), "MPI_Reduce");
+    check(MPI_Reduce(wear.data(), wear_max.data(), n, MPI_DOUBLE, MPI_MAX, 0, w), "MPI_Reduce");
+  }
   std::vector<report::IterationResult> out;
   for (int i = 0; job.rank() == 0 && i < n; ++i) {
     report::IterationResult it;
+    if (walled) {
+      report::Stonewall sw;
+      sw.seconds = runs[static_cast<std::size_t>(i)].wall;
+      sw.moved_min = moved_min[i];
+      sw.moved_max = moved_max[i];
+      sw.moved_mean = static_cast<double>(moved_sum[i]) / job.size();
+      sw.bytes_min = static_cast<std::uint64_t>(wall_min[i].first);
+      sw.slowest_rank = wall_min[i].second;
+      sw.bytes = wall_sum[i];
+      sw.gbps =
+          sw.seconds > 0 ? static_cast<double>(sw.bytes_min) * job.size() / sw.seconds / 1e9 : 0;
+      sw.notice_seconds = notice_max[i];
+      sw.wear_out = wear_max[i] > 0;
+      sw.wear_out_seconds = wear_max[i];
+      it.stonewall = sw;
+    }
     it.seconds = last[i] - first[i];
     it.bytes = total[i];
     it.complete = all_complete[i] == 1;

@@ -41,6 +41,14 @@ std::vector<std::pair<std::string, std::string>> RunRequest::shared_options() co
       {"--overwrite", on(storage.overwrite)},
       {"--resume", on(storage.resume)},
       {"--reorder", on(storage.reorder)},
+      {"--pattern", io::to_string(storage.pattern)},
+      {"--segments", std::to_string(layout.segments)},
+      {"--block", std::to_string(layout.block)},
+      {"--order-seed", std::to_string(storage.order_seed)},
+      {"--duration", exact(storage.duration)},
+      {"--wear-out", on(storage.wear_out)},
+      {"--interval", exact(storage.interval)},
+      {"--unique-dir", on(layout.unique_dirs)},
       {"--verify", on(verify)},
       {"--analyze", analyze ? [this] {
          std::string paths;

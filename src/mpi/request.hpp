@@ -10,6 +10,7 @@
 
 #include "dgen/spec.hpp"
 #include "io/layout.hpp"
+#include "io/pattern.hpp"
 #include "topology/binding.hpp"
 #include "topology/plan.hpp"
 
@@ -27,6 +28,14 @@ struct StorageRequest {
   bool overwrite = false;               ///< --overwrite: replace existing files whatever they hold
   bool resume = false;                  ///< --resume: continue the partial output of a run
   bool reorder = false;                 ///< --reorder: read what a rank on another node wrote
+  io::Pattern pattern = io::Pattern::kSequential;  ///< --pattern: the order of the transfers
+  std::uint64_t order_seed = 0;                    ///< --order-seed (random)
+  double duration = 0;    ///< --duration: > 0, move transfers until then (seconds)
+  bool wear_out = false;  ///< --wear-out: after the wall, on to the largest count reached
+  double interval = 1;    ///< --interval: the bandwidth timeline's step (seconds)
+  /// --phases of a dataset, in order (create, stat, read, delete); empty: create with --output,
+  /// read with --input
+  std::vector<std::string> phases;
 };
 
 /// What --analyze measures (analyze mode).

@@ -46,6 +46,22 @@ nlohmann::ordered_json iterations_json(const std::vector<IterationResult>& its, 
       j["unflushed_gbps"] = it.unflushed_gbps;
       j["files"] = it.files;
       j["files_per_second"] = it.files_per_second;
+      if (it.stonewall) {
+        const Stonewall& w = *it.stonewall;
+        j["stonewall"] = {{"seconds", w.seconds},
+                          {"moved_min", w.moved_min},
+                          {"moved_max", w.moved_max},
+                          {"moved_mean", w.moved_mean},
+                          {"bytes_min", w.bytes_min},
+                          {"bytes", w.bytes},
+                          {"slowest_rank", w.slowest_rank},
+                          {"gbps", w.gbps},
+                          {"notice_seconds", w.notice_seconds},
+                          {"wear_out", w.wear_out},
+                          {"wear_out_seconds", w.wear_out_seconds}};
+      } else {
+        j["stonewall"] = nullptr;
+      }
     }
     out.push_back(j);
   }
@@ -411,6 +427,29 @@ std::string render_table(const Report& r) {
                   it.aggregate_gbps, it.rank_min_gbps, it.rank_mean_gbps, it.rank_max_gbps,
                   cut.c_str());
     }
+    if (it.stonewall) {
+      // IOR's stonewalling line: the wall, what the ranks had moved, the slowest rank's rate.
+      const Stonewall& w = *it.stonewall;
+      o << format(
+          "      stonewall %.3f s: %llu to %llu (mean %.1f) %s per rank, slowest rank %d "
+          "with %s; stonewalled %.2f GB/s; stopped within %.4f s of the wall%s\n",
+          w.seconds, static_cast<unsigned long long>(w.moved_min),
+          static_cast<unsigned long long>(w.moved_max), w.moved_mean,
+          r.storage && r.storage->layout == "dataset" ? "files" : "transfers", w.slowest_rank,
+          format_size(w.bytes_min).c_str(), w.gbps, w.notice_seconds,
+          w.wear_out
+              ? format(", then wore out to the largest count in %.4f s", w.wear_out_seconds).c_str()
+              : "");
+    }
+  }
+  if (!r.phases.empty()) {
+    // mdtest's summary: files per second of each phase over the job.
+    o << "\n" << format("%-10s %12s %11s %14s\n", "phase", "files", "seconds", "files/s");
+    for (const Phase& p : r.phases) {
+      o << format("%-10s %12llu %11.4f %14.1f\n", p.name.c_str(),
+                  static_cast<unsigned long long>(p.result.files), p.result.seconds,
+                  p.result.files_per_second);
+    }
   }
   o << "\n"
     << rate << " aggregate GB/s: min " << fixed(r.summary.min, 2) << "  mean "
@@ -637,6 +676,20 @@ nlohmann::ordered_json to_json(const Report& r) {
   }
   j["first_touch_seconds"] = r.first_touch_seconds;
   j["iterations"] = iterations_json(r.iterations, r.storage.has_value());
+  if (!r.phases.empty()) {
+    auto phases = nlohmann::ordered_json::array();
+    for (const Phase& p : r.phases) {
+      phases.push_back({{"name", p.name},
+                        {"files", p.result.files},
+                        {"seconds", p.result.seconds},
+                        {"files_per_second", p.result.files_per_second},
+                        {"bytes", p.result.bytes},
+                        {"aggregate_gbps", p.result.aggregate_gbps}});
+    }
+    j["phases"] = phases;
+  } else {
+    j["phases"] = nullptr;
+  }
   j["summary"] = {{"aggregate_gbps",
                    {{"min", r.summary.min},
                     {"mean", r.summary.mean},
@@ -794,7 +847,10 @@ void to_json(nlohmann::json& j, const RankResult& r) {
       {"seconds", r.seconds},
       {"bytes", r.bytes},
       {"generate_seconds", r.generate_seconds},
-      {"io_seconds", r.io_seconds}};
+      {"io_seconds", r.io_seconds},
+      {"wall_moved", r.wall_moved},
+      {"wall_bytes", r.wall_bytes},
+      {"notice_seconds", r.notice_seconds}};
 }
 
 void from_json(const nlohmann::json& j, RankResult& r) {
@@ -820,6 +876,9 @@ void from_json(const nlohmann::json& j, RankResult& r) {
   j.at("bytes").get_to(r.bytes);
   r.generate_seconds = j.value("generate_seconds", 0.0);
   r.io_seconds = j.value("io_seconds", 0.0);
+  r.wall_moved = j.value("wall_moved", std::uint64_t{0});
+  r.wall_bytes = j.value("wall_bytes", std::uint64_t{0});
+  r.notice_seconds = j.value("notice_seconds", 0.0);
 }
 
 }  // namespace dgen::report

@@ -49,6 +49,10 @@ struct RankResult {
   double first_touch_seconds = 0;
   double generate_seconds = 0;  ///< storage modes: generating, all iterations (thread mean)
   double io_seconds = 0;        ///< storage modes: in write/read calls, the same
+  /// --duration: the last iteration's transfers (a dataset: files) and bytes at the wall, and
+  /// how long past it the rank took to stop
+  std::uint64_t wall_moved = 0, wall_bytes = 0;
+  double notice_seconds = 0;
   /// Pages on the intended node / pages with a known node; none when no page was checked or
   /// none had a known node.
   std::optional<double> local_fraction;
@@ -61,6 +65,21 @@ struct RankResult {
 void to_json(nlohmann::json& j, const RankResult& r);
 void from_json(const nlohmann::json& j, RankResult& r);
 
+/// The stonewall of a time-bounded iteration (--duration; IOR -D): what the ranks had moved
+/// when they stopped at the wall.
+struct Stonewall {
+  double seconds = 0;                          ///< the time limit
+  std::uint64_t moved_min = 0, moved_max = 0;  ///< transfers (a dataset: files) per rank
+  double moved_mean = 0;
+  std::uint64_t bytes_min = 0;  ///< the slowest rank's bytes at the wall
+  std::uint64_t bytes = 0;      ///< every rank's, at the wall
+  int slowest_rank = 0;         ///< the rank with bytes_min
+  double gbps = 0;              ///< bytes_min x ranks / seconds: the stonewalled rate
+  double notice_seconds = 0;    ///< the longest a rank took past the wall to stop
+  bool wear_out = false;        ///< --wear-out ran after the wall
+  double wear_out_seconds = 0;  ///< the slowest rank's time going on to the largest count
+};
+
 /// One iteration over the whole job.
 struct IterationResult {
   double seconds = 0;         ///< the job's span: the slowest rank from the common sync
@@ -70,10 +89,17 @@ struct IterationResult {
   double rank_min_gbps = 0, rank_mean_gbps = 0, rank_max_gbps = 0;
   // Storage modes (IOR's columns): the slowest rank's time per step, and files.
   double open_seconds = 0, io_seconds = 0, flush_seconds = 0, close_seconds = 0;
-  double generate_seconds = 0;  ///< the slowest rank's time generating (writes)
-  std::uint64_t files = 0;      ///< files completed by all ranks
-  double files_per_second = 0;  ///< files / seconds
-  double unflushed_gbps = 0;    ///< bytes / (seconds - flush_seconds): without the flush
+  double generate_seconds = 0;         ///< the slowest rank's time generating (writes)
+  std::uint64_t files = 0;             ///< files completed by all ranks
+  double files_per_second = 0;         ///< files / seconds
+  double unflushed_gbps = 0;           ///< bytes / (seconds - flush_seconds): without the flush
+  std::optional<Stonewall> stonewall;  ///< --duration
+};
+
+/// A metadata phase of a dataset (--phases; mdtest's file creation, stat, read, removal).
+struct Phase {
+  std::string name;        ///< create | stat | read | delete
+  IterationResult result;  ///< its files, seconds and files_per_second (mdtest's ops/s)
 };
 
 struct Statistics {
@@ -263,7 +289,8 @@ struct Report {
   bool oversubscribed = false;
   double first_touch_seconds = 0;  ///< slowest rank
   std::vector<IterationResult> iterations;
-  Statistics summary;  ///< of aggregate_gbps over the complete iterations
+  std::vector<Phase> phases;  ///< --phases: every phase of the dataset, in order
+  Statistics summary;         ///< of aggregate_gbps over the complete iterations
   std::optional<Baseline> baseline;
   std::vector<RankResult> per_rank;
   std::vector<std::string> warnings;  ///< "rank N (host): ..." gathered from every rank

@@ -161,13 +161,16 @@ up() {
   echo "multinode.sh: up: $nodes node(s), $sharing cores: $(in_node head sinfo -h -N -o '%N:%t:%c' | paste -sd' ')"
 }
 
-# Every node idle, or a slurmd already gone (no use waiting for it).
+# Every node idle or its slurmd gone (no use waiting for that one): the others are waited for,
+# so that a node slow to register under load is not reported as down with the broken one.
 nodes_settled() {
-  local f
-  for f in "$dir"/run/slurmd-*.launcher.pid; do
-    kill -0 "$(cat "$f")" 2>/dev/null || return 0
+  local i nodes state
+  nodes=$(cat "$dir/nodes")
+  for i in $(seq 1 "$nodes"); do
+    kill -0 "$(cat "$dir/run/slurmd-node$i.launcher.pid")" 2>/dev/null || continue
+    state=$(in_node head sinfo -h -n "node$i" -o '%t' 2>/dev/null) || return 1
+    [ "$state" = idle ] || return 1
   done
-  all_idle
 }
 
 all_idle() {

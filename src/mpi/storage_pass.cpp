@@ -1,0 +1,771 @@
+#include "mpi/storage_pass.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <set>
+
+#include "io/errors.hpp"
+#include "io/transfers.hpp"
+#include "io/watchdog.hpp"
+#include "mpi/stop_signal.hpp"
+
+namespace dgen::mpi {
+
+namespace {
+
+/// Adds the seconds `f` takes to `total` and returns what it returns.
+template <class F>
+auto timed(double& total, F&& f) {
+  const double t0 = clock_seconds();
+  struct Add {
+    double& total;
+    double t0;
+    ~Add() { total += clock_seconds() - t0; }
+  } add{total, t0};
+  return f();
+}
+
+/// The same, and the call's latency into `histogram`.
+template <class F>
+auto timed(double& total, report::LatencyHistogram& histogram, F&& f) {
+  const double t0 = clock_seconds();
+  struct Add {
+    double& total;
+    report::LatencyHistogram& h;
+    double t0;
+    ~Add() {
+      const double d = clock_seconds() - t0;
+      total += d;
+      h.add(d);
+    }
+  } add{total, histogram, t0};
+  return f();
+}
+
+// Fresh tallies for a pass, their mismatch logs keeping the first `keep`, their timelines on
+// the rank's origin.
+std::vector<Tally> make_tallies(const Share& s, std::size_t n) {
+  std::vector<Tally> t(n);
+  for (Tally& x : t) {
+    x.log = verify::MismatchLog(s.keep_mismatches);
+    x.timeline.emplace(s.interval, s.timeline_start);
+  }
+  return t;
+}
+
+// After a pass: the threads' latencies and bytes over time into the rank's, what each thread
+// moved and when it finished (the stonewall's figures).
+void keep_records(Share& s, const std::vector<Tally>& tallies) {
+  s.moved.clear();
+  s.last_done.clear();
+  for (const Tally& t : tallies) {
+    for (int op = 0; op < kOps; ++op) s.latency[op].merge(t.latency[op]);
+    if (t.timeline) {
+      if (!s.timeline) s.timeline.emplace(s.interval, s.timeline_start);
+      s.timeline->merge(*t.timeline);
+    }
+    s.moved.push_back(t.moved);
+    s.last_done.push_back(t.last_done);
+  }
+}
+
+// --verify: the pass's findings, the threads' logs merged in stream order.
+void collect_findings(Share& s, const std::vector<Tally>& tallies) {
+  if (s.decoder == nullptr) return;
+  VerifyFindings f;
+  std::vector<verify::Mismatch> all;
+  double movers = 0;
+  for (const Tally& t : tallies) {
+    f.bytes += t.bytes;
+    f.wrong_bytes += t.log.wrong_bytes();
+    f.wrong_blocks += t.log.wrong_blocks();
+    f.ranges += t.log.ranges();
+    all.insert(all.end(), t.log.first().begin(), t.log.first().end());
+    f.seconds += t.verify;
+    movers += t.bytes > 0 ? 1 : 0;
+  }
+  f.seconds /= std::max(movers, 1.0);
+  f.first = verify::merge_mismatches(std::move(all), s.keep_mismatches);
+  s.found = std::move(f);
+}
+
+// Whether a thread may start another transfer: no stop, no other thread's error, before the
+// deadline.
+bool keep_going(const Share& s) {
+  return !s.c.team.stopped() && (s.deadline <= 0 || s.now() < s.deadline);
+}
+
+// A transfer (or a file) completed: its latency, its bytes on the timeline, the progress line.
+void completed(const Share& s, Tally& tally, bool write, std::uint64_t bytes, double seconds,
+               report::Progress& progress) {
+  tally.latency[write ? kWriteOp : kReadOp].add(seconds);
+  tally.last_done = s.now();
+  if (tally.timeline) tally.timeline->add(tally.last_done, bytes);
+  progress.add(bytes);
+}
+
+// Generates n bytes at stream offset `at` into p with the whole team (the main-thread path).
+void team_generate(const Share& s, std::uint64_t at, std::byte* p, std::uint64_t n) {
+  s.c.team.run([&](int t) {
+    const buffer::Part part = buffer::part_of(n, s.c.team.size(), t, 4096);
+    if (part.size() > 0) s.c.generator.generate(at + part.begin, {p + part.begin, part.size()});
+  });
+}
+
+// Writes `n` bytes of `buf` at `off` with the main thread (part 0 of the team) while the
+// team's other threads generate the next transfer `next` into `into`: MPI-IO's blocking calls
+// overlap generation without nonblocking requests (Open MPI 4.1's OMPIO crashes in MPI_Wait
+// on a failed MPI_File_iwrite_at: a null file in ompi_errhandler_request_invoke). Returns false
+// when a stop signal cut the write short.
+bool write_while_generating(const Share& s, io::File& file, std::uint64_t off, const std::byte* buf,
+                            std::uint64_t n, const io::Extent* next, std::byte* into,
+                            Tally& tally) {
+  const int helpers = s.c.team.size() - 1;
+  if (helpers == 0 || next == nullptr) {
+    const bool ok =
+        timed(tally.io, tally.latency[kWriteOp], [&] { return file.write_at(off, buf, n); });
+    if (next != nullptr) {
+      timed(tally.generate, [&] {
+        team_generate(s, next->stream_offset, into, next->length);
+        return 0;
+      });
+    }
+    return ok;
+  }
+  bool ok = true;
+  double write_seconds = 0;
+  std::vector<double> generate_seconds(static_cast<std::size_t>(helpers), 0);
+  s.c.team.run([&](int t) {
+    if (t == 0) {
+      ok =
+          timed(write_seconds, tally.latency[kWriteOp], [&] { return file.write_at(off, buf, n); });
+      return;
+    }
+    timed(generate_seconds[static_cast<std::size_t>(t - 1)], [&] {
+      const buffer::Part part = buffer::part_of(next->length, helpers, t - 1, 4096);
+      if (part.size() > 0)
+        s.c.generator.generate(next->stream_offset + part.begin, {into + part.begin, part.size()});
+      return 0;
+    });
+  });
+  tally.io += write_seconds;
+  tally.generate += *std::max_element(generate_seconds.begin(), generate_seconds.end());
+  return ok;
+}
+
+// The main thread moves transfers [first, first + count) of `seq` of `file`; the team generates
+// them. `collective`: every rank makes the same number of calls (the most any rank has), so a
+// rank that has fewer, failed or was stopped joins them with zero bytes until the others are
+// done; with a deadline the ranks agree before each call whether to make it.
+std::string main_thread_transfers(Share& s, io::File& file, const io::TransferSequence& seq,
+                                  std::uint64_t first, std::uint64_t count, bool collective,
+                                  Tally& tally, report::Progress& progress) {
+  std::uint64_t calls = count;
+  if (collective) {
+    check(MPI_Allreduce(&count, &calls, 1, MPI_UINT64_T, MPI_MAX, s.c.job.world()),
+          "MPI_Allreduce");
+  }
+  std::string err;
+  bool active = true;
+  auto note = [&](const std::exception& x) {
+    if (err.empty()) err = x.what();
+    active = false;
+  };
+  auto transfer = [&](std::uint64_t i) { return seq.at(first + i); };
+  if (s.write && count > 0) {
+    try {
+      const io::Extent x = transfer(0);
+      timed(tally.generate, [&] {
+        team_generate(s, x.stream_offset, s.buffers[0].data(), x.length);
+        return 0;
+      });
+    } catch (const std::exception& x) {
+      note(x);  // the rank still joins every collective call, with zero bytes
+    }
+  }
+  for (std::uint64_t i = 0; i < calls; ++i) {
+    active = active && i < count && stop_signal() == 0 && (s.deadline <= 0 || s.now() < s.deadline);
+    if (collective && s.deadline > 0) {
+      // The wall for everyone at once: a collective call must be made by all or none.
+      int mine = active ? 1 : 0, all = 0;
+      check(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MAX, s.c.job.world()), "MPI_Allreduce");
+      if (all == 0) break;
+    }
+    if (!active && !collective) break;
+    const io::Extent x = active ? transfer(i) : io::Extent{};
+    const std::uint64_t n = active ? x.length : 0;
+    std::byte* buf = s.buffers[i % 2].data();
+    try {
+      if (s.write) {
+        // --resume: a transfer the file holds already is joined with zero bytes.
+        std::uint64_t w = n;
+        if (s.repair) {
+          const std::size_t got = timed(
+              tally.io, [&] { return file.read_upto(x.file_offset, s.scratch[0].data(), n); });
+          if (n > 0 && got == n && std::memcmp(s.scratch[0].data(), buf, n) == 0) {
+            tally.reused += n;
+            w = 0;
+          }
+        }
+        const bool more = active && i + 1 < count;
+        const io::Extent next = more ? transfer(i + 1) : io::Extent{};
+        if (!write_while_generating(s, file, x.file_offset, buf, w, more ? &next : nullptr,
+                                    s.buffers[(i + 1) % 2].data(), tally))
+          active = false;
+      } else if (!timed(tally.io, tally.latency[kReadOp],
+                        [&] { return file.read_at(x.file_offset, buf, n); })) {
+        active = false;
+      } else if (s.decoder != nullptr && n > 0) {
+        timed(tally.verify, [&] {
+          verify::compare_with_stream(s.c.generator, tally.log, buf, n, x.stream_offset, x.file,
+                                      x.file_offset, s.expected[0].data(), *s.decoder);
+          return 0;
+        });
+      }
+    } catch (const std::exception& e) {
+      note(e);
+      continue;
+    }
+    if (n > 0 && active) {
+      tally.bytes += n;
+      tally.prefix += n;
+      ++tally.moved;
+      tally.last_done = s.now();
+      if (tally.timeline) tally.timeline->add(tally.last_done, n);
+      progress.add(n);
+    }
+  }
+  return err;
+}
+
+// `file` is about to be closed: thread t's queue (every thread's for t < 0) lets go of it.
+void release_file(Share& s, const io::File& file, int t) {
+  for (std::size_t q = 0; q < s.queues.size(); ++q)
+    if (t < 0 || q == static_cast<std::size_t>(t)) s.queues[q]->release(file);
+}
+
+// Thread t's transfers [first, first + count) of `seq` of `file`, through its queue (up to
+// --iodepth in flight).
+bool thread_transfers(Share& s, io::File& file, const io::TransferSequence& seq,
+                      std::uint64_t first, std::uint64_t count, int t, Tally& tally,
+                      report::Progress& progress, bool stop_at_deadline = true) {
+  auto at = [&](std::uint64_t i) { return seq.at(first + i); };
+  std::vector<std::byte*> buffers, scratch;
+  for (int k = 0; k < s.depth; ++k) {
+    const std::size_t i = static_cast<std::size_t>(t * s.depth + k);
+    buffers.push_back(s.buffers[i].data());
+    scratch.push_back(s.repair ? s.scratch[i].data() : nullptr);
+  }
+  io::TransferHooks hooks;
+  hooks.generate = [&](const io::Extent& x, std::byte* b) {
+    s.c.generator.generate(x.stream_offset, {b, x.length});
+  };
+  if (s.decoder != nullptr) {
+    std::byte* want = s.expected[static_cast<std::size_t>(t)].data();
+    hooks.verify = [&s, &tally, want](const io::Extent& x, const std::byte* got) {
+      verify::compare_with_stream(s.c.generator, tally.log, got, x.length, x.stream_offset, x.file,
+                                  x.file_offset, want, *s.decoder);
+    };
+  }
+  hooks.keep_going = [&] { return stop_at_deadline ? keep_going(s) : !s.c.team.stopped(); };
+  hooks.completed = [&](bool write, std::uint64_t n, double seconds) {
+    completed(s, tally, write, n, seconds, progress);
+  };
+  io::TransferCounts counts;
+  bool all = false;
+  auto add = [&] {
+    tally.bytes += counts.bytes;
+    tally.prefix += counts.prefix;
+    tally.moved += counts.transfers;
+    tally.reused += counts.reused;
+    tally.generate += counts.generate;
+    tally.io += counts.io;
+    tally.verify += counts.verify;
+  };
+  try {
+    all = io::move_transfers(*s.queues[static_cast<std::size_t>(t)], file, s.write, s.repair, count,
+                             at, buffers.data(), scratch.data(), hooks, counts);
+  } catch (...) {
+    add();
+    throw;
+  }
+  add();
+  return all && !s.c.team.stopped();
+}
+
+// An error of this rank with what it had moved, so that a user sees how far it got.
+std::string with_progress(const std::string& err, const std::vector<Tally>& tallies, bool write) {
+  if (err.empty()) return err;
+  std::uint64_t moved = 0;
+  for (const Tally& t : tallies) moved += t.bytes;
+  return err + " (this rank had " + (write ? "written " : "read ") + std::to_string(moved) +
+         " bytes of this pass)";
+}
+
+// Per step, the mean over the threads that took it: the share of the pass's wall time it took.
+// `rank_steps`: opening, flushing and closing are the rank's own (one file), taken once.
+void fill_times(Interval& run, const std::vector<Tally>& tallies, bool rank_steps) {
+  double movers = 0, openers = 0;
+  for (const Tally& t : tallies) {
+    movers += t.bytes > 0 || t.io > 0 ? 1 : 0;
+    openers += t.open > 0 ? 1 : 0;
+  }
+  movers = std::max(movers, 1.0);
+  openers = std::max(openers, 1.0);
+  for (const Tally& t : tallies) {
+    run.generate_seconds += t.generate / movers;
+    run.io_seconds += t.io / movers;
+    if (!rank_steps) {
+      run.open_seconds += t.open / openers;
+      run.flush_seconds += t.flush / openers;
+      run.close_seconds += t.close / openers;
+    }
+    run.files += t.files;
+  }
+  if (rank_steps) {
+    run.open_seconds = tallies[0].open;
+    run.flush_seconds = tallies[0].flush;
+    run.close_seconds = tallies[0].close;
+  }
+}
+
+// The range [first, limit) of thread t's sequence of `size` this pass moves.
+std::pair<std::uint64_t, std::uint64_t> range_of(const Share& s, int t, std::uint64_t size) {
+  const auto i = static_cast<std::size_t>(t);
+  const std::uint64_t first = i < s.first.size() ? std::min(s.first[i], size) : 0;
+  const std::uint64_t limit = i < s.limit.size() ? std::min(s.limit[i], size) : size;
+  return {first, std::max(first, limit)};
+}
+
+// --resume: whether the n bytes at `offset` of `file` are already `want` (read into `have`).
+bool holds_already(io::File& file, std::uint64_t offset, const std::byte* want, std::size_t n,
+                   std::byte* have, Tally& tally) {
+  const std::size_t got = timed(tally.io, [&] { return file.read_upto(offset, have, n); });
+  return got == n && std::memcmp(have, want, n) == 0;
+}
+
+// --resume: whether dataset file `e` stands whole under its final name (its length and every
+// byte), so that it is kept and not written again. `buf` and `have` hold a transfer each.
+bool dataset_file_intact(Share& s, const io::Extent& e, std::byte* buf, std::byte* have,
+                         Tally& tally) {
+  const std::string name = io::file_path(s.c.request.layout, e.file);
+  struct stat st {};
+  if (stat(name.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<std::uint64_t>(st.st_size) != e.length)
+    return false;
+  std::unique_ptr<io::File> file;
+  timed(tally.open, [&] {
+    file = s.backend.open(name, open_mode(s, false, false, false), false);
+    return 0;
+  });
+  for (std::uint64_t x = 0; x < e.length; x += s.transfer) {
+    const std::uint64_t n = std::min(s.transfer, e.length - x);
+    timed(tally.generate, [&] {
+      s.c.generator.generate(e.stream_offset + x, {buf, n});
+      return 0;
+    });
+    if (!holds_already(*file, x, buf, n, have, tally)) return false;
+  }
+  file->close();
+  tally.reused += e.length;
+  return true;
+}
+
+// One file of a dataset: created under a temporary name (or in place), written, flushed,
+// closed and renamed; read back: opened, read, closed. A file cut short is removed. With
+// --resume a file that stands whole is kept.
+bool dataset_file(Share& s, const io::Extent& e, Tally& tally, int t,
+                  const std::function<bool(io::File&)>& transfers) {
+  const RunRequest& req = s.c.request;
+  const std::string final_name = io::file_path(req.layout, e.file);
+  if (s.write && s.repair &&
+      dataset_file_intact(s, e, s.buffers[static_cast<std::size_t>(t * s.depth)].data(),
+                          s.scratch[static_cast<std::size_t>(t * s.depth)].data(), tally)) {
+    ++tally.files;
+    ++tally.moved;
+    tally.bytes += e.length;
+    return true;
+  }
+  const bool in_place = req.storage.in_place || !s.write;
+  const std::string name = in_place ? final_name : temporary_name(final_name);
+  std::unique_ptr<io::File> file;
+  bool finished = false;
+  try {
+    timed(tally.open, tally.latency[kOpenOp], [&] {
+      file = s.backend.open(
+          name,
+          s.write ? open_mode(s, true, !in_place, in_place) : open_mode(s, false, false, false),
+          false);
+      return 0;
+    });
+    if (transfers(*file)) {
+      if (s.write && req.storage.fsync) {
+        timed(tally.flush, tally.latency[kFsyncOp], [&] {
+          file->flush();
+          return 0;
+        });
+      }
+      timed(tally.close, tally.latency[kCloseOp], [&] {
+        release_file(s, *file, t);
+        file->close();
+        if (!in_place && rename(name.c_str(), final_name.c_str()) != 0) {
+          throw io::IoError("cannot rename " + name + " to " + final_name + ": " +
+                            std::strerror(errno));
+        }
+        return 0;
+      });
+      finished = true;
+    }
+  } catch (...) {
+    if (file) release_file(s, *file, t);
+    file.reset();
+    if (s.write) unlink(name.c_str());  // never a short file under any name
+    throw;
+  }
+  if (file) release_file(s, *file, t);
+  file.reset();
+  if (!finished && s.write) unlink(name.c_str());
+  if (finished) {
+    ++tally.files;
+    ++tally.moved;
+  }
+  return finished;
+}
+
+}  // namespace
+
+const char* op_name(int op) {
+  static const char* const names[kOps] = {"write", "read", "fsync", "open", "close"};
+  return op >= 0 && op < kOps ? names[op] : "?";
+}
+
+io::TransferSequence Share::sequence(int threads, int t) const {
+  return io::TransferSequence(extents, dataset(), transfer, granule, threads, t, order, order_seed,
+                              source_rank);
+}
+
+io::OpenMode open_mode(const Share& s, bool create, bool exclusive, bool truncate) {
+  io::OpenMode m;
+  m.write = s.write;
+  m.create = create;
+  m.exclusive = exclusive;
+  m.truncate = truncate;
+  m.direct = s.direct;
+  m.read_too = s.write && s.repair;
+  return m;
+}
+
+Interval single_file_pass(Share& s, const std::string& name, report::Progress& progress,
+                          std::vector<std::uint64_t>& done) {
+  const Job& job = s.c.job;
+  const int threads = s.c.team.size();
+  const bool threaded = s.backend.threads_move_bytes();
+  std::vector<Tally> tallies = make_tallies(s, static_cast<std::size_t>(threaded ? threads : 1));
+  Interval run;
+  run.start = job.now();
+  std::unique_ptr<io::File> file;
+  std::string err;
+  try {
+    timed(tallies[0].open, tallies[0].latency[kOpenOp], [&] {
+      file = s.backend.open(name, open_mode(s, false, false, false), s.shared());
+      return 0;
+    });
+  } catch (const std::exception& x) {
+    err = x.what();
+  }
+  job.agree(err, kIoErrorExit);
+  if (threaded) {
+    err = run_on_team(s.c.team, [&](int t) {
+      const io::TransferSequence seq = s.sequence(threads, t);
+      const auto [first, limit] = range_of(s, t, seq.size());
+      thread_transfers(s, *file, seq, first, limit - first, t, tallies[static_cast<std::size_t>(t)],
+                       progress);
+    });
+  } else {
+    const io::TransferSequence seq = s.sequence(1, 0);
+    const auto [first, limit] = range_of(s, 0, seq.size());
+    err = main_thread_transfers(s, *file, seq, first, limit - first,
+                                s.shared() && s.c.request.storage.collective, tallies[0], progress);
+  }
+  done.clear();
+  for (const Tally& t : tallies) done.push_back(t.prefix);
+  // Every rank flushes and closes, also after an error: both are collective on a shared
+  // MPI-IO file. The error is agreed on after the clock stops.
+  err = with_progress(err, tallies, s.write);
+  if (s.write && s.c.request.storage.fsync) {
+    try {
+      timed(tallies[0].flush, tallies[0].latency[kFsyncOp], [&] {
+        file->flush();  // the data is on storage, not only in the page cache
+        return 0;
+      });
+    } catch (const std::exception& x) {
+      if (err.empty()) err = x.what();
+    }
+  }
+  try {
+    timed(tallies[0].close, tallies[0].latency[kCloseOp], [&] {
+      release_file(s, *file, -1);
+      file->close();
+      return 0;
+    });
+  } catch (const std::exception& x) {
+    if (err.empty()) err = x.what();
+  }
+  run.end = job.now();
+  job.agree(err, kIoErrorExit);
+  fill_times(run, tallies, true);
+  collect_findings(s, tallies);
+  keep_records(s, tallies);
+  for (const Tally& t : tallies) {
+    run.bytes += t.bytes;
+    run.reused += t.reused;
+  }
+  run.complete = run.bytes == s.bytes;
+  run.files = run.complete && (!s.shared() || job.rank() == 0) ? 1 : 0;
+  return run;
+}
+
+Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes_kept) {
+  const Job& job = s.c.job;
+  const int threads = s.c.team.size();
+  const bool threaded = s.backend.threads_move_bytes();
+  std::vector<Tally> tallies = make_tallies(s, static_cast<std::size_t>(threaded ? threads : 1));
+  Interval run;
+  run.start = job.now();
+  std::string err;
+  // Thread t's files, in the order its pattern gives; a deadline stops it between files (a
+  // file begun is finished: never a short one).
+  if (threaded) {
+    err = run_on_team(s.c.team, [&](int t) {
+      Tally& tally = tallies[static_cast<std::size_t>(t)];
+      const io::TransferSequence seq = s.sequence(threads, t);
+      const auto [first, limit] = range_of(s, t, seq.pieces());
+      for (std::uint64_t k = first; k < limit && keep_going(s); ++k) {
+        const auto [a, b] = seq.piece_transfers(k);
+        const bool ok = dataset_file(s, seq.piece(k), tally, t, [&](io::File& f) {
+          // The file's transfers all go, whatever the deadline: it is finished or removed.
+          return thread_transfers(s, f, seq, a, b - a, t, tally, progress, false);
+        });
+        if (!ok) return;
+      }
+    });
+  } else {
+    try {
+      const io::TransferSequence seq = s.sequence(1, 0);
+      const auto [first, limit] = range_of(s, 0, seq.pieces());
+      for (std::uint64_t k = first; k < limit; ++k) {
+        if (stop_signal() != 0 || (s.deadline > 0 && s.now() >= s.deadline)) break;
+        const auto [a, b] = seq.piece_transfers(k);
+        const bool ok = dataset_file(s, seq.piece(k), tallies[0], 0, [&](io::File& f) {
+          const double saved = s.deadline;
+          s.deadline = 0;  // the file begun is finished
+          const std::string transfer_error =
+              main_thread_transfers(s, f, seq, a, b - a, false, tallies[0], progress);
+          s.deadline = saved;
+          if (!transfer_error.empty()) throw io::IoError(transfer_error);
+          return stop_signal() == 0;
+        });
+        if (!ok) break;
+      }
+    } catch (const std::exception& x) {
+      err = x.what();
+    }
+  }
+  // New entries and renames reach storage when their directories are fsynced: once per
+  // directory and pass, by the main thread (added whole to the flush time).
+  double directory_flush = 0;
+  if (err.empty() && s.write && s.c.request.storage.fsync) {
+    std::set<std::string> dirs;
+    for (const io::Extent& e : s.extents) {
+      const std::string path = io::file_path(s.c.request.layout, e.file);
+      dirs.insert(path.substr(0, path.rfind('/')));
+    }
+    timed(directory_flush, [&] {
+      for (const std::string& d : dirs) {
+        if (err.empty()) err = fsync_directory_of(d + "/.");
+      }
+      return 0;
+    });
+  }
+  run.end = job.now();
+  job.agree(with_progress(err, tallies, s.write), kIoErrorExit);
+  fill_times(run, tallies, false);
+  collect_findings(s, tallies);
+  // Files are counted, not transfers, for what each thread moved (the stonewall of a dataset).
+  for (Tally& t : tallies) t.moved = t.files;
+  keep_records(s, tallies);
+  // Only whole files count: a file cut short was removed.
+  std::uint64_t files = 0;
+  for (const Tally& t : tallies) {
+    files += t.files;
+    run.reused += t.reused;
+  }
+  run.bytes = files * s.c.request.layout.file_size;
+  run.complete = run.bytes == s.bytes;
+  bytes_kept = run.bytes;
+  return run;
+}
+
+namespace {
+
+// One metadata call per file of the rank (stat, unlink), spread over its threads as its data
+// would be; timed, counted, errors agreed.
+Interval metadata_pass(Share& s, const char* what,
+                       const std::function<int(const std::string&)>& call) {
+  const Job& job = s.c.job;
+  const int threads = s.c.team.size();
+  std::vector<Tally> tallies = make_tallies(s, static_cast<std::size_t>(threads));
+  Interval run;
+  run.start = job.now();
+  const std::string err = run_on_team(s.c.team, [&](int t) {
+    Tally& tally = tallies[static_cast<std::size_t>(t)];
+    const io::TransferSequence seq = s.sequence(threads, t);
+    for (std::uint64_t k = 0; k < seq.pieces() && !s.c.team.stopped(); ++k) {
+      const std::string path = io::file_path(s.c.request.layout, seq.piece(k).file);
+      const double t0 = clock_seconds();
+      if (call(path) != 0) {
+        throw io::IoError(std::string(what) + " of " + path + " failed: " + std::strerror(errno));
+      }
+      tally.open += clock_seconds() - t0;
+      ++tally.files;
+      ++tally.moved;
+      tally.last_done = s.now();
+    }
+  });
+  run.end = job.now();
+  job.agree(err, io::exit_code_for_errno(errno));
+  for (const Tally& t : tallies) run.files += t.files;
+  double movers = 0;
+  for (const Tally& t : tallies) movers += t.files > 0 ? 1 : 0;
+  for (const Tally& t : tallies) run.open_seconds += t.open / std::max(movers, 1.0);
+  run.complete = run.files == s.extents.size();
+  return run;
+}
+
+}  // namespace
+
+Interval stat_pass(Share& s) {
+  return metadata_pass(s, "stat", [](const std::string& path) {
+    struct stat st {};
+    return stat(path.c_str(), &st);
+  });
+}
+
+Interval delete_pass(Share& s) {
+  Interval run = metadata_pass(s, "unlink", [](const std::string& path) {
+    const io::IoCall call("unlink", path);
+    return unlink(path.c_str());
+  });
+  // The directories, deepest first, once every rank has removed its files: rmdir removes only
+  // empty ones, so a file that is not the dataset's keeps its directory.
+  s.c.job.barrier();
+  if (s.c.job.rank() == 0) {
+    std::vector<std::string> dirs = io::dataset_directories(s.c.request.layout);
+    for (auto d = dirs.rbegin(); d != dirs.rend(); ++d) rmdir(d->c_str());
+    rmdir(s.c.request.layout.path.c_str());
+  }
+  run.end = s.c.job.now();
+  return run;
+}
+
+std::uint64_t moved_prefix(const Share& s, const std::vector<std::uint64_t>& done) {
+  if (done.size() == 1) return done[0];
+  std::uint64_t prefix = 0;
+  const std::uint64_t length = s.extents.at(0).length;
+  for (std::size_t t = 0; t < done.size(); ++t) {
+    prefix += done[t];
+    const buffer::Part p =
+        buffer::part_of(length, static_cast<int>(done.size()), static_cast<int>(t), s.granule);
+    if (done[t] < p.size()) break;
+  }
+  return prefix;
+}
+
+std::uint64_t job_prefix(const Job& job, std::uint64_t rank_prefix, std::uint64_t size) {
+  std::vector<std::uint64_t> all(static_cast<std::size_t>(job.rank() == 0 ? job.size() : 0));
+  check(MPI_Gather(&rank_prefix, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, 0, job.world()),
+        "MPI_Gather");
+  std::uint64_t total = 0;
+  for (std::uint64_t p : all) {
+    total += p;
+    if (p < size) break;
+  }
+  return total;
+}
+
+Measured write_stream(const RankContext& c, OutputFile& out) {
+  const Job& job = c.job;
+  const RunRequest& req = c.request;
+  const std::uint64_t chunk = std::min(kChunk, req.size);
+  const int threads = c.team.size();
+  Measured m;
+  report::Progress progress(req.progress && job.rank() == 0,
+                            req.size * static_cast<std::uint64_t>(req.iterations), 1, "write");
+  std::vector<std::vector<std::byte>> bufs(static_cast<std::size_t>(threads),
+                                           std::vector<std::byte>(chunk));
+  for (int it = 0; it < req.iterations; ++it) {
+    job.sync();
+    job.set_phase("write, iteration " + std::to_string(it + 1));
+    Interval run;
+    run.start = job.now();
+    std::string err;
+    try {
+      for (std::uint64_t base = 0; base < req.size && stop_signal() == 0;
+           base += chunk * static_cast<std::uint64_t>(threads)) {
+        const double g0 = clock_seconds();
+        c.team.run([&](int t) {
+          const std::uint64_t x = base + chunk * static_cast<std::uint64_t>(t);
+          if (x < req.size) {
+            c.generator.generate(c.global_offset + x, {bufs[static_cast<std::size_t>(t)].data(),
+                                                       std::min(chunk, req.size - x)});
+          }
+        });
+        const double g1 = clock_seconds();
+        run.generate_seconds += g1 - g0;
+        bool stopped = false;
+        for (int t = 0; t < threads && !stopped; ++t) {
+          const std::uint64_t x = base + chunk * static_cast<std::uint64_t>(t);
+          if (x >= req.size) break;
+          const std::uint64_t n = std::min(chunk, req.size - x);
+          const std::byte* p = bufs[static_cast<std::size_t>(t)].data();
+          for (std::uint64_t left = n; left > 0;) {
+            const ssize_t w = ::write(out.fd(), p, left);
+            if (w < 0 && stop_signal() != 0) {
+              stopped = true;
+              break;
+            }
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) {
+              throw io::IoError("write to " + out.path() + " failed at offset " +
+                                std::to_string(x + (n - left)) + ": " + std::strerror(errno));
+            }
+            p += w;
+            left -= static_cast<std::uint64_t>(w);
+          }
+          if (stopped) break;
+          run.bytes += n;
+          progress.add(n);
+        }
+        run.io_seconds += clock_seconds() - g1;
+      }
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    run.end = job.now();
+    run.complete = run.bytes == req.size;
+    run.files = run.complete ? 1 : 0;
+    m.runs.push_back(run);
+    job.agree(err, kIoErrorExit);
+    m.stop_signal = agreed_stop(job);
+    if (m.stop_signal != 0) break;
+  }
+  out.commit(job, 0);
+  return m;
+}
+
+}  // namespace dgen::mpi
