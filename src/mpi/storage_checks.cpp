@@ -41,6 +41,9 @@ io::DirectAlignment check_direct(const RankContext& c, const std::string& probe_
       err = multiple_rule("--file-size", req.layout.file_size, a, probe_path);
     if (err.empty() && req.layout.kind != io::LayoutKind::kDataset)
       err = multiple_rule("--size", req.size, a, probe_path);
+    // A strided file's thread parts start where its block's transfers do.
+    if (err.empty() && req.layout.block > 0)
+      err = multiple_rule("--block", req.layout.block, a, probe_path);
   }
   c.job.agree(err, io::kUsageExit);
   std::uint64_t v[2] = {a.offset, a.memory};
