@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -200,6 +201,43 @@ TEST_F(TwoNodes, MpiioSharedFileAcrossNodesWritesAndReadsTheStream) {
     EXPECT_EQ(jr["iterations"][0]["bytes"], 12000000);
     EXPECT_TRUE(jr["warnings"].empty()) << jr["warnings"];
   }
+}
+
+// A straggler, for real: node2's writes go through a FUSE file system (tests/faultfs) mounted in
+// node2's mount namespace only, that makes each take 20 ms; node1 writes the same directory
+// plainly. A time-bounded run names the slow rank, and its stonewalled rate (the slowest rank's
+// bytes x ranks / the limit) falls below the whole run's aggregate, as IOR's does.
+TEST_F(TwoNodes, AStragglerIsNamedByTheStonewall) {
+  const std::string dir = cluster_->dir() + "/straggler";
+  const std::string back = dir + "/back", mnt = dir + "/mnt", rules = dir + "/rules";
+  fs::create_directories(back);
+  fs::create_directories(mnt);
+  std::ofstream(rules) << "op=write,fault=slow,ms=20\n";
+  const auto mount = cluster_->exec(
+      "node2", std::string(DGEN_FAULTFS) + " " + back + " " + mnt + " --rules-file " + rules);
+  ASSERT_EQ(mount.exit_code, 0) << mount.err;
+  const auto r =
+      cluster_->exec("head", "srun --mpi=pmix -N 2 -n 2 " + kBinary +
+                                 " --size 1GiB --file-per-rank --threads 1 --fsync off " +
+                                 "--duration 2s --format json --output " + mnt + "/f");
+  cluster_->exec("node2", "fusermount3 -u " + mnt);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["per_rank"][1]["host"], "node2");
+  const auto& it = j["iterations"][0];
+  const auto& w = it["stonewall"];
+  ASSERT_FALSE(w.is_null()) << it;
+  const std::uint64_t fast = j["per_rank"][0]["wall_moved"], slow = j["per_rank"][1]["wall_moved"];
+  EXPECT_LT(2 * slow, fast) << "node2's writes were slowed";
+  EXPECT_EQ(w["slowest_rank"], 1);
+  EXPECT_EQ(w["moved_min"], slow);
+  EXPECT_EQ(w["bytes_min"].get<std::uint64_t>(), slow << 20);
+  EXPECT_LT(w["gbps"].get<double>(), it["aggregate_gbps"].get<double>())
+      << "the stonewalled rate counts the slowest rank only";
+  EXPECT_NEAR(w["gbps"].get<double>(), 2.0 * static_cast<double>(slow << 20) / 2.0 / 1e9, 1e-9);
+  // What node2 wrote went through the FUSE mount into its backing directory.
+  EXPECT_TRUE(fs::exists(back + "/f.00000001"));
+  EXPECT_TRUE(fs::exists(mnt + "/f.00000000"));
 }
 
 // --analyze across the nodes: each node's rank reads its share of a directory the cluster
