@@ -48,4 +48,9 @@ class Queue {
 /// read_upto) and times it. `buffers[slot]` are the caller's buffers.
 std::unique_ptr<Queue> make_synchronous_queue(std::byte* const* buffers, int count);
 
+/// Depth 2 over any File, for reads that are checked (--verify with a synchronous backend): a
+/// worker thread makes the calls, so that the next read is in flight while the caller compares
+/// the last (the worker inherits the caller's cpu binding). `count` >= 2.
+std::unique_ptr<Queue> make_read_ahead_queue(std::byte* const* buffers, int count);
+
 }  // namespace dgen::io

@@ -17,7 +17,8 @@ double now() {
 
 bool move_transfers(Queue& queue, File& file, bool write, bool repair, std::uint64_t count,
                     const std::function<Extent(std::uint64_t)>& at, std::byte* const* buffers,
-                    std::byte* const* scratch, const TransferHooks& hooks, TransferCounts& counts) {
+                    std::byte* const* scratch, int scratch_slot, const TransferHooks& hooks,
+                    TransferCounts& counts) {
   const int depth = queue.depth();
   // Per slot: the transfer it holds and whether its read (--resume) came back already.
   struct Held {
@@ -59,7 +60,7 @@ bool move_transfers(Queue& queue, File& file, bool write, bool repair, std::uint
       counts.generate += now() - t0;
       if (repair) {
         h.checking = true;
-        queue.start(file, false, depth + slot, h.transfer.file_offset, h.transfer.length,
+        queue.start(file, false, scratch_slot + slot, h.transfer.file_offset, h.transfer.length,
                     static_cast<std::uint64_t>(slot));
         return;
       }

@@ -40,10 +40,12 @@ struct TransferCounts {
 /// Moves transfers [0, count) of `file`, `at(i)` each, started in that order, through `queue`.
 /// Writes (`write`), reads, or with `repair` reads each into `scratch` first and writes it only
 /// when it differs from the stream. `buffers` and `scratch` hold queue.depth() buffers of the
-/// largest transfer each; the queue was made over buffers then scratch (slots depth..2*depth-1
-/// are scratch). Returns true when all completed; throws IoError (the queue is drained first).
+/// largest transfer each; the queue was made over the buffers, and the scratch buffers from
+/// slot `scratch_slot` on. Returns true when all completed; throws IoError (the queue is
+/// drained first).
 bool move_transfers(Queue& queue, File& file, bool write, bool repair, std::uint64_t count,
                     const std::function<Extent(std::uint64_t)>& at, std::byte* const* buffers,
-                    std::byte* const* scratch, const TransferHooks& hooks, TransferCounts& counts);
+                    std::byte* const* scratch, int scratch_slot, const TransferHooks& hooks,
+                    TransferCounts& counts);
 
 }  // namespace dgen::io

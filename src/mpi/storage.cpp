@@ -338,7 +338,9 @@ Measured run_storage(const RankContext& c) {
   // or two for the main thread's double buffer.
   {
     const bool threaded = backend->threads_move_bytes();
-    s.depth = threaded ? req.storage.iodepth : 1;
+    // A checked read of a backend of one call in flight reads ahead: two buffers a thread.
+    const bool read_ahead = threaded && req.verify && req.storage.iodepth == 1;
+    s.depth = threaded ? std::max(req.storage.iodepth, read_ahead ? 2 : 1) : 1;
     const int threads = c.team.size();
     const std::size_t count = threaded ? static_cast<std::size_t>(threads * s.depth) : 2;
     const std::uint64_t bytes =
@@ -349,6 +351,7 @@ Measured run_storage(const RankContext& c) {
       if (s.repair) s.scratch.emplace_back(bytes, alignment);
     }
     if (threaded) s.queues.resize(static_cast<std::size_t>(threads));
+    if (read_ahead) s.check_queues.resize(static_cast<std::size_t>(threads));
     // First touch by the threads that use them, on their NUMA node; each thread sets up its
     // queue over its buffers (an io_uring ring of its own, its buffers registered).
     const std::string err = run_on_team(c.team, [&](int t) {
@@ -365,8 +368,13 @@ Measured run_storage(const RankContext& c) {
         slots.push_back(s.scratch[i].data());
       }
       if (threaded) {
-        s.queues[static_cast<std::size_t>(t)] = backend->make_queue(
-            s.depth, slots.data(), static_cast<int>(slots.size()), static_cast<std::size_t>(bytes));
+        s.queues[static_cast<std::size_t>(t)] =
+            backend->make_queue(req.storage.iodepth, slots.data(), static_cast<int>(slots.size()),
+                                static_cast<std::size_t>(bytes));
+      }
+      if (read_ahead) {
+        s.check_queues[static_cast<std::size_t>(t)] =
+            io::make_read_ahead_queue(slots.data(), static_cast<int>(mine));
       }
     });
     job.agree(err, kIoErrorExit);

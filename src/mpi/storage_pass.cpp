@@ -247,6 +247,8 @@ std::string main_thread_transfers(Share& s, io::File& file, const io::TransferSe
 void release_file(Share& s, const io::File& file, int t) {
   for (std::size_t q = 0; q < s.queues.size(); ++q)
     if (t < 0 || q == static_cast<std::size_t>(t)) s.queues[q]->release(file);
+  for (std::size_t q = 0; q < s.check_queues.size(); ++q)
+    if (t < 0 || q == static_cast<std::size_t>(t)) s.check_queues[q]->release(file);
 }
 
 // Thread t's transfers [first, first + count) of `seq` of `file`, through its queue (up to
@@ -287,9 +289,13 @@ bool thread_transfers(Share& s, io::File& file, const io::TransferSequence& seq,
     tally.io += counts.io;
     tally.verify += counts.verify;
   };
+  // Reads that are checked overlap the compare with the next read (a read-ahead queue).
+  io::Queue& queue = !s.write && s.decoder != nullptr && !s.check_queues.empty()
+                         ? *s.check_queues[static_cast<std::size_t>(t)]
+                         : *s.queues[static_cast<std::size_t>(t)];
   try {
-    all = io::move_transfers(*s.queues[static_cast<std::size_t>(t)], file, s.write, s.repair, count,
-                             at, buffers.data(), scratch.data(), hooks, counts);
+    all = io::move_transfers(queue, file, s.write, s.repair, count, at, buffers.data(),
+                             scratch.data(), s.depth, hooks, counts);
   } catch (...) {
     add();
     throw;

@@ -76,8 +76,11 @@ struct Share {
   std::vector<io::AlignedBuffer> buffers;
   std::vector<io::AlignedBuffer> scratch;          ///< --resume: what the file holds, per buffer
   std::vector<std::unique_ptr<io::Queue>> queues;  ///< threads that move bytes: one each
-  std::vector<io::AlignedBuffer> expected;         ///< --verify: the stream's bytes, one per buffer
-  const verify::LaneDecoder* decoder = nullptr;    ///< --verify, else null
+  /// --verify with a backend of one call in flight (posix): a read-ahead queue per thread, so
+  /// that the next read is in flight while the last is compared; empty otherwise.
+  std::vector<std::unique_ptr<io::Queue>> check_queues;
+  std::vector<io::AlignedBuffer> expected;       ///< --verify: the stream's bytes, one per buffer
+  const verify::LaneDecoder* decoder = nullptr;  ///< --verify, else null
   std::size_t keep_mismatches = 16;
   VerifyFindings found;  ///< --verify: what the last read pass found
   /// Job::now() - clock_seconds(): threads read the job's clock without an MPI call
