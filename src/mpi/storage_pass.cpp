@@ -552,7 +552,8 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
       const io::TransferSequence seq = s.sequence(threads, t);
       const auto [first, limit] = range_of(s, t, seq.pieces());
       for (std::uint64_t k = first; k < limit && keep_going(s); ++k) {
-        const auto [a, b] = seq.piece_transfers(k);
+        const auto range = seq.piece_transfers(k);
+        const std::uint64_t a = range.first, b = range.second;
         const bool ok = dataset_file(s, seq.piece(k), tally, t, [&](io::File& f) {
           // The file's transfers all go, whatever the deadline: it is finished or removed.
           return thread_transfers(s, f, seq, a, b - a, t, tally, progress, false);
@@ -566,7 +567,8 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
       const auto [first, limit] = range_of(s, 0, seq.pieces());
       for (std::uint64_t k = first; k < limit; ++k) {
         if (stop_signal() != 0 || (s.deadline > 0 && s.now() >= s.deadline)) break;
-        const auto [a, b] = seq.piece_transfers(k);
+        const auto range = seq.piece_transfers(k);
+        const std::uint64_t a = range.first, b = range.second;
         const bool ok = dataset_file(s, seq.piece(k), tallies[0], 0, [&](io::File& f) {
           const double saved = s.deadline;
           s.deadline = 0;  // the file begun is finished
