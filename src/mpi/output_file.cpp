@@ -368,6 +368,11 @@ void OutputFile::keep_prefix(const Job& job, std::uint64_t bytes) {
     }
     if (fd >= 0) close(fd);
   }
+  agree_kept(job, err, bytes, false);
+}
+
+void OutputFile::agree_kept(const Job& job, const std::string& err, std::uint64_t bytes,
+                            bool whole) {
   try {
     job.agree(err, io::kIoExit);
   } catch (const JobFailure&) {
@@ -375,6 +380,7 @@ void OutputFile::keep_prefix(const Job& job, std::uint64_t bytes) {
     throw;
   }
   kept_ = true;
+  kept_whole_ = whole;
   kept_bytes_ = bytes;
 }
 
@@ -394,15 +400,7 @@ void OutputFile::keep_whole(const Job& job) {
     }
     if (fd >= 0) close(fd);
   }
-  try {
-    job.agree(err, io::kIoExit);
-  } catch (const JobFailure&) {
-    discard();
-    throw;
-  }
-  kept_ = true;
-  kept_whole_ = true;
-  kept_bytes_ = size;
+  agree_kept(job, err, size, true);
 }
 
 OutputState OutputFile::state() const {

@@ -90,6 +90,8 @@ class OutputFile {
 
  private:
   bool owner() const { return rules_.per_rank || job_.rank() == 0; }
+  // Collective end of keep_prefix/keep_whole: every rank agrees on `err`, then the file is kept.
+  void agree_kept(const Job& job, const std::string& err, std::uint64_t bytes, bool whole);
 
   const Job& job_;
   std::string path_;
