@@ -359,8 +359,8 @@ std::uint64_t resident_bytes(pid_t pid) {
 // A stop before the first pass still prints the incomplete report: the signal comes while the
 // buffer's pages are first touched (its resident memory grows), before any pass begins.
 TEST(Cli, AStopBeforeTheFirstPassStillReports) {
-  dgen::test::Background run(kBinary + " --size 4GiB --iterations 3 --threads 1 --format json");
-  ASSERT_TRUE(run.wait_for([&] { return resident_bytes(run.pid()) > (256ULL << 20); }))
+  dgen::test::Background run(kBinary + " --size 2GiB --iterations 3 --threads 1 --format json");
+  ASSERT_TRUE(run.wait_for([&] { return resident_bytes(run.pid()) > (128ULL << 20); }))
       << run.err();
   run.signal(SIGTERM);
   const auto r = run.wait();

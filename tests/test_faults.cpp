@@ -466,4 +466,21 @@ TEST_F(Faults, ResumeAfterKillNineOfARankRestoresTheStream) {
   }
 }
 
+// The read-back of --output --verify stopped (reads slowed, so the stop comes during it): the
+// output is complete and committed, and the message says the read-back was cut short.
+TEST_F(Faults, AStopDuringTheReadBackKeepsTheOutput) {
+  faultfs().set({"op=read,fault=slow,ms=20"});
+  const std::string out = faultfs().mnt + "/checked.bin";
+  dgen::test::Background run(kBinary + " --size 64MiB --threads 1 --fsync off --verify " +
+                             "--progress --output " + out);
+  ASSERT_TRUE(run.wait_for_stderr("verify [0-9.]+ [KMG]iB / ")) << run.err();
+  run.signal(SIGTERM);
+  const auto r = run.wait();
+  EXPECT_EQ(r.exit_code, 143) << r.err;
+  EXPECT_EQ(dgen::test::size_of(faultfs().back + "/checked.bin"), 64u << 20);
+  EXPECT_TRUE(read_file(faultfs().back + "/checked.bin") == stream(0, 64 << 20));
+  EXPECT_NE(r.err.find(out + " holds the whole stream"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the stop came during its read-back"), std::string::npos) << r.err;
+}
+
 }  // namespace

@@ -359,19 +359,8 @@ TEST(Safety, EveryEndStateIsNamedAsItIs) {
   EXPECT_NE(r.err.find(ds + " keeps " + std::to_string(files) + " of 4000 files"),
             std::string::npos)
       << r.err;
-  // The read-back of --output --verify stopped: the output is complete, and said so.
-  const std::string checked = s.dir + "/checked.bin";
-  {
-    Background run(kBinary + " --size 4GiB --threads 2 --fsync off --verify --progress " +
-                   "--output " + checked);
-    ASSERT_TRUE(run.wait_for_stderr("verify [0-9.]+ [KMG]iB / ")) << run.err();
-    run.signal(SIGTERM);
-    r = run.wait();
-  }
-  EXPECT_EQ(r.exit_code, 143);
-  EXPECT_EQ(size_of(checked), 4ULL << 30);
-  EXPECT_NE(r.err.find(checked + " holds the whole stream"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("the stop came during its read-back"), std::string::npos) << r.err;
+  // The read-back of --output --verify stopped: Faults.AStopDuringTheReadBackKeepsTheOutput
+  // (reads slowed on a FUSE path, so that the stop comes during the read-back).
 }
 
 TEST(Safety, ASecondInPlaceWriterIsRefusedWithThePidOfTheFirst) {
