@@ -4,6 +4,7 @@
 // file it moves registered as fixed file 0. A short completion is continued from where it
 // stopped; an error drains the ring before it is thrown, so no buffer is freed under the kernel.
 #include <liburing.h>
+#include <sched.h>
 #include <sys/uio.h>
 
 #include <cerrno>
@@ -80,8 +81,8 @@ class UringQueue final : public Queue {
         fixed_file_ = false;
       }
     }
-    submit(slot);
     ++in_flight_;
+    submit(slot);
   }
 
   std::optional<Completion> wait() override {
@@ -170,11 +171,17 @@ class UringQueue final : public Queue {
     return *oldest;
   }
 
-  // Queues what is left of slot `i`'s transfer and submits it.
+  // Queues what is left of slot `i`'s transfer (counted in flight) and submits it. When that
+  // fails the slot is no longer in flight, so that drain() waits only for what the kernel has.
   void submit(int i) {
     Slot& s = slots_.at(static_cast<std::size_t>(i));
+    auto not_submitted = [&](const std::string& why) {
+      s.busy = false;
+      --in_flight_;
+      fail(s.file->path() + ": " + why);
+    };
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-    if (sqe == nullptr) fail(s.file->path() + ": the ring is full");
+    if (sqe == nullptr) not_submitted("the ring is full");
     std::byte* p = s.buffer + s.done;
     const unsigned n = static_cast<unsigned>(s.n - s.done);
     const std::uint64_t off = s.offset + s.done;
@@ -197,8 +204,9 @@ class UringQueue final : public Queue {
                       s.file->path(), off, n);
     int rc;
     while ((rc = io_uring_submit(&ring_)) == -EINTR || rc == -EAGAIN) {
+      if (rc == -EAGAIN) sched_yield();  // the kernel is short of resources: let it catch up
     }
-    if (rc < 0) fail(s.file->path() + ": io_uring_submit failed: " + std::strerror(-rc));
+    if (rc < 0) not_submitted(std::string("io_uring_submit failed: ") + std::strerror(-rc));
   }
 
   [[noreturn]] void fail(const std::string& message) {
