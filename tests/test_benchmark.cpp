@@ -254,4 +254,31 @@ TEST(Phases, CreateStatReadDeleteAsMdtest) {
   EXPECT_NE(r.out.find("stat                 20"), std::string::npos) << r.out;
 }
 
+// A time-bounded create (mdtest's stonewalled create): the later phases take exactly the files
+// it made, every one of which stands whole, and delete removes them all.
+TEST(Phases, ATimeBoundedCreateIsFollowedOverTheFilesItMade) {
+  dgen::test::ScratchDir s("phases-duration");
+  const std::string ds = s.dir + "/ds";
+  const auto r = run_shell(kMpirun + "-n 2 " + kBinary + " --files 2000000 --file-size 4KiB " +
+                           "--fsync off --duration 1s --phases create,stat,read --verify " +
+                           "--format json --output " + ds);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = parse(r);
+  ASSERT_EQ(j["phases"].size(), 3u) << j["phases"];
+  const std::uint64_t made = j["phases"][0]["files"].get<std::uint64_t>();
+  EXPECT_GT(made, 0u);
+  EXPECT_LT(made, 2000000u);
+  EXPECT_EQ(j["phases"][1]["files"], made) << "stat: the files made";
+  EXPECT_EQ(j["phases"][2]["files"], made) << "read: the files made";
+  EXPECT_EQ(j["verify"]["bytes"], made * 4096);
+  EXPECT_EQ(j["verify"]["mismatched_bytes"], 0);
+  std::uint64_t on_disk = 0;
+  for (const auto& e : fs::recursive_directory_iterator(ds)) {
+    if (!e.is_regular_file()) continue;
+    ++on_disk;
+    EXPECT_EQ(e.file_size(), 4096u) << e.path();
+  }
+  EXPECT_EQ(on_disk, made);
+}
+
 }  // namespace

@@ -466,6 +466,30 @@ TEST_F(Faults, ResumeAfterKillNineOfARankRestoresTheStream) {
   }
 }
 
+// A stop signal that cuts a read short (the FUSE daemon answers the interrupted read with
+// EINTR) ends the run as a stop, with its report, not as a read error: plain reading and the
+// checked read (whose next read is made by a worker thread).
+TEST_F(Faults, AStopDuringASlowReadIsAStopNotAnError) {
+  const std::string file = faultfs().mnt + "/slow-read.bin";
+  ASSERT_EQ(run_shell(kBinary + " --size 32MiB --fsync off --output " + file).exit_code, 0);
+  faultfs().set({"op=read,fault=slow,ms=300"});
+  for (const std::string extra : {"", " --verify"}) {
+    SCOPED_TRACE(extra);
+    const std::size_t logged = faultfs().log().size();
+    dgen::test::Background run(kBinary + " --size 32MiB --threads 1 --format json --input " + file +
+                               extra);
+    // The daemon has a read of the file: its log names it.
+    ASSERT_TRUE(run.wait_for([&] {
+      return faultfs().log().find("op=read path=/slow-read.bin", logged) != std::string::npos;
+    })) << run.err();
+    run.signal(SIGTERM);
+    const auto r = run.wait();
+    EXPECT_EQ(r.exit_code, 143) << r.err;
+    EXPECT_EQ(r.err.find("Interrupted system call"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("interrupted by signal 15"), std::string::npos) << r.err;
+  }
+}
+
 // The read-back of --output --verify stopped (reads slowed, so the stop comes during it): the
 // output is complete and committed, and the message says the read-back was cut short.
 TEST_F(Faults, AStopDuringTheReadBackKeepsTheOutput) {

@@ -674,6 +674,11 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
   o.verify = vm.count("verify") > 0;
   if (o.verify && (!storage || (o.output && *o.output == "-")))
     throw UsageError("--verify: is only for --input, or --output with a file path");
+  if (o.verify && !o.phases.empty() &&
+      std::find(o.phases.begin(), o.phases.end(), "read") == o.phases.end()) {
+    bad("--phases", text("phases"),
+        "has no read phase, which is where --verify compares: add read, or leave --verify out");
+  }
   if (o.reorder && !o.input && !o.verify)
     throw UsageError("--reorder: is only for --input (or --output with --verify)");
   o.max_mismatches = parse_unsigned("--max-mismatches", text("max-mismatches"), 0, 1'000'000,
@@ -745,11 +750,12 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
   o.fsync = parse_on_off("--fsync", text("fsync"));
   if (!vm["fsync"].defaulted() && !o.output) bad("--fsync", text("fsync"), "is only for --output");
   if (o.output && *o.output == "-") {
+    const std::string io_option = "--io " + o.io;
     const char* not_for_stdout = o.file_per_rank   ? "--file-per-rank"
                                  : o.files         ? "--files"
                                  : o.direct        ? "--direct"
                                  : o.in_place      ? "--in-place"
-                                 : o.io != "posix" ? "--io mpiio"
+                                 : o.io != "posix" ? io_option.c_str()
                                                    : nullptr;
     if (not_for_stdout)
       throw UsageError(std::string(not_for_stdout) + ": not with --output - (stdout)");

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -52,8 +53,10 @@ class File {
   /// Reads n bytes at `offset` into p; throws IoError, also when the file ends first.
   virtual bool read_at(std::uint64_t offset, std::byte* p, std::size_t n) = 0;
   /// Reads up to n bytes at `offset` into p and returns how many there were (fewer where the
-  /// file ends: --resume reads what an interrupted run left). Throws IoError on an error.
-  virtual std::size_t read_upto(std::uint64_t offset, std::byte* p, std::size_t n) = 0;
+  /// file ends: --resume reads what an interrupted run left); empty when a stop signal
+  /// interrupted it (as read_at's false). Throws IoError on an error.
+  virtual std::optional<std::size_t> read_upto(std::uint64_t offset, std::byte* p,
+                                               std::size_t n) = 0;
 
   virtual void flush() = 0;                        ///< to storage: fsync, MPI_File_sync
   virtual void set_size(std::uint64_t bytes) = 0;  ///< ftruncate, MPI_File_set_size

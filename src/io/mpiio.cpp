@@ -67,7 +67,7 @@ class MpiioFile final : public File {
   }
 
   bool read_at(std::uint64_t off, std::byte* p, std::size_t n) override {
-    const std::size_t got = read_upto(off, p, n);
+    const std::size_t got = *read_upto(off, p, n);  // MPI-IO calls are not cut by a signal
     if (got < n) {
       throw IoError("read from " + path_ + " at offset " + std::to_string(off + got) +
                     ": the file ends there (" + std::to_string(n - got) + " more bytes expected)");
@@ -75,7 +75,7 @@ class MpiioFile final : public File {
     return true;
   }
 
-  std::size_t read_upto(std::uint64_t off, std::byte* p, std::size_t n) override {
+  std::optional<std::size_t> read_upto(std::uint64_t off, std::byte* p, std::size_t n) override {
     std::size_t done = 0;
     for (bool first = true; first || done < n; first = false) {
       const bool all = collective_ && first;

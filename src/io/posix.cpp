@@ -80,7 +80,7 @@ class PosixFile final : public File {
     return true;
   }
 
-  std::size_t read_upto(std::uint64_t off, std::byte* p, std::size_t n) override {
+  std::optional<std::size_t> read_upto(std::uint64_t off, std::byte* p, std::size_t n) override {
     std::size_t got = 0;
     while (got < n) {
       ssize_t r;
@@ -88,10 +88,12 @@ class PosixFile final : public File {
         const IoCall call("pread", path_, off + got, n - got);
         r = pread(fd_, p + got, n - got, static_cast<off_t>(off + got));
       }
-      if (r < 0 && errno == EINTR && (stop_ == nullptr || stop_() == 0)) continue;
       if (r < 0) {
+        const int e = errno;
+        if (stop_ != nullptr && stop_() != 0) return std::nullopt;
+        if (e == EINTR) continue;
         throw IoError("read from " + path_ + " failed at offset " + std::to_string(off + got) +
-                      ": " + os_error(errno));
+                      ": " + os_error(e));
       }
       if (r == 0) break;
       got += static_cast<std::size_t>(r);

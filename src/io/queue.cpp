@@ -45,7 +45,9 @@ class SynchronousQueue final : public Queue {
     if (c_.write) {
       if (!file_->write_at(offset_, p, c_.bytes)) return std::nullopt;  // stopped
     } else {
-      c_.bytes = file_->read_upto(offset_, p, c_.bytes);
+      const std::optional<std::size_t> got = file_->read_upto(offset_, p, c_.bytes);
+      if (!got) return std::nullopt;  // stopped
+      c_.bytes = *got;
     }
     c_.seconds = now() - t0;
     return c_;
@@ -137,7 +139,9 @@ class ReadAheadQueue final : public Queue {
         if (r.write) {
           f.stopped = !r.file->write_at(r.offset, p, r.n);
         } else {
-          f.c.bytes = r.file->read_upto(r.offset, p, r.n);
+          const std::optional<std::size_t> got = r.file->read_upto(r.offset, p, r.n);
+          f.stopped = !got;
+          f.c.bytes = got.value_or(0);
         }
       } catch (...) {
         f.error = std::current_exception();

@@ -228,8 +228,8 @@ void run_phases(Share& s, Measured& m, bool wrote, report::Progress& progress) {
             req.layout.path + " was removed by the delete phase (every file this run created)";
       }
     }
-    if (agreed_stop(job) != 0) {
-      m.stop_signal = stop_signal();
+    if (const int sig = agreed_stop(job); sig != 0) {
+      m.stop_signal = sig;
       break;
     }
   }
@@ -338,7 +338,7 @@ Measured run_storage(const RankContext& c) {
   // or two for the main thread's double buffer.
   {
     const bool threaded = backend->threads_move_bytes();
-    // A checked read of a backend of one call in flight reads ahead: two buffers a thread.
+    // A checked read at --iodepth 1 reads ahead: two buffers a thread, two reads in flight.
     const bool read_ahead = threaded && req.verify && req.storage.iodepth == 1;
     s.depth = threaded ? std::max(req.storage.iodepth, read_ahead ? 2 : 1) : 1;
     const int threads = c.team.size();
@@ -373,8 +373,13 @@ Measured run_storage(const RankContext& c) {
                                 static_cast<std::size_t>(bytes));
       }
       if (read_ahead) {
+        // A backend with a queue of its own (io_uring) keeps two reads in flight on it; the
+        // others get a worker thread making the next call.
         s.check_queues[static_cast<std::size_t>(t)] =
-            io::make_read_ahead_queue(slots.data(), static_cast<int>(mine));
+            row->traits.queue_depth
+                ? backend->make_queue(2, slots.data(), static_cast<int>(mine),
+                                      static_cast<std::size_t>(bytes))
+                : io::make_read_ahead_queue(slots.data(), static_cast<int>(mine));
       }
     });
     job.agree(err, kIoErrorExit);
@@ -543,6 +548,15 @@ Measured run_storage(const RankContext& c) {
     m.resume = resumed;
   }
   if (layout.kind == io::LayoutKind::kDataset && !phases.empty() && m.stop_signal == 0) {
+    // A time-bounded create: the later phases take the files it made, each thread its own.
+    s.first.clear();
+    s.limit.clear();
+    if (!written.empty()) {
+      const std::size_t T = written.size() / static_cast<std::size_t>(job.size());
+      const auto mine = static_cast<std::ptrdiff_t>(T * static_cast<std::size_t>(job.rank()));
+      s.limit.assign(written.begin() + mine,
+                     written.begin() + mine + static_cast<std::ptrdiff_t>(T));
+    }
     run_phases(s, m, true, progress);
     keep_the_records(s, m);
     return m;

@@ -117,6 +117,16 @@ void team_generate(const Share& s, std::uint64_t at, std::byte* p, std::uint64_t
   });
 }
 
+// --resume: reads the n bytes at `offset` of `file` into `have`; `same` says whether they are
+// `want`. False when a stop signal cut the read short.
+bool holds_already(io::File& file, std::uint64_t offset, const std::byte* want, std::size_t n,
+                   std::byte* have, Tally& tally, bool& same) {
+  const std::optional<std::size_t> got =
+      timed(tally.io, [&] { return file.read_upto(offset, have, n); });
+  same = got && *got == n && std::memcmp(have, want, n) == 0;
+  return got.has_value();
+}
+
 // Writes `n` bytes of `buf` at `off` with the main thread (part 0 of the team) while the
 // team's other threads generate the next transfer `next` into `into`: MPI-IO's blocking calls
 // overlap generation without nonblocking requests (Open MPI 4.1's OMPIO crashes in MPI_Wait
@@ -205,10 +215,18 @@ std::string main_thread_transfers(Share& s, io::File& file, const io::TransferSe
         // --resume: a transfer the file holds already is joined with zero bytes.
         std::uint64_t w = n;
         if (s.repair) {
-          const std::size_t got = timed(
-              tally.io, [&] { return file.read_upto(x.file_offset, s.scratch[0].data(), n); });
-          if (n > 0 && got == n && std::memcmp(s.scratch[0].data(), buf, n) == 0) {
-            tally.reused += n;
+          // A failed or stopped read still joins the collective write below, with zero bytes.
+          try {
+            bool same = false;
+            if (!holds_already(file, x.file_offset, buf, n, s.scratch[0].data(), tally, same)) {
+              active = false;
+              w = 0;
+            } else if (n > 0 && same) {
+              tally.reused += n;
+              w = 0;
+            }
+          } catch (const std::exception& e) {
+            note(e);
             w = 0;
           }
         }
@@ -348,13 +366,6 @@ std::pair<std::uint64_t, std::uint64_t> range_of(const Share& s, int t, std::uin
   return {first, std::max(first, limit)};
 }
 
-// --resume: whether the n bytes at `offset` of `file` are already `want` (read into `have`).
-bool holds_already(io::File& file, std::uint64_t offset, const std::byte* want, std::size_t n,
-                   std::byte* have, Tally& tally) {
-  const std::size_t got = timed(tally.io, [&] { return file.read_upto(offset, have, n); });
-  return got == n && std::memcmp(have, want, n) == 0;
-}
-
 // --resume: whether dataset file `e` stands whole under its final name (its length and every
 // byte), so that it is kept and not written again. `buf` and `have` hold a transfer each.
 bool dataset_file_intact(Share& s, const io::Extent& e, std::byte* buf, std::byte* have,
@@ -375,7 +386,8 @@ bool dataset_file_intact(Share& s, const io::Extent& e, std::byte* buf, std::byt
       s.c.generator.generate(e.stream_offset + x, {buf, n});
       return 0;
     });
-    if (!holds_already(*file, x, buf, n, have, tally)) return false;
+    bool same = false;
+    if (!holds_already(*file, x, buf, n, have, tally, same) || !same) return false;
   }
   file->close();
   tally.reused += e.length;
@@ -633,10 +645,14 @@ Interval metadata_pass(Share& s, const char* what,
   const std::string err = run_on_team(s.c.team, [&](int t) {
     Tally& tally = tallies[static_cast<std::size_t>(t)];
     const io::TransferSequence seq = s.sequence(threads, t);
-    for (std::uint64_t k = 0; k < seq.pieces() && !s.c.team.stopped(); ++k) {
+    // A time-bounded create (s.limit): the files it made, no more.
+    const auto [first, limit] = range_of(s, t, seq.pieces());
+    tally.expected = limit - first;
+    for (std::uint64_t k = first; k < limit && !s.c.team.stopped(); ++k) {
       const std::string path = io::file_path(s.c.request.layout, seq.piece(k).file);
       const double t0 = clock_seconds();
       if (call(path) != 0) {
+        tally.failed_errno = errno;  // this thread's: the exit code follows it
         throw io::IoError(std::string(what) + " of " + path + " failed: " + std::strerror(errno));
       }
       tally.open += clock_seconds() - t0;
@@ -646,12 +662,16 @@ Interval metadata_pass(Share& s, const char* what,
     }
   });
   run.end = job.now();
-  job.agree(err, io::exit_code_for_errno(errno));
+  int failed_errno = 0;
+  for (const Tally& t : tallies) failed_errno = failed_errno != 0 ? failed_errno : t.failed_errno;
+  job.agree(err, io::exit_code_for_errno(failed_errno));
+  std::uint64_t expected = 0;
   for (const Tally& t : tallies) run.files += t.files;
+  for (const Tally& t : tallies) expected += t.expected;
   double movers = 0;
   for (const Tally& t : tallies) movers += t.files > 0 ? 1 : 0;
   for (const Tally& t : tallies) run.open_seconds += t.open / std::max(movers, 1.0);
-  run.complete = run.files == s.extents.size();
+  run.complete = run.files == expected;
   return run;
 }
 

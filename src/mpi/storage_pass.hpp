@@ -43,9 +43,11 @@ struct alignas(64) Tally {
   std::uint64_t prefix = 0;  ///< completed, in order from the start of the thread's part
   std::uint64_t moved = 0;   ///< transfers completed (a dataset: files)
   std::uint64_t files = 0;
-  std::uint64_t reused = 0;  ///< --resume: bytes found right and not written again
-  double last_done = 0;      ///< Job::now() of its last completion (how long the wall took)
-  verify::MismatchLog log;   ///< --verify: what this thread found wrong, in stream order
+  std::uint64_t reused = 0;    ///< --resume: bytes found right and not written again
+  double last_done = 0;        ///< Job::now() of its last completion (how long the wall took)
+  std::uint64_t expected = 0;  ///< metadata phases: the files it was to stat or remove
+  int failed_errno = 0;        ///< the OS error of its failed call, for the exit code
+  verify::MismatchLog log;     ///< --verify: what this thread found wrong, in stream order
   std::array<report::LatencyHistogram, kOps> latency;
   std::optional<report::Timeline> timeline;
 };
