@@ -116,6 +116,17 @@ TEST(Safety, TheReportNeverReplacesTheData) {
                                                                                   << r.err;
     EXPECT_EQ(md5(data), before) << args;
   }
+  // The bandwidth-over-time CSV neither (and not onto the report).
+  for (const std::string& args : {" --size 16MiB --input " + data + " --timeline " + data,
+                                  " --size 16MiB --output " + data + " --timeline " + data,
+                                  " --size 16MiB --input " + data + " --report " + s.dir +
+                                      "/r.json --timeline " + s.dir + "/r.json"}) {
+    const auto r = run_shell(kBinary + args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find("--timeline "), std::string::npos) << args << "\n" << r.err;
+    EXPECT_EQ(md5(data), before) << args;
+  }
+  EXPECT_FALSE(fs::exists(s.dir + "/r.json"));
   EXPECT_FALSE(fs::exists(s.dir + "/analysis.json"));
   EXPECT_FALSE(fs::exists(s.dir + "/pr.00000000"));
   EXPECT_FALSE(fs::exists(s.dir + "/ds"));

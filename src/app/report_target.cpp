@@ -41,11 +41,14 @@ struct Touched {
 
 }  // namespace
 
-std::string report_problem(const std::string& report, const mpi::RunRequest& request, int ranks) {
+std::string report_problem(const std::string& option_name, const std::string& report,
+                           const mpi::RunRequest& request, int ranks) {
   std::vector<Touched> touched;
   const io::Layout& layout = request.layout;
   const bool storage = request.output || request.input;
   const std::string option = request.output ? "--output" : "--input";
+  const std::string what =
+      option_name == "--report" ? "the report" : "the " + option_name + " file";
   if (storage && layout.path != "-") {
     if (layout.kind == io::LayoutKind::kDataset) {
       touched.push_back({layout.path, "the " + option + " dataset directory", true});
@@ -57,9 +60,9 @@ std::string report_problem(const std::string& report, const mpi::RunRequest& req
           name.rfind(prefix, 0) == 0 &&
           name.find_first_not_of("0123456789", prefix.size()) == std::string::npos &&
           std::stoull(name.substr(prefix.size())) < static_cast<unsigned long long>(ranks)) {
-        return "--report " + report + ": is " + option + " file " + name.substr(prefix.size()) +
-               " of the file-per-rank layout " + layout.path +
-               "; the report would replace the data: give the report another path";
+        return option_name + " " + report + ": is " + option + " file " +
+               name.substr(prefix.size()) + " of the file-per-rank layout " + layout.path + "; " +
+               what + " would replace the data: give it another path";
       }
       for (int r = 0; r < std::min(ranks, 64); ++r)  // hard links and links to them
         touched.push_back({io::file_path(layout, static_cast<std::uint64_t>(r)),
@@ -89,13 +92,13 @@ std::string report_problem(const std::string& report, const mpi::RunRequest& req
     const bool temporary = request.output && mine.parent_path() == theirs.parent_path() &&
                            report_name.rfind(name + io::kPartialMark, 0) == 0;
     if (same_inode || mine == theirs || temporary || (t.directory && inside(mine, theirs))) {
-      return "--report " + report + ": is " + (t.directory && mine != theirs ? "inside " : "") +
-             t.role + " " + t.path +
-             "; the report would replace the data: give the report another path";
+      return option_name + " " + report + ": is " +
+             (t.directory && mine != theirs ? "inside " : "") + t.role + " " + t.path + "; " +
+             what + " would replace the data: give it another path";
     }
   }
   if (const std::string why = mpi::report_path_problem(report); !why.empty())
-    return "--report " + report + ": " + why;
+    return option_name + " " + report + ": " + why;
   return "";
 }
 
