@@ -59,10 +59,12 @@ Job::Job(int* argc, char*** argv) {
   if (!launched && std::getenv("OMPI_MCA_orte_tmpdir_base") == nullptr) {
     const char* tmp = std::getenv("TMPDIR");
     std::string base = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
-    base += "/dgen-ompi." + std::to_string(getpid());
-    if (mkdir(base.c_str(), 0700) == 0 || errno == EEXIST) {
-      session_dir_ = base;
-      setenv("OMPI_MCA_orte_tmpdir_base", base.c_str(), 1);
+    // mkdtemp: a directory this process made, never another's (pids repeat across
+    // containers and nodes sharing a TMPDIR), so removing it at the end removes only ours.
+    std::string name = base + "/dgen-ompi.XXXXXX";
+    if (mkdtemp(name.data()) != nullptr) {
+      session_dir_ = name;
+      setenv("OMPI_MCA_orte_tmpdir_base", name.c_str(), 1);
     }
   }
   int provided = 0;
