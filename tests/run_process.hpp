@@ -1,6 +1,7 @@
 // Runs a command line through the shell and captures its exit code, stdout and stderr.
 #pragma once
 
+#include <ftw.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,11 +39,31 @@ inline std::string read_file(const std::string& path) {
   return s.str();
 }
 
+/// Removes `path` and everything below it on its own file system: a mount still standing
+/// inside (a test's loop device or FUSE mount) is left alone, never emptied.
+inline void remove_tree_here(const std::string& path) {
+  nftw(
+      path.c_str(),
+      [](const char* p, const struct stat*, int, struct FTW*) {
+        std::remove(p);  // unlink or rmdir; a mount point's rmdir fails (EBUSY)
+        return 0;
+      },
+      16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/// The test process's own directory under /tmp, removed when the process exits (by the process
+/// that made it, not by a forked child).
 inline std::string temp_dir() {
   static std::string dir = [] {
     char tmpl[] = "/tmp/dgen-test-XXXXXX";
     const char* d = mkdtemp(tmpl);
-    return std::string(d ? d : "/tmp");
+    if (d == nullptr) return std::string("/tmp");
+    static const pid_t maker = getpid();
+    static std::string made(d);
+    std::atexit([] {
+      if (getpid() == maker) remove_tree_here(made);
+    });
+    return made;
   }();
   return dir;
 }
