@@ -270,10 +270,11 @@ void release_file(Share& s, const io::File& file, int t) {
 }
 
 // Thread t's transfers [first, first + count) of `seq` of `file`, through its queue (up to
-// --iodepth in flight).
+// --iodepth in flight). `repair`: --resume reads each first (not for a file just created or
+// truncated, which holds nothing to keep).
 bool thread_transfers(Share& s, io::File& file, const io::TransferSequence& seq,
                       std::uint64_t first, std::uint64_t count, int t, Tally& tally,
-                      report::Progress& progress, bool stop_at_deadline = true) {
+                      report::Progress& progress, bool stop_at_deadline, bool repair) {
   auto at = [&](std::uint64_t i) { return seq.at(first + i); };
   std::vector<std::byte*> buffers, scratch;
   for (int k = 0; k < s.depth; ++k) {
@@ -312,7 +313,7 @@ bool thread_transfers(Share& s, io::File& file, const io::TransferSequence& seq,
                          ? *s.check_queues[static_cast<std::size_t>(t)]
                          : *s.queues[static_cast<std::size_t>(t)];
   try {
-    all = io::move_transfers(queue, file, s.write, s.repair, count, at, buffers.data(),
+    all = io::move_transfers(queue, file, s.write, repair, count, at, buffers.data(),
                              scratch.data(), s.depth, hooks, counts);
   } catch (...) {
     add();
@@ -502,7 +503,7 @@ Interval single_file_pass(Share& s, const std::string& name, report::Progress& p
       const io::TransferSequence seq = s.sequence(threads, t);
       const auto [first, limit] = range_of(s, t, seq.size());
       thread_transfers(s, *file, seq, first, limit - first, t, tallies[static_cast<std::size_t>(t)],
-                       progress);
+                       progress, true, s.repair);
     });
   } else {
     const io::TransferSequence seq = s.sequence(1, 0);
@@ -567,8 +568,9 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
         const auto range = seq.piece_transfers(k);
         const std::uint64_t a = range.first, b = range.second;
         const bool ok = dataset_file(s, seq.piece(k), tally, t, [&](io::File& f) {
-          // The file's transfers all go, whatever the deadline: it is finished or removed.
-          return thread_transfers(s, f, seq, a, b - a, t, tally, progress, false);
+          // The file's transfers all go, whatever the deadline: it is finished or removed. A
+          // file written again was created or truncated: nothing in it to read first.
+          return thread_transfers(s, f, seq, a, b - a, t, tally, progress, false, false);
         });
         if (!ok) return;
       }
@@ -583,10 +585,13 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
         const std::uint64_t a = range.first, b = range.second;
         const bool ok = dataset_file(s, seq.piece(k), tallies[0], 0, [&](io::File& f) {
           const double saved = s.deadline;
-          s.deadline = 0;  // the file begun is finished
+          const bool repair = s.repair;
+          s.deadline = 0;    // the file begun is finished
+          s.repair = false;  // and was created or truncated: nothing in it to read first
           const std::string transfer_error =
               main_thread_transfers(s, f, seq, a, b - a, false, tallies[0], progress);
           s.deadline = saved;
+          s.repair = repair;
           if (!transfer_error.empty()) throw io::IoError(transfer_error);
           return stop_signal() == 0;
         });
