@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -38,14 +37,6 @@ int launcher_rank() {
 }
 
 bool is_first_rank() { return launcher_rank() <= 0; }
-
-// Two names of one place (the --report and --timeline files may not be one).
-bool same_place(const std::string& a, const std::string& b) {
-  std::error_code ea, eb;
-  const auto ca = std::filesystem::weakly_canonical(std::filesystem::absolute(a), ea);
-  const auto cb = std::filesystem::weakly_canonical(std::filesystem::absolute(b), eb);
-  return !ea && !eb && ca == cb;
-}
 
 // The I/O watchdog runs while the job does and stops before MPI_Finalize.
 struct WatchdogGuard {
@@ -160,10 +151,8 @@ int main(int argc, char** argv) {
     if (job.rank() == 0 && o.report)
       report_err = dgen::app::report_problem("--report", *o.report, request, job.size());
     if (job.rank() == 0 && o.timeline && report_err.empty()) {
-      report_err = dgen::app::report_problem("--timeline", *o.timeline, request, job.size());
-      if (report_err.empty() && o.report && same_place(*o.report, *o.timeline))
-        report_err =
-            "--timeline " + *o.timeline + ": is the --report file too: give it another path";
+      report_err = dgen::app::report_problem("--timeline", *o.timeline, request, job.size(),
+                                             o.report.value_or(""));
     }
     job.agree(report_err, dgen::io::kUsageExit);
     const dgen::report::Report report = dgen::mpi::run_job(job, request);

@@ -37,13 +37,17 @@ struct Touched {
   std::string path;
   std::string role;  ///< "the --input file", "the --output dataset directory", ...
   bool directory = false;
+  std::string lost = "the data";  ///< what writing there would replace
 };
 
 }  // namespace
 
 std::string report_problem(const std::string& option_name, const std::string& report,
-                           const mpi::RunRequest& request, int ranks) {
+                           const mpi::RunRequest& request, int ranks,
+                           const std::string& report_file) {
   std::vector<Touched> touched;
+  if (!report_file.empty())
+    touched.push_back({report_file, "the --report file", false, "the report"});
   const io::Layout& layout = request.layout;
   const bool storage = request.output || request.input;
   const std::string option = request.output ? "--output" : "--input";
@@ -94,7 +98,7 @@ std::string report_problem(const std::string& option_name, const std::string& re
     if (same_inode || mine == theirs || temporary || (t.directory && inside(mine, theirs))) {
       return option_name + " " + report + ": is " +
              (t.directory && mine != theirs ? "inside " : "") + t.role + " " + t.path + "; " +
-             what + " would replace the data: give it another path";
+             what + " would replace " + t.lost + ": give it another path";
     }
   }
   if (const std::string why = mpi::report_path_problem(report); !why.empty())
