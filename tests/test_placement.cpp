@@ -167,6 +167,28 @@ TEST(Plan, ThreadsFewerThanCpusAreSpreadOverTheRanksDomains) {
   EXPECT_EQ(over[0].threads(), 30);
 }
 
+// A cloud VM that shows its 2 vCPUs as one core's 2 hardware threads: --threads 2 must run on
+// both, not twice on the first (which halved the bandwidth and the in-process baseline alike).
+TEST(Plan, ThreadsBeyondTheCoresTakeTheirSiblingsBeforeSharingAPu) {
+  const auto vm = plan(machine("vm-2vcpu-smt"), 1, 2);
+  EXPECT_EQ(std::set<int>(vm[0].cpus.begin(), vm[0].cpus.end()), (std::set<int>{0, 1}));
+  EXPECT_FALSE(vm[0].oversubscribed);
+  EXPECT_EQ(plan(machine("vm-2vcpu-smt"), 1)[0].cpus, std::vector<int>{0});  // a thread a core
+  EXPECT_TRUE(plan(machine("vm-2vcpu-smt"), 1, 3)[0].oversubscribed);
+  // Two domains of 2 cores x 2 PUs: 3 threads a rank on 3 distinct PUs of the rank's own domain.
+  const Machine m = machine("synthetic-2numa-2core-smt");
+  const auto p = plan(m, 2, 3);
+  EXPECT_EQ(std::set<int>(p[0].cpus.begin(), p[0].cpus.end()).size(), 3u);
+  EXPECT_EQ(std::set<int>(p[1].cpus.begin(), p[1].cpus.end()).size(), 3u);
+  for (int c : p[0].cpus) EXPECT_LT(c, 4) << "domain 0 holds PUs 0-3";
+  for (int c : p[1].cpus) EXPECT_GE(c, 4) << "domain 1 holds PUs 4-7";
+  EXPECT_FALSE(p[0].oversubscribed);
+  // One rank over both domains with 8 threads: every PU once, threads in domain order.
+  const auto all = plan(m, 1, 8);
+  EXPECT_EQ(all_cpus(all).size(), 8u);
+  EXPECT_EQ(all[0].thread_nodes, (std::vector<int>{0, 0, 0, 0, 1, 1, 1, 1}));
+}
+
 TEST(Plan, XeonMaxHbmPutsEachRanksBufferOnItsSocketsHbm) {
   const Machine m = machine("intel-xeonmax-flat-2s");
   auto p = plan(m, 2, std::nullopt, false, MemoryPolicy::kHbm);

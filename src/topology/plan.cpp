@@ -45,6 +45,20 @@ std::vector<std::pair<int, const Domain*>> spread(const std::vector<Slice>& slic
   return out;
 }
 
+// More threads asked than the rank has cores: its cores' other hardware threads come first, so
+// no two threads share a PU while a PU of the rank is idle (a VM that shows its 2 vCPUs as one
+// core's 2 threads would otherwise run --threads 2 on one vCPU, at half the bandwidth).
+void widen_to_siblings(std::vector<Slice>& slices) {
+  for (auto& s : slices) {
+    std::vector<int> siblings;
+    for (const auto& c : s.domain->cores) {
+      if (std::find(s.cpus.begin(), s.cpus.end(), c.pus.front()) == s.cpus.end()) continue;
+      siblings.insert(siblings.end(), c.pus.begin() + 1, c.pus.end());
+    }
+    s.cpus.insert(s.cpus.end(), siblings.begin(), siblings.end());
+  }
+}
+
 int hbm_node_of(const Domain& d) {
   if (d.near_memory_only.empty()) {
     throw std::invalid_argument("--memory hbm: NUMA domain " + std::to_string(d.os_index) +
@@ -121,12 +135,18 @@ std::vector<RankPlan> plan_node(const Machine& m, const PlanRequest& req) {
   for (int r = 0; r < n; ++r) {
     RankPlan p;
     p.local_rank = r;
-    int available = 0;
-    for (const auto& s : shares[r]) {
-      p.domains.push_back(s.domain->os_index);
-      available += static_cast<int>(s.cpus.size());
-    }
+    auto count = [&] {
+      int cpus = 0;
+      for (const auto& s : shares[r]) cpus += static_cast<int>(s.cpus.size());
+      return cpus;
+    };
+    for (const auto& s : shares[r]) p.domains.push_back(s.domain->os_index);
+    int available = count();
     const int threads = req.threads.value_or(available);
+    if (threads > available && !req.smt && !crowded[r]) {
+      widen_to_siblings(shares[r]);
+      available = count();
+    }
     for (const auto& [cpu, d] : spread(shares[r], threads)) {
       p.cpus.push_back(cpu);
       p.thread_nodes.push_back(req.memory == MemoryPolicy::kHbm ? hbm_node_of(*d) : d->os_index);
