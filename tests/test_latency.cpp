@@ -266,7 +266,7 @@ TEST(ReportLatency, JsonHasNanosecondsAsFioAndTheNonEmptyBuckets) {
   ASSERT_EQ(w["histogram"].size(), 2u) << w["histogram"];
   EXPECT_EQ(w["histogram"][0][1], 99);
   EXPECT_NEAR(w["histogram"][0][0].get<double>(), 100000, 1000);
-  EXPECT_EQ(w["histogram"][1], nlohmann::json::array({50000000, 1}));
+  EXPECT_EQ(w["histogram"][1], nlohmann::ordered_json::array({50000000, 1}));
   EXPECT_EQ(j["latency"]["fsync"]["count"], 1);
   // Printed in the order recorded.
   EXPECT_EQ(j["latency"].begin().key(), "write");
@@ -310,7 +310,7 @@ TEST(ReportTimeline, JsonAndCsvHaveEveryRanksIntervals) {
   const auto j = dgen::report::to_json(r);
   EXPECT_EQ(j["timeline"]["interval_seconds"], 0.5);
   EXPECT_EQ(j["timeline"]["ranks"],
-            nlohmann::json::parse("[[1000000000, 500000000], [250000000]]"));
+            nlohmann::ordered_json::parse("[[1000000000, 500000000], [250000000]]"));
   EXPECT_EQ(dgen::report::render_timeline_csv(r),
             "rank,interval_start_seconds,bytes,gbps\n"
             "0,0.000000,1000000000,2.000000\n"
