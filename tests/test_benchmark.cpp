@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -116,7 +119,10 @@ TEST(Duration, AWriteStopsAtTheWallAndSaysWhatEachRankMoved) {
     const auto& it = j["iterations"][0];
     ASSERT_FALSE(it["stonewall"].is_null()) << it;
     const auto& w = it["stonewall"];
-    EXPECT_EQ(w["seconds"], 1.0);
+    EXPECT_EQ(w["limit_seconds"], 1.0);
+    EXPECT_EQ(w["reached"], true) << w;
+    // IOR's stonewall time, measured from the start to the last rank's stop: past the wall.
+    EXPECT_GE(w["seconds"].get<double>(), 1.0) << w;
     EXPECT_GE(it["seconds"].get<double>(), 1.0) << "the wall is 1 s from the start";
     std::uint64_t least = UINT64_MAX, most = 0;
     int slowest = -1;
@@ -135,7 +141,9 @@ TEST(Duration, AWriteStopsAtTheWallAndSaysWhatEachRankMoved) {
     EXPECT_EQ(w["moved_max"], most);
     EXPECT_EQ(w["bytes_min"], least << 20);
     if (least != most) EXPECT_EQ(w["slowest_rank"], slowest);
-    EXPECT_NEAR(w["gbps"].get<double>(), 2.0 * static_cast<double>(least << 20) / 1e9, 1e-9);
+    // What every rank had surely moved over the measured time, which is at least the limit.
+    EXPECT_LE(w["gbps"].get<double>(), 2.0 * static_cast<double>(least << 20) / 1e9 + 1e-9);
+    EXPECT_GT(w["gbps"].get<double>(), 0);
     EXPECT_LT(it["bytes"].get<std::uint64_t>(), 16ULL << 30) << "the wall came first";
     // The read-back checks exactly what was written: with wear-out both ranks' longest share.
     const std::uint64_t expected =
@@ -160,6 +168,107 @@ TEST(Duration, AWriteStopsAtTheWallAndSaysWhatEachRankMoved) {
   const auto j = parse(r);
   ASSERT_EQ(j["iterations"].size(), 2u);
   for (const auto& it : j["iterations"]) EXPECT_FALSE(it["stonewall"].is_null());
+}
+
+// --duration far beyond what the run needs: the wall was never reached, and the report says so
+// in every format, with the rate over the time the ranks took (not over the limit: a write of
+// 0.06 s under a 10 s limit was reported 100x too slow, "stopped within 0 s of the wall").
+TEST(Duration, AWallNotReachedIsSaidAndTheRateIsOverTheTimeTaken) {
+  dgen::test::ScratchDir s("duration-early");
+  const std::string target = s.dir + "/d.bin";
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = run_shell(kMpirun + "-n 2 " + kBinary +
+                           " --size 8MiB --threads 1 --fsync off --iterations 1 --duration 30s "
+                           "--format json --output " +
+                           target);
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_LT(elapsed, 30) << "the run itself must finish well before the wall";
+  const auto j = parse(r);
+  const auto& w = j["iterations"][0]["stonewall"];
+  ASSERT_FALSE(w.is_null()) << j["iterations"];
+  EXPECT_EQ(w["limit_seconds"], 30.0);
+  EXPECT_EQ(w["reached"], false) << w;
+  EXPECT_TRUE(w["notice_seconds"].is_null()) << w;
+  // The bytes on disk, counted here, over the time bounds: the measured time lies inside the
+  // process's own run, so the rate is at least the file's bytes over the whole process.
+  const double on_disk = static_cast<double>(fs::file_size(target));
+  EXPECT_EQ(on_disk, 16.0 * (1 << 20));
+  const double seconds = w["seconds"].get<double>();
+  EXPECT_GT(seconds, 0);
+  EXPECT_LT(seconds, elapsed);
+  EXPECT_GE(w["gbps"].get<double>() * 1e9, on_disk / elapsed) << w;
+  EXPECT_NEAR(w["gbps"].get<double>() * 1e9 * seconds, on_disk, on_disk * 1e-9) << w;
+  EXPECT_NEAR(w["moved_per_second"].get<double>() * seconds, 16, 1e-6) << w;  // 1 MiB transfers
+  // The table and the CSV say the same.
+  auto t = run_shell(kBinary + " --size 4MiB --fsync off --iterations 1 --duration 30s --output " +
+                     s.dir + "/t.bin");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("stonewall not reached: every rank finished before the 30.000 s limit"),
+            std::string::npos)
+      << t.out;
+  EXPECT_EQ(t.out.find("of the wall"), std::string::npos) << t.out;
+  t = run_shell(kBinary + " --size 4MiB --fsync off --iterations 1 --duration 30s --format csv " +
+                "--output " + s.dir + "/c.bin");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find(",30.000000,false,"), std::string::npos) << t.out;
+  // A dataset: files per second, over the time taken; the files counted on disk.
+  const std::string ds = s.dir + "/ds";
+  t = run_shell(kMpirun + "-n 2 " + kBinary + " --files 40 --file-size 4KiB --fsync off " +
+                "--iterations 1 --duration 30s --output " + ds);
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  std::uint64_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(ds)) files += e.is_regular_file() ? 1 : 0;
+  EXPECT_EQ(files, 40u);
+  EXPECT_NE(t.out.find("stonewall not reached"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("20 to 20 (mean 20.0) files per rank"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find(" files/s over the measured "), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("write files/s: min "), std::string::npos) << t.out;
+}
+
+// A dataset reaching its wall on slow storage (every write 20 ms, a FUSE path): the stonewall
+// line gives files per second (it said "stonewalled 0.00 GB/s" and nothing else), and its time is
+// at least the limit.
+TEST(Duration, ADatasetAtTheWallGivesFilesPerSecond) {
+  dgen::test::ScratchDir s("duration-files");
+  const std::string faultfs = DGEN_FAULTFS;
+  if (faultfs.empty()) GTEST_FAIL() << "faultfs was not built (libfuse3-dev)";
+  const std::string back = s.dir + "/back", mnt = s.dir + "/mnt", rules = s.dir + "/rules";
+  fs::create_directories(back);
+  fs::create_directories(mnt);
+  std::ofstream(rules) << "op=write,fault=slow,ms=20\n";
+  dgen::test::Background daemon(faultfs + " " + back + " " + mnt + " -f --rules-file " + rules);
+  ASSERT_TRUE(daemon.wait_for([&] {
+    return read_file("/proc/self/mounts").find(" " + mnt + " fuse.") != std::string::npos;
+  }));
+  const std::string common =
+      " --files 1000 --file-size 4KiB --threads 1 --fsync off "
+      "--iterations 1 --duration 300ms ";
+  const auto r =
+      run_shell(kMpirun + "-n 2 " + kBinary + common + "--format json --output " + mnt + "/ds");
+  const auto t = run_shell(kBinary + common + "--output " + mnt + "/dt");
+  std::uint64_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(back + "/ds"))
+    files += e.is_regular_file() ? 1 : 0;
+  run_shell("fusermount3 -u " + mnt);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = parse(r);
+  const auto& w = j["iterations"][0]["stonewall"];
+  EXPECT_EQ(w["reached"], true) << w;
+  EXPECT_GE(w["seconds"].get<double>(), 0.3) << w;
+  EXPECT_GT(files, 0u);
+  EXPECT_LT(files, 1000u);
+  // Every rank had made at least moved_min files when the last one stopped; none more than made.
+  const double rate = w["moved_per_second"].get<double>();
+  EXPECT_GT(rate, 0) << w;
+  EXPECT_LE(rate * w["seconds"].get<double>(), static_cast<double>(files) + 1e-6) << w;
+  EXPECT_NEAR(rate * w["seconds"].get<double>(), 2.0 * w["moved_min"].get<double>(), 1e-6) << w;
+  // The table: the limit, the files per second, how far past the wall.
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const auto line = t.out.find("stonewall 0.300 s limit reached");
+  ASSERT_NE(line, std::string::npos) << t.out;
+  EXPECT_NE(t.out.find(" files/s; stopped within ", line), std::string::npos) << t.out;
 }
 
 // Every transfer's latency goes into a histogram: a write delayed every 50th by 50 ms (a slow
@@ -252,6 +361,108 @@ TEST(Phases, CreateStatReadDeleteAsMdtest) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("phase             files"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("stat                 20"), std::string::npos) << r.out;
+}
+
+// --phases in CSV and in the latencies: every phase has its own rows (stat, read and delete were
+// lost), and each phase's calls are its own (a create's opens were merged with a read's: "open
+// 200" for 100 files); stat and unlink are timed as calls.
+TEST(Phases, EachPhaseHasItsOwnCsvRowsAndItsOwnLatencies) {
+  dgen::test::ScratchDir s("phases-csv");
+  const std::string ds = s.dir + "/ds";
+  auto r = run_shell(kMpirun + "-n 2 " + kBinary + " --files 100 --file-size 4KiB --fsync off " +
+                     "--iterations 1 --phases create,stat,read,delete --format csv --output " + ds);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Split at the empty lines: the iteration rows, the phases, the latencies.
+  std::vector<std::string> sections;
+  for (std::size_t a = 0; a <= r.out.size();) {
+    const std::size_t b = std::min(r.out.find("\n\n", a), r.out.size());
+    sections.push_back(r.out.substr(a, b - a));
+    a = b + 2;
+  }
+  ASSERT_EQ(sections.size(), 3u) << r.out;
+  std::istringstream phases(sections[1]);
+  std::string line;
+  std::getline(phases, line);
+  EXPECT_EQ(line, "kind,phase,files,seconds,files_per_second,bytes,aggregate_gbps,complete");
+  std::vector<std::string> names;
+  while (std::getline(phases, line)) {
+    std::vector<std::string> cells;
+    std::istringstream row(line);
+    for (std::string c; std::getline(row, c, ',');) cells.push_back(c);
+    ASSERT_EQ(cells.size(), 8u) << line;
+    EXPECT_EQ(cells[0], "phase");
+    names.push_back(cells[1]);
+    EXPECT_EQ(cells[2], "100") << line;
+    EXPECT_GT(std::stod(cells[4]), 0) << line;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"create", "stat", "read", "delete"}));
+  // Each phase's operations, 100 calls each: 100 files, each opened once per phase.
+  std::map<std::string, std::uint64_t> counts;
+  std::istringstream latency(sections[2]);
+  std::getline(latency, line);
+  while (std::getline(latency, line)) {
+    std::istringstream row(line);
+    std::string kind, op, count;
+    std::getline(row, kind, ',');
+    std::getline(row, op, ',');
+    std::getline(row, count, ',');
+    counts[op] = std::stoull(count);
+  }
+  for (const char* op : {"create/open", "create/write", "create/close", "stat/stat", "read/open",
+                         "read/read", "read/close", "delete/unlink"})
+    EXPECT_EQ(counts[op], 100u) << op << "\n" << sections[2];
+  EXPECT_EQ(counts.count("open"), 0u) << sections[2];
+  // The JSON names the phase of each operation.
+  r = run_shell(kBinary + " --files 10 --file-size 1KiB --fsync off --iterations 1 " +
+                "--phases create,stat,delete --format json --output " + s.dir + "/j");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = parse(r);
+  EXPECT_EQ(j["latency"]["stat/stat"]["phase"], "stat") << j["latency"];
+  EXPECT_EQ(j["latency"]["delete/unlink"]["count"], 10) << j["latency"];
+  // One phase: the plain names, as before.
+  r = run_shell(kBinary + " --size 4MiB --fsync off --iterations 1 --format json --output " +
+                s.dir + "/one");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(parse(r)["latency"]["open"]["count"], 1) << r.out;
+}
+
+// Every run parameter that changes a figure is a field of the report: a random run does not read
+// like a sequential one, nor a strided or time-bounded one.
+TEST(Report, TheAccessPatternAndItsBoundsAreInEveryFormat) {
+  dgen::test::ScratchDir s("report-params");
+  auto r =
+      run_shell(kMpirun + "-n 2 " + kBinary + " --size 2MiB --transfer 64KiB --pattern " +
+                "random --order-seed 12345 --io uring --iodepth 4 --fsync off --iterations 1 " +
+                "--duration 20s --wear-out --format json --output " + s.dir + "/r");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = parse(r)["storage"];
+  EXPECT_EQ(j["pattern"], "random") << j;
+  EXPECT_EQ(j["order_seed"], 12345) << j;
+  EXPECT_EQ(j["duration"], 20.0) << j;
+  EXPECT_EQ(j["wear_out"], true) << j;
+  EXPECT_EQ(j["io"], "uring") << j;
+  EXPECT_EQ(j["iodepth"], 4) << j;
+  EXPECT_TRUE(j["segments"].is_null()) << j;
+  r = run_shell(kMpirun + "-n 2 " + kBinary + " --pattern strided --segments 4 --block 256KiB " +
+                "--fsync off --iterations 1 --format json --output " + s.dir + "/s");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = parse(r)["storage"];
+  EXPECT_EQ(j["pattern"], "strided") << j;
+  EXPECT_EQ(j["segments"], 4) << j;
+  EXPECT_EQ(j["block"], 256 << 10) << j;
+  EXPECT_TRUE(j["order_seed"].is_null()) << j;
+  r = run_shell(kBinary + " --size 1MiB --transfer 64KiB --pattern random --order-seed 9 " +
+                "--fsync off --iterations 1 --output " + s.dir + "/t");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\naccess    random, order seed 9\n"), std::string::npos) << r.out;
+  r = run_shell(kBinary + " --size 1MiB --transfer 64KiB --pattern random --order-seed 9 " +
+                "--fsync off --iterations 1 --format csv --output " + s.dir + "/c");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string header = r.out.substr(0, r.out.find('\n'));
+  EXPECT_NE(header.find(",pattern,order_seed,segments,block,duration_seconds,wear_out,"),
+            std::string::npos)
+      << header;
+  EXPECT_NE(r.out.find(",random,9,,,,false,"), std::string::npos) << r.out;
 }
 
 // A time-bounded create (mdtest's stonewalled create): the later phases take exactly the files

@@ -319,3 +319,42 @@ TEST(ReportTimeline, JsonAndCsvHaveEveryRanksIntervals) {
 }
 
 }  // namespace
+
+// One call: its min, mean and max are one number in every format. The mean came from a sum of
+// whole nanoseconds and the min from the exact value, so they differed by a fraction
+// (12.3449999 us: min 12.34, mean 12.35 in the table; min_ns 12345 against mean_ns 12345.000...2).
+TEST(ReportLatency, OneCallHasItsMinMeanAndMaxEqualInEveryFormat) {
+  for (double v : {12.3449999 * kUs, 1000.0004 * kUs, 0.25 * kUs, 3.3333333333, 0.1}) {
+    SCOPED_TRACE(v);
+    LatencyHistogram h;
+    h.add(v);
+    EXPECT_EQ(h.min(), h.mean());
+    EXPECT_EQ(h.max(), h.mean());
+    auto r = storage_report();
+    r.latency.push_back(dgen::report::summarize("write", h));
+    const auto j = dgen::report::to_json(r);
+    const auto& w = j["latency"]["write"];
+    EXPECT_EQ(w["min_ns"].get<double>(), w["mean_ns"].get<double>()) << w;
+    EXPECT_EQ(w["max_ns"].get<double>(), w["mean_ns"].get<double>()) << w;
+    // The table's row: count, min, mean, the percentiles and max, all the same figure.
+    const std::string t = dgen::report::render_table(r);
+    const auto row = t.find("write ", t.find("latency (us)"));
+    ASSERT_NE(row, std::string::npos) << t;
+    std::istringstream fields(t.substr(row, t.find('\n', row) - row));
+    std::string op, count, min, mean, value, max;
+    fields >> op >> count >> min >> mean;
+    while (fields >> value) max = value;
+    EXPECT_EQ(mean, min) << t;
+    EXPECT_EQ(max, min) << t;
+    // The CSV's row: min_ns, mean_ns and max_ns.
+    const std::string csv = dgen::report::render_csv(r);
+    const auto at = csv.find("latency,write,");
+    ASSERT_NE(at, std::string::npos) << csv;
+    std::vector<std::string> cells;
+    std::istringstream line(csv.substr(at, csv.find('\n', at) - at));
+    for (std::string c; std::getline(line, c, ',');) cells.push_back(c);
+    ASSERT_GE(cells.size(), 6u);
+    EXPECT_EQ(std::stod(cells[3]), std::stod(cells[4])) << csv;
+    EXPECT_EQ(cells[3], cells[5]) << csv;
+  }
+}

@@ -92,4 +92,136 @@ TEST(Report, AnIncompleteRunSaysSoInEveryFormat) {
   EXPECT_NE(csv.find(",false\n"), std::string::npos) << csv;
 }
 
+report::Report storage_report(const std::string& layout) {
+  auto r = one_rank_report();
+  r.mode = "write";
+  r.storage = report::Storage{};
+  r.storage->path = "/data/x";
+  r.storage->layout = layout;
+  r.storage->transfer = 1 << 20;
+  r.storage->io = "posix";
+  return r;
+}
+
+// --duration: a run whose ranks all finished before the wall says the wall was not reached and
+// gives its rate over the time it took, in every format; one that reached it names the limit
+// and the measured time; a dataset's line has files per second.
+TEST(Report, AStonewallNotReachedSaysSoInEveryFormat) {
+  auto r = storage_report("shared-file");
+  report::Stonewall w;
+  w.limit_seconds = 10;
+  w.reached = false;
+  w.seconds = 0.0625;
+  w.moved_min = w.moved_max = 4;
+  w.moved_mean = 4;
+  w.bytes_min = w.bytes = 4 << 20;
+  w.gbps = 0.0671;
+  w.moved_per_second = 64;
+  r.iterations[0].stonewall = w;
+  const std::string table = report::render_table(r);
+  EXPECT_NE(table.find("stonewall not reached: every rank finished before the 10.000 s limit, "
+                       "the last at 0.0625 s"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("0.07 GB/s, 64.00 transfers/s over the measured 0.0625 s"),
+            std::string::npos)
+      << table;
+  EXPECT_EQ(table.find("of the wall"), std::string::npos) << table;
+  const auto j = report::to_json(r);
+  const auto& s = j["iterations"][0]["stonewall"];
+  EXPECT_EQ(s["limit_seconds"], 10.0);
+  EXPECT_EQ(s["reached"], false);
+  EXPECT_EQ(s["seconds"], 0.0625);
+  EXPECT_TRUE(s["notice_seconds"].is_null()) << s;
+  const std::string csv = report::render_csv(r);
+  EXPECT_NE(csv.find(",stonewall_limit_seconds,stonewall_reached,stonewall_seconds,"),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find(",10.000000,false,0.062500,0.067100,64.000,"), std::string::npos) << csv;
+
+  r.storage->layout = "dataset";
+  w.reached = true;
+  w.seconds = 10.002;
+  w.notice_seconds = 0.002;
+  w.moved_per_second = 1234.5;
+  r.iterations[0].stonewall = w;
+  const std::string walled = report::render_table(r);
+  EXPECT_NE(walled.find("stonewall 10.000 s limit reached, ranks stopped by 10.0020 s: 4 to 4 "
+                        "(mean 4.0) files per rank"),
+            std::string::npos)
+      << walled;
+  EXPECT_NE(walled.find("stonewalled 0.07 GB/s, 1234.5 files/s; stopped within 0.0020 s"),
+            std::string::npos)
+      << walled;
+}
+
+// Every run parameter that changes a figure is in the report: the access pattern, its seed, the
+// strided segments and block, the time limit, wear-out, the engine's options.
+TEST(Report, TheStorageParametersAreInEveryFormat) {
+  auto r = storage_report("shared-file");
+  r.storage->pattern = "random";
+  r.storage->order_seed = 77;
+  r.storage->duration = 2.5;
+  r.storage->wear_out = true;
+  r.storage->io = "uring";
+  r.storage->iodepth = 8;
+  const std::string table = report::render_table(r);
+  EXPECT_NE(table.find("\naccess    random, order seed 77, time limit 2.5 s with wear-out\n"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("uring iodepth 8"), std::string::npos) << table;
+  const auto j = report::to_json(r)["storage"];
+  EXPECT_EQ(j["pattern"], "random");
+  EXPECT_EQ(j["order_seed"], 77);
+  EXPECT_TRUE(j["segments"].is_null());
+  EXPECT_EQ(j["duration"], 2.5);
+  EXPECT_EQ(j["wear_out"], true);
+  const std::string csv = report::render_csv(r);
+  const std::string header = csv.substr(0, csv.find('\n'));
+  const std::string row = csv.substr(csv.find('\n') + 1);
+  EXPECT_NE(header.find(",io,iodepth,collective,transfer,direct,fsync,in_place,reorder,resume,"
+                        "verify,pattern,order_seed,segments,block,duration_seconds,wear_out,"
+                        "phases"),
+            std::string::npos)
+      << header;
+  EXPECT_NE(row.find(",uring,8,,1048576,false,false,false,false,false,false,random,77,,,"
+                     "2.500000,true,\n"),
+            std::string::npos)
+      << row;
+
+  r.storage->pattern = "strided";
+  r.storage->order_seed.reset();
+  r.storage->segments = 4;
+  r.storage->block = 8 << 20;
+  r.storage->duration.reset();
+  r.storage->wear_out = false;
+  EXPECT_NE(report::render_table(r).find("\naccess    strided, 4 segments of 8 MiB per rank\n"),
+            std::string::npos)
+      << report::render_table(r);
+  EXPECT_EQ(report::to_json(r)["storage"]["block"], 8 << 20);
+}
+
+// --phases in CSV: a section of its own with a row per phase (stat, read and delete included).
+TEST(Report, PhasesHaveTheirOwnCsvRows) {
+  auto r = storage_report("dataset");
+  r.storage->phases = {"create", "stat", "delete"};
+  const char* names[] = {"create", "stat", "delete"};
+  for (int k = 0; k < 3; ++k) {
+    report::Phase p;
+    p.name = names[k];
+    p.result.files = 100;
+    p.result.seconds = 0.5 * (k + 1);
+    p.result.files_per_second = 100 / p.result.seconds;
+    r.phases.push_back(p);
+  }
+  const std::string csv = report::render_csv(r);
+  EXPECT_NE(csv.find("\n\nkind,phase,files,seconds,files_per_second,bytes,aggregate_gbps,complete\n"
+                     "phase,create,100,0.500000,200.000,0,0.000000,true\n"
+                     "phase,stat,100,1.000000,100.000,0,0.000000,true\n"
+                     "phase,delete,100,1.500000,66.667,0,0.000000,true\n"),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find(",create stat delete\n"), std::string::npos) << csv;
+}
+
 }  // namespace

@@ -85,6 +85,18 @@ report::Storage storage_of(const Job& job, const RunRequest& req) {
   s.fsync = req.output && req.storage.fsync;
   s.in_place = req.storage.in_place;
   s.reorder = req.storage.reorder;
+  s.pattern = io::to_string(req.storage.pattern);
+  if (req.storage.pattern == io::Pattern::kRandom) s.order_seed = req.storage.order_seed;
+  if (req.storage.pattern == io::Pattern::kStrided) {
+    s.segments = req.layout.segments;
+    s.block = req.layout.block;
+  }
+  if (req.storage.duration > 0) s.duration = req.storage.duration;
+  s.wear_out = req.storage.wear_out;
+  s.unique_dir = req.layout.kind == io::LayoutKind::kDataset && req.layout.unique_dirs;
+  s.verify = req.verify;
+  s.resume = req.storage.resume;
+  s.phases = req.storage.phases;
   return s;
 }
 
@@ -378,6 +390,13 @@ report::Report run_job(const Job& job, const RunRequest& req) {
     if (it.complete) rates.push_back(it.aggregate_gbps);
   }
   rep.summary = report::statistics_of(rates);
+  if (rep.storage && req.layout.kind == io::LayoutKind::kDataset) {
+    std::vector<double> files;
+    for (const auto& it : rep.iterations) {
+      if (it.complete) files.push_back(it.files_per_second);
+    }
+    rep.files_summary = report::statistics_of(files);
+  }
   if (rep.baseline) {
     report::Baseline& b = *rep.baseline;
     for (const auto& it : b.memset_iterations)

@@ -57,10 +57,14 @@ struct Interval {
   std::uint64_t reused = 0;     ///< --resume: bytes found right and not written again
   // --duration: the stonewall (IOR -D): what the rank had moved when it noticed the wall.
   bool stonewalled = false;
-  double wall = 0;               ///< the time limit (seconds from the pass's start)
+  double wall = 0;            ///< the time limit (seconds from the pass's start)
+  bool wall_reached = false;  ///< the wall stopped the rank with transfers (files) left
+  /// Measured from the pass's common start to the rank's last completion before it stopped (at
+  /// least the limit when the wall was reached): IOR's stonewall time
+  double wall_seconds = 0;
   std::uint64_t wall_moved = 0;  ///< transfers (a dataset: files) done by the wall
   std::uint64_t wall_bytes = 0;  ///< their bytes
-  double notice_seconds = 0;     ///< from the wall to the rank's last completion
+  double notice_seconds = 0;     ///< from the wall to the rank's last completion (0: not reached)
   double wear_out_seconds = 0;   ///< --wear-out: the time going on to the largest count
   double seconds() const { return end - start; }
 };

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <set>
 
 #include "dgen/size.hpp"
 #include "io/backend.hpp"
@@ -131,9 +132,14 @@ void stonewall(Share& s, Interval& run, bool wear_out, report::Progress& progres
   run.wall_moved = 0;
   for (std::uint64_t moved : s.moved) run.wall_moved += moved;
   run.wall_bytes = run.bytes;
-  double last = s.deadline;
+  // IOR's stonewall time: from the pass's common start to the rank's last completion. A rank
+  // that moved all its share before the wall never reached it: its time is what it took.
+  const double origin = s.deadline - run.wall;
+  double last = origin;
   for (double d : s.last_done) last = std::max(last, d);
-  run.notice_seconds = last - s.deadline;
+  run.wall_reached = run.bytes < s.bytes && stop_signal() == 0;
+  run.notice_seconds = run.wall_reached ? std::max(last, s.deadline) - s.deadline : 0;
+  run.wall_seconds = (run.wall_reached ? std::max(last, s.deadline) : last) - origin;
   run.complete = stop_signal() == 0;  // stopped at the wall as asked
   if (!wear_out || !s.write) return;
   const int threads = static_cast<int>(s.moved.size());
@@ -181,10 +187,23 @@ std::vector<std::uint64_t> gather_moved(const Share& s) {
 // counts) and its bytes over time (every rank's row), on rank 0.
 void keep_the_records(Share& s, Measured& m) {
   const Job& job = s.c.job;
-  for (int op = 0; op < kOps; ++op) {
-    const report::LatencyHistogram all = reduce_histogram(job, s.latency[op]);
-    if (job.rank() == 0 && all.count() > 0)
-      m.latency.push_back(report::summarize(op_name(op), all));
+  // Each phase's operations apart (a create's opens are not a read's): named "op" when one
+  // phase recorded latencies, "phase/op" when several did. Every rank ran the same phases in
+  // the same order, so the reductions pair up.
+  std::vector<report::Latency> all;
+  std::set<std::string> phases;
+  for (const auto& [phase, histograms] : s.latency) {
+    for (int op = 0; op < kOps; ++op) {
+      const report::LatencyHistogram h = reduce_histogram(job, histograms[op]);
+      if (job.rank() != 0 || h.count() == 0) continue;
+      all.push_back(report::summarize(op_name(op), h));
+      all.back().phase = phase;
+      phases.insert(phase);
+    }
+  }
+  for (report::Latency& l : all) {
+    if (phases.size() > 1) l.op = l.phase + "/" + l.op;
+    m.latency.push_back(std::move(l));
   }
   if (!s.timeline) s.timeline.emplace(s.interval, s.timeline_start);
   const auto rows = gather_timelines(job, *s.timeline);
@@ -209,6 +228,7 @@ void run_phases(Share& s, Measured& m, bool wrote, report::Progress& progress) {
     }
     job.sync();
     job.set_phase(phase);
+    s.phase = phase;
     if (phase == "stat") {
       m.phases.push_back({"stat", stat_pass(s)});
     } else if (phase == "read") {
@@ -415,6 +435,7 @@ Measured run_storage(const RankContext& c) {
     return std::find(phases.begin(), phases.end(), phase) != phases.end();
   };
   const bool moves = phases.empty() || asked(write ? "create" : "read");
+  s.phase = write ? (phases.empty() ? "write" : "create") : "read";
   try {
     for (int it = 0; moves && it < req.iterations; ++it) {
       job.sync();  // a rank missing here is still in the previous phase
@@ -583,6 +604,7 @@ Measured run_storage(const RankContext& c) {
     report::Progress check_progress(req.progress && job.rank() == 0, s.bytes, job.size(), "verify");
     job.sync();
     job.set_phase("verify");
+    s.phase = "verify";
     std::uint64_t unused = 0;
     try {
       s.found.pass =

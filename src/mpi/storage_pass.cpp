@@ -64,7 +64,8 @@ void keep_records(Share& s, const std::vector<Tally>& tallies) {
   s.moved.clear();
   s.last_done.clear();
   for (const Tally& t : tallies) {
-    for (int op = 0; op < kOps; ++op) s.latency[op].merge(t.latency[op]);
+    PhaseLatency& latency = s.phase_latency();
+    for (int op = 0; op < kOps; ++op) latency[op].merge(t.latency[op]);
     if (t.timeline) {
       if (!s.timeline) s.timeline.emplace(s.interval, s.timeline_start);
       s.timeline->merge(*t.timeline);
@@ -459,8 +460,16 @@ bool dataset_file(Share& s, const io::Extent& e, Tally& tally, int t,
 }  // namespace
 
 const char* op_name(int op) {
-  static const char* const names[kOps] = {"write", "read", "fsync", "open", "close"};
+  static const char* const names[kOps] = {"write", "read", "fsync", "open",
+                                          "close", "stat", "unlink"};
   return op >= 0 && op < kOps ? names[op] : "?";
+}
+
+PhaseLatency& Share::phase_latency() {
+  for (auto& [name, histograms] : latency)
+    if (name == phase) return histograms;
+  latency.emplace_back(phase, PhaseLatency{});
+  return latency.back().second;
 }
 
 io::TransferSequence Share::sequence(int threads, int t) const {
@@ -640,7 +649,7 @@ namespace {
 
 // One metadata call per file of the rank (stat, unlink), spread over its threads as its data
 // would be; timed, counted, errors agreed.
-Interval metadata_pass(Share& s, const char* what,
+Interval metadata_pass(Share& s, const char* what, Op op,
                        const std::function<int(const std::string&)>& call) {
   const Job& job = s.c.job;
   const int threads = s.c.team.size();
@@ -660,7 +669,9 @@ Interval metadata_pass(Share& s, const char* what,
         tally.failed_errno = errno;  // this thread's: the exit code follows it
         throw io::IoError(std::string(what) + " of " + path + " failed: " + std::strerror(errno));
       }
-      tally.open += clock_seconds() - t0;
+      const double took = clock_seconds() - t0;
+      tally.open += took;
+      tally.latency[op].add(took);
       ++tally.files;
       ++tally.moved;
       tally.last_done = s.now();
@@ -670,6 +681,8 @@ Interval metadata_pass(Share& s, const char* what,
   int failed_errno = 0;
   for (const Tally& t : tallies) failed_errno = failed_errno != 0 ? failed_errno : t.failed_errno;
   job.agree(err, io::exit_code_for_errno(failed_errno));
+  PhaseLatency& latency = s.phase_latency();
+  for (const Tally& t : tallies) latency[op].merge(t.latency[op]);
   std::uint64_t expected = 0;
   for (const Tally& t : tallies) run.files += t.files;
   for (const Tally& t : tallies) expected += t.expected;
@@ -683,14 +696,14 @@ Interval metadata_pass(Share& s, const char* what,
 }  // namespace
 
 Interval stat_pass(Share& s) {
-  return metadata_pass(s, "stat", [](const std::string& path) {
+  return metadata_pass(s, "stat", kStatOp, [](const std::string& path) {
     struct stat st {};
     return stat(path.c_str(), &st);
   });
 }
 
 Interval delete_pass(Share& s) {
-  Interval run = metadata_pass(s, "unlink", [](const std::string& path) {
+  Interval run = metadata_pass(s, "unlink", kUnlinkOp, [](const std::string& path) {
     const io::IoCall call("unlink", path);
     return unlink(path.c_str());
   });

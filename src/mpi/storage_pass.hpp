@@ -30,10 +30,13 @@
 namespace dgen::mpi {
 
 /// The operations whose latencies are recorded, in the order the report prints them.
-enum Op : int { kWriteOp, kReadOp, kFsyncOp, kOpenOp, kCloseOp, kOps };
+enum Op : int { kWriteOp, kReadOp, kFsyncOp, kOpenOp, kCloseOp, kStatOp, kUnlinkOp, kOps };
 
-/// "write", "read", "fsync", "open", "close".
+/// "write", "read", "fsync", "open", "close", "stat", "unlink".
 const char* op_name(int op);
+
+/// One phase's latencies per operation (a pass's tallies merged).
+using PhaseLatency = std::array<report::LatencyHistogram, kOps>;
 
 /// What one thread did in a pass, padded so that threads do not share a cache line.
 struct alignas(64) Tally {
@@ -90,8 +93,14 @@ struct Share {
   double timeline_start = 0, interval = 1;  ///< the bandwidth timeline's origin and step
   std::vector<std::uint64_t> moved;         ///< per thread: what the last pass completed
   std::vector<double> last_done;            ///< per thread: when it completed the last one
-  std::array<report::LatencyHistogram, kOps> latency;  ///< the rank's, over every pass
-  std::optional<report::Timeline> timeline;            ///< the rank's, over every pass
+  /// The phase the next passes record their latencies under (write, read, verify; a dataset's
+  /// --phases: create, stat, read, delete), set by storage.cpp before each
+  std::string phase = "write";
+  /// The rank's latencies per phase, in the order the phases first ran (the same on every rank)
+  std::vector<std::pair<std::string, PhaseLatency>> latency;
+  /// The current phase's histograms (an entry added on its first use).
+  PhaseLatency& phase_latency();
+  std::optional<report::Timeline> timeline;  ///< the rank's, over every pass
 
   bool shared() const { return c.request.layout.kind == io::LayoutKind::kSharedFile; }
   bool dataset() const { return c.request.layout.kind == io::LayoutKind::kDataset; }

@@ -82,7 +82,17 @@ void LatencyHistogram::merge(const LatencyHistogram& other) {
 
 double LatencyHistogram::mean() const {
   if (count_ == 0) return 0;
-  return static_cast<double>(static_cast<long double>(sum_ns_) / count_ / 1e9L);
+  // Within [min, max], which are exact while the sum is in whole nanoseconds: one value's mean
+  // is its min and max (they differed by the rounding to the nanosecond).
+  const double mean = static_cast<double>(static_cast<long double>(sum_ns_) / count_ / 1e9L);
+  return std::clamp(mean, min_, max_);
+}
+
+double LatencyHistogram::mean_ns() const {
+  if (count_ == 0) return 0;
+  // The same in nanoseconds, within min and max as the report rounds them (min_ns, max_ns).
+  const double mean = static_cast<double>(static_cast<long double>(sum_ns_) / count_);
+  return std::clamp(mean, std::round(min_ * 1e9), std::round(max_ * 1e9));
 }
 
 double LatencyHistogram::percentile(double p) const {
@@ -97,7 +107,9 @@ double LatencyHistogram::percentile(double p) const {
   NanoSum seen = 0;
   for (std::size_t i = 0; i < counts_.size(); ++i) {
     seen += counts_[i];
-    if (seen >= rank) return std::min(upper_edge(i), max_);
+    // At most max and at least min (both to the nanosecond: an edge may lie between a value
+    // and its rounding).
+    if (seen >= rank) return std::max(min_, std::min(upper_edge(i), max_));
   }
   return max_;
 }
@@ -125,6 +137,7 @@ Latency summarize(const std::string& op, const LatencyHistogram& h) {
   l.count = h.count();
   l.min = h.min();
   l.mean = h.mean();
+  l.mean_ns = h.mean_ns();
   l.max = h.max();
   for (double p : kReportedPercentiles) l.percentiles.emplace_back(p, h.percentile(p));
   const auto& counts = h.counts();

@@ -43,8 +43,11 @@ class LatencyHistogram {
   /// Exact; 0 when empty.
   double min() const { return count_ ? min_ : 0; }
   double max() const { return count_ ? max_ : 0; }
-  /// sum / count (the sum kept in whole nanoseconds); 0 when empty.
+  /// sum / count (the sum kept in whole nanoseconds), within [min, max]: one value's mean is
+  /// exactly its min and max; 0 when empty.
   double mean() const;
+  /// The same in nanoseconds, within min and max rounded to the nanosecond; 0 when empty.
+  double mean_ns() const;
   /// Sum of the latencies in nanoseconds (each rounded to the nanosecond when added).
   NanoSum sum_ns() const { return sum_ns_; }
 

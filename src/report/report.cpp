@@ -27,6 +27,27 @@ std::string hex_seed(std::uint64_t seed) {
   return buf;
 }
 
+// --duration: an iteration's (or the create phase's) stonewall; null without.
+nlohmann::ordered_json stonewall_json(const std::optional<Stonewall>& stonewall) {
+  if (!stonewall) return nullptr;
+  const Stonewall& w = *stonewall;
+  return {{"limit_seconds", w.limit_seconds},
+          {"reached", w.reached},
+          {"seconds", w.seconds},
+          {"moved_min", w.moved_min},
+          {"moved_max", w.moved_max},
+          {"moved_mean", w.moved_mean},
+          {"bytes_min", w.bytes_min},
+          {"bytes", w.bytes},
+          {"slowest_rank", w.slowest_rank},
+          {"gbps", w.gbps},
+          {"moved_per_second", w.moved_per_second},
+          {"notice_seconds",
+           w.reached ? nlohmann::ordered_json(w.notice_seconds) : nlohmann::ordered_json()},
+          {"wear_out", w.wear_out},
+          {"wear_out_seconds", w.wear_out_seconds}};
+}
+
 nlohmann::ordered_json iterations_json(const std::vector<IterationResult>& its, bool storage) {
   auto out = nlohmann::ordered_json::array();
   for (const auto& it : its) {
@@ -46,22 +67,7 @@ nlohmann::ordered_json iterations_json(const std::vector<IterationResult>& its, 
       j["unflushed_gbps"] = it.unflushed_gbps;
       j["files"] = it.files;
       j["files_per_second"] = it.files_per_second;
-      if (it.stonewall) {
-        const Stonewall& w = *it.stonewall;
-        j["stonewall"] = {{"seconds", w.seconds},
-                          {"moved_min", w.moved_min},
-                          {"moved_max", w.moved_max},
-                          {"moved_mean", w.moved_mean},
-                          {"bytes_min", w.bytes_min},
-                          {"bytes", w.bytes},
-                          {"slowest_rank", w.slowest_rank},
-                          {"gbps", w.gbps},
-                          {"notice_seconds", w.notice_seconds},
-                          {"wear_out", w.wear_out},
-                          {"wear_out_seconds", w.wear_out_seconds}};
-      } else {
-        j["stonewall"] = nullptr;
-      }
+      j["stonewall"] = stonewall_json(it.stonewall);
     }
     out.push_back(j);
   }
@@ -120,6 +126,22 @@ std::string storage_line(const Report& r) {
   if (r.mode == "write") line += s.fsync ? ", fsync on" : ", fsync off";
   if (s.in_place) line += ", in place";
   if (s.reorder) line += ", reordered";
+  if (s.resume) line += ", resumed";
+  if (s.verify) line += ", verified";
+  // The order and bounds of the transfers: a random or time-bounded run reads as one.
+  line += "\naccess    " + s.pattern;
+  if (s.order_seed) line += ", order seed " + std::to_string(*s.order_seed);
+  if (s.segments && s.block) {
+    line +=
+        ", " + std::to_string(*s.segments) + " segments of " + format_size(*s.block) + " per rank";
+  }
+  if (s.unique_dir) line += ", a directory per rank";
+  if (s.duration) line += ", time limit " + format_number(*s.duration) + " s";
+  if (s.wear_out) line += " with wear-out";
+  if (!s.phases.empty()) {
+    line += ", phases ";
+    for (std::size_t i = 0; i < s.phases.size(); ++i) line += (i ? "," : "") + s.phases[i];
+  }
   return line;
 }
 
@@ -130,6 +152,34 @@ std::string format(const char* fmt, Args... args) {
   std::string out(static_cast<std::size_t>(std::max(n, 0)), '\0');
   std::snprintf(out.data(), out.size() + 1, fmt, args...);
   return out;
+}
+
+bool is_dataset(const Report& r) { return r.storage && r.storage->layout == "dataset"; }
+
+// IOR's stonewalling line: the wall, what the ranks had moved, the rate over the measured time
+// (files/s for a dataset); or, when every rank finished first, that the wall was not reached.
+std::string stonewall_text(const Report& r, const Stonewall& w) {
+  const bool files = is_dataset(r);
+  const char* what = files ? "files" : "transfers";
+  const std::string rate =
+      fixed(w.gbps, 2) + " GB/s, " + fixed(w.moved_per_second, files ? 1 : 2) + " " + what + "/s";
+  const std::string moved =
+      format("%llu to %llu (mean %.1f) %s per rank", static_cast<unsigned long long>(w.moved_min),
+             static_cast<unsigned long long>(w.moved_max), w.moved_mean, what);
+  if (!w.reached) {
+    return format(
+        "      stonewall not reached: every rank finished before the %.3f s limit, the last at "
+        "%.4f s; %s; %s over the measured %.4f s\n",
+        w.limit_seconds, w.seconds, moved.c_str(), rate.c_str(), w.seconds);
+  }
+  return format(
+      "      stonewall %.3f s limit reached, ranks stopped by %.4f s: %s, slowest rank %d with %s; "
+      "stonewalled %s; stopped within %.4f s of the wall%s\n",
+      w.limit_seconds, w.seconds, moved.c_str(), w.slowest_rank, format_size(w.bytes_min).c_str(),
+      rate.c_str(), w.notice_seconds,
+      w.wear_out
+          ? format(", then wore out to the largest count in %.4f s", w.wear_out_seconds).c_str()
+          : "");
 }
 
 std::string completeness(const Report& r) {
@@ -153,6 +203,12 @@ std::string ratio_text(const std::optional<Range>& r) { return r ? fixed(r->valu
 
 std::string interval_text(const Range& r, int decimals) {
   return fixed(r.low, decimals) + ".." + fixed(r.high, decimals);
+}
+
+// An optional figure: its value, or null.
+template <class T>
+nlohmann::ordered_json opt(const std::optional<T>& v) {
+  return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json();
 }
 
 nlohmann::ordered_json nullable(const std::optional<Range>& r) {
@@ -294,6 +350,10 @@ std::string analyze_text(const Report& r) {
 // whose neighbours differ by 10 ns and more, so rounding keeps them apart.
 long long to_ns(double seconds) { return std::llround(seconds * 1e9); }
 
+// The mean in nanoseconds: from the whole-nanosecond sum where the summary has it (a Latency
+// built by hand may give only the mean in seconds).
+double mean_ns(const Latency& l) { return l.mean_ns > 0 || l.mean == 0 ? l.mean_ns : l.mean * 1e9; }
+
 // "p50", "p99.9", "p99.99": a percentile's column.
 std::string percent_label(double p) { return format("p%g", p); }
 
@@ -301,12 +361,14 @@ std::string percent_label(double p) { return format("p%g", p); }
 std::string latency_text(const std::vector<Latency>& latency) {
   if (latency.empty()) return "";
   std::ostringstream o;
-  o << format("%-12s %-6s %12s %12s %12s", "latency (us)", "op", "count", "min", "mean");
+  int width = 6;  // "phase/op" names are wider
+  for (const auto& l : latency) width = std::max(width, static_cast<int>(l.op.size()));
+  o << format("%-12s %-*s %12s %12s %12s", "latency (us)", width, "op", "count", "min", "mean");
   for (const auto& [p, _] : latency.front().percentiles)
     o << format(" %12s", percent_label(p).c_str());
   o << format(" %12s\n", "max");
   for (const auto& l : latency) {
-    o << format("%-12s %-6s %12llu %12.2f %12.2f", "", l.op.c_str(),
+    o << format("%-12s %-*s %12llu %12.2f %12.2f", "", width, l.op.c_str(),
                 static_cast<unsigned long long>(l.count), l.min * 1e6, l.mean * 1e6);
     for (const auto& [_, v] : l.percentiles) o << format(" %12.2f", v * 1e6);
     o << format(" %12.2f\n", l.max * 1e6);
@@ -324,8 +386,13 @@ nlohmann::ordered_json latency_json(const std::vector<Latency>& latency) {
     for (const auto& [edge, count] : l.histogram)
       buckets.push_back(nlohmann::ordered_json::array({to_ns(edge), count}));
     out[l.op] = {
-        {"count", l.count},       {"min_ns", to_ns(l.min)},        {"mean_ns", l.mean * 1e9},
-        {"max_ns", to_ns(l.max)}, {"percentiles_ns", percentiles}, {"histogram", buckets}};
+        {"phase", l.phase.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(l.phase)},
+        {"count", l.count},
+        {"min_ns", to_ns(l.min)},
+        {"mean_ns", mean_ns(l)},
+        {"max_ns", to_ns(l.max)},
+        {"percentiles_ns", percentiles},
+        {"histogram", buckets}};
   }
   return out;
 }
@@ -338,8 +405,8 @@ std::string latency_csv(const std::vector<Latency>& latency) {
   for (const auto& [p, _] : latency.front().percentiles) o << ',' << percent_label(p) << "_ns";
   o << "\n";
   for (const auto& l : latency) {
-    o << "latency," << l.op << ',' << l.count << ',' << to_ns(l.min) << ','
-      << fixed(l.mean * 1e9, 1) << ',' << to_ns(l.max);
+    o << "latency," << csv_field(l.op) << ',' << l.count << ',' << to_ns(l.min) << ','
+      << fixed(mean_ns(l), 1) << ',' << to_ns(l.max);
     for (const auto& [_, v] : l.percentiles) o << ',' << to_ns(v);
     o << "\n";
   }
@@ -427,20 +494,7 @@ std::string render_table(const Report& r) {
                   it.aggregate_gbps, it.rank_min_gbps, it.rank_mean_gbps, it.rank_max_gbps,
                   cut.c_str());
     }
-    if (it.stonewall) {
-      // IOR's stonewalling line: the wall, what the ranks had moved, the slowest rank's rate.
-      const Stonewall& w = *it.stonewall;
-      o << format(
-          "      stonewall %.3f s: %llu to %llu (mean %.1f) %s per rank, slowest rank %d "
-          "with %s; stonewalled %.2f GB/s; stopped within %.4f s of the wall%s\n",
-          w.seconds, static_cast<unsigned long long>(w.moved_min),
-          static_cast<unsigned long long>(w.moved_max), w.moved_mean,
-          r.storage && r.storage->layout == "dataset" ? "files" : "transfers", w.slowest_rank,
-          format_size(w.bytes_min).c_str(), w.gbps, w.notice_seconds,
-          w.wear_out
-              ? format(", then wore out to the largest count in %.4f s", w.wear_out_seconds).c_str()
-              : "");
-    }
+    if (it.stonewall) o << stonewall_text(r, *it.stonewall);
   }
   if (!r.phases.empty()) {
     // mdtest's summary: files per second of each phase over the job.
@@ -451,10 +505,18 @@ std::string render_table(const Report& r) {
                   p.result.files_per_second);
     }
   }
-  o << "\n"
-    << rate << " aggregate GB/s: min " << fixed(r.summary.min, 2) << "  mean "
-    << fixed(r.summary.mean, 2) << "  max " << fixed(r.summary.max, 2) << "  stddev "
-    << fixed(r.summary.stddev, 2) << "\n";
+  o << "\n";
+  if (r.files_summary) {
+    // A dataset's figure with small files is files per second (mdtest's), not GB/s.
+    const Statistics& f = *r.files_summary;
+    o << rate << " files/s: min " << fixed(f.min, 1) << "  mean " << fixed(f.mean, 1) << "  max "
+      << fixed(f.max, 1) << "  stddev " << fixed(f.stddev, 1) << "\n";
+  }
+  if (!r.iterations.empty() || r.phases.empty()) {
+    o << rate << " aggregate GB/s: min " << fixed(r.summary.min, 2) << "  mean "
+      << fixed(r.summary.mean, 2) << "  max " << fixed(r.summary.max, 2) << "  stddev "
+      << fixed(r.summary.stddev, 2) << "\n";
+  }
   if (r.baseline) {
     const Baseline& b = *r.baseline;
     o << "baseline  GB/s: memset " << fixed(b.memset_gbps, 2) << ", streaming fill "
@@ -547,7 +609,18 @@ nlohmann::ordered_json to_json(const Report& r) {
                     {"fsync", st.fsync},
                     {"in_place", st.in_place},
                     {"iodepth", st.iodepth},
-                    {"reorder", st.reorder}};
+                    {"reorder", st.reorder},
+                    {"pattern", st.pattern},
+                    {"order_seed", opt(st.order_seed)},
+                    {"segments", opt(st.segments)},
+                    {"block", opt(st.block)},
+                    {"duration", opt(st.duration)},
+                    {"wear_out", st.wear_out},
+                    {"unique_dir", st.unique_dir},
+                    {"verify", st.verify},
+                    {"resume", st.resume},
+                    {"phases", st.phases.empty() ? nlohmann::ordered_json()
+                                                 : nlohmann::ordered_json(st.phases)}};
   } else {
     j["storage"] = nullptr;
   }
@@ -684,7 +757,8 @@ nlohmann::ordered_json to_json(const Report& r) {
                         {"seconds", p.result.seconds},
                         {"files_per_second", p.result.files_per_second},
                         {"bytes", p.result.bytes},
-                        {"aggregate_gbps", p.result.aggregate_gbps}});
+                        {"aggregate_gbps", p.result.aggregate_gbps},
+                        {"stonewall", stonewall_json(p.result.stonewall)}});
     }
     j["phases"] = phases;
   } else {
@@ -695,6 +769,13 @@ nlohmann::ordered_json to_json(const Report& r) {
                     {"mean", r.summary.mean},
                     {"max", r.summary.max},
                     {"stddev", r.summary.stddev}}}};
+  if (r.files_summary) {
+    const Statistics& f = *r.files_summary;
+    j["summary"]["files_per_second"] = {
+        {"min", f.min}, {"mean", f.mean}, {"max", f.max}, {"stddev", f.stddev}};
+  } else {
+    j["summary"]["files_per_second"] = nullptr;
+  }
   if (r.baseline) {
     const Baseline& b = *r.baseline;
     j["baseline"] = {{"kind", b.kind},
@@ -731,6 +812,45 @@ nlohmann::ordered_json to_json(const Report& r) {
 }
 
 namespace {
+
+// The run's storage parameters, as CSV columns (the same on every row): each changes a figure.
+constexpr const char* kStorageColumns =
+    "layout,files_per_dir,unique_dir,io,iodepth,collective,transfer,direct,fsync,in_place,"
+    "reorder,resume,verify,pattern,order_seed,segments,block,duration_seconds,wear_out,phases";
+
+std::string storage_csv(const Storage& s) {
+  auto flag = [](bool b) { return std::string(b ? "true" : "false"); };
+  auto num = [](const std::optional<std::uint64_t>& v) { return v ? std::to_string(*v) : ""; };
+  std::string phases;
+  for (std::size_t i = 0; i < s.phases.size(); ++i) phases += (i ? " " : "") + s.phases[i];
+  return s.layout + ',' + std::to_string(s.files_per_dir) + ',' + flag(s.unique_dir) + ',' +
+         csv_field(s.io) + ',' + std::to_string(s.iodepth) + ',' +
+         (s.collective ? flag(*s.collective) : "") + ',' + std::to_string(s.transfer) + ',' +
+         flag(s.direct) + ',' + flag(s.fsync) + ',' + flag(s.in_place) + ',' + flag(s.reorder) +
+         ',' + flag(s.resume) + ',' + flag(s.verify) + ',' + s.pattern + ',' + num(s.order_seed) +
+         ',' + num(s.segments) + ',' + num(s.block) + ',' +
+         (s.duration ? fixed(*s.duration, 6) : "") + ',' + flag(s.wear_out) + ',' + phases;
+}
+
+// An iteration's stonewall columns (empty without --duration).
+std::string stonewall_csv(const std::optional<Stonewall>& w) {
+  if (!w) return ",,,,";
+  return fixed(w->limit_seconds, 6) + ',' + (w->reached ? "true" : "false") + ',' +
+         fixed(w->seconds, 6) + ',' + fixed(w->gbps, 6) + ',' + fixed(w->moved_per_second, 3);
+}
+
+// The CSV's phase section (--phases): an empty line, its header, a row per phase.
+std::string phases_csv(const std::vector<Phase>& phases) {
+  if (phases.empty()) return "";
+  std::ostringstream o;
+  o << "\nkind,phase,files,seconds,files_per_second,bytes,aggregate_gbps,complete\n";
+  for (const Phase& p : phases) {
+    o << "phase," << p.name << ',' << p.result.files << ',' << fixed(p.result.seconds, 6) << ','
+      << fixed(p.result.files_per_second, 3) << ',' << p.result.bytes << ','
+      << fixed(p.result.aggregate_gbps, 6) << ',' << (p.result.complete ? "true" : "false") << "\n";
+  }
+  return o.str();
+}
 
 // The CSV's first section: a row per iteration and rank (per unit size with --analyze).
 std::string main_csv(const Report& r) {
@@ -774,7 +894,9 @@ std::string main_csv(const Report& r) {
        "aggregate_gbps,job_seconds,baseline_gbps,local_fraction,complete";
   if (r.storage) {
     o << ",open_seconds,io_seconds,flush_seconds,close_seconds,generate_seconds,files,"
-         "files_per_second,unflushed_gbps";
+         "files_per_second,unflushed_gbps,stonewall_limit_seconds,stonewall_reached,"
+         "stonewall_seconds,stonewall_gbps,stonewall_moved_per_second,"
+      << kStorageColumns;
   }
   if (r.verify) o << ",verified_bytes,mismatched_bytes,mismatched_blocks,verify_gbps";
   o << "\n";
@@ -794,7 +916,8 @@ std::string main_csv(const Report& r) {
         o << ',' << fixed(it.open_seconds, 6) << ',' << fixed(it.io_seconds, 6) << ','
           << fixed(it.flush_seconds, 6) << ',' << fixed(it.close_seconds, 6) << ','
           << fixed(it.generate_seconds, 6) << ',' << it.files << ','
-          << fixed(it.files_per_second, 3) << ',' << fixed(it.unflushed_gbps, 3);
+          << fixed(it.files_per_second, 3) << ',' << fixed(it.unflushed_gbps, 3) << ','
+          << stonewall_csv(it.stonewall) << ',' << storage_csv(*r.storage);
       }
       if (r.verify) {
         o << ',' << r.verify->bytes << ',' << r.verify->mismatched_bytes << ','
@@ -808,7 +931,9 @@ std::string main_csv(const Report& r) {
 
 }  // namespace
 
-std::string render_csv(const Report& r) { return main_csv(r) + latency_csv(r.latency); }
+std::string render_csv(const Report& r) {
+  return main_csv(r) + phases_csv(r.phases) + latency_csv(r.latency);
+}
 
 std::string render_timeline_csv(const Report& r) {
   std::ostringstream o;

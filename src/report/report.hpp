@@ -66,16 +66,24 @@ void to_json(nlohmann::json& j, const RankResult& r);
 void from_json(const nlohmann::json& j, RankResult& r);
 
 /// The stonewall of a time-bounded iteration (--duration; IOR -D): what the ranks had moved
-/// when they stopped at the wall.
+/// when they stopped at the wall, or, when every rank finished before it, what they moved in the
+/// time they took (reached false).
 struct Stonewall {
-  double seconds = 0;                          ///< the time limit
+  double limit_seconds = 0;  ///< the time limit (--duration)
+  bool reached = false;      ///< some rank was stopped by the wall with transfers (files) left
+  /// Measured, IOR's stonewall time: from the common start to the last completion of the rank
+  /// that stopped last (at least the limit when reached; less when every rank finished before)
+  double seconds = 0;
   std::uint64_t moved_min = 0, moved_max = 0;  ///< transfers (a dataset: files) per rank
   double moved_mean = 0;
   std::uint64_t bytes_min = 0;  ///< the slowest rank's bytes at the wall
   std::uint64_t bytes = 0;      ///< every rank's, at the wall
   int slowest_rank = 0;         ///< the rank with bytes_min
-  double gbps = 0;              ///< bytes_min x ranks / seconds: the stonewalled rate
-  double notice_seconds = 0;    ///< the longest a rank took past the wall to stop
+  /// reached: bytes_min x ranks / seconds, the stonewalled rate; else bytes / seconds
+  double gbps = 0;
+  /// the same of transfers (a dataset: files) per second: moved_min x ranks, or every rank's
+  double moved_per_second = 0;
+  double notice_seconds = 0;    ///< the longest a rank took past the wall to stop (0: not reached)
   bool wear_out = false;        ///< --wear-out ran after the wall
   double wear_out_seconds = 0;  ///< the slowest rank's time going on to the largest count
 };
@@ -134,6 +142,17 @@ struct Storage {
   bool fsync = false;
   bool in_place = false;
   bool reorder = false;
+  // How the transfers were ordered and bounded: each changes the figures.
+  std::string pattern = "sequential";       ///< sequential | random | strided (--pattern)
+  std::optional<std::uint64_t> order_seed;  ///< random: the order's seed (--order-seed)
+  std::optional<std::uint64_t> segments;    ///< strided: segments per rank (--segments)
+  std::optional<std::uint64_t> block;       ///< strided: bytes per rank and segment (--block)
+  std::optional<double> duration;           ///< --duration: the time limit in seconds
+  bool wear_out = false;                    ///< --wear-out
+  bool unique_dir = false;                  ///< dataset: a directory per rank (--unique-dir)
+  bool verify = false;                      ///< --verify: reads compare every byte
+  bool resume = false;                      ///< --resume: transfers read first, some not written
+  std::vector<std::string> phases;          ///< --phases, in order; empty: none asked
 };
 
 /// What became of the output when a write ended, named as it is (docs/output.md).
@@ -248,9 +267,13 @@ struct Analyze {
 /// One operation's transfer latencies over the whole job: every thread's histogram
 /// (report/latency.hpp) merged over threads and ranks by bucket counts. Times in seconds.
 struct Latency {
-  std::string op;  ///< write | read | fsync | open | close
+  /// write | read | fsync | open | close | stat | unlink; "phase/op" when several phases recorded
+  /// latencies (a dataset's --phases, a write's --verify read-back): "create/open", "read/open"
+  std::string op;
+  std::string phase;  ///< the phase that made the calls: write, read, verify, create, stat, delete
   std::uint64_t count = 0;
   double min = 0, mean = 0, max = 0;
+  double mean_ns = 0;  ///< the mean in nanoseconds, from the whole-nanosecond sum
   /// (percent, seconds): the upper edge of the bucket holding that rank of value, at most max.
   std::vector<std::pair<double, double>> percentiles;
   /// The non-empty buckets in order, (upper edge in seconds, at most max; count): the exact CDF.
@@ -291,6 +314,8 @@ struct Report {
   std::vector<IterationResult> iterations;
   std::vector<Phase> phases;  ///< --phases: every phase of the dataset, in order
   Statistics summary;         ///< of aggregate_gbps over the complete iterations
+  /// a dataset: of files_per_second over the complete iterations (its figure with small files)
+  std::optional<Statistics> files_summary;
   std::optional<Baseline> baseline;
   std::vector<RankResult> per_rank;
   std::vector<std::string> warnings;  ///< "rank N (host): ..." gathered from every rank
