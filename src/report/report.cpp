@@ -80,6 +80,13 @@ std::string holds_text(const VerifyMismatch& m) {
     return "holds the stream's bytes from offset " + std::to_string(*m.stream_offset);
   if (m.holds == "constant" && m.constant) return "holds the byte " + hex_byte(*m.constant);
   if (m.holds == "zeros") return "holds zeros";
+  if (m.holds == "missing")
+    return "missing: the file does not exist (" + std::to_string(m.length) +
+           " bytes of the stream from offset " + std::to_string(m.offset) + ")";
+  if (m.holds == "truncated")
+    return "missing: the file ends at " + std::to_string(m.file_offset) + ", " +
+           std::to_string(m.length) + " bytes short (stream offsets " + std::to_string(m.offset) +
+           " to " + std::to_string(m.offset + m.length) + ")";
   if (m.holds == "beyond the stream")
     return "the file is longer than the stream: " + std::to_string(m.length) +
            " bytes beyond its end";
@@ -91,9 +98,13 @@ std::string verify_text(const Verify& v) {
   std::ostringstream o;
   o << "verify    " << v.bytes << " bytes compared at " << fixed(v.gbps, 2) << " GB/s (compare "
     << fixed(v.compare_seconds, 3) << " s): "
-    << (v.mismatched_bytes == 0 ? std::string("every byte matches")
-                                : std::to_string(v.mismatched_bytes) + " bytes wrong in " +
-                                      std::to_string(v.mismatched_blocks) + " blocks of 4 KiB")
+    << (v.mismatched_bytes == 0
+            ? std::string("every byte matches")
+            : std::to_string(v.mismatched_bytes) + " bytes wrong in " +
+                  std::to_string(v.mismatched_blocks) + " blocks of 4 KiB" +
+                  (v.missing_bytes > 0 ? ", " + std::to_string(v.missing_bytes) +
+                                             " of them missing (files missing or short)"
+                                       : std::string()))
     << "\n";
   for (const auto& m : v.mismatches) {
     o << "  offset " << m.offset << " (+" << m.length << " bytes), " << m.file << " at "
@@ -574,6 +585,7 @@ nlohmann::ordered_json to_json(const Report& r) {
                    {"compare_seconds", v.compare_seconds},
                    {"mismatched_bytes", v.mismatched_bytes},
                    {"mismatched_blocks", v.mismatched_blocks},
+                   {"missing_bytes", v.missing_bytes},
                    {"mismatches", list}};
     j["verify"]["other_options"] = v.other_options.empty()
                                        ? nlohmann::ordered_json()
