@@ -195,7 +195,11 @@ struct Range {
 struct CompressRatios {
   std::optional<Range> zstd, lz4, zlib;  ///< none when no block was compressed
   std::uint64_t blocks = 0;              ///< blocks compressed (the sample)
-  std::uint64_t bytes = 0;               ///< their bytes
+  /// > 0: the distinct blocks among them (chunks: copies are one draw of the interval); 0: the
+  /// interval took every block as a draw of its own
+  std::uint64_t groups = 0;
+  std::uint64_t sampled = 0;  ///< of `blocks`: those sampled (not the zero ones, always known)
+  std::uint64_t bytes = 0;    ///< their bytes
   std::uint64_t zstd_bytes = 0, lz4_bytes = 0, zlib_bytes = 0;  ///< their compressed bytes
 };
 
