@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -253,6 +254,26 @@ TEST(AnalyzeEstimate, OneSampledBlockGivesNoFiniteInterval) {
 // A hole counted without bytes gives what reading its zeros gives: every tally, and the same
 // records (the zero units' fingerprints, lengths and compressed sizes), whole units and a
 // file's partial last one, with and without compression and the estimator's threshold.
+// Sampled chunks grouped by fingerprint: a chunk's copies are one group whose totals are squared,
+// so the interval's n counts distinct chunks and its spread sees their weight.
+TEST(AnalyzeEstimate, CopiesOfAChunkAreOneGroup) {
+  using dgen::analyze::ChunkSample;
+  const dgen::analyze::Fingerprint a{1, 2}, b{3, 4};
+  std::vector<ChunkSample> chunks = {{a, 100, {10, 20, 30}},
+                                     {b, 100, {50, 60, 70}},
+                                     {a, 100, {10, 20, 30}},
+                                     {a, 100, {10, 20, 30}}};
+  const auto s = dgen::analyze::grouped_sums(chunks);
+  EXPECT_EQ(s.blocks, 4u);
+  EXPECT_EQ(s.groups, 2u);
+  EXPECT_EQ(s.bytes, 400u);
+  EXPECT_EQ(s.packed[0], 80u);
+  EXPECT_TRUE(s.xx == 300 * 300 + 100 * 100);
+  EXPECT_TRUE(s.yy[0] == 30 * 30 + 50 * 50);
+  EXPECT_TRUE(s.xy[0] == 300 * 30 + 100 * 50);
+  EXPECT_TRUE(s.xx1 == 100 * 100 + 100 * 100) << "one copy of each";
+}
+
 TEST(AnalyzeScan, ZerosCountedWithoutBytesEqualZerosRead) {
   using dgen::analyze::LevelTally;
   using dgen::analyze::UnitRecord;
@@ -472,6 +493,58 @@ TEST(Analyze, SampleIsTheSameForAnyRankCountAndItsIntervalHoldsTheExactRatio) {
   EXPECT_TRUE(none["units"]["4096"]["compress"]["zstd"].is_null());
   EXPECT_TRUE(none["units"]["4096"]["stored_bytes"].is_null());
   EXPECT_EQ(none["units"]["4096"]["distinct"], exact["units"]["4096"]["distinct"]);
+}
+
+// A chunk of `n` bytes whose first `random` bytes are random and the rest one repeated word:
+// its compressibility is set by `random`.
+std::string chunk_of(std::size_t n, std::size_t random, std::mt19937_64& rng) {
+  std::string c(n, '\0');
+  for (std::size_t i = 0; i < random; ++i) c[i] = static_cast<char>(rng());
+  const std::uint64_t word = rng();
+  for (std::size_t i = random; i < n; ++i) c[i] = static_cast<char>(word >> (8 * (i % 8)));
+  return c;
+}
+
+// Chunks are sampled by fingerprint, so every copy of a chunk is in the sample or none is: the
+// copies are one draw, not many. A directory where most bytes are copies of a few chunks (the
+// same files copied several times) plus unique ones: the interval of --sample 0.1 holds the
+// exact ratio, for several data sets, and the report says how many distinct chunks it drew.
+TEST(Analyze, SampledChunkIntervalHoldsTheExactRatioWhereChunksRepeat) {
+  constexpr std::size_t kChunk = 16 << 10;
+  for (unsigned seed : {1u, 2u, 3u, 4u}) {
+    SCOPED_TRACE(seed);
+    Scratch s("analyze-copies");
+    std::mt19937_64 rng(seed);
+    // 20 distinct chunks, each nearly incompressible or nearly all one word, in one file
+    // copied 30 times: 60 % of the chunks.
+    std::string popular;
+    for (int i = 0; i < 20; ++i)
+      popular += chunk_of(kChunk, rng() % 2 ? kChunk - 64 : 64 + rng() % 512, rng);
+    fs::create_directory(s.dir + "/copies");
+    for (int k = 0; k < 30; ++k) write_bytes(s.dir + "/copies/c" + std::to_string(k), popular);
+    // 400 unique chunks of every compressibility.
+    std::string unique;
+    for (int i = 0; i < 400; ++i) unique += chunk_of(kChunk, rng() % kChunk, rng);
+    write_bytes(s.dir + "/unique", unique);
+    const std::string opts = "--analyze-units 4KiB --analyze-chunk 16KiB";
+    const auto exact = analyze(s.dir, opts);
+    const auto sampled = analyze(s.dir, opts + " --sample 0.1");
+    ASSERT_EQ(exact["chunks"]["count"], 1000);
+    for (const char* c : {"zstd", "lz4", "zlib"}) {
+      const double truth = exact["chunks"][c].get<double>();
+      const auto& iv = sampled["chunks"]["compressed"]["interval"][c];
+      ASSERT_TRUE(iv.is_array()) << sampled["chunks"];
+      EXPECT_LE(iv[0].get<double>(), truth) << c << " " << sampled["chunks"];
+      // No finite upper bound is written as null.
+      if (!iv[1].is_null()) EXPECT_GE(iv[1].get<double>(), truth) << c << " " << sampled["chunks"];
+      std::printf("seed %u %s: exact %.3f, sampled %.3f in [%.3f, %s]\n", seed, c, truth,
+                  sampled["chunks"][c].get<double>(), iv[0].get<double>(),
+                  iv[1].is_null() ? "inf" : std::to_string(iv[1].get<double>()).c_str());
+    }
+    const auto& drawn = sampled["chunks"]["compressed"];
+    EXPECT_LT(drawn["distinct_blocks"].get<std::uint64_t>(), drawn["blocks"].get<std::uint64_t>())
+        << drawn;
+  }
 }
 
 // Zero units share one fingerprint: a sample by fingerprint would take all or none of them. They

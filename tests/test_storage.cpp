@@ -512,14 +512,175 @@ TEST_F(VerifyFile, AShiftedBlockAndAZeroedRangeAndAForeignBlock) {
   EXPECT_EQ(v["mismatches"][2]["offset"], 6u << 20);
 }
 
-TEST_F(VerifyFile, ATruncatedFileNamesBothSizes) {
+// Missing and short data is what verify exists to find: a finding (exit 1) naming the file,
+// the stream range it should hold and the bytes missing; the present prefix is still compared.
+TEST_F(VerifyFile, ATruncatedFileIsAFindingAndItsPrefixIsCompared) {
   write(kData, kSize);
-  fs::resize_file(path_, kSize - 4096);
-  const auto r = run_shell(kBinary + " --size " + std::to_string(kSize) + " --input " + path_ +
-                           kData + " --verify");
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find(std::to_string(kSize) + " bytes expected (8 MiB), " +
-                       std::to_string(kSize - 4096) + " found"),
+  put(1000, std::string(1, static_cast<char>(bytes(1000, 1)[0] ^ 1)));
+  fs::resize_file(path_, kSize - 5000);
+  for (int ranks : {1, 2}) {
+    SCOPED_TRACE(ranks);
+    const std::string launch = ranks == 1 ? "" : kMpirun + "-n 2 ";
+    const std::string args =
+        launch + kBinary + " --size " + std::to_string(kSize / ranks) + " --input " + path_ + kData;
+    const auto r = run_shell(args + " --verify --format json");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("5001 bytes differ from the stream, in 3 blocks of 4 KiB, 5000 of them "
+                         "missing (files missing or short)"),
+              std::string::npos)
+        << r.err;
+    const auto v = nlohmann::json::parse(r.out)["verify"];
+    ASSERT_EQ(v["mismatches"].size(), 2u) << v;
+    EXPECT_EQ(v["mismatches"][0]["offset"], 1000);
+    EXPECT_EQ(v["mismatches"][0]["holds"], "foreign");
+    const auto& m = v["mismatches"][1];
+    EXPECT_EQ(m["holds"], "truncated");
+    EXPECT_EQ(m["file"], path_);
+    EXPECT_EQ(m["offset"], kSize - 5000);
+    EXPECT_EQ(m["file_offset"], kSize - 5000);
+    EXPECT_EQ(m["length"], 5000);
+    EXPECT_EQ(v["missing_bytes"], 5000);
+    EXPECT_EQ(v["mismatched_bytes"], 5001);
+    EXPECT_EQ(v["bytes"], kSize - 5000) << "every byte that is there is compared";
+  }
+  const auto table = run_shell(kBinary + " --size " + std::to_string(kSize) + " --input " + path_ +
+                               kData + " --verify");
+  EXPECT_EQ(table.exit_code, 1);
+  EXPECT_NE(table.out.find("offset " + std::to_string(kSize - 5000) + " (+5000 bytes), " + path_ +
+                           " at " + std::to_string(kSize - 5000) + ": missing: the file ends at " +
+                           std::to_string(kSize - 5000) + ", 5000 bytes short"),
+            std::string::npos)
+      << table.out;
+  // Without --verify a short input is still bad input: a read needs its bytes.
+  const auto read =
+      run_shell(kBinary + " --size " + std::to_string(kSize) + " --input " + path_ + kData);
+  EXPECT_EQ(read.exit_code, 2) << read.err;
+  EXPECT_NE(read.err.find(std::to_string(kSize) + " bytes expected (8 MiB), " +
+                          std::to_string(kSize - 5000) + " found"),
+            std::string::npos)
+      << read.err;
+}
+
+TEST_F(VerifyFile, FilePerRankOneMissingOneShortAndTheOtherCompared) {
+  const std::string layout = " --size 1MiB --file-per-rank" + kData;
+  ASSERT_EQ(run_shell(kMpirun + "-n 3 " + kBinary + " --output " + path_ + layout).exit_code, 0);
+  const std::string f0 = path_ + ".00000000", f1 = path_ + ".00000001", f2 = path_ + ".00000002";
+  {
+    std::fstream f(f0, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(5);
+    f.write(std::string(4096, '\x7f').data(), 4096);
+  }
+  fs::remove(f1);
+  fs::resize_file(f2, 600000);
+  const auto v = verify(kMpirun + "-n 3 " + kBinary + " --input " + path_ + layout, 1);
+  ASSERT_EQ(v["mismatches"].size(), 3u) << v;
+  EXPECT_EQ(v["mismatches"][0]["file"], f0);
+  EXPECT_EQ(v["mismatches"][0]["offset"], 5);
+  EXPECT_EQ(v["mismatches"][0]["holds"], "constant");
+  EXPECT_EQ(v["mismatches"][1]["file"], f1);
+  EXPECT_EQ(v["mismatches"][1]["holds"], "missing");
+  EXPECT_EQ(v["mismatches"][1]["offset"], 1 << 20);
+  EXPECT_EQ(v["mismatches"][1]["file_offset"], 0);
+  EXPECT_EQ(v["mismatches"][1]["length"], 1 << 20);
+  EXPECT_EQ(v["mismatches"][2]["file"], f2);
+  EXPECT_EQ(v["mismatches"][2]["holds"], "truncated");
+  EXPECT_EQ(v["mismatches"][2]["offset"], (2 << 20) + 600000);
+  EXPECT_EQ(v["mismatches"][2]["file_offset"], 600000);
+  EXPECT_EQ(v["mismatches"][2]["length"], (1 << 20) - 600000);
+  EXPECT_EQ(v["missing_bytes"], (1 << 20) + (1 << 20) - 600000);
+  EXPECT_EQ(v["bytes"], (1 << 20) + 600000);
+}
+
+TEST_F(VerifyFile, DatasetTwoFilesMissingAndAByteFlippedInAThirdAreAllNamed) {
+  const std::string ds = scratch_.dir + "/ds";
+  const std::string layout = " --files 6 --file-size 300000" + kData;
+  ASSERT_EQ(run_shell(kMpirun + "-n 2 " + kBinary + " --output " + ds + layout).exit_code, 0);
+  fs::remove(ds + "/d0/f1");
+  fs::remove(ds + "/d0/f2");
+  {
+    std::fstream f(ds + "/d0/f4", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(1234);
+    char c = 0;
+    f.get(c);
+    f.seekp(1234);
+    f.put(static_cast<char>(c ^ 1));
+  }
+  for (int ranks : {1, 3}) {
+    SCOPED_TRACE(ranks);
+    const std::string launch = ranks == 1 ? "" : kMpirun + "-n 3 ";
+    const auto v = verify(launch + kBinary + " --input " + ds + layout, 1);
+    ASSERT_EQ(v["mismatches"].size(), 3u) << v;
+    EXPECT_EQ(v["mismatches"][0]["file"], ds + "/d0/f1");
+    EXPECT_EQ(v["mismatches"][0]["holds"], "missing");
+    EXPECT_EQ(v["mismatches"][0]["offset"], 300000);
+    EXPECT_EQ(v["mismatches"][0]["length"], 300000);
+    EXPECT_EQ(v["mismatches"][1]["file"], ds + "/d0/f2");
+    EXPECT_EQ(v["mismatches"][1]["holds"], "missing");
+    EXPECT_EQ(v["mismatches"][1]["offset"], 600000);
+    EXPECT_EQ(v["mismatches"][2]["file"], ds + "/d0/f4");
+    EXPECT_EQ(v["mismatches"][2]["offset"], 4 * 300000 + 1234);
+    EXPECT_EQ(v["mismatches"][2]["file_offset"], 1234);
+    EXPECT_EQ(v["mismatches"][2]["length"], 1);
+    EXPECT_EQ(v["missing_bytes"], 600000);
+    EXPECT_EQ(v["mismatched_bytes"], 600001);
+    EXPECT_EQ(v["bytes"], 4 * 300000);
+  }
+  // Bad input stays bad input (exit 2): a directory where a file goes, and a path with no file
+  // of the layout at all (most likely a wrong path).
+  fs::create_directory(ds + "/d0/f1");
+  const auto dir = run_shell(kBinary + " --input " + ds + layout + " --verify");
+  EXPECT_EQ(dir.exit_code, 2) << dir.err;
+  EXPECT_NE(dir.err.find("--input " + ds + "/d0/f1: is a directory"), std::string::npos) << dir.err;
+  const auto none = run_shell(kBinary + " --size 1MiB --input " + scratch_.dir + "/none.bin" +
+                              kData + " --verify");
+  EXPECT_EQ(none.exit_code, 2) << none.err;
+  EXPECT_NE(none.err.find(scratch_.dir + "/none.bin: cannot open: No such file or directory"),
+            std::string::npos)
+      << none.err;
+}
+
+// --unique-dir names a file by the rank count that wrote it: any other rank count reads and
+// verifies it (the writers counted from the rank directories).
+TEST_F(VerifyFile, UniqueDirDatasetIsVerifiedByAnyRankCount) {
+  const std::string ds = scratch_.dir + "/u";
+  const std::string layout = " --files 7 --file-size 100000 --unique-dir" + kData;
+  ASSERT_EQ(run_shell(kMpirun + "-n 2 " + kBinary + " --output " + ds + layout).exit_code, 0);
+  for (int ranks : {1, 2, 3}) {
+    SCOPED_TRACE(ranks);
+    const auto v = verify(
+        kMpirun + "-n " + std::to_string(ranks) + " " + kBinary + " --input " + ds + layout, 0);
+    EXPECT_EQ(v["bytes"], 700000);
+    EXPECT_EQ(v["mismatched_bytes"], 0);
+  }
+  const std::string victim = ds + "/r00000001/d0/f5";  // 2 writers: rank 1 wrote f3 to f6
+  {
+    std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(777);
+    char c = 0;
+    f.get(c);
+    f.seekp(777);
+    f.put(static_cast<char>(c ^ 1));
+  }
+  for (int ranks : {1, 3}) {
+    SCOPED_TRACE(ranks);
+    const auto v = verify(
+        kMpirun + "-n " + std::to_string(ranks) + " " + kBinary + " --input " + ds + layout, 1);
+    ASSERT_EQ(v["mismatches"].size(), 1u) << v;
+    EXPECT_EQ(v["mismatches"][0]["file"], victim);
+    EXPECT_EQ(v["mismatches"][0]["offset"], 5 * 100000 + 777);
+    EXPECT_EQ(v["mismatches"][0]["file_offset"], 777);
+  }
+  // A dataset written without --unique-dir, read with it: refused, saying so.
+  const std::string plain = scratch_.dir + "/p";
+  ASSERT_EQ(
+      run_shell(kBinary + " --output " + plain + " --files 3 --file-size 1000" + kData).exit_code,
+      0);
+  const auto r =
+      run_shell(kBinary + " --input " + plain + " --files 3 --file-size 1000 --unique-dir" + kData);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--input " + plain +
+                       ": --unique-dir: it holds no rank directory (r00000000, ...): it was "
+                       "written without --unique-dir"),
             std::string::npos)
       << r.err;
 }

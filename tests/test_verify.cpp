@@ -212,4 +212,40 @@ TEST(Verify, MergingAcrossLogsKeepsStreamOrderAndJoinsNeighbours) {
   EXPECT_EQ(merged[1].offset, 9000u);
 }
 
+// A missing or truncated file's range names that file: ranges of two files, even adjacent in the
+// stream, stay apart (a dataset's missing files are each named); the same file's contiguous
+// ranges (a strided file's segments, read by several ranks) join, and no other kind joins them.
+TEST(Verify, MissingRangesOfDifferentFilesAreNeverMerged) {
+  auto lacking = [](const char* holds, std::uint64_t file, std::uint64_t offset,
+                    std::uint64_t file_offset, std::uint64_t length) {
+    Mismatch m;
+    m.holds = holds;
+    m.file = file;
+    m.offset = offset;
+    m.file_offset = file_offset;
+    m.length = length;
+    return m;
+  };
+  Mismatch flipped;
+  flipped.holds = "foreign";
+  flipped.file = 3;
+  flipped.offset = 900;
+  flipped.file_offset = 0;
+  flipped.length = 1;
+  const auto merged = dgen::verify::merge_mismatches(
+      {lacking("missing", 1, 300, 0, 300), lacking("missing", 2, 600, 0, 300), flipped,
+       lacking("truncated", 5, 2000, 500, 100), lacking("truncated", 5, 2100, 600, 100)},
+      16);
+  ASSERT_EQ(merged.size(), 4u);
+  EXPECT_EQ(merged[0].file, 1u);
+  EXPECT_EQ(merged[0].length, 300u);
+  EXPECT_EQ(merged[0].holds, "missing");
+  EXPECT_EQ(merged[1].file, 2u);
+  EXPECT_EQ(merged[1].holds, "missing");
+  EXPECT_EQ(merged[2].holds, "foreign");
+  EXPECT_EQ(merged[3].file, 5u);
+  EXPECT_EQ(merged[3].length, 200u) << "the same file's contiguous ranges join";
+  EXPECT_EQ(merged[3].holds, "truncated");
+}
+
 }  // namespace

@@ -50,8 +50,22 @@ std::optional<Estimate> compression_ratio(const LevelTally& t, Compressor c, dou
   }
   // The zero blocks' share is exact; the others' compressed bytes are r * their bytes.
   const double sx = static_cast<double>(s.bytes), sy = static_cast<double>(s.packed[i]);
-  const double se = ratio_standard_error(static_cast<double>(s.blocks), sx, sy, wide(s.xx),
-                                         wide(s.yy[i]), wide(s.xy[i]), fraction);
+  // Copies sampled together (chunks, grouped by fingerprint): each group is one draw.
+  const double n = static_cast<double>(s.groups > 0 ? s.groups : s.blocks);
+  double se = ratio_standard_error(n, sx, sy, wide(s.xx), wide(s.yy[i]), wide(s.xy[i]), fraction);
+  if (s.groups > 1 && s.xx1 > 0 && std::isfinite(se)) {
+    // A few heavy groups (many copies) can decide much of the ratio, and the design's estimate
+    // of their spread rests on the few that were drawn. The spread of compressibility between
+    // distinct chunks, sum((y - r x)^2) / sum(x^2) over one copy of each, times the groups'
+    // sum of squared sizes is a second estimate of the groups' sum((Y - r X)^2): the wider of
+    // the two is taken (they are equal when no chunk repeats).
+    const double r0 = sy / sx;
+    const double spread = std::max(
+        0.0, (wide(s.yy1[i]) - 2 * r0 * wide(s.xy1[i]) + r0 * r0 * wide(s.xx1)) / wide(s.xx1));
+    const double model = spread * wide(s.xx) / (n - 1);
+    const double xbar = sx / n;
+    se = std::max(se, std::sqrt(std::max(0.0, 1 - fraction) / (n * xbar * xbar) * model));
+  }
   const double zero = static_cast<double>(t.zero_packed[i]);
   const double r = sy / sx;
   const double most =

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
+#include <tuple>
 
 namespace dgen::analyze {
 
@@ -31,10 +32,47 @@ void SampleSums::add(std::uint64_t x, const CompressedSizes& y) {
   }
 }
 
+SampleSums grouped_sums(std::vector<ChunkSample>& chunks) {
+  std::sort(chunks.begin(), chunks.end(), [](const ChunkSample& a, const ChunkSample& b) {
+    return std::tie(a.fp.hi, a.fp.lo, a.bytes) < std::tie(b.fp.hi, b.fp.lo, b.bytes);
+  });
+  SampleSums s;
+  std::uint64_t groups = 0;
+  for (std::size_t i = 0; i < chunks.size();) {
+    std::size_t j = i;
+    std::uint64_t x = 0;
+    CompressedSizes y{};
+    for (; j < chunks.size() && chunks[j].fp == chunks[i].fp && chunks[j].bytes == chunks[i].bytes;
+         ++j) {
+      x += chunks[j].bytes;
+      for (int c = 0; c < kCompressors; ++c) y[c] += chunks[j].packed[c];
+    }
+    s.add(x, y);  // one group: its copies' totals
+    ++groups;
+    const std::uint64_t x1 = chunks[i].bytes;  // one copy
+    s.xx1 += static_cast<WideSum>(x1) * x1;
+    for (int c = 0; c < kCompressors; ++c) {
+      const std::uint64_t y1 = chunks[i].packed[c];
+      s.yy1[c] += static_cast<WideSum>(y1) * y1;
+      s.xy1[c] += static_cast<WideSum>(x1) * y1;
+    }
+    i = j;
+  }
+  s.blocks = chunks.size();
+  s.groups = groups;
+  return s;
+}
+
 void SampleSums::merge(const SampleSums& o) {
+  groups += o.groups;
   blocks += o.blocks;
   bytes += o.bytes;
   xx += o.xx;
+  xx1 += o.xx1;
+  for (int c = 0; c < kCompressors; ++c) {
+    yy1[c] += o.yy1[c];
+    xy1[c] += o.xy1[c];
+  }
   for (int c = 0; c < kCompressors; ++c) {
     packed[c] += o.packed[c];
     yy[c] += o.yy[c];
@@ -225,8 +263,12 @@ void Scanner::scan(const std::byte* p, std::size_t n, std::vector<LevelTally>& l
       chunks.zero_units += 1;
       chunks.zero_bytes += len;
       for (int c = 0; c < kCompressors; ++c) chunks.zero_packed[c] += sizes[c];
-    } else if (sample_.fraction() >= 1 || sample_.takes(fingerprint_of(p + offset, len).hi)) {
+    } else if (sample_.fraction() >= 1) {
       chunks.sample.add(len, compressors_.sizes(p + offset, len));
+    } else if (const Fingerprint fp = fingerprint_of(p + offset, len); sample_.takes(fp.hi)) {
+      const CompressedSizes sizes = compressors_.sizes(p + offset, len);
+      chunks.sample.add(len, sizes);
+      sampled_chunks_.push_back({fp, len, sizes});
     }
     compress += now_seconds() - c0;
   }

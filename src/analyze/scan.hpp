@@ -28,10 +28,18 @@ using WideSum = unsigned __int128;
 /// bytes, y = its compressed size per compressor.
 struct SampleSums {
   std::uint64_t blocks = 0;
+  /// > 0: the sums of squares are over this many groups of identical blocks (each group's
+  /// totals: copies are sampled together, by fingerprint), and the interval's n is this count;
+  /// 0: over the blocks.
+  std::uint64_t groups = 0;
   std::uint64_t bytes = 0;
   CompressedSizes packed{};
   WideSum xx = 0;
   std::array<WideSum, kCompressors> yy{}, xy{};
+  /// With groups: the same sums over one copy of each group (its chunk's own x and y), for the
+  /// spread of compressibility between distinct chunks.
+  WideSum xx1 = 0;
+  std::array<WideSum, kCompressors> yy1{}, xy1{};
   void add(std::uint64_t x, const CompressedSizes& y);
   void merge(const SampleSums& o);
 };
@@ -48,6 +56,19 @@ struct LevelTally {
   SampleSums sample;  ///< the compressed units that are not all zero (all of them with --sample 1)
   void merge(const LevelTally& o);
 };
+
+/// A sampled chunk as its fingerprint's owner needs it (--sample below 1): copies of a chunk
+/// are in the sample together, so the interval takes each distinct chunk's copies as one draw.
+struct ChunkSample {
+  Fingerprint fp;
+  std::uint64_t bytes = 0;
+  CompressedSizes packed{};
+};
+
+/// The sums over sampled chunks with each distinct chunk (by fingerprint) one group: its
+/// copies' bytes and compressed bytes summed before they are squared. `chunks` is sorted by
+/// fingerprint in place. blocks counts every chunk, groups the distinct ones.
+SampleSums grouped_sums(std::vector<ChunkSample>& chunks);
 
 /// A unit as its fingerprint's owner needs it. `zstd` is kNotCompressed when the unit is not in
 /// the compression sample.
@@ -103,6 +124,9 @@ class Scanner {
   void scan_zeros(std::uint64_t n, std::vector<LevelTally>& levels, LevelTally& chunks,
                   std::vector<UnitRecord>& out);
 
+  /// With --sample below 1: every chunk compressed so far, with its fingerprint.
+  std::vector<ChunkSample>& sampled_chunks() { return sampled_chunks_; }
+
   /// Forgets which zero units were sent: call when `out` has been sent.
   void new_round();
 
@@ -132,6 +156,7 @@ class Scanner {
   bool first_zero_this_round(std::size_t k, std::size_t len);
   void add_zeros(LevelTally& tally, std::uint64_t count, std::size_t len);
   double hash_seconds_ = 0, compress_seconds_ = 0;
+  std::vector<ChunkSample> sampled_chunks_;
 };
 
 }  // namespace dgen::analyze

@@ -21,6 +21,7 @@
 #include "mpi/job.hpp"
 #include "mpi/output_file.hpp"
 #include "mpi/stop_signal.hpp"
+#include "mpi/storage_checks.hpp"
 #include "report/plan_report.hpp"
 #include "report/report.hpp"
 #include "topology/machine.hpp"
@@ -131,6 +132,9 @@ int main(int argc, char** argv) {
     job.agree(usage_error, 2);
     dgen::mpi::RunRequest built = dgen::app::run_request(o);
     built.layout.ranks = job.size();  // whose file is whose, with --unique-dir
+    if (!o.output && built.layout.unique_dirs &&
+        built.layout.kind == dgen::io::LayoutKind::kDataset)
+      job.agree(dgen::mpi::find_unique_dir_writers(job, built.layout), dgen::io::kUsageExit);
     const dgen::mpi::RunRequest& request = built;
     job.set_timeout(request.timeout_seconds);
     if (request.timeout_seconds > 0) {
@@ -206,9 +210,14 @@ int main(int argc, char** argv) {
       if (job.rank() == 0) {
         std::fprintf(stderr,
                      "dgen_mpi: --verify: %llu bytes differ from the stream, in %llu blocks of "
-                     "4 KiB (the report lists the first)\n",
+                     "4 KiB%s (the report lists the first)\n",
                      static_cast<unsigned long long>(report.verify->mismatched_bytes),
-                     static_cast<unsigned long long>(report.verify->mismatched_blocks));
+                     static_cast<unsigned long long>(report.verify->mismatched_blocks),
+                     report.verify->missing_bytes > 0
+                         ? (", " + std::to_string(report.verify->missing_bytes) +
+                            " of them missing (files missing or short)")
+                               .c_str()
+                         : "");
         std::fflush(stderr);
       }
       job.barrier();

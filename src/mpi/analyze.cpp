@@ -318,6 +318,8 @@ report::CompressRatios ratios_of(const analyze::LevelTally& t, double fraction) 
   if (fraction > 0) {
     // The blocks whose compressed size is known: the sampled ones and every zero one.
     c.blocks = t.sample.blocks + t.zero_units;
+    c.groups = t.sample.groups;
+    c.sampled = t.sample.blocks;
     c.bytes = t.sample.bytes + t.zero_bytes;
     c.zstd_bytes = t.sample.packed[0] + t.zero_packed[0];
     c.lz4_bytes = t.sample.packed[1] + t.zero_packed[1];
@@ -333,8 +335,9 @@ struct Flat {
   std::vector<std::uint64_t> u;
   std::vector<analyze::WideSum> w;
   void add(const analyze::SampleSums& s) {
-    u.insert(u.end(), {s.blocks, s.bytes, s.packed[0], s.packed[1], s.packed[2]});
+    u.insert(u.end(), {s.blocks, s.groups, s.bytes, s.packed[0], s.packed[1], s.packed[2]});
     w.insert(w.end(), {s.xx, s.yy[0], s.yy[1], s.yy[2], s.xy[0], s.xy[1], s.xy[2]});
+    w.insert(w.end(), {s.xx1, s.yy1[0], s.yy1[1], s.yy1[2], s.xy1[0], s.xy1[1], s.xy1[2]});
   }
   void add(const analyze::LevelTally& t) {
     u.insert(u.end(), {t.units, t.bytes, t.zero_units, t.zero_bytes, t.zero_packed[0],
@@ -355,11 +358,15 @@ struct Unflat {
   analyze::SampleSums sample() {
     analyze::SampleSums s;
     s.blocks = *u++;
+    s.groups = *u++;
     s.bytes = *u++;
     for (auto& p : s.packed) p = *u++;
     s.xx = *w++;
     for (auto& y : s.yy) y = *w++;
     for (auto& x : s.xy) x = *w++;
+    s.xx1 = *w++;
+    for (auto& y : s.yy1) y = *w++;
+    for (auto& x : s.xy1) x = *w++;
     return s;
   }
   analyze::LevelTally tally() {
@@ -404,6 +411,56 @@ Flat reduce_flat(const Job& job, const Flat& mine) {
     all.w[i] += static_cast<analyze::WideSum>(every[at]) << 64 | every[at + 1];
   }
   return all;
+}
+
+// --sample below 1: the sampled chunks' sums with each distinct chunk one group (its copies are
+// sampled together, so they are one draw, not many): every sampled chunk goes to the rank
+// owning its fingerprint, which groups the copies. Collective.
+template <class States>
+analyze::SampleSums grouped_chunk_sample(const Job& job, States& state) {
+  const int ranks = job.size();
+  auto owner_of = [ranks](const analyze::ChunkSample& c) {
+    return static_cast<int>(
+        (static_cast<unsigned __int128>(c.fp.lo) * static_cast<unsigned>(ranks)) >> 64);
+  };
+  std::vector<int> send_counts(static_cast<std::size_t>(ranks), 0), send_displs(send_counts),
+      recv_counts(send_counts), recv_displs(send_counts);
+  std::size_t total = 0;
+  for (auto& s : state) {
+    for (const auto& c : s.scanner->sampled_chunks())
+      ++send_counts[static_cast<std::size_t>(owner_of(c))];
+    total += s.scanner->sampled_chunks().size();
+  }
+  for (int r = 0, at = 0; r < ranks; ++r) {
+    send_displs[static_cast<std::size_t>(r)] = at;
+    at += send_counts[static_cast<std::size_t>(r)];
+  }
+  std::vector<analyze::ChunkSample> send(total);
+  {
+    std::vector<int> fill = send_displs;
+    for (auto& s : state) {
+      for (const auto& c : s.scanner->sampled_chunks())
+        send[static_cast<std::size_t>(fill[static_cast<std::size_t>(owner_of(c))]++)] = c;
+      std::vector<analyze::ChunkSample>().swap(s.scanner->sampled_chunks());
+    }
+  }
+  check(MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, job.world()),
+        "MPI_Alltoall");
+  std::size_t incoming = 0;
+  for (int r = 0; r < ranks; ++r) {
+    recv_displs[static_cast<std::size_t>(r)] = static_cast<int>(incoming);
+    incoming += static_cast<std::size_t>(recv_counts[static_cast<std::size_t>(r)]);
+  }
+  std::vector<analyze::ChunkSample> recv(incoming);
+  MPI_Datatype record;
+  check(MPI_Type_contiguous(sizeof(analyze::ChunkSample), MPI_BYTE, &record),
+        "MPI_Type_contiguous");
+  check(MPI_Type_commit(&record), "MPI_Type_commit");
+  check(MPI_Alltoallv(send.data(), send_counts.data(), send_displs.data(), record, recv.data(),
+                      recv_counts.data(), recv_displs.data(), record, job.world()),
+        "MPI_Alltoallv");
+  MPI_Type_free(&record);
+  return analyze::grouped_sums(recv);
 }
 
 }  // namespace
@@ -457,15 +514,27 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
       req.sample > 0 ? analyze::Compressors::footprint(alignment) : 0;
   double keep = 1;
   std::string memory_error;
+  // --sample below 1: each sampled chunk's record, kept by its thread, then sent to and held
+  // by its fingerprint's owner (twice, with room for an uneven spread).
+  std::uint64_t chunk_sample_bytes = 0;
+  if (req.sample > 0 && req.sample < 1) {
+    double chunk_count = 0;
+    for (const auto& f : inputs.files)
+      chunk_count += std::ceil(static_cast<double>(f.size) / static_cast<double>(req.chunk));
+    chunk_sample_bytes = static_cast<std::uint64_t>(
+        std::ceil(req.sample * chunk_count / ranks * 3.5) * sizeof(analyze::ChunkSample));
+  }
   auto need = [&](double k) {
     return memory_needed(units_per_level, k, ranks, threads, alignment, req.units[0],
-                         compressor_bytes);
+                         compressor_bytes) +
+           chunk_sample_bytes;
   };
   if (need(1) > budget) {
     if (need(0) > budget) {
       memory_error = "--analyze-memory " + format_size(budget) +
-                     " per rank: the read buffers and compressors " + "alone take " +
-                     format_size(need(0)) + " (" + std::to_string(threads) +
+                     " per rank: the read buffers and compressors " +
+                     (chunk_sample_bytes > 0 ? "and the sampled chunks' records " : "") +
+                     "alone take " + format_size(need(0)) + " (" + std::to_string(threads) +
                      " threads; fewer threads or a smaller --analyze-chunk need less)";
     } else {
       double lo = 0, hi = 1;
@@ -772,6 +841,7 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
   }
   analyze::LevelTally chunks;
   for (const auto& s : state) chunks.merge(s.chunks);
+  if (req.sample > 0 && req.sample < 1) chunks.sample = grouped_chunk_sample(job, state);
   mine.add(chunks);
   const Flat all = reduce_flat(job, mine);
   double steps[8] = {read,

@@ -126,7 +126,9 @@ std::string page_warning(const report::RankResult& mine, const buffer::Locality&
 // are searched (verify::find_data_options). Returns the sentence, empty when the ranges hold
 // something else; `options` gets the options that fit.
 std::string diagnose_options(const RunRequest& req, const report::Verify& v, std::string& options) {
-  if (v.mismatches.empty() || v.mismatches.front().holds == "beyond the stream") return "";
+  if (v.mismatches.empty() || v.mismatches.front().holds == "beyond the stream" ||
+      v.mismatches.front().holds == "missing" || v.mismatches.front().holds == "truncated")
+    return "";
   std::size_t stream = 0;
   for (const auto& m : v.mismatches) stream += m.holds == "stream" ? 1 : 0;
   const report::VerifyMismatch& first = v.mismatches.front();
@@ -180,11 +182,13 @@ std::string diagnose_options(const RunRequest& req, const report::Verify& v, std
 std::optional<report::Verify> reduce_verify(const Job& job, const RunRequest& req,
                                             const VerifyFindings& f) {
   report::Verify v;
-  unsigned long long mine[3] = {f.bytes, f.wrong_bytes, f.wrong_blocks}, all[3] = {};
-  check(MPI_Allreduce(mine, all, 3, MPI_UNSIGNED_LONG_LONG, MPI_SUM, job.world()), "MPI_Allreduce");
+  unsigned long long mine[4] = {f.bytes, f.wrong_bytes, f.wrong_blocks, f.missing_bytes},
+                     all[4] = {};
+  check(MPI_Allreduce(mine, all, 4, MPI_UNSIGNED_LONG_LONG, MPI_SUM, job.world()), "MPI_Allreduce");
   v.bytes = all[0];
   v.mismatched_bytes = all[1];
   v.mismatched_blocks = all[2];
+  v.missing_bytes = all[3];
   double slowest = 0;
   check(MPI_Reduce(&f.seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, job.world()), "MPI_Reduce");
   v.compare_seconds = slowest;

@@ -71,12 +71,13 @@ struct Interval {
 
 /// What one rank's verification found (--verify).
 struct VerifyFindings {
-  std::uint64_t bytes = 0;              ///< bytes read and compared
-  std::uint64_t wrong_bytes = 0;        ///< bytes that differ from the stream
-  std::uint64_t wrong_blocks = 0;       ///< 4 KiB blocks of the stream with a wrong byte
-  std::uint64_t ranges = 0;             ///< wrong ranges, merged within threads
-  double seconds = 0;                   ///< regenerating and comparing (mean over the threads)
-  Interval pass;                        ///< the read pass that verified
+  std::uint64_t bytes = 0;          ///< bytes read and compared
+  std::uint64_t wrong_bytes = 0;    ///< bytes that differ from the stream
+  std::uint64_t wrong_blocks = 0;   ///< 4 KiB blocks of the stream with a wrong byte
+  std::uint64_t missing_bytes = 0;  ///< of the wrong bytes: those no file holds (short, missing)
+  std::uint64_t ranges = 0;         ///< wrong ranges, merged within threads
+  double seconds = 0;               ///< regenerating and comparing (mean over the threads)
+  Interval pass;                    ///< the read pass that verified
   std::vector<verify::Mismatch> first;  ///< the first ones, in stream order
 };
 

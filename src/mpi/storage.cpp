@@ -71,8 +71,10 @@ std::uint64_t whole_files_on_disk(const Share& s) {
   return n;
 }
 
-// --verify: a file longer than the stream gives it holds bytes that are not the stream's.
-void note_longer_files(Share& s, const std::vector<LongerFile>& longer) {
+// --verify: a file longer than the stream gives it holds bytes that are not the stream's; a file
+// missing or short lacks the stream's bytes from where it ends. Both are findings.
+void note_file_lengths(Share& s, const std::vector<LongerFile>& longer,
+                       const std::vector<verify::Mismatch>& missing) {
   const io::Layout& layout = s.c.request.layout;
   for (const LongerFile& f : longer) {
     verify::Mismatch m;
@@ -87,6 +89,14 @@ void note_longer_files(Share& s, const std::vector<LongerFile>& longer) {
     m.file_offset = f.expected;
     s.found.wrong_bytes += m.length;
     s.found.wrong_blocks += (m.length + 4095) / 4096;
+    s.found.ranges += 1;
+    s.found.first.push_back(m);
+  }
+  for (const verify::Mismatch& m : missing) {
+    s.found.wrong_bytes += m.length;
+    s.found.missing_bytes += m.length;
+    // The 4 KiB blocks of the stream the range touches.
+    s.found.wrong_blocks += (m.offset + m.length - 1) / 4096 - m.offset / 4096 + 1;
     s.found.ranges += 1;
     s.found.first.push_back(m);
   }
@@ -292,7 +302,8 @@ Measured run_storage(const RankContext& c) {
 
   Measured m;
   std::optional<OutputFile> out;
-  std::vector<LongerFile> longer;
+  InputFiles inputs;                      // --input: what the files hold
+  std::vector<verify::Mismatch> missing;  // --verify: the stream's bytes no file holds
   report::Resume resumed;
   std::uint64_t removed_partials = 0;
   if (write && layout.kind != io::LayoutKind::kDataset) {
@@ -331,7 +342,7 @@ Measured run_storage(const RankContext& c) {
     check_dataset_replacements(c, s.extents);
     s.repair = req.storage.resume;
   } else {
-    longer = check_inputs(c, s.extents);
+    inputs = check_inputs(c, s.extents, req.verify);
   }
 
   io::DirectAlignment align;
@@ -343,10 +354,23 @@ Measured run_storage(const RankContext& c) {
                                              out->name() == out->path() || s.repair);
     std::error_code ec;
     const std::string probe = dataset_write ? (fs::is_directory(path, ec) ? path : parent_of(path))
-                              : existing    ? (out ? out->name() : io::file_path(layout, 0))
+                              : existing    ? (out                     ? out->name()
+                                               : !inputs.probe.empty() ? inputs.probe
+                                                                       : io::file_path(layout, 0))
                                             : parent_of(out->name());
     align = check_direct(c, probe, existing);
     s.granule = std::max<std::uint64_t>(4096, align.offset);
+  }
+  // The file a single-file read opens, named before a missing one leaves the rank no extent.
+  const std::string input_name = write || layout.kind == io::LayoutKind::kDataset
+                                     ? ""
+                                     : io::file_path(layout, s.extents[0].file);
+  if (!inputs.short_files.empty()) {
+    // --verify of missing or short files: the rank reads what is there, and the rest is named.
+    s.extents =
+        present_extents(s.extents, inputs.short_files, s.direct ? align.offset : 1, missing);
+    s.bytes = 0;
+    for (const io::Extent& e : s.extents) s.bytes += e.length;
   }
   std::optional<DatasetDirectories> directories;
   if (write && layout.kind == io::LayoutKind::kDataset) {
@@ -426,8 +450,7 @@ Measured run_storage(const RankContext& c) {
   const auto pass = [&](report::Progress& p) {
     return layout.kind == io::LayoutKind::kDataset
                ? dataset_pass(s, p, dataset_kept)
-               : single_file_pass(s, write ? out->name() : io::file_path(layout, s.extents[0].file),
-                                  p, done);
+               : single_file_pass(s, write ? out->name() : input_name, p, done);
   };
   // --phases with --input and no read: the dataset is only stat'ed.
   const auto& phases = req.storage.phases;
@@ -450,7 +473,7 @@ Measured run_storage(const RankContext& c) {
       if (req.storage.duration > 0) stonewall(s, run, req.storage.wear_out, progress, pass);
       m.runs.push_back(run);
       if (!write && s.decoder != nullptr) {
-        note_longer_files(s, longer);
+        note_file_lengths(s, inputs.longer, missing);
         s.found.pass = m.runs.back();
         m.verify = s.found;
       }

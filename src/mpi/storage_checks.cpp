@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -51,6 +53,38 @@ io::DirectAlignment check_direct(const RankContext& c, const std::string& probe_
   a.offset = v[0];
   a.memory = v[1];
   return a;
+}
+
+std::string find_unique_dir_writers(const Job& job, io::Layout& layout) {
+  std::string err;
+  int writers = layout.ranks;
+  if (job.rank() == 0) {
+    std::error_code ec;
+    if (fs::is_directory(layout.path, ec)) {
+      long long most = -1;
+      for (const auto& e : fs::directory_iterator(layout.path, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.size() != 9 || name[0] != 'r' || !e.is_directory(ec)) continue;
+        if (name.find_first_not_of("0123456789", 1) != std::string::npos) continue;
+        most = std::max(most, std::stoll(name.substr(1)));
+      }
+      if (ec) {
+        err = "--input " + layout.path + ": cannot list it: " + ec.message();
+      } else if (most < 0) {
+        err = "--input " + layout.path +
+              ": --unique-dir: it holds no rank directory (r00000000, ...): it was written "
+              "without --unique-dir";
+      } else if (most >= INT_MAX) {
+        err = "--input " + layout.path + ": --unique-dir: a rank directory r" +
+              std::to_string(most) + " no job could have written";
+      } else {
+        writers = static_cast<int>(most + 1);
+      }
+    }
+  }
+  check(MPI_Bcast(&writers, 1, MPI_INT, 0, job.world()), "MPI_Bcast");
+  layout.ranks = writers;
+  return err;
 }
 
 void check_dataset_target(const RankContext& c) {
@@ -155,20 +189,31 @@ void DatasetDirectories::remove_empty() noexcept {
   made_.clear();
 }
 
-std::vector<LongerFile> check_inputs(const RankContext& c, const std::vector<io::Extent>& extents) {
+InputFiles check_inputs(const RankContext& c, const std::vector<io::Extent>& extents, bool verify) {
   const io::Layout& layout = c.request.layout;
-  std::string err;
+  std::string err, first_missing;
   int code = io::kUsageExit;
-  std::vector<LongerFile> longer;
+  InputFiles found;
+  std::uint64_t present = 0;  // files of this rank's share that are there
   std::uint64_t checked = UINT64_MAX;
   for (const io::Extent& e : extents) {
     if (e.file == checked) continue;
     checked = e.file;
     const std::string path = io::file_path(layout, e.file);
     const io::Target t = io::inspect_target(path);
+    const std::uint64_t expected = io::file_length(layout, e.file, c.job.size());
     if (t.kind == io::TargetKind::kMissing) {
-      err = "--input " + path + ": cannot open: " + std::strerror(t.error ? t.error : ENOENT);
-      code = io::exit_code_for_errno(t.error ? t.error : ENOENT);
+      const int why = t.error ? t.error : ENOENT;
+      // A file that is not there is what --verify exists to find; another error (no
+      // permission on a directory on the way) is not.
+      if (verify && why == ENOENT) {
+        found.short_files.push_back({e.file, 0, false});
+        if (first_missing.empty())
+          first_missing = "--input " + path + ": cannot open: " + std::strerror(ENOENT);
+        continue;
+      }
+      err = "--input " + path + ": cannot open: " + std::strerror(why);
+      code = io::exit_code_for_errno(why);
       break;
     }
     if (t.kind == io::TargetKind::kDirectory) {
@@ -187,8 +232,14 @@ std::vector<LongerFile> check_inputs(const RankContext& c, const std::vector<io:
       code = io::exit_code_for_errno(t.error);
       break;
     }
-    const std::uint64_t expected = io::file_length(layout, e.file, c.job.size());
+    ++present;
+    if (found.probe.empty()) found.probe = path;
     if (t.size < expected) {
+      // A regular file cut short: --verify compares what it holds and names the rest missing.
+      if (verify && t.kind == io::TargetKind::kRegular) {
+        found.short_files.push_back({e.file, t.size, true});
+        continue;
+      }
       err = "--input " + path + ": " + std::to_string(expected) + " bytes expected (" +
             format_size(expected) + "), " + std::to_string(t.size) + " found";
       break;
@@ -197,10 +248,57 @@ std::vector<LongerFile> check_inputs(const RankContext& c, const std::vector<io:
     // by the rank whose share ends the file.
     const bool ends_here = e.file_offset + e.length == expected;
     if (t.kind == io::TargetKind::kRegular && t.size > expected && ends_here)
-      longer.push_back({e.file, expected, t.size});
+      found.longer.push_back({e.file, expected, t.size});
+  }
+  if (verify) {
+    // No file of the layout at all: a wrong path, not data to verify.
+    std::uint64_t job_present = 0;
+    check(MPI_Allreduce(&present, &job_present, 1, MPI_UINT64_T, MPI_SUM, c.job.world()),
+          "MPI_Allreduce");
+    if (err.empty() && job_present == 0 && !first_missing.empty()) {
+      err = first_missing + " (no file of the " + io::to_string(layout.kind) +
+            " is there: nothing to verify)";
+    }
   }
   c.job.agree(err, code);
-  return longer;
+  return found;
+}
+
+std::vector<io::Extent> present_extents(const std::vector<io::Extent>& extents,
+                                        const std::vector<ShortFile>& short_files,
+                                        std::uint64_t granule,
+                                        std::vector<verify::Mismatch>& missing) {
+  std::vector<io::Extent> out;
+  for (const io::Extent& e : extents) {
+    const auto f = std::find_if(short_files.begin(), short_files.end(),
+                                [&](const ShortFile& x) { return x.file == e.file; });
+    if (f == short_files.end()) {
+      out.push_back(e);
+      continue;
+    }
+    const std::uint64_t end = e.file_offset + e.length;
+    if (f->present >= end) {
+      out.push_back(e);
+      continue;
+    }
+    // [file_offset, present) is compared (with --direct up to the alignment's multiple);
+    // [max(file_offset, present), end) is missing.
+    const std::uint64_t from = std::max(e.file_offset, f->present);
+    verify::Mismatch m;
+    m.offset = e.stream_offset + (from - e.file_offset);
+    m.length = end - from;
+    m.holds = f->exists ? "truncated" : "missing";
+    m.file = e.file;
+    m.file_offset = from;
+    missing.push_back(m);
+    std::uint64_t keep = from - e.file_offset;
+    if (granule > 1) {
+      const std::uint64_t aligned = (e.file_offset + keep) / granule * granule;
+      keep = aligned > e.file_offset ? aligned - e.file_offset : 0;
+    }
+    if (keep > 0) out.push_back({e.file, e.file_offset, e.stream_offset, keep});
+  }
+  return out;
 }
 
 }  // namespace dgen::mpi

@@ -498,16 +498,23 @@ Interval single_file_pass(Share& s, const std::string& name, report::Progress& p
   run.start = job.now();
   std::unique_ptr<io::File> file;
   std::string err;
+  // --verify of a file per rank that is missing: nothing to open or read (its bytes are named
+  // missing); the rank still joins every agreement.
+  const bool absent = !s.write && !s.shared() && s.extents.empty();
   try {
-    timed(tallies[0].open, tallies[0].latency[kOpenOp], [&] {
-      file = s.backend.open(name, open_mode(s, false, false, false), s.shared());
-      return 0;
-    });
+    if (!absent) {
+      timed(tallies[0].open, tallies[0].latency[kOpenOp], [&] {
+        file = s.backend.open(name, open_mode(s, false, false, false), s.shared());
+        return 0;
+      });
+    }
   } catch (const std::exception& x) {
     err = x.what();
   }
   job.agree(err, kIoErrorExit);
-  if (threaded) {
+  if (absent) {
+    // Nothing to move.
+  } else if (threaded) {
     err = run_on_team(s.c.team, [&](int t) {
       const io::TransferSequence seq = s.sequence(threads, t);
       const auto [first, limit] = range_of(s, t, seq.size());
@@ -525,7 +532,7 @@ Interval single_file_pass(Share& s, const std::string& name, report::Progress& p
   // Every rank flushes and closes, also after an error: both are collective on a shared
   // MPI-IO file. The error is agreed on after the clock stops.
   err = with_progress(err, tallies, s.write);
-  if (s.write && s.c.request.storage.fsync) {
+  if (s.write && s.c.request.storage.fsync && file) {
     try {
       timed(tallies[0].flush, tallies[0].latency[kFsyncOp], [&] {
         file->flush();  // the data is on storage, not only in the page cache
@@ -536,11 +543,13 @@ Interval single_file_pass(Share& s, const std::string& name, report::Progress& p
     }
   }
   try {
-    timed(tallies[0].close, tallies[0].latency[kCloseOp], [&] {
-      release_file(s, *file, -1);
-      file->close();
-      return 0;
-    });
+    if (file) {
+      timed(tallies[0].close, tallies[0].latency[kCloseOp], [&] {
+        release_file(s, *file, -1);
+        file->close();
+        return 0;
+      });
+    }
   } catch (const std::exception& x) {
     if (err.empty()) err = x.what();
   }
@@ -633,13 +642,15 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
   // Files are counted, not transfers, for what each thread moved (the stonewall of a dataset).
   for (Tally& t : tallies) t.moved = t.files;
   keep_records(s, tallies);
-  // Only whole files count: a file cut short was removed.
-  std::uint64_t files = 0;
+  // Only whole files count: a file cut short was removed. A read counts what it read (with
+  // --verify, a short file's present bytes).
+  std::uint64_t files = 0, read = 0;
   for (const Tally& t : tallies) {
     files += t.files;
+    read += t.bytes;
     run.reused += t.reused;
   }
-  run.bytes = files * s.c.request.layout.file_size;
+  run.bytes = s.write ? files * s.c.request.layout.file_size : read;
   run.complete = run.bytes == s.bytes;
   bytes_kept = run.bytes;
   return run;

@@ -86,6 +86,13 @@ std::string holds_text(const VerifyMismatch& m) {
     return "holds the stream's bytes from offset " + std::to_string(*m.stream_offset);
   if (m.holds == "constant" && m.constant) return "holds the byte " + hex_byte(*m.constant);
   if (m.holds == "zeros") return "holds zeros";
+  if (m.holds == "missing")
+    return "missing: the file does not exist (" + std::to_string(m.length) +
+           " bytes of the stream from offset " + std::to_string(m.offset) + ")";
+  if (m.holds == "truncated")
+    return "missing: the file ends at " + std::to_string(m.file_offset) + ", " +
+           std::to_string(m.length) + " bytes short (stream offsets " + std::to_string(m.offset) +
+           " to " + std::to_string(m.offset + m.length) + ")";
   if (m.holds == "beyond the stream")
     return "the file is longer than the stream: " + std::to_string(m.length) +
            " bytes beyond its end";
@@ -97,9 +104,13 @@ std::string verify_text(const Verify& v) {
   std::ostringstream o;
   o << "verify    " << v.bytes << " bytes compared at " << fixed(v.gbps, 2) << " GB/s (compare "
     << fixed(v.compare_seconds, 3) << " s): "
-    << (v.mismatched_bytes == 0 ? std::string("every byte matches")
-                                : std::to_string(v.mismatched_bytes) + " bytes wrong in " +
-                                      std::to_string(v.mismatched_blocks) + " blocks of 4 KiB")
+    << (v.mismatched_bytes == 0
+            ? std::string("every byte matches")
+            : std::to_string(v.mismatched_bytes) + " bytes wrong in " +
+                  std::to_string(v.mismatched_blocks) + " blocks of 4 KiB" +
+                  (v.missing_bytes > 0 ? ", " + std::to_string(v.missing_bytes) +
+                                             " of them missing (files missing or short)"
+                                       : std::string()))
     << "\n";
   for (const auto& m : v.mismatches) {
     o << "  offset " << m.offset << " (+" << m.length << " bytes), " << m.file << " at "
@@ -224,10 +235,20 @@ nlohmann::ordered_json compress_json(const CompressRatios& c) {
   return {{"zstd", nullable(c.zstd)}, {"lz4", nullable(c.lz4)}, {"zlib", nullable(c.zlib)}};
 }
 
+// A unit size's compression interval when its units repeat: copies are sampled together (by
+// fingerprint), but the interval takes each unit as a draw of its own.
+std::string unit_interval_caveat(double dedup) {
+  return "units repeat (dedup " + fixed(dedup, 2) +
+         "): copies are sampled together, this interval takes each as its own draw and may be "
+         "too narrow";
+}
+
 // The intervals (null when exact) and the sample the ratios come from.
 nlohmann::ordered_json sample_json(const CompressRatios& c, bool exact) {
   return {
       {"blocks", c.blocks},
+      {"distinct_blocks",
+       c.groups > 0 ? nlohmann::ordered_json(c.groups) : nlohmann::ordered_json()},
       {"bytes", c.bytes},
       {"compressed_bytes", {{"zstd", c.zstd_bytes}, {"lz4", c.lz4_bytes}, {"zlib", c.zlib_bytes}}},
       {"interval", exact ? nlohmann::ordered_json()
@@ -332,12 +353,18 @@ std::string analyze_text(const Report& r) {
       }
       std::string line;
       for (const auto& p : parts) line += (line.empty() ? "" : ", ") + p;
+      if (a.sample < 1 && u.compress.zstd && u.dedup_ratio && *u.dedup_ratio > 1.0001)
+        line += " (" + unit_interval_caveat(*u.dedup_ratio) + ")";
       o << "  " << format_size(u.unit) << ": " << line << "\n";
     }
     if (a.sample > 0 && a.sample < 1 && a.chunk_compress.zstd) {
       o << "  chunks: zstd " << interval_text(*a.chunk_compress.zstd, 2);
       if (a.chunk_compress.lz4) o << ", lz4 " << interval_text(*a.chunk_compress.lz4, 2);
       if (a.chunk_compress.zlib) o << ", zlib " << interval_text(*a.chunk_compress.zlib, 2);
+      if (a.chunk_compress.groups > 0 && a.chunk_compress.groups < a.chunk_compress.sampled) {
+        o << " (" << a.chunk_compress.sampled << " chunks sampled, " << a.chunk_compress.groups
+          << " distinct: each distinct chunk's copies are one draw)";
+      }
       o << "\n";
     }
   }
@@ -647,6 +674,7 @@ nlohmann::ordered_json to_json(const Report& r) {
                    {"compare_seconds", v.compare_seconds},
                    {"mismatched_bytes", v.mismatched_bytes},
                    {"mismatched_blocks", v.mismatched_blocks},
+                   {"missing_bytes", v.missing_bytes},
                    {"mismatches", list}};
     j["verify"]["other_options"] = v.other_options.empty()
                                        ? nlohmann::ordered_json()
@@ -682,6 +710,12 @@ nlohmann::ordered_json to_json(const Report& r) {
           {"combined_ratio",
            u.combined_ratio ? nlohmann::ordered_json(*u.combined_ratio) : nlohmann::ordered_json()},
           {"estimated", !exact_count}};
+      // The interval's assumption fails where units repeat (copies are sampled together).
+      units[std::to_string(u.unit)]["compressed"]["interval_note"] =
+          a.sample > 0 && a.sample < 1 && u.compress.zstd && u.dedup_ratio &&
+                  *u.dedup_ratio > 1.0001
+              ? nlohmann::ordered_json(unit_interval_caveat(*u.dedup_ratio))
+              : nlohmann::ordered_json();
     }
     nlohmann::ordered_json chunks = {{"size", a.chunk}, {"count", a.chunks}};
     const nlohmann::ordered_json chunk_ratios = compress_json(a.chunk_compress);

@@ -177,11 +177,12 @@ struct Resume {
 
 /// One wrong range found by --verify (docs/verify.md).
 struct VerifyMismatch {
-  std::uint64_t offset = 0;                    ///< global stream offset of the first wrong byte
-  std::uint64_t length = 0;                    ///< bytes up to where the data is right again
-  std::string file;                            ///< the file that holds the first wrong byte
-  std::uint64_t file_offset = 0;               ///< its offset there
-  std::string holds;                           ///< zeros | constant | stream | foreign
+  std::uint64_t offset = 0;       ///< global stream offset of the first wrong byte
+  std::uint64_t length = 0;       ///< bytes up to where the data is right again
+  std::string file;               ///< the file that holds the first wrong byte
+  std::uint64_t file_offset = 0;  ///< its offset there
+  /// zeros | constant | stream | foreign | beyond the stream | missing | truncated
+  std::string holds;
   std::optional<std::uint64_t> stream_offset;  ///< stream: where these bytes belong
   std::optional<int> constant;                 ///< constant: the byte value
   int expected = 0, found = 0;                 ///< the first wrong byte: should be, is
@@ -191,10 +192,11 @@ struct VerifyMismatch {
 struct Verify {
   std::uint64_t bytes = 0;  ///< bytes read and compared
   std::uint64_t mismatched_bytes = 0;
-  std::uint64_t mismatched_blocks = 0;     ///< 4 KiB blocks of the stream with a wrong byte
-  double seconds = 0;                      ///< the verifying read pass's span
-  double gbps = 0;                         ///< bytes / seconds: reading and comparing
-  double compare_seconds = 0;              ///< the slowest rank's time regenerating and comparing
+  std::uint64_t mismatched_blocks = 0;  ///< 4 KiB blocks of the stream with a wrong byte
+  std::uint64_t missing_bytes = 0;      ///< of the mismatched: in no file (files missing or short)
+  double seconds = 0;                   ///< the verifying read pass's span
+  double gbps = 0;                      ///< bytes / seconds: reading and comparing
+  double compare_seconds = 0;           ///< the slowest rank's time regenerating and comparing
   std::vector<VerifyMismatch> mismatches;  ///< the first --max-mismatches, in stream order
   /// When the wrong ranges are this seed's stream made with other data options: the options
   /// that regenerate the first wrong range ("--dedup-ratio 2"), and the sentence for people.
@@ -212,7 +214,11 @@ struct Range {
 struct CompressRatios {
   std::optional<Range> zstd, lz4, zlib;  ///< none when no block was compressed
   std::uint64_t blocks = 0;              ///< blocks compressed (the sample)
-  std::uint64_t bytes = 0;               ///< their bytes
+  /// > 0: the distinct blocks among them (chunks: copies are one draw of the interval); 0: the
+  /// interval took every block as a draw of its own
+  std::uint64_t groups = 0;
+  std::uint64_t sampled = 0;  ///< of `blocks`: those sampled (not the zero ones, always known)
+  std::uint64_t bytes = 0;    ///< their bytes
   std::uint64_t zstd_bytes = 0, lz4_bytes = 0, zlib_bytes = 0;  ///< their compressed bytes
 };
 

@@ -26,7 +26,8 @@ void note_values(Mismatch& m, const std::byte* p, std::size_t n) {
 // wrong has wrong bytes that do not decode: foreign, or zeros / constant when the fill was
 // overwritten with one value.
 void Mismatch::describe() {
-  if (holds == "beyond the stream") return;  // a file longer than the stream: its own kind
+  // A file longer than the stream, or one missing or short: their own kinds.
+  if (holds == "beyond the stream" || holds == "missing" || holds == "truncated") return;
   if (uniform && value >= 0 && length >= 16) {
     holds = value == 0 ? "zeros" : "constant";
     constant = value == 0 ? -1 : value;
@@ -116,8 +117,18 @@ std::vector<Mismatch> merge_mismatches(std::vector<Mismatch> all, std::size_t ke
   std::sort(all.begin(), all.end(),
             [](const Mismatch& a, const Mismatch& b) { return a.offset < b.offset; });
   std::vector<Mismatch> out;
+  // A missing or truncated file's range joins only the same file's range that it continues
+  // (a strided file's segments): each file that lacks bytes is named.
+  auto lacks = [](const Mismatch& m) { return m.holds == "missing" || m.holds == "truncated"; };
+  auto joins = [&](const Mismatch& o, const Mismatch& m) {
+    if (lacks(o) || lacks(m)) {
+      return o.holds == m.holds && o.file == m.file && m.offset == o.offset + o.length &&
+             m.file_offset == o.file_offset + o.length;
+    }
+    return m.offset < o.offset + o.length + kMergeDistance;
+  };
   for (auto& m : all) {
-    if (!out.empty() && m.offset < out.back().offset + out.back().length + kMergeDistance) {
+    if (!out.empty() && joins(out.back(), m)) {
       Mismatch& o = out.back();
       o.length = std::max(o.length, m.offset + m.length - o.offset);
       o.uniform = o.uniform && m.uniform && o.value == m.value;

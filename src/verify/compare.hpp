@@ -22,8 +22,11 @@ inline constexpr std::uint64_t kMergeDistance = 4096;
 struct Mismatch {
   std::uint64_t offset = 0;  ///< global stream offset of the first wrong byte
   std::uint64_t length = 0;  ///< bytes from there to the end of the last wrong byte
-  std::string holds;         ///< "zeros", "constant", "stream" or "foreign"
-  int constant = -1;         ///< "constant": the byte value
+  /// "zeros", "constant", "stream" or "foreign"; a file's length: "beyond the stream", or
+  /// "missing" (no such file) and "truncated" (a short file), whose bytes from file_offset on
+  /// are not there
+  std::string holds;
+  int constant = -1;                           ///< "constant": the byte value
   std::optional<std::uint64_t> stream_offset;  ///< "stream": where its bytes belong
   int expected = -1, found = -1;               ///< the first wrong byte: what should be, what is
   std::uint64_t file = 0, file_offset = 0;     ///< where the first wrong byte is stored
@@ -73,7 +76,8 @@ void compare_with_stream(const Generator& generator, MismatchLog& log, const std
                          std::uint64_t file_offset, std::byte* scratch, const LaneDecoder& decoder);
 
 /// Merges the first mismatches of several logs (threads, ranks) into stream order, joining
-/// ranges closer than kMergeDistance, and keeps the first `keep`.
+/// ranges closer than kMergeDistance (a missing or truncated range only with the same file's
+/// range it continues), and keeps the first `keep`.
 std::vector<Mismatch> merge_mismatches(std::vector<Mismatch> all, std::size_t keep);
 
 }  // namespace dgen::verify
