@@ -193,7 +193,9 @@ void keep_the_records(Share& s, Measured& m) {
 
 // A dataset's --phases after its write (or, with --input, its read): stat, read (with
 // --verify, the read-back compares), delete; each timed over the job as mdtest does.
-void run_phases(Share& s, Measured& m, bool wrote, report::Progress& progress) {
+// `made`: the directories this run made (rank 0), the only ones delete removes.
+void run_phases(Share& s, Measured& m, bool wrote, report::Progress& progress,
+                const std::vector<std::string>& made) {
   const Job& job = s.c.job;
   const RunRequest& req = s.c.request;
   const auto& phases = req.storage.phases;
@@ -219,13 +221,24 @@ void run_phases(Share& s, Measured& m, bool wrote, report::Progress& progress) {
       m.phases.push_back({"read", s.found.pass});
       if (s.decoder != nullptr) m.verify = s.found;
     } else if (phase == "delete") {
-      m.phases.push_back({"delete", delete_pass(s)});
+      m.phases.push_back({"delete", delete_pass(s, made)});
       if (m.output_state) {
         m.output_state->state = "removed";
         m.output_state->files = 0;
         m.output_state->bytes = 0;
+        // Only what this run made is removed: a directory that stood before stays.
+        struct stat st {};
+        const bool stays = stat(req.layout.path.c_str(), &st) == 0;
+        const bool made_top = !made.empty() && made.front() == req.layout.path;
         m.output_state->text =
-            req.layout.path + " was removed by the delete phase (every file this run created)";
+            !stays ? req.layout.path +
+                         " was removed by the delete phase (every file and directory this run "
+                         "created)"
+                   : "the delete phase removed every file this run created and the directories "
+                     "it made under " +
+                         req.layout.path + "; " + req.layout.path +
+                         (made_top ? " stays: it holds what this run did not create"
+                                   : " stood before the run and stays");
       }
     }
     if (const int sig = agreed_stop(job); sig != 0) {
@@ -278,7 +291,10 @@ Measured run_storage(const RankContext& c) {
   if (write && layout.kind != io::LayoutKind::kDataset) {
     const bool per_rank = layout.kind == io::LayoutKind::kFilePerRank;
     const std::uint64_t total = static_cast<std::uint64_t>(io::stream_length(layout, job.size()));
-    const std::string target = per_rank ? io::file_path(layout, job.rank()) : path;
+    // Through a symbolic link, as IOR, fio and dd write: the rules, the temporary file and the
+    // rename apply to the file it names; the link stays.
+    const std::string target =
+        io::follow_links(per_rank ? io::file_path(layout, job.rank()) : path);
     const std::uint64_t base = per_rank ? c.global_offset : 0;  // stream offset of file offset 0
     OutputRules rules;
     rules.per_rank = per_rank;
@@ -454,7 +470,7 @@ Measured run_storage(const RankContext& c) {
         }
       }
       state = out->state().text;
-      if (req.keep_partial && completed == 0 && !out->name().empty() && out->name() != path)
+      if (req.keep_partial && completed == 0 && !out->name().empty() && out->name() != out->path())
         state = "the partial output is kept as " + out->name() +
                 " (what was written before the error; --resume continues it)";
     }
@@ -463,7 +479,7 @@ Measured run_storage(const RankContext& c) {
   m.io_component = backend->component();
   if (req.storage.duration > 0) written = gather_moved(s);
   if (!write) {
-    if (layout.kind == io::LayoutKind::kDataset) run_phases(s, m, false, progress);
+    if (layout.kind == io::LayoutKind::kDataset) run_phases(s, m, false, progress, {});
     keep_the_records(s, m);
     return m;
   }
@@ -557,7 +573,7 @@ Measured run_storage(const RankContext& c) {
       s.limit.assign(written.begin() + mine,
                      written.begin() + mine + static_cast<std::ptrdiff_t>(T));
     }
-    run_phases(s, m, true, progress);
+    run_phases(s, m, true, progress, directories->made());
     keep_the_records(s, m);
     return m;
   }

@@ -119,8 +119,10 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
 Interval stat_pass(Share& s);
 
 /// --phases delete: every thread removes its block of the dataset's files (mdtest's file
-/// removal); then rank 0 removes the dataset's directories left empty.
-Interval delete_pass(Share& s);
+/// removal); then rank 0 removes the directories this run made (`made`, parents first: the
+/// --output directory and its subdirectories that did not exist before), those left empty. A
+/// directory that stood before the run stays, with its mode.
+Interval delete_pass(Share& s, const std::vector<std::string>& made);
 
 /// The rank's prefix a single-file pass moved: its parts in order, up to the first not finished.
 std::uint64_t moved_prefix(const Share& s, const std::vector<std::uint64_t>& done);
