@@ -659,6 +659,16 @@ TEST(Safety, AnOutputThatWouldBlockIsRefusedAtOnce) {
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_NE(r.err.find(option + " " + sock + ": is a socket"), std::string::npos) << r.err;
   }
+  // The report and the timeline the same way.
+  for (const std::string& option : {"--report", "--timeline"}) {
+    for (const auto& [path, why] : {std::pair<std::string, std::string>{sock, ": is a socket"},
+                                    {fifo, ": is a FIFO that no process reads"}}) {
+      r = run_shell("timeout 20 " + kBinary + " --size 1MiB --output /dev/null " + option + " " +
+                    path);
+      EXPECT_EQ(r.exit_code, 2) << r.err;
+      EXPECT_NE(r.err.find(option + " " + path + why), std::string::npos) << r.err;
+    }
+  }
   close(fd);
 }
 

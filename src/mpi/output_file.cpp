@@ -99,9 +99,15 @@ std::string report_path_problem(const std::string& path) {
   if (stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return "is a directory";
     if (S_ISBLK(st.st_mode)) return "is a block device: the report is never written there";
+    if (S_ISSOCK(st.st_mode))
+      return "is a socket: the report goes to a file, a FIFO that a process reads or a terminal";
     if (!S_ISREG(st.st_mode)) {
       // /dev/stdout, a FIFO: written directly; it must open for writing now.
       const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+      if (fd < 0 && errno == ENXIO && S_ISFIFO(st.st_mode)) {
+        return "is a FIFO that no process reads; opening it would wait for a reader without "
+               "end: start the reader first";
+      }
       if (fd < 0) return "cannot open it for writing: " + os_error();
       close(fd);
       return "";
