@@ -193,9 +193,7 @@ void keep_the_records(Share& s, Measured& m) {
 
 // A dataset's --phases after its write (or, with --input, its read): stat, read (with
 // --verify, the read-back compares), delete; each timed over the job as mdtest does.
-// `made`: the directories this run made (rank 0), the only ones delete removes.
-void run_phases(Share& s, Measured& m, bool wrote, report::Progress& progress,
-                const std::vector<std::string>& made) {
+void run_phases(Share& s, Measured& m, bool wrote, report::Progress& progress) {
   const Job& job = s.c.job;
   const RunRequest& req = s.c.request;
   const auto& phases = req.storage.phases;
@@ -221,7 +219,7 @@ void run_phases(Share& s, Measured& m, bool wrote, report::Progress& progress,
       m.phases.push_back({"read", s.found.pass});
       if (s.decoder != nullptr) m.verify = s.found;
     } else if (phase == "delete") {
-      m.phases.push_back({"delete", delete_pass(s, made)});
+      m.phases.push_back({"delete", delete_pass(s)});
       if (m.output_state) {
         m.output_state->state = "removed";
         m.output_state->files = 0;
@@ -229,6 +227,7 @@ void run_phases(Share& s, Measured& m, bool wrote, report::Progress& progress,
         // Only what this run made is removed: a directory that stood before stays.
         struct stat st {};
         const bool stays = stat(req.layout.path.c_str(), &st) == 0;
+        const std::vector<std::string>& made = s.made_directories;
         const bool made_top = !made.empty() && made.front() == req.layout.path;
         m.output_state->text =
             !stays ? req.layout.path +
@@ -479,7 +478,7 @@ Measured run_storage(const RankContext& c) {
   m.io_component = backend->component();
   if (req.storage.duration > 0) written = gather_moved(s);
   if (!write) {
-    if (layout.kind == io::LayoutKind::kDataset) run_phases(s, m, false, progress, {});
+    if (layout.kind == io::LayoutKind::kDataset) run_phases(s, m, false, progress);
     keep_the_records(s, m);
     return m;
   }
@@ -573,7 +572,8 @@ Measured run_storage(const RankContext& c) {
       s.limit.assign(written.begin() + mine,
                      written.begin() + mine + static_cast<std::ptrdiff_t>(T));
     }
-    run_phases(s, m, true, progress, directories->made());
+    s.made_directories = directories->made();
+    run_phases(s, m, true, progress);
     keep_the_records(s, m);
     return m;
   }

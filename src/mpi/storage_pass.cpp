@@ -689,7 +689,7 @@ Interval stat_pass(Share& s) {
   });
 }
 
-Interval delete_pass(Share& s, const std::vector<std::string>& made) {
+Interval delete_pass(Share& s) {
   Interval run = metadata_pass(s, "unlink", [](const std::string& path) {
     const io::IoCall call("unlink", path);
     return unlink(path.c_str());
@@ -699,6 +699,7 @@ Interval delete_pass(Share& s, const std::vector<std::string>& made) {
   // one that stood before the run is not in the list.
   s.c.job.barrier();
   if (s.c.job.rank() == 0) {
+    const std::vector<std::string>& made = s.made_directories;
     for (auto d = made.rbegin(); d != made.rend(); ++d) rmdir(d->c_str());
   }
   run.end = s.c.job.now();

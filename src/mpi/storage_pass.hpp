@@ -66,6 +66,9 @@ struct Share {
   bool direct = false;
   bool repair = false;  ///< --resume: read each transfer first, write only those found wrong
   int depth = 1;        ///< transfers in flight per thread (--iodepth)
+  /// Rank 0: the dataset directories this run made, parents first (the --output directory and
+  /// subdirectories that did not stand before): the only ones --phases delete removes.
+  std::vector<std::string> made_directories;
   io::Pattern order = io::Pattern::kSequential;
   std::uint64_t order_seed = 0;
   /// > 0: Job::now() after which no transfer is started (--duration), at a transfer boundary
@@ -119,10 +122,9 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
 Interval stat_pass(Share& s);
 
 /// --phases delete: every thread removes its block of the dataset's files (mdtest's file
-/// removal); then rank 0 removes the directories this run made (`made`, parents first: the
-/// --output directory and its subdirectories that did not exist before), those left empty. A
-/// directory that stood before the run stays, with its mode.
-Interval delete_pass(Share& s, const std::vector<std::string>& made);
+/// removal); then rank 0 removes the directories this run made (Share::made_directories), those
+/// left empty. A directory that stood before the run stays, with its mode.
+Interval delete_pass(Share& s);
 
 /// The rank's prefix a single-file pass moved: its parts in order, up to the first not finished.
 std::uint64_t moved_prefix(const Share& s, const std::vector<std::uint64_t>& done);
