@@ -622,6 +622,19 @@ TEST(Safety, WritesGoThroughASymbolicLinkToTheFileItNames) {
   EXPECT_TRUE(fs::is_symlink(s.dir + "/links/ds"));
   EXPECT_TRUE(read_file(s.dir + "/real/ds/d0/f3") ==
               run_shell(kBinary + " --size 16KiB --output -").out.substr(3 * 4096));
+  // A link at a dataset file's name (to a copy of that very file): its rename would replace
+  // the link, so it is refused and left as it is.
+  fs::copy_file(s.dir + "/real/ds/d0/f1", s.dir + "/real/f1-copy");
+  fs::remove(s.dir + "/real/ds/d0/f1");
+  fs::create_symlink(s.dir + "/real/f1-copy", s.dir + "/real/ds/d0/f1");
+  const auto again =
+      run_shell(kBinary + " --files 4 --file-size 4KiB --output " + s.dir + "/links/ds");
+  EXPECT_EQ(again.exit_code, 2) << again.err;
+  EXPECT_NE(again.err.find("/d0/f1: is a symbolic link where the dataset's file goes"),
+            std::string::npos)
+      << again.err;
+  EXPECT_TRUE(fs::is_symlink(s.dir + "/real/ds/d0/f1"));
+  fs::remove(s.dir + "/real/ds/d0/f1");
   const auto del = run_shell(kBinary +
                              " --files 4 --file-size 4KiB --overwrite --phases "
                              "create,delete --output " +
