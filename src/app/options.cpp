@@ -733,9 +733,10 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     if (!o.files && *value && (*value)->size() > 1 && (*value)->back() == '/') {
       bad(option, **value,
           std::string("ends in '/', a directory: ") +
-              (o.file_per_rank ? "--file-per-rank writes PATH.00000000, ... beside PATH"
-                               : "a shared file") +
-              " needs a file path (a directory takes a dataset: --files N)");
+              (o.file_per_rank ? "--file-per-rank needs a file path (it writes PATH.00000000, "
+                                 "PATH.00000001, ...)"
+                               : "a shared file needs a file path") +
+              "; a directory takes a dataset (--files N)");
     }
   }
   o.io = text("io");
