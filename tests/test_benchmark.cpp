@@ -354,13 +354,17 @@ TEST(Phases, CreateStatReadDeleteAsMdtest) {
   EXPECT_EQ(j["phases"][1]["name"], "delete");
   EXPECT_EQ(j["phases"][1]["files"], 300);
   EXPECT_EQ(read_file(ds + "/r00000000/d0/mine.txt"), "keep");
-  EXPECT_FALSE(fs::exists(ds + "/r00000001")) << "the run's own directories are removed";
+  // The first run made the tree: it stood before this run, so it stays, emptied (what a run
+  // made itself goes: Safety.TheDeletePhaseRemovesOnlyWhatThisRunCreated).
+  EXPECT_TRUE(fs::is_empty(ds + "/r00000001/d3")) << "the files of this run are removed";
+  EXPECT_TRUE(fs::is_directory(ds + "/r00000001")) << "a directory that stood before stays";
   // The table has mdtest's lines.
   r = run_shell(kBinary + " --files 20 --file-size 1KiB --phases create,stat,delete --output " +
                 s.dir + "/t");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("phase             files"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("stat                 20"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(s.dir + "/t")) << "the directory this run made is removed";
 }
 
 // --phases in CSV and in the latencies: every phase has its own rows (stat, read and delete were

@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <string>
 
@@ -147,6 +151,139 @@ TEST(Filesystems, Ext4OutOfInodesUnderDirectKeepsOnlyWholeFiles) {
   }
   EXPECT_GT(whole, 0);
   EXPECT_LT(whole, 400);
+}
+
+// A loop device over a 320 MiB image with an MBR partition table (one partition from 1 MiB to
+// the end), its partition's node made by partx where the kernel did not scan the table; everything
+// it mounted, swapped or stacked is undone, and the device detached, at the end.
+class PartitionedLoop {
+ public:
+  explicit PartitionedLoop(const std::string& image) : image_(image) {
+    {
+      std::string mbr(512, '\0');
+      const std::uint32_t start = 2048, sectors = 320 * 2048 - start;  // a 320 MiB image
+      mbr[446 + 4] = '\x83';                                           // Linux
+      for (int b = 0; b < 4; ++b) {
+        mbr[446 + 8 + b] = static_cast<char>((start >> (8 * b)) & 0xff);
+        mbr[446 + 12 + b] = static_cast<char>((sectors >> (8 * b)) & 0xff);
+      }
+      mbr[510] = '\x55';
+      mbr[511] = '\xaa';
+      std::ofstream out(image, std::ios::binary);
+      out << mbr;
+    }
+    fs::resize_file(image, 320ULL << 20);  // sparse; xfs needs 300 MB
+    const auto r = run_shell("losetup -f --show -P " + image);
+    if (r.exit_code != 0) return;
+    device = r.out.substr(0, r.out.find('\n'));
+    partition = device + "p1";
+    if (!fs::exists(partition)) run_shell("partx -a " + device);
+    if (!fs::exists(partition)) partition.clear();
+  }
+  ~PartitionedLoop() {
+    for (auto m = mounts_.rbegin(); m != mounts_.rend(); ++m) run_shell("umount " + *m);
+    for (const auto& s : swaps_) run_shell("swapoff " + s);
+    for (const auto& d : mapped_) run_shell("dmsetup remove " + d);
+    if (!device.empty()) {
+      run_shell("partx -d " + device);
+      run_shell("losetup -d " + device);
+    }
+    std::error_code ec;
+    fs::remove(image_, ec);
+  }
+  PartitionedLoop(const PartitionedLoop&) = delete;
+  PartitionedLoop& operator=(const PartitionedLoop&) = delete;
+
+  // Makes a file system of `type` on `dev` and mounts it on `dir`; false with the log if not.
+  bool mount(const std::string& type, const std::string& dev, const std::string& dir,
+             std::string& log) {
+    fs::create_directories(dir);
+    const std::string force = type == "xfs" ? " -f" : " -F";
+    const auto r =
+        run_shell("mkfs." + type + " -q" + force + " " + dev + " && mount " + dev + " " + dir);
+    log = r.out + r.err;
+    if (r.exit_code == 0) mounts_.push_back(dir);
+    return r.exit_code == 0;
+  }
+  void unmount_last() {
+    run_shell("umount " + mounts_.back());
+    mounts_.pop_back();
+  }
+  bool swap_on(const std::string& dev) {
+    if (run_shell("mkswap " + dev + " >/dev/null && swapon " + dev).exit_code != 0) return false;
+    swaps_.push_back(dev);
+    return true;
+  }
+  void swap_off() {
+    run_shell("swapoff " + swaps_.back());
+    swaps_.pop_back();
+  }
+  bool map(const std::string& name, const std::string& dev) {
+    const auto r = run_shell("dmsetup create " + name + " --table \"0 $(blockdev --getsz " + dev +
+                             ") linear " + dev + " 0\"");
+    if (r.exit_code != 0) return false;
+    mapped_.push_back(name);
+    return true;
+  }
+
+  std::string device, partition;
+
+ private:
+  std::string image_;
+  std::vector<std::string> mounts_, swaps_, mapped_;
+};
+
+// --in-place onto a block device the kernel holds (mounted, a partition of it mounted, swap,
+// device-mapper over it) is refused before the first byte, naming the device and what holds
+// it; the file system on it stays whole. Free again, the device is written.
+TEST(Filesystems, AMountedOrHeldBlockDeviceIsNeverWrittenInPlace) {
+  dgen::test::ScratchDir scratch("held-device");
+  PartitionedLoop loop(scratch.dir + "/disk.img");
+  ASSERT_FALSE(loop.device.empty()) << "losetup failed";
+  const std::string mnt = scratch.dir + "/mnt";
+  std::string log;
+  auto refused = [&](const std::string& target, const std::string& why) {
+    for (const std::string& io : {"posix", "mpiio", "uring"}) {
+      const auto r =
+          run_shell(kBinary + " --size 1MiB --in-place --io " + io + " --output " + target);
+      EXPECT_EQ(r.exit_code, 2) << target << " " << io << "\n" << r.err;
+      EXPECT_NE(r.err.find("--output " + target + ": is in use: " + why), std::string::npos)
+          << io << "\n"
+          << r.err;
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+  };
+  auto intact = [&](const std::string& file, const std::string& text) {
+    EXPECT_EQ(read_file(file), text) << "the file system under the device was written";
+  };
+  // The whole device mounted (ext4), then a partition of it (xfs): the device and the
+  // partition are both refused, naming the partition and its mount point.
+  ASSERT_TRUE(loop.mount("ext4", loop.device, mnt, log)) << log;
+  std::ofstream(mnt + "/kept") << "what the user keeps";
+  refused(loop.device, loop.device + " is mounted on " + mnt);
+  intact(mnt + "/kept", "what the user keeps");
+  loop.unmount_last();
+  if (loop.partition.empty()) {
+    GTEST_SKIP() << "no partition node for " << loop.device << " (partx)";
+  }
+  ASSERT_TRUE(loop.mount("xfs", loop.partition, mnt, log)) << log;
+  std::ofstream(mnt + "/kept") << "on the partition";
+  refused(loop.device, loop.partition + " is mounted on " + mnt);
+  refused(loop.partition, loop.partition + " is mounted on " + mnt);
+  intact(mnt + "/kept", "on the partition");
+  loop.unmount_last();
+  // Swap on the partition; device-mapper over it (where the kernel has them).
+  if (loop.swap_on(loop.partition)) {
+    refused(loop.device, loop.partition + " is a swap area");
+    loop.swap_off();
+  }
+  // Free, the partition is written in place.
+  const auto w = run_shell(kBinary + " --size 1MiB --in-place --output " + loop.partition);
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_TRUE(read_file(loop.partition).substr(0, 1 << 20) == stream_text({}, 1 << 20));
+  if (loop.map("dgen-held-" + std::to_string(getpid()), loop.partition)) {
+    refused(loop.partition, loop.partition + " is held by /dev/dm-");
+  }
 }
 
 // btrfs with compress-force=zstd:3 compresses every 128 KiB extent and stores it in whole 4 KiB

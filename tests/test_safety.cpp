@@ -6,10 +6,15 @@
 // that would block are refused. Every signal is sent on an event (a progress line, a file that
 // grew), never after a fixed delay.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -451,7 +456,7 @@ TEST(Safety, InputsThatWouldBlockAreRefusedAtOnce) {
   const auto r = run_shell("timeout 20 " + kBinary + " --size 1MiB --input " + fifo);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("--input " + fifo +
-                       ": is a FIFO or socket; --input reads regular files "
+                       ": is a FIFO; --input reads regular files "
                        "and block devices"),
             std::string::npos)
       << r.err;
@@ -483,6 +488,201 @@ TEST(Safety, ALongFileNameKeepsItsTemporaryNameWithinNameMax) {
   EXPECT_TRUE(read_file(name) == stream({}, 1 << 20));
   const std::string trace = read_file(s.dir + "/trace");
   EXPECT_NE(trace.find("rename(\"" + s.dir + "/.dgen-partial-"), std::string::npos) << trace;
+}
+
+// The mode bits of a path (links followed).
+unsigned mode_of(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 ? st.st_mode & 07777 : 0;
+}
+
+// --phases ...,delete removes exactly what this run created: its files and the directories it
+// made; a directory that stood before (the --output directory, a d0 the user made) stays, with
+// its mode, in every layout. A directory this run made goes, the top one included.
+TEST(Safety, TheDeletePhaseRemovesOnlyWhatThisRunCreated) {
+  dgen::test::ScratchDir s("delete-own");
+  const std::string phases = " --phases create,stat,read,delete --file-size 4KiB";
+  for (const std::string& layout :
+       {std::string(" --files 8 --files-per-dir 2"), std::string(" --files 8 --unique-dir"),
+        std::string(" --files 9 --files-per-dir 2 --unique-dir")}) {
+    SCOPED_TRACE(layout);
+    // Made by the run: all of it goes.
+    const std::string fresh = s.dir + "/fresh";
+    auto r = run_shell(kMpirun + "-n 2 " + kBinary + layout + phases + " --output " + fresh);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_FALSE(fs::exists(fresh)) << "the directory this run made stays";
+    // Standing before: the directory (0700) and the user's empty d0 (0750) and r00000000
+    // (0710) stay with their modes; only what the run made goes.
+    const std::string mine = s.dir + "/mine";
+    fs::create_directories(mine + "/d0");
+    fs::create_directories(mine + "/r00000000");
+    ASSERT_EQ(chmod(mine.c_str(), 0700), 0);
+    ASSERT_EQ(chmod((mine + "/d0").c_str(), 0750), 0);
+    ASSERT_EQ(chmod((mine + "/r00000000").c_str(), 0710), 0);
+    r = run_shell(kMpirun + "-n 2 " + kBinary + layout + phases + " --format json --output " +
+                  mine);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::string> left;
+    for (const auto& e : fs::recursive_directory_iterator(mine))
+      left.push_back(e.path().string().substr(mine.size()));
+    std::sort(left.begin(), left.end());
+    EXPECT_EQ(left, (std::vector<std::string>{"/d0", "/r00000000"}));
+    EXPECT_EQ(mode_of(mine), 0700u);
+    EXPECT_EQ(mode_of(mine + "/d0"), 0750u);
+    EXPECT_EQ(mode_of(mine + "/r00000000"), 0710u);
+    const auto j = parse(r.out);
+    EXPECT_NE(j["output_state"]["text"].get<std::string>().find("stood before the run and stays"),
+              std::string::npos)
+        << j["output_state"];
+    fs::remove_all(mine);
+  }
+}
+
+// A shared file or a rank's file is a file's path: --output dir/ (which made the hidden
+// dir/.00000000 with --file-per-rank) is refused with one line, nothing created.
+TEST(Safety, AFilePathEndingInASlashIsRefused) {
+  dgen::test::ScratchDir s("trailing-slash");
+  fs::create_directories(s.dir + "/dir");
+  for (const std::string& args :
+       {" --size 1MiB --file-per-rank --output " + s.dir + "/dir/",
+        " --size 1MiB --output " + s.dir + "/dir/", " --size 1MiB --output " + s.dir + "/new/",
+        " --size 1MiB --file-per-rank --input " + s.dir + "/dir/"}) {
+    const auto r = run_shell(kBinary + args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find("/: ends in '/', a directory: "), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_TRUE(fs::is_empty(s.dir + "/dir"));
+  EXPECT_FALSE(fs::exists(s.dir + "/new"));
+}
+
+// A symbolic link is followed as IOR, fio and dd follow it: the bytes go to the file it names
+// (beside which the temporary file is made and renamed), and the link stays a link; the same
+// for a link that names no file yet, a rank's file, --input, --report, --timeline and a
+// dataset's directory; with each engine.
+TEST(Safety, WritesGoThroughASymbolicLinkToTheFileItNames) {
+  dgen::test::ScratchDir s("symlinks");
+  fs::create_directories(s.dir + "/real");
+  fs::create_directories(s.dir + "/links");
+  const std::string want = run_shell(kBinary + " --size 1MiB --output -").out;
+  ASSERT_EQ(want.size(), 1u << 20);
+  for (const std::string& extra :
+       {std::string(), std::string(" --in-place"), std::string(" --io mpiio"),
+        std::string(" --io uring"), std::string(" --file-per-rank")}) {
+    SCOPED_TRACE(extra);
+    const bool per_rank = extra == " --file-per-rank";
+    const std::string suffix = per_rank ? ".00000000" : "";
+    const std::string target = s.dir + "/real/data.bin" + suffix;
+    const std::string link = s.dir + "/links/out";
+    fs::remove(target);
+    fs::create_symlink("../real/data.bin" + suffix, link + suffix);  // names no file yet
+    for (int run = 0; run < 2; ++run) {  // created, then replaced (the seed's own file)
+      const auto r = run_shell(kBinary + " --size 1MiB --output " + link + extra + " --report " +
+                               s.dir + "/links/report --timeline " + s.dir + "/links/timeline");
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_TRUE(fs::is_symlink(link + suffix)) << "run " << run;
+      EXPECT_TRUE(read_file(target) == want) << "run " << run;
+      if (run == 0) {
+        // The report and timeline through links too, from here on.
+        fs::rename(s.dir + "/links/report", s.dir + "/real/report");
+        fs::rename(s.dir + "/links/timeline", s.dir + "/real/timeline");
+        fs::create_symlink(s.dir + "/real/report", s.dir + "/links/report");
+        fs::create_symlink("../real/timeline", s.dir + "/links/timeline");
+      }
+    }
+    EXPECT_TRUE(fs::is_symlink(s.dir + "/links/report"));
+    EXPECT_TRUE(fs::is_symlink(s.dir + "/links/timeline"));
+    EXPECT_NE(read_file(s.dir + "/real/report").find("dgen_mpi"), std::string::npos);
+    EXPECT_FALSE(read_file(s.dir + "/real/timeline").empty());
+    EXPECT_TRUE(named(s.dir + "/links", "dgen-partial").empty());
+    EXPECT_TRUE(named(s.dir + "/real", "dgen-partial").empty());
+    // Read back through the link.
+    const std::string reading = extra == " --in-place" ? std::string() : extra;
+    const auto v = run_shell(kBinary + " --size 1MiB --verify --input " + link + reading);
+    EXPECT_EQ(v.exit_code, 0) << v.err;
+    for (const std::string& f : {link + suffix, s.dir + "/links/report", s.dir + "/links/timeline"})
+      fs::remove(f);
+    fs::remove(target);
+    fs::remove(s.dir + "/real/report");
+    fs::remove(s.dir + "/real/timeline");
+  }
+  // A user's file behind a link is still the user's: refused, and the link stays.
+  std::ofstream(s.dir + "/real/notes.txt") << "mine";
+  fs::create_symlink(s.dir + "/real/notes.txt", s.dir + "/links/notes");
+  const auto r = run_shell(kBinary + " --size 1MiB --output " + s.dir + "/links/notes");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(read_file(s.dir + "/real/notes.txt"), "mine");
+  EXPECT_TRUE(fs::is_symlink(s.dir + "/links/notes"));
+  // A dataset whose directory is a link to a directory: the files go there, and delete
+  // leaves the link and the directory (both stood before).
+  fs::create_directories(s.dir + "/real/ds");
+  fs::create_symlink(s.dir + "/real/ds", s.dir + "/links/ds");
+  const auto d = run_shell(kBinary + " --files 4 --file-size 4KiB --output " + s.dir + "/links/ds");
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_TRUE(fs::is_symlink(s.dir + "/links/ds"));
+  EXPECT_TRUE(read_file(s.dir + "/real/ds/d0/f3") ==
+              run_shell(kBinary + " --size 16KiB --output -").out.substr(3 * 4096));
+  // A link at a dataset file's name (to a copy of that very file): its rename would replace
+  // the link, so it is refused and left as it is.
+  fs::copy_file(s.dir + "/real/ds/d0/f1", s.dir + "/real/f1-copy");
+  fs::remove(s.dir + "/real/ds/d0/f1");
+  fs::create_symlink(s.dir + "/real/f1-copy", s.dir + "/real/ds/d0/f1");
+  const auto again =
+      run_shell(kBinary + " --files 4 --file-size 4KiB --output " + s.dir + "/links/ds");
+  EXPECT_EQ(again.exit_code, 2) << again.err;
+  EXPECT_NE(again.err.find("/d0/f1: is a symbolic link where the dataset's file goes"),
+            std::string::npos)
+      << again.err;
+  EXPECT_TRUE(fs::is_symlink(s.dir + "/real/ds/d0/f1"));
+  fs::remove(s.dir + "/real/ds/d0/f1");
+  const auto del = run_shell(kBinary +
+                             " --files 4 --file-size 4KiB --overwrite --phases "
+                             "create,delete --output " +
+                             s.dir + "/links/ds");
+  ASSERT_EQ(del.exit_code, 0) << del.err;
+  EXPECT_TRUE(fs::is_symlink(s.dir + "/links/ds"));
+  EXPECT_TRUE(fs::is_directory(s.dir + "/real/ds"));
+}
+
+// --output onto a FIFO nobody reads would wait in open() forever: refused at once (exit 2,
+// one line); with a reader the bytes go through. A socket is refused as --input refuses it.
+TEST(Safety, AnOutputThatWouldBlockIsRefusedAtOnce) {
+  dgen::test::ScratchDir s("fifo-output");
+  const std::string fifo = s.dir + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
+  auto r = run_shell("timeout 20 " + kBinary + " --size 1MiB --output " + fifo);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--output " + fifo + ": is a FIFO that no process reads"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  r = run_shell("cat " + fifo + " > " + s.dir + "/got & timeout 20 " + kBinary +
+                " --size 1MiB --output " + fifo + "; wait");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(read_file(s.dir + "/got") == stream({}, 1 << 20));
+  // A UNIX socket: open() fails on it.
+  const std::string sock = s.dir + "/sock";
+  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << sock;
+  for (const std::string& option : {"--output", "--input"}) {
+    r = run_shell("timeout 20 " + kBinary + " --size 1MiB " + option + " " + sock);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(option + " " + sock + ": is a socket"), std::string::npos) << r.err;
+  }
+  // The report and the timeline the same way.
+  for (const std::string& option : {"--report", "--timeline"}) {
+    for (const auto& [path, why] : {std::pair<std::string, std::string>{sock, ": is a socket"},
+                                    {fifo, ": is a FIFO that no process reads"}}) {
+      r = run_shell("timeout 20 " + kBinary + " --size 1MiB --output /dev/null " + option + " " +
+                    path);
+      EXPECT_EQ(r.exit_code, 2) << r.err;
+      EXPECT_NE(r.err.find(option + " " + path + why), std::string::npos) << r.err;
+    }
+  }
+  close(fd);
 }
 
 }  // namespace

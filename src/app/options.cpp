@@ -725,6 +725,20 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
   } else if (!vm["files-per-dir"].defaulted()) {
     bad("--files-per-dir", text("files-per-dir"), "is only for --files N");
   }
+  // A shared file or a rank's file PATH.00000000 is a file's path: "dir/" would make the hidden
+  // dir/.00000000 (or fail as a directory).
+  for (const auto& [option, value] :
+       {std::pair<const char*, const std::optional<std::string>*>{"--output", &o.output},
+        {"--input", &o.input}}) {
+    if (!o.files && *value && (*value)->size() > 1 && (*value)->back() == '/') {
+      bad(option, **value,
+          std::string("ends in '/', a directory: ") +
+              (o.file_per_rank ? "--file-per-rank needs a file path (it writes PATH.00000000, "
+                                 "PATH.00000001, ...)"
+                               : "a shared file needs a file path") +
+              "; a directory takes a dataset (--files N)");
+    }
+  }
   o.io = text("io");
   if (o.io != "posix" && o.io != "mpiio" && o.io != "uring")
     bad("--io", o.io, "must be posix, mpiio or uring");

@@ -8,6 +8,7 @@
 
 #include "io/layout.hpp"
 #include "io/partials.hpp"
+#include "io/target.hpp"
 #include "mpi/output_file.hpp"
 
 namespace dgen::app {
@@ -18,8 +19,9 @@ namespace fs = std::filesystem;
 
 fs::path canonical_of(const std::string& path) {
   std::error_code ec;
-  fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
-  return ec ? fs::absolute(path) : p;
+  const std::string followed = io::follow_links(path);  // a link that names no file yet too
+  fs::path p = fs::weakly_canonical(fs::absolute(followed, ec), ec);
+  return ec ? fs::absolute(followed) : p;
 }
 
 // Whether `inner` is `outer` or lies below it.

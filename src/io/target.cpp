@@ -1,6 +1,7 @@
 #include "io/target.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <sys/file.h>
@@ -76,6 +77,51 @@ std::uint64_t block_device_bytes(const std::string& path, int& error) {
   return bytes;
 }
 
+// A block device and its partitions: /dev name and "major:minor", from /sys/dev/block.
+struct BlockNode {
+  std::string name;   ///< "loop0p1"
+  std::string devno;  ///< "259:0"
+  std::string sys;    ///< its /sys directory
+};
+
+std::string first_line(const std::string& file) {
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+std::vector<BlockNode> block_nodes(dev_t rdev) {
+  std::vector<BlockNode> nodes;
+  const std::string devno = std::to_string(major(rdev)) + ":" + std::to_string(minor(rdev));
+  std::error_code ec;
+  const fs::path sys = fs::canonical("/sys/dev/block/" + devno, ec);
+  if (ec) return {{"", devno, ""}};
+  nodes.push_back({sys.filename().string(), devno, sys.string()});
+  for (const auto& e : fs::directory_iterator(sys, ec)) {
+    if (!fs::exists(e.path() / "partition", ec)) continue;
+    const std::string part = first_line((e.path() / "dev").string());
+    if (!part.empty()) nodes.push_back({e.path().filename().string(), part, e.path().string()});
+  }
+  return nodes;
+}
+
+// mountinfo escapes a space, tab, newline and backslash in a path as \ooo.
+std::string unescape_octal(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      const std::string oct = s.substr(i + 1, 3);
+      if (oct.find_first_not_of("01234567") == std::string::npos) {
+        out += static_cast<char>(std::stoi(oct, nullptr, 8));
+        i += 3;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
 }  // namespace
 
 const char* describe(TargetKind kind) {
@@ -93,7 +139,9 @@ const char* describe(TargetKind kind) {
     case TargetKind::kNullDevice:
       return "the null device";
     case TargetKind::kStream:
-      return "a FIFO or socket";
+      return "a FIFO";
+    case TargetKind::kSocket:
+      return "a socket";
   }
   return "?";
 }
@@ -120,6 +168,8 @@ Target inspect_target(const std::string& path) {
     } else if (S_ISCHR(st.st_mode)) {
       t.kind = major(st.st_rdev) == 1 && minor(st.st_rdev) == 3 ? TargetKind::kNullDevice
                                                                 : TargetKind::kCharDevice;
+    } else if (S_ISSOCK(st.st_mode)) {
+      t.kind = TargetKind::kSocket;
     } else {
       t.kind = TargetKind::kStream;
     }
@@ -148,6 +198,7 @@ std::string device_problem(const std::string& option, const std::string& path, c
   }
   if (target.kind == TargetKind::kBlockDevice) {
     if (target.error != 0) return head + "cannot read its size: " + os_error(target.error);
+    if (const std::string held = block_device_in_use(option, path); !held.empty()) return held;
     if (bytes > target.size) {
       return head + std::to_string(bytes) + " bytes (" + format_size(bytes) +
              ") to write but the device holds " + std::to_string(target.size) + " (" +
@@ -155,6 +206,84 @@ std::string device_problem(const std::string& option, const std::string& path, c
     }
   }
   return "";
+}
+
+std::string follow_links(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return path;
+  std::string p = path;
+  for (int hops = 0; hops < 40; ++hops) {  // the kernel's own limit on a chain
+    if (lstat(p.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return p;
+    std::vector<char> buf(PATH_MAX + 1);
+    const ssize_t n = readlink(p.c_str(), buf.data(), buf.size() - 1);
+    if (n <= 0) return p;
+    std::string to(buf.data(), static_cast<std::size_t>(n));
+    if (to[0] != '/') {
+      const std::size_t slash = p.rfind('/');
+      to = (slash == std::string::npos ? std::string() : p.substr(0, slash + 1)) + to;
+    }
+    p = to;
+  }
+  return path;  // a loop: the open names it (ELOOP)
+}
+
+std::string block_device_in_use(const std::string& option, const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0 || !S_ISBLK(st.st_mode)) return "";
+  // The kernel's own answer: an exclusive open fails while anything holds the device.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC | O_NONBLOCK);
+  const int err = fd < 0 ? errno : 0;
+  if (fd >= 0) ::close(fd);
+  // What holds it, by name: mounts of the device or a partition, swap, device-mapper or md.
+  const std::vector<BlockNode> nodes = block_nodes(st.st_rdev);
+  std::vector<std::string> uses;
+  auto dev_name = [&](const BlockNode& n) { return n.name.empty() ? path : "/dev/" + n.name; };
+  {
+    std::ifstream info("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(info, line)) {
+      std::istringstream words(line);
+      std::string id, parent, devno, root, point;
+      if (!(words >> id >> parent >> devno >> root >> point)) continue;
+      for (const BlockNode& n : nodes)
+        if (n.devno == devno)
+          uses.push_back(dev_name(n) + " is mounted on " + unescape_octal(point));
+    }
+  }
+  {
+    std::ifstream swaps("/proc/swaps");
+    std::string line;
+    std::getline(swaps, line);  // the header
+    while (std::getline(swaps, line)) {
+      std::istringstream words(line);
+      std::string file;
+      struct stat sw {};
+      if (!(words >> file) || stat(unescape_octal(file).c_str(), &sw) != 0 || !S_ISBLK(sw.st_mode))
+        continue;
+      for (const BlockNode& n : nodes) {
+        if (n.devno == std::to_string(major(sw.st_rdev)) + ":" + std::to_string(minor(sw.st_rdev)))
+          uses.push_back(dev_name(n) + " is a swap area");
+      }
+    }
+  }
+  for (const BlockNode& n : nodes) {
+    if (n.sys.empty()) continue;
+    std::error_code ec;
+    for (const auto& h : fs::directory_iterator(n.sys + "/holders", ec)) {
+      const std::string holder = h.path().filename().string();
+      const std::string dm = first_line("/sys/class/block/" + holder + "/dm/name");
+      uses.push_back(dev_name(n) + " is held by /dev/" + holder +
+                     (dm.empty() ? std::string() : " (device-mapper " + dm + ")"));
+    }
+  }
+  if (err != EBUSY && uses.empty()) return "";
+  std::string why;
+  for (const std::string& u : uses) why += (why.empty() ? "" : ", ") + u;
+  if (why.empty()) why = "the kernel holds it (an exclusive open fails: " + os_error(err) + ")";
+  return option + " " + path + ": is in use: " + why +
+         "; writing it would destroy what is in use there (dgen_mpi writes only a device nothing "
+         "holds: "
+         "unmount it, swapoff, or remove what is stacked on it first)";
 }
 
 std::string replace_problem(

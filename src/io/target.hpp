@@ -22,7 +22,8 @@ enum class TargetKind {
   kBlockDevice,  ///< a disk, a partition, a loop device
   kCharDevice,   ///< a character device other than the null device
   kNullDevice,   ///< /dev/null (1:3): takes bytes, destroys nothing
-  kStream,       ///< a FIFO or a socket: takes bytes in order
+  kStream,       ///< a FIFO: takes bytes in order
+  kSocket,       ///< a UNIX socket: open() fails on it; never a file's place
 };
 
 /// "a regular file", "a block device", ...: for messages.
@@ -42,6 +43,20 @@ struct Target {
 
 /// Stats `path` (following links) and, for a new path, its directory. Never throws.
 Target inspect_target(const std::string& path);
+
+/// The path a chain of symbolic links at `path` ends on, as IOR, fio and dd write through a
+/// link: the link's target when that is a regular file or nothing yet (a dangling link names
+/// the file to create), so that a temporary file goes beside the target and is renamed onto
+/// it, never onto the link. `path` itself when it is no link, or names a directory, a device
+/// or a stream (written where it stands), or the chain cannot be read (the open names why).
+std::string follow_links(const std::string& path);
+
+/// Why the block device at `path` may not be written in place for `option`: the kernel holds
+/// it (an exclusive open fails with EBUSY while it or one of its partitions is mounted, is a
+/// swap area, or has device-mapper or md over it), naming each partition's mount point, swap
+/// or holder that /proc/self/mountinfo, /proc/swaps and /sys/class/block tell. Empty when the
+/// device is free.
+std::string block_device_in_use(const std::string& option, const std::string& path);
 
 /// Why a write may not go to `target` at `path` (given as `option`, e.g. "--output") for a
 /// stream of `bytes`: a kernel interface file (never), a device without `in_place` (its

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +16,7 @@
 #include "dgen/size.hpp"
 #include "io/errors.hpp"
 #include "io/watchdog.hpp"
+#include "mpi/stop_signal.hpp"
 
 namespace dgen::mpi {
 
@@ -97,17 +99,23 @@ std::string report_path_problem(const std::string& path) {
   if (stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return "is a directory";
     if (S_ISBLK(st.st_mode)) return "is a block device: the report is never written there";
+    if (S_ISSOCK(st.st_mode))
+      return "is a socket: the report goes to a file, a FIFO that a process reads or a terminal";
     if (!S_ISREG(st.st_mode)) {
       // /dev/stdout, a FIFO: written directly; it must open for writing now.
       const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+      if (fd < 0 && errno == ENXIO && S_ISFIFO(st.st_mode)) {
+        return "is a FIFO that no process reads; opening it would wait for a reader without "
+               "end: start the reader first";
+      }
       if (fd < 0) return "cannot open it for writing: " + os_error();
       close(fd);
       return "";
     }
   }
   std::error_code ec;
-  const fs::path target = fs::weakly_canonical(path, ec);
-  const std::string resolved = ec ? path : target.string();
+  const fs::path target = fs::weakly_canonical(io::follow_links(path), ec);
+  const std::string resolved = ec ? io::follow_links(path) : target.string();
   if (const std::string why = parent_directory_problem(resolved); !why.empty()) return why;
   // The report is written beside its path and renamed: a file must be creatable there.
   const std::string probe = temporary_name(resolved);
@@ -137,10 +145,11 @@ std::string write_whole_file(const std::string& path, const std::string& text) {
     if (close(fd) != 0 && err.empty()) err = "close failed: " + os_error();
     return err;
   }
-  // A link is followed: the file it names is replaced, the link itself stays.
+  // A link is followed (also one that names no file yet): the file it names is replaced, the
+  // link itself stays.
   std::error_code ec;
-  const fs::path resolved = fs::weakly_canonical(path, ec);
-  const std::string target = ec ? path : resolved.string();
+  const fs::path resolved = fs::weakly_canonical(io::follow_links(path), ec);
+  const std::string target = ec ? io::follow_links(path) : resolved.string();
   const std::string temp = temporary_name(target);
   const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return "cannot create " + temp + ": " + os_error();
@@ -190,6 +199,28 @@ OutputFile::OutputFile(const Job& job, const std::string& path, std::uint64_t to
         break;
       case io::TargetKind::kStream:
         kind = kSequential;
+        // open() of a FIFO waits for a reader without end: one that has it open is looked for
+        // for up to 2 s (a reader started just before), then the FIFO is refused.
+        for (int tries = 0; tries < 200 && fd_ < 0; ++tries) {
+          fd_ = open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+          if (fd_ >= 0 || errno != ENXIO || stop_signal() != 0) break;
+          struct timespec pause {
+            0, 10'000'000
+          };
+          nanosleep(&pause, nullptr);
+        }
+        if (fd_ >= 0) {
+          fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) & ~O_NONBLOCK);  // writes wait for the reader
+        } else if (errno == ENXIO) {
+          refused = "--output " + path +
+                    ": is a FIFO that no process reads; opening it would wait for a reader "
+                    "without end: start the reader first, or give --output - and a pipe";
+        }
+        break;
+      case io::TargetKind::kSocket:
+        refused = "--output " + path +
+                  ": is a socket; --output writes a file, a device (--in-place), a FIFO that a "
+                  "process reads, or stdout (-)";
         break;
       case io::TargetKind::kMissing:
         if (const std::string missing = parent_directory_problem(path); !missing.empty()) {
@@ -246,7 +277,7 @@ OutputFile::OutputFile(const Job& job, const std::string& path, std::uint64_t to
   if (path == "-") {
     fd_ = STDOUT_FILENO;
   } else if (kind == kSequential) {
-    fd_ = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd_ < 0) fd_ = open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd_ < 0) {
       err_code = io::exit_code_for_errno(errno);
       err = "--output " + path + ": cannot open: " + os_error();

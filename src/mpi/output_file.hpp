@@ -5,7 +5,9 @@
 // only when its bytes show that this program wrote it for the job's seed, or with --overwrite;
 // kernel interface files are never written, devices only with --in-place and within their
 // size; an in-place target is locked against a second writer. --in-place (IOR -E) writes the
-// target itself; stdout, FIFOs and /dev/null take the bytes in order.
+// target itself; stdout, FIFOs a process reads and /dev/null take the bytes in order (a FIFO
+// nobody reads and a socket are refused). A symbolic link is followed by the caller
+// (io::follow_links): the temporary file goes beside the file it names.
 #pragma once
 
 #include <cstdint>

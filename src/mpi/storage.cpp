@@ -254,8 +254,20 @@ void run_phases(Share& s, Measured& m, bool wrote, report::Progress& progress) {
         m.output_state->state = "removed";
         m.output_state->files = 0;
         m.output_state->bytes = 0;
+        // Only what this run made is removed: a directory that stood before stays.
+        struct stat st {};
+        const bool stays = stat(req.layout.path.c_str(), &st) == 0;
+        const std::vector<std::string>& made = s.made_directories;
+        const bool made_top = !made.empty() && made.front() == req.layout.path;
         m.output_state->text =
-            req.layout.path + " was removed by the delete phase (every file this run created)";
+            !stays ? req.layout.path +
+                         " was removed by the delete phase (every file and directory this run "
+                         "created)"
+                   : "the delete phase removed every file this run created and the directories "
+                     "it made under " +
+                         req.layout.path + "; " + req.layout.path +
+                         (made_top ? " stays: it holds what this run did not create"
+                                   : " stood before the run and stays");
       }
     }
     if (const int sig = agreed_stop(job); sig != 0) {
@@ -309,7 +321,10 @@ Measured run_storage(const RankContext& c) {
   if (write && layout.kind != io::LayoutKind::kDataset) {
     const bool per_rank = layout.kind == io::LayoutKind::kFilePerRank;
     const std::uint64_t total = static_cast<std::uint64_t>(io::stream_length(layout, job.size()));
-    const std::string target = per_rank ? io::file_path(layout, job.rank()) : path;
+    // Through a symbolic link, as IOR, fio and dd write: the rules, the temporary file and the
+    // rename apply to the file it names; the link stays.
+    const std::string target =
+        io::follow_links(per_rank ? io::file_path(layout, job.rank()) : path);
     const std::uint64_t base = per_rank ? c.global_offset : 0;  // stream offset of file offset 0
     OutputRules rules;
     rules.per_rank = per_rank;
@@ -498,7 +513,7 @@ Measured run_storage(const RankContext& c) {
         }
       }
       state = out->state().text;
-      if (req.keep_partial && completed == 0 && !out->name().empty() && out->name() != path)
+      if (req.keep_partial && completed == 0 && !out->name().empty() && out->name() != out->path())
         state = "the partial output is kept as " + out->name() +
                 " (what was written before the error; --resume continues it)";
     }
@@ -601,6 +616,7 @@ Measured run_storage(const RankContext& c) {
       s.limit.assign(written.begin() + mine,
                      written.begin() + mine + static_cast<std::ptrdiff_t>(T));
     }
+    s.made_directories = directories->made();
     run_phases(s, m, true, progress);
     keep_the_records(s, m);
     return m;

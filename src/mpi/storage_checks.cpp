@@ -120,7 +120,13 @@ void check_dataset_replacements(const RankContext& c, const std::vector<io::Exte
         const io::Target target = io::inspect_target(path);
         std::string problem;
         if (target.kind == io::TargetKind::kMissing) continue;
-        if (target.kind != io::TargetKind::kRegular) {
+        struct stat own {};
+        if (lstat(path.c_str(), &own) == 0 && S_ISLNK(own.st_mode)) {
+          // The file's rename would replace the link, not the file it names.
+          problem = "--output " + path +
+                    ": is a symbolic link where the dataset's file goes; it is left as it is "
+                    "(a link may name the dataset's directory, not its files)";
+        } else if (target.kind != io::TargetKind::kRegular) {
           problem = "--output " + path + ": is " + io::describe(target.kind) +
                     " where the dataset's file goes; it is left as it is";
         } else {

@@ -41,6 +41,8 @@ class DatasetDirectories {
   DatasetDirectories(const DatasetDirectories&) = delete;
   DatasetDirectories& operator=(const DatasetDirectories&) = delete;
   void keep() { complete_ = true; }  ///< the run completed: every directory stays
+  /// The directories rank 0 made (parents first); those that stood before are not in it.
+  const std::vector<std::string>& made() const { return made_; }
 
  private:
   void remove_empty() noexcept;

@@ -718,13 +718,13 @@ Interval delete_pass(Share& s) {
     const io::IoCall call("unlink", path);
     return unlink(path.c_str());
   });
-  // The directories, deepest first, once every rank has removed its files: rmdir removes only
-  // empty ones, so a file that is not the dataset's keeps its directory.
+  // The directories this run made, deepest first, once every rank has removed its files:
+  // rmdir removes only empty ones, so a file that is not the dataset's keeps its directory, and
+  // one that stood before the run is not in the list.
   s.c.job.barrier();
   if (s.c.job.rank() == 0) {
-    std::vector<std::string> dirs = io::dataset_directories(s.c.request.layout);
-    for (auto d = dirs.rbegin(); d != dirs.rend(); ++d) rmdir(d->c_str());
-    rmdir(s.c.request.layout.path.c_str());
+    const std::vector<std::string>& made = s.made_directories;
+    for (auto d = made.rbegin(); d != made.rend(); ++d) rmdir(d->c_str());
   }
   run.end = s.c.job.now();
   return run;

@@ -69,6 +69,9 @@ struct Share {
   bool direct = false;
   bool repair = false;  ///< --resume: read each transfer first, write only those found wrong
   int depth = 1;        ///< transfers in flight per thread (--iodepth)
+  /// Rank 0: the dataset directories this run made, parents first (the --output directory and
+  /// subdirectories that did not stand before): the only ones --phases delete removes.
+  std::vector<std::string> made_directories;
   io::Pattern order = io::Pattern::kSequential;
   std::uint64_t order_seed = 0;
   /// > 0: Job::now() after which no transfer is started (--duration), at a transfer boundary
@@ -128,7 +131,8 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
 Interval stat_pass(Share& s);
 
 /// --phases delete: every thread removes its block of the dataset's files (mdtest's file
-/// removal); then rank 0 removes the dataset's directories left empty.
+/// removal); then rank 0 removes the directories this run made (Share::made_directories), those
+/// left empty. A directory that stood before the run stays, with its mode.
 Interval delete_pass(Share& s);
 
 /// The rank's prefix a single-file pass moved: its parts in order, up to the first not finished.
