@@ -610,7 +610,10 @@ TEST_F(Faults, AStopAfterTheCreatePhaseKeepsItsRowAndSaysTheDatasetIsWhole) {
                              " --output " + ds +
                              " --files 8 --file-size 64KiB --files-per-dir 10 --threads 1 "
                              "--phases create,stat,read,delete --format json");
+  // Every other file stands at its name, and f7 is being written.
   ASSERT_TRUE(run.wait_for([&] {
+    for (int k = 0; k < 7; ++k)
+      if (!fs::exists(faultfs().back + "/ds/d0/f" + std::to_string(k))) return false;
     return faultfs().log().find("op=write path=/ds/d0/f7") != std::string::npos;
   })) << run.err();
   const pid_t rank0 = rank_pid(mark, 0);
