@@ -271,6 +271,58 @@ TEST(Duration, ADatasetAtTheWallGivesFilesPerSecond) {
   EXPECT_NE(t.out.find(" files/s; stopped within ", line), std::string::npos) << t.out;
 }
 
+// A time-bounded write of a file per rank: the end state names every rank's file with its
+// length on disk (each cut where the wall stopped its rank, no holes with one thread), in the
+// JSON and the table; the bytes are the stream's; the iteration counts both files.
+TEST(Duration, AFilePerRankWriteNamesEveryFileWithItsLength) {
+  dgen::test::ScratchDir s("duration-per-rank");
+  const std::string target = s.dir + "/f";
+  const std::uint64_t size = 1ULL << 30;  // per rank
+  for (const std::string& format : {std::string("json"), std::string("table")}) {
+    SCOPED_TRACE(format);
+    const auto r = run_shell(
+        kMpirun + "-n 2 " + kBinary + " --size 1GiB --threads 1 --fsync off --transfer 4KiB " +
+        "--duration 200ms --file-per-rank --format " + format + " --output " + target);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::string text = r.out;
+    if (format == "json") {
+      const auto j = parse(r);
+      EXPECT_EQ(j["iterations"][0]["files"], 2) << "both files were renamed into place";
+      const auto& o = j["output_state"];
+      ASSERT_EQ(o["file_lengths"].size(), 2u) << o;
+      std::uint64_t holds = 0;
+      for (int k = 0; k < 2; ++k) {
+        const std::string name = target + ".0000000" + std::to_string(k);
+        EXPECT_EQ(o["file_lengths"][k]["path"], name);
+        EXPECT_EQ(o["file_lengths"][k]["length"], fs::file_size(name));
+        EXPECT_EQ(o["file_lengths"][k]["holds"], fs::file_size(name)) << "one thread: no holes";
+        holds += o["file_lengths"][k]["holds"].get<std::uint64_t>();
+      }
+      EXPECT_EQ(o["bytes"], holds);
+      text = o["text"];
+    } else {
+      ASSERT_NE(text.find("\noutput    "), std::string::npos) << text;
+    }
+    EXPECT_NE(text.find("2 files"), std::string::npos) << text;
+    EXPECT_EQ(text.find("holes"), std::string::npos) << text;
+    for (int k = 0; k < 2; ++k) {
+      const std::string name = target + ".0000000" + std::to_string(k);
+      const std::uint64_t length = fs::file_size(name);
+      EXPECT_GT(length, 0u);
+      EXPECT_LT(length, size) << "the wall came first";
+      EXPECT_NE(text.find(name + " (" + std::to_string(length) + " bytes)"), std::string::npos)
+          << text;
+      // Rank k's file is the stream from k GiB, as the stream on stdout has it.
+      const auto same =
+          run_shell(kBinary + " --size 2GiB --output - 2>/dev/null | cmp -n " +
+                    std::to_string(length) + " -i " + std::to_string(k * size) + ":0 - " + name);
+      EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+    }
+    fs::remove(target + ".00000000");
+    fs::remove(target + ".00000001");
+  }
+}
+
 // Every transfer's latency goes into a histogram: a write delayed every 50th by 50 ms (a slow
 // FUSE path) shows at the tail, not at the median.
 TEST(Latency, SlowWritesShowAtTheTailNotAtTheMedian) {

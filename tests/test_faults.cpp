@@ -397,6 +397,139 @@ TEST_F(Faults, ReadsAndFlushesThatNeverReturnAreEndedByTheTimeout) {
   }
 }
 
+// --keep-partial after a write that failed (ENOSPC, EIO) or was ended by --timeout: every
+// partial file the run wrote stays under the name the message gives (a dataset: the temporary
+// files of the files the error cut short), the message names every one that stays, and with
+// the fault gone --resume completes the output, which --verify then reads back whole. Each
+// layout, with 1 and 2 ranks, through posix, io_uring and MPI-IO.
+struct KeepCase {
+  std::string name, launcher, layout, target;
+};
+struct KeepFault {
+  std::string name, rule;
+  int exit_code;
+};
+
+std::ostream& operator<<(std::ostream& o, const KeepCase& c) { return o << c.name; }
+std::ostream& operator<<(std::ostream& o, const KeepFault& f) { return o << f.name; }
+
+const KeepCase kKeepCases[] = {
+    {"shared_posix_1", "", " --size 4MiB --threads 2", "f"},
+    {"shared_uring_1", "", " --size 4MiB --threads 2 --io uring --iodepth 4 --transfer 256KiB",
+     "f"},
+    {"shared_posix_2", kMpirun2, " --size 2MiB --threads 1", "f"},
+    {"shared_mpiio_2", kMpirun2, " --size 2MiB --threads 1 --io mpiio", "f"},
+    {"file_per_rank_1", "", " --size 4MiB --threads 2 --file-per-rank", "f"},
+    {"file_per_rank_2", kMpirun2, " --size 2MiB --threads 1 --file-per-rank", "f"},
+    {"dataset_1", "", " --files 6 --file-size 512KiB --threads 1 --files-per-dir 10", "ds"},
+    {"dataset_2", kMpirun2, " --files 6 --file-size 512KiB --threads 1 --files-per-dir 10", "ds"},
+};
+// The fault arms at 1.25 MiB: in the middle of a transfer and of a dataset file.
+const KeepFault kKeepFaults[] = {
+    {"enospc", "op=write,fault=enospc,after=1280K", 4},
+    {"eio", "op=write,fault=eio,after=1280K", 4},
+};
+
+// The temporary files a message names (PATH.dgen-partial-<16 hex digits> under the mount), as
+// paths in BACK.
+std::vector<std::string> partials_named(const std::string& text) {
+  const std::string mnt = faultfs().mnt + "/", mark = ".dgen-partial-";
+  std::vector<std::string> out;
+  for (std::size_t at = text.find(mark); at != std::string::npos; at = text.find(mark, at + 1)) {
+    const std::size_t start = text.rfind(mnt, at);
+    if (start == std::string::npos || at + mark.size() + 16 > text.size()) continue;
+    const std::string name = text.substr(start, at + mark.size() + 16 - start);
+    out.push_back(faultfs().back + "/" + name.substr(mnt.size()));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<std::string> partials_in_back() {
+  std::vector<std::string> out;
+  for (const std::string& f : files_in_back())
+    if (f.find(".dgen-partial-") != std::string::npos) out.push_back(faultfs().back + "/" + f);
+  return out;
+}
+
+// With the fault gone, --resume completes the output and --verify reads it back whole; no
+// partial file is left.
+void expect_resume_completes(const std::string& write, const std::string& read) {
+  faultfs().set({});
+  const auto resumed = run_shell(write + " --keep-partial --resume");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  const auto checked = run_shell(read + " --verify");
+  EXPECT_EQ(checked.exit_code, 0) << checked.err << checked.out;
+  EXPECT_TRUE(partials_in_back().empty()) << "left: " << partials_in_back().front();
+}
+
+class KeepPartial : public ::testing::TestWithParam<std::tuple<KeepCase, KeepFault>> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(faultfs().problem.empty()) << faultfs().problem;
+    faultfs().reset();
+  }
+  void TearDown() override { faultfs().reset(); }
+};
+
+TEST_P(KeepPartial, AFailedWriteKeepsEveryPartialItNamesAndResumeCompletesIt) {
+  const auto& [c, fault] = GetParam();
+  const std::string target = faultfs().mnt + "/" + c.target;
+  const std::string write = c.launcher + kBinary + " --output " + target + c.layout;
+  faultfs().set({fault.rule});
+  const auto r = run_shell(write + " --keep-partial");
+  ASSERT_EQ(r.exit_code, fault.exit_code) << r.err;
+  ASSERT_NE(faultfs().log().find("fault="), std::string::npos) << "the fault never fired";
+  // What the message names is there, with what was written; and every partial file there is
+  // named.
+  const std::vector<std::string> named = partials_named(r.err);
+  EXPECT_FALSE(named.empty()) << r.err;
+  std::uintmax_t kept = 0;  // a dataset file the error cut at its first byte holds nothing
+  for (const std::string& f : named) {
+    EXPECT_TRUE(fs::exists(f)) << f << " is named but not there:\n" << r.err;
+    if (fs::exists(f)) kept += fs::file_size(f);
+  }
+  EXPECT_GT(kept, 0u) << "what was written before the error is kept";
+  EXPECT_EQ(partials_in_back(), named) << r.err;
+  EXPECT_EQ(r.err.find("was removed"), std::string::npos) << r.err;
+  expect_resume_completes(write, c.launcher + kBinary + " --input " + target + c.layout);
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, KeepPartial,
+                         ::testing::Combine(::testing::ValuesIn(kKeepCases),
+                                            ::testing::ValuesIn(kKeepFaults)),
+                         [](const auto& info) {
+                           return std::get<0>(info.param).name + "_" + std::get<1>(info.param).name;
+                         });
+
+// A write ended by --timeout (a call that never returns, on one rank) dies where it stands: the
+// message says what that leaves (the temporary file, named), it is there, and --resume
+// completes it.
+TEST_F(Faults, AWriteEndedByTheTimeoutSaysWhatItLeavesAndResumeCompletesIt) {
+  const std::pair<KeepCase, std::string> cases[] = {
+      {kKeepCases[0], "op=write,fault=hang,after=1280K"},
+      {kKeepCases[5], "path=/f.00000001*,op=write,fault=hang,after=1M"},
+      {kKeepCases[7], "path=/ds/d0/f5*,op=write,fault=hang"},
+  };
+  for (const auto& [c, rule] : cases) {
+    SCOPED_TRACE(c.name);
+    faultfs().reset();
+    const std::string target = faultfs().mnt + "/" + c.target;
+    const std::string write = c.launcher + kBinary + " --output " + target + c.layout;
+    faultfs().set({rule + kHangCap});
+    const auto r = run_shell("timeout 60 " + write + " --keep-partial --timeout 2");
+    faultfs().set({});
+    EXPECT_EQ(r.exit_code, 124) << r.err;
+    EXPECT_NE(r.err.find("stays"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
+    for (const std::string& f : partials_named(r.err))
+      EXPECT_TRUE(fs::exists(f)) << f << " is named but not there:\n" << r.err;
+    EXPECT_FALSE(partials_named(r.err).empty()) << r.err;
+    expect_resume_completes(write, c.launcher + kBinary + " --input " + target + c.layout);
+  }
+}
+
 // The pid of rank `rank` of the job whose processes carry DGEN_TEST_MARK=`mark`, 0 if none.
 pid_t rank_pid(const std::string& mark, int rank) {
   for (const auto& e : fs::directory_iterator("/proc")) {
@@ -463,6 +596,42 @@ TEST_F(Faults, ResumeAfterKillNineOfARankRestoresTheStream) {
     }
     EXPECT_EQ(all.size(), c.bytes);
     EXPECT_TRUE(all == stream(0, c.bytes)) << "the resumed output is not the stream";
+  }
+}
+
+// A stop that comes after the create phase has written every file (here to rank 0 while rank
+// 1 writes its last file, made slow): the create phase is done, so its row stays in the phases
+// table, and the message says the dataset is whole, not that a file being written was removed.
+TEST_F(Faults, AStopAfterTheCreatePhaseKeepsItsRowAndSaysTheDatasetIsWhole) {
+  const std::string mark = "phases-" + std::to_string(getpid());
+  const std::string ds = faultfs().mnt + "/ds";
+  faultfs().set({"path=/ds/d0/f7*,op=write,fault=slow,ms=1500"});
+  dgen::test::Background run("env DGEN_TEST_MARK=" + mark + " " + kMpirun2 + kBinary +
+                             " --output " + ds +
+                             " --files 8 --file-size 64KiB --files-per-dir 10 --threads 1 "
+                             "--phases create,stat,read,delete --format json");
+  // Every other file stands at its name, and f7 is being written.
+  ASSERT_TRUE(run.wait_for([&] {
+    for (int k = 0; k < 7; ++k)
+      if (!fs::exists(faultfs().back + "/ds/d0/f" + std::to_string(k))) return false;
+    return faultfs().log().find("op=write path=/ds/d0/f7") != std::string::npos;
+  })) << run.err();
+  const pid_t rank0 = rank_pid(mark, 0);
+  ASSERT_GT(rank0, 0);
+  kill(rank0, SIGTERM);
+  const auto r = run.wait();
+  EXPECT_EQ(r.exit_code, 143) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_GE(j["phases"].size(), 1u) << r.out;
+  EXPECT_EQ(j["phases"][0]["name"], "create");
+  EXPECT_EQ(j["phases"][0]["files"], 8);
+  const std::string text = j["output_state"]["text"];
+  EXPECT_NE(text.find(ds + " holds all 8 files"), std::string::npos) << text;
+  EXPECT_EQ(text.find("removed"), std::string::npos) << text;
+  EXPECT_EQ(r.err.find("removed"), std::string::npos) << r.err;
+  for (std::uint64_t k = 0; k < 8; ++k) {
+    const std::string f = faultfs().back + "/ds/d0/f" + std::to_string(k);
+    EXPECT_TRUE(read_file(f) == stream(k * 65536, 65536)) << f;
   }
 }
 

@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <vector>
 
 namespace dgen::mpi {
@@ -25,9 +27,26 @@ std::string local_host() {
   return buf;
 }
 
+std::mutex abort_note_lock;
+std::string abort_note;  // set_abort_note
+
 }  // namespace
 
-void abort_job(const std::string& message, int exit_code) {
+void set_abort_note(const std::string& note) {
+  const std::lock_guard<std::mutex> hold(abort_note_lock);
+  abort_note = note;
+}
+
+void abort_job(const std::string& text, int exit_code) {
+  // The job ends where it stands: the SIGTERM that MPI_Abort has the launcher send ends this
+  // process at once, with no stop handling that would remove or cut what the note names.
+  std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGINT, SIG_DFL);
+  std::string message = text;
+  {
+    const std::lock_guard<std::mutex> hold(abort_note_lock);
+    if (!abort_note.empty()) message += "; " + abort_note;
+  }
   int rank = 0, initialized = 0, finalized = 0;
   MPI_Initialized(&initialized);
   MPI_Finalized(&finalized);

@@ -96,6 +96,10 @@ inline constexpr int kIoErrorExit = 4;
 /// MPI_Abort. For failures other ranks cannot be told about in a collective.
 [[noreturn]] void abort_job(const std::string& message, int exit_code = 1);
 
+/// What an abort leaves of the output ("the temporary file F stays as the kernel has it"): while
+/// set, abort_job's message ends with it. Empty clears it.
+void set_abort_note(const std::string& note);
+
 /// Checks an MPI return code; on error, abort_job naming the call and MPI's error string.
 void check(int rc, const char* call);
 

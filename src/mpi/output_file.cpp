@@ -432,6 +432,11 @@ void OutputFile::keep_whole(const Job& job) {
     if (fd >= 0) close(fd);
   }
   agree_kept(job, err, size, true);
+  // Nothing was written: an empty temporary file keeps nothing (--resume would not take it).
+  if (owner() && regular_ && size == 0 && !temp_.empty() && rules_.resume_from.empty()) {
+    kept_ = false;
+    discard();
+  }
 }
 
 OutputState OutputFile::state() const {
@@ -453,6 +458,9 @@ OutputState OutputFile::state() const {
     if (device_) {
       s.text = "the device " + path_ + " holds the stream's first " + std::to_string(kept_bytes_) +
                " bytes; what follows is what it held before";
+    } else if (temp_.empty() && kept_whole_) {
+      s.text = path_ + " (written in place) holds the transfers written, at their offsets, over " +
+               "what it held before (" + std::to_string(kept_bytes_) + " bytes long)";
     } else if (temp_.empty()) {
       s.text = path_ + " (written in place) was cut to the stream's first " +
                std::to_string(kept_bytes_) + " bytes";

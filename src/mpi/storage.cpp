@@ -40,8 +40,9 @@ namespace fs = std::filesystem;
 std::string parent_of(const std::string& path) { return fs::absolute(path).parent_path().string(); }
 
 // What a dataset holds after a stop or failure: its whole files (counted on disk when the
-// pass could not count them), on rank 0. Collective.
-report::OutputState dataset_state(const Share& s, bool complete, std::uint64_t files_kept) {
+// pass could not count them), on rank 0; `rest`: what became of the others. Collective.
+report::OutputState dataset_state(const Share& s, bool complete, std::uint64_t files_kept,
+                                  const std::string& rest) {
   const Job& job = s.c.job;
   const io::Layout& layout = s.c.request.layout;
   std::uint64_t total = 0;
@@ -50,12 +51,12 @@ report::OutputState dataset_state(const Share& s, bool complete, std::uint64_t f
   o.path = layout.path;
   o.files = total;
   o.bytes = total * layout.file_size;
-  o.state = complete ? "complete" : "files";
-  o.text = complete ? layout.path + " holds all " + std::to_string(total) + " files"
-                    : layout.path + " keeps " + std::to_string(total) + " of " +
-                          std::to_string(layout.files) +
-                          " files, each whole (renamed when complete); a file being written "
-                          "when the run ended was removed";
+  const bool all = total == layout.files;
+  o.state = all || complete ? "complete" : "files";
+  o.text = all ? layout.path + " holds all " + std::to_string(total) + " files"
+               : layout.path + " keeps " + std::to_string(total) + " of " +
+                     std::to_string(layout.files) + " files, each whole (renamed when complete)" +
+                     (rest.empty() ? "" : "; " + rest);
   return o;
 }
 
@@ -69,6 +70,162 @@ std::uint64_t whole_files_on_disk(const Share& s) {
       ++n;
   }
   return n;
+}
+
+// One output file as it stands when the run ends, for the job's sentence and the report.
+struct FileFact {
+  std::string state;         // OutputFile's state for it (complete, partial, removed, ...)
+  std::string name;          // where its bytes are: the final or the temporary name
+  std::string text;          // OutputFile's sentence for it
+  std::uint64_t length = 0;  // its length on disk now (stat; 0 when it is not there)
+  std::uint64_t holds = 0;   // bytes of the stream this run wrote into it (0: not known)
+};
+
+// Collective: every rank's own file (a shared file: rank 0's, whose `holds` is the sum over the
+// ranks), on rank 0 in rank order; elsewhere empty. Names are joined by NUL, which no path has.
+std::vector<FileFact> gather_files(const Job& job, const OutputFile& out, bool per_rank,
+                                   std::uint64_t holds) {
+  std::uint64_t total = holds;
+  if (!per_rank)
+    check(MPI_Reduce(&holds, &total, 1, MPI_UINT64_T, MPI_SUM, 0, job.world()), "MPI_Reduce");
+  std::string mine;
+  if (per_rank || job.rank() == 0) {
+    const OutputState o = out.state();
+    struct stat st {};
+    const std::uint64_t length =
+        stat(o.path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+    const char nul = '\0';
+    mine = o.state + nul + o.path + nul + o.text + nul + std::to_string(length) + nul +
+           std::to_string(total);
+  }
+  std::vector<FileFact> out_files;
+  for (const std::string& one : job.gather_strings(mine)) {
+    if (one.empty()) continue;
+    std::vector<std::string> f;
+    for (std::size_t at = 0;;) {
+      const std::size_t end = one.find('\0', at);
+      f.push_back(one.substr(at, end == std::string::npos ? std::string::npos : end - at));
+      if (end == std::string::npos) break;
+      at = end + 1;
+    }
+    if (f.size() != 5) continue;
+    out_files.push_back({f[0], f[1], f[2], std::stoull(f[3]), std::stoull(f[4])});
+  }
+  return out_files;
+}
+
+// "a (12 bytes), b (34 bytes)": every file, or for many the first three, the last, how many and
+// the shortest and longest (the report's file_lengths lists each).
+std::string list_files(const std::vector<FileFact>& files) {
+  auto one = [](const FileFact& f) { return f.name + " (" + std::to_string(f.length) + " bytes)"; };
+  std::string text;
+  if (files.size() <= 4) {
+    for (const FileFact& f : files) text += (text.empty() ? "" : ", ") + one(f);
+    return text;
+  }
+  std::uint64_t shortest = UINT64_MAX, longest = 0;
+  for (const FileFact& f : files) {
+    shortest = std::min(shortest, f.length);
+    longest = std::max(longest, f.length);
+  }
+  return one(files[0]) + ", " + one(files[1]) + ", " + one(files[2]) + ", ..., " +
+         one(files.back()) + " (" + std::to_string(files.size()) + " files, " +
+         std::to_string(shortest) + " to " + std::to_string(longest) + " bytes)";
+}
+
+// The job's sentence for files of their own (--file-per-rank), from every rank's: the partial
+// files kept, by name and length; else each rank's sentence where they differ.
+std::string per_rank_text(const std::vector<FileFact>& files, const std::string& what) {
+  std::vector<FileFact> kept;
+  std::string nothing;  // ranks whose file kept nothing
+  int others = 0;
+  for (std::size_t r = 0; r < files.size(); ++r) {
+    const FileFact& f = files[r];
+    if (f.state == "partial") {
+      kept.push_back(f);
+    } else if (f.state == "removed" || f.state == "untouched") {
+      nothing += (nothing.empty() ? "" : ", ") + std::to_string(r);
+    } else {
+      ++others;
+    }
+  }
+  if (others == 0 && !kept.empty()) {
+    std::string text = "the partial outputs are kept under their temporary names (" + what +
+                       "; --resume continues them): " + list_files(kept);
+    if (!nothing.empty())
+      text += "; rank " + nothing + " wrote nothing: its temporary file was removed";
+    return text + "; nothing was created or changed at the final names";
+  }
+  bool same = true;
+  for (const FileFact& f : files) same = same && f.text == files.front().text;
+  if (same && !files.empty()) return files.front().text;
+  std::string text;
+  for (std::size_t r = 0; r < files.size(); ++r)
+    text += (r ? "; " : "") + std::string("rank ") + std::to_string(r) + ": " + files[r].text;
+  return text;
+}
+
+// What a time-bounded write (--duration) left, from each file's length on disk and the stream
+// bytes written into it: cut where the wall stopped it, with holes where nothing was written (a
+// thread's part not reached, another rank's, a random order's gaps).
+std::string time_bounded_text(const std::vector<FileFact>& files, bool per_rank,
+                              std::uint64_t length) {
+  std::string holed;
+  int holes = 0;
+  for (const FileFact& f : files) {
+    if (f.holds >= f.length) continue;
+    if (++holes <= 4)
+      holed += (holed.empty() ? "" : ", ") + f.name + " holds " + std::to_string(f.holds) +
+               " of its " + std::to_string(f.length) + " bytes";
+  }
+  if (holes > 4) holed += ", and " + std::to_string(holes - 4) + " more";
+  const std::string holes_text = holed.empty() ? "" : "; " + holed + ", the rest holes";
+  if (!per_rank && files.size() == 1) {
+    const FileFact& f = files.front();
+    return f.name + " holds the stream where the time-bounded write (--duration) stopped: " +
+           std::to_string(f.length) + " bytes long (the stream is " + std::to_string(length) +
+           "), " + std::to_string(f.holds) + " bytes written at their offsets" +
+           (f.holds < f.length ? ", the rest holes" : "");
+  }
+  return std::to_string(files.size()) +
+         " files, each holds its rank's stream up to where the time-bounded write (--duration) "
+         "stopped (a rank's stream is " +
+         std::to_string(length) + " bytes): " + list_files(files) + holes_text;
+}
+
+// The report's file_lengths: every file, its length and the stream bytes it holds.
+std::vector<report::FileLength> file_lengths(const std::vector<FileFact>& files) {
+  std::vector<report::FileLength> out;
+  for (const FileFact& f : files) {
+    if (f.state == "complete" || f.state == "partial" || f.state == "cut")
+      out.push_back({f.name, f.length, f.holds});
+  }
+  return out;
+}
+
+// The kept temporary files of a failed dataset write (Share::kept_partials), on rank 0.
+std::vector<FileFact> gather_dataset_partials(const Job& job, const Share& s) {
+  std::string mine;
+  for (const std::string& name : s.kept_partials) {
+    struct stat st {};
+    const std::uint64_t length =
+        stat(name.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+    mine += name + '\0' + std::to_string(length) + '\0';
+  }
+  std::vector<FileFact> files;
+  for (const std::string& one : job.gather_strings(mine)) {
+    for (std::size_t at = 0; at < one.size();) {
+      const std::size_t a = one.find('\0', at), b = one.find('\0', a + 1);
+      if (a == std::string::npos || b == std::string::npos) break;
+      FileFact f;
+      f.state = "partial";
+      f.name = one.substr(at, a - at);
+      f.length = std::stoull(one.substr(a + 1, b - a - 1));
+      files.push_back(f);
+      at = b + 1;
+    }
+  }
+  return files;
 }
 
 // --verify: a file longer than the stream gives it holds bytes that are not the stream's; a file
@@ -249,25 +406,39 @@ void run_phases(Share& s, Measured& m, bool wrote, report::Progress& progress) {
       m.phases.push_back({"read", s.found.pass});
       if (s.decoder != nullptr) m.verify = s.found;
     } else if (phase == "delete") {
-      m.phases.push_back({"delete", delete_pass(s)});
-      if (m.output_state) {
-        m.output_state->state = "removed";
-        m.output_state->files = 0;
-        m.output_state->bytes = 0;
-        // Only what this run made is removed: a directory that stood before stays.
-        struct stat st {};
-        const bool stays = stat(req.layout.path.c_str(), &st) == 0;
-        const std::vector<std::string>& made = s.made_directories;
-        const bool made_top = !made.empty() && made.front() == req.layout.path;
-        m.output_state->text =
-            !stays ? req.layout.path +
-                         " was removed by the delete phase (every file and directory this run "
-                         "created)"
-                   : "the delete phase removed every file this run created and the directories "
-                     "it made under " +
-                         req.layout.path + "; " + req.layout.path +
-                         (made_top ? " stays: it holds what this run did not create"
-                                   : " stood before the run and stays");
+      const Interval run = delete_pass(s);
+      m.phases.push_back({"delete", run});
+      // A stop cuts the phase short: the files it did not reach stay, whole.
+      std::uint64_t mine = run.files, removed = 0;
+      check(MPI_Reduce(&mine, &removed, 1, MPI_UINT64_T, MPI_SUM, 0, job.world()), "MPI_Reduce");
+      if (m.output_state && job.rank() == 0) {
+        const std::uint64_t had = m.output_state->files.value_or(0);
+        if (removed >= had) {
+          m.output_state->state = "removed";
+          m.output_state->files = 0;
+          m.output_state->bytes = 0;
+          // Only what this run made is removed: a directory that stood before stays.
+          struct stat st {};
+          const bool stays = stat(req.layout.path.c_str(), &st) == 0;
+          const std::vector<std::string>& made = s.made_directories;
+          const bool made_top = !made.empty() && made.front() == req.layout.path;
+          m.output_state->text =
+              !stays ? req.layout.path +
+                           " was removed by the delete phase (every file and directory this run "
+                           "created)"
+                     : "the delete phase removed every file this run created and the directories "
+                       "it made under " +
+                           req.layout.path + "; " + req.layout.path +
+                           (made_top ? " stays: it holds what this run did not create"
+                                     : " stood before the run and stays");
+        } else {
+          m.output_state->files = had - removed;
+          m.output_state->bytes = (had - removed) * req.layout.file_size;
+          m.output_state->text = req.layout.path + " keeps " + std::to_string(had - removed) +
+                                 " of its " + std::to_string(had) +
+                                 " files, each whole: the delete phase was cut short after " +
+                                 std::to_string(removed);
+        }
       }
     }
     if (const int sig = agreed_stop(job); sig != 0) {
@@ -275,6 +446,70 @@ void run_phases(Share& s, Measured& m, bool wrote, report::Progress& progress) {
       break;
     }
   }
+}
+
+// What an abort in the middle of the write leaves of a file (set_abort_note): the process ends
+// where it stands, so nothing is renamed, cut or removed.
+std::string abort_leaves(const OutputFile& out, bool per_rank) {
+  if (!out.regular())
+    return "the device " + out.path() + " holds part of the stream over what it held before";
+  if (out.name() == out.path()) {
+    return out.path() +
+           " (written in place) stays as it is, the stream's bytes written over what it held "
+           "before (--resume repairs it)";
+  }
+  return per_rank
+             ? "each rank's temporary file stays as the kernel has it (this rank's: " + out.name() +
+                   "; --resume continues them)"
+             : "the temporary file " + out.name() +
+                   " stays as the kernel has it (--resume continues it)";
+}
+
+// After a failed write (every rank has the agreed error): what stays, and the sentence that
+// names it on rank 0. An earlier complete iteration's file is renamed into place; with
+// --keep-partial every partial file stays as it is under its temporary name (in place: cut to
+// the prefix every rank wrote, as after a stop), else it is removed. A dataset keeps its whole
+// files, and with --keep-partial the temporary files of the files the error cut short.
+// Collective.
+std::string failed_write_state(Share& s, std::optional<OutputFile>& out, int completed,
+                               std::uint64_t length, const std::vector<std::uint64_t>& done) {
+  const Job& job = s.c.job;
+  const RunRequest& req = s.c.request;
+  const io::Layout& layout = req.layout;
+  if (layout.kind == io::LayoutKind::kDataset) {
+    const std::vector<FileFact> kept = gather_dataset_partials(job, s);
+    std::string rest;
+    if (!kept.empty()) {
+      rest =
+          "the files the error cut short are kept under their temporary names (what was "
+          "written; --resume removes them and writes those files again): " +
+          list_files(kept);
+    } else {
+      rest = req.keep_partial ? "the others were not written"
+                              : "the others are missing (a file the error cut short was "
+                                "removed; --keep-partial keeps it)";
+    }
+    return dataset_state(s, false, whole_files_on_disk(s), rest).text;
+  }
+  const bool per_rank = layout.kind == io::LayoutKind::kFilePerRank;
+  std::string what = "the transfers written, at their offsets";
+  if (completed > 0) {
+    out->commit(job, length);  // an earlier iteration wrote every byte: the file is whole
+  } else if (req.keep_partial && out->regular()) {
+    if (out->name() == out->path() && s.prefix_meaningful()) {
+      // In place: no file that looks complete; cut to the prefix every rank wrote.
+      const std::uint64_t mine = moved_prefix(s, done);
+      out->keep_prefix(job, per_rank ? mine : job_prefix(job, mine, s.bytes));
+      what = "each the stream's first bytes";
+    } else {
+      out->keep_whole(job);
+    }
+  } else {
+    out->discard();
+  }
+  const std::vector<FileFact> files = gather_files(job, *out, per_rank, 0);
+  if (job.rank() != 0) return out->state().text;
+  return per_rank ? per_rank_text(files, what) : out->state().text;
 }
 
 }  // namespace
@@ -313,6 +548,11 @@ Measured run_storage(const RankContext& c) {
           : static_cast<std::uint64_t>(io::stream_length(layout, job.size()));
 
   Measured m;
+  // An abort (--timeout, a failed MPI call) kills the job where it stands: its message says
+  // what that leaves of the output, until the output is settled.
+  struct ClearAbortNote {
+    ~ClearAbortNote() { set_abort_note(""); }
+  } clear_abort_note;
   std::optional<OutputFile> out;
   InputFiles inputs;                      // --input: what the files hold
   std::vector<verify::Mismatch> missing;  // --verify: the stream's bytes no file holds
@@ -340,6 +580,7 @@ Measured run_storage(const RankContext& c) {
     if (req.storage.resume) choose_resume(c, target, length, rules, resumed.from);
     out.emplace(job, target, total, std::move(rules));
     if (out->sequential()) return write_stream(c, *out);
+    set_abort_note(abort_leaves(*out, per_rank));
     // Every rank must see rank 0's file: a shared file needs a file system the nodes share
     // (and an MPI-IO open that fails on some ranks only would leave the others in its close).
     struct stat st {};
@@ -390,6 +631,12 @@ Measured run_storage(const RankContext& c) {
   std::optional<DatasetDirectories> directories;
   if (write && layout.kind == io::LayoutKind::kDataset) {
     directories.emplace(c);
+    set_abort_note(req.storage.in_place
+                       ? "the files written stay, whole; the file this rank was writing stays "
+                         "short under its name (--resume writes it again)"
+                       : "the files written stay, whole; the file this rank was writing stays "
+                         "under its temporary name, as the kernel has it (--resume removes it "
+                         "and writes that file again)");
     if (s.repair && job.rank() == 0)
       removed_partials = io::remove_dataset_partials(layout, req.spec.seed);
   }
@@ -499,23 +746,12 @@ Measured run_storage(const RankContext& c) {
     }
   } catch (const JobFailure& failure) {
     if (!write) throw;
-    // Name what the failure left, as it is.
+    // Name what the failure left, as it is: every rank is here (the error was agreed on).
     std::string state;
-    if (layout.kind == io::LayoutKind::kDataset) {
-      const report::OutputState o = dataset_state(s, false, whole_files_on_disk(s));
-      state = o.text;
-    } else {
-      if (!req.keep_partial || completed > 0) {
-        if (completed > 0) {
-          out->commit(job, length);  // an earlier iteration wrote every byte: the file is whole
-        } else {
-          out->discard();
-        }
-      }
-      state = out->state().text;
-      if (req.keep_partial && completed == 0 && !out->name().empty() && out->name() != out->path())
-        state = "the partial output is kept as " + out->name() +
-                " (what was written before the error; --resume continues it)";
+    try {
+      state = failed_write_state(s, out, completed, length, done);
+    } catch (const JobFailure& also) {
+      state = also.what();  // keeping or committing failed too
     }
     throw JobFailure(std::string(failure.what()) + "; " + state, failure.exit_code());
   }
@@ -536,15 +772,37 @@ Measured run_storage(const RankContext& c) {
       kept = whole_files_on_disk(s) * layout.file_size;
     }
     std::uint64_t total = 0;
-    check(MPI_Reduce(&kept, &total, 1, MPI_UINT64_T, MPI_SUM, 0, job.world()), "MPI_Reduce");
+    check(MPI_Allreduce(&kept, &total, 1, MPI_UINT64_T, MPI_SUM, job.world()), "MPI_Allreduce");
     m.bytes_kept = total;
     m.output_state =
-        dataset_state(s, m.stop_signal == 0, layout.file_size > 0 ? kept / layout.file_size : 0);
+        dataset_state(s, m.stop_signal == 0, layout.file_size > 0 ? kept / layout.file_size : 0,
+                      m.stop_signal == 0 ? "the time-bounded create (--duration) wrote no more"
+                                         : "the others were not written (a file the stop cut "
+                                           "short is removed, never kept short)");
+    const bool every_file = layout.file_size > 0 && total == layout.files * layout.file_size;
+    if (m.stop_signal != 0 && completed == 0 && every_file && !phases.empty() && !m.runs.empty()) {
+      // The stop came after the create pass had written every file: that phase is done, and
+      // its row stays; the later phases did not run.
+      if (asked("create")) m.phases.push_back({"create", m.runs.back()});
+      std::string later;
+      for (const std::string& p : phases)
+        if (p != "create") later += (later.empty() ? "" : ", ") + p;
+      if (!later.empty())
+        m.output_state->text +=
+            " (the stop came after they were written; " + later + " did not run)";
+    }
   } else if (m.stop_signal == 0 || completed > 0) {
     // A stop after a complete iteration keeps that iteration's file: the cut one rewrote the
     // same bytes.
     out->commit(job, length);
     m.bytes_kept = length;
+    if (req.storage.duration > 0) {
+      // A time-bounded iteration wrote its file, cut short at the wall, and the file stands at
+      // its name: each complete iteration counts it.
+      const bool owner = layout.kind == io::LayoutKind::kFilePerRank || job.rank() == 0;
+      for (int i = 0; i < completed && i < static_cast<int>(m.runs.size()); ++i)
+        m.runs[static_cast<std::size_t>(i)].files = owner ? 1 : 0;
+    }
   } else if (req.keep_partial && !s.prefix_meaningful()) {
     // Another order than sequential, or a wall: what was written is no prefix; the file stays
     // as it is, under its temporary name.
@@ -568,19 +826,31 @@ Measured run_storage(const RankContext& c) {
     out->discard();
   }
   if (out) {
+    const bool per_rank = layout.kind == io::LayoutKind::kFilePerRank;
     const OutputState o = out->state();
+    // What each file holds of the stream: a whole one its length; one kept as written, or cut at
+    // the wall, the bytes this run's last pass wrote; a prefix its length.
+    const bool time_bounded = req.storage.duration > 0 && o.state == "complete";
+    const bool as_written = time_bounded || (o.state == "partial" && !s.prefix_meaningful());
+    std::uint64_t holds = o.bytes;
+    if (as_written) holds = m.runs.empty() ? 0 : m.runs.back().bytes;
+    if (!as_written && !per_rank && job.rank() != 0) holds = 0;  // rank 0's counts
+    const std::vector<FileFact> files = gather_files(job, *out, per_rank, holds);
     report::OutputState r;
     r.state = o.state;
     r.path = o.path;
-    r.bytes = layout.kind == io::LayoutKind::kFilePerRank ? m.bytes_kept : o.bytes;
-    r.text = o.text;
-    if (req.storage.duration > 0 && r.state == "complete") {
-      std::uint64_t mine = m.runs.empty() ? 0 : m.runs.back().bytes, total = 0;
-      check(MPI_Allreduce(&mine, &total, 1, MPI_UINT64_T, MPI_SUM, job.world()), "MPI_Allreduce");
+    r.bytes = per_rank ? m.bytes_kept : o.bytes;
+    r.text = per_rank && job.rank() == 0
+                 ? per_rank_text(files, s.prefix_meaningful()
+                                            ? "each its rank's stream's first bytes"
+                                            : "the transfers written, at their offsets")
+                 : o.text;
+    r.file_lengths = file_lengths(files);
+    if (time_bounded) {
+      std::uint64_t total = 0;
+      for (const FileFact& f : files) total += f.holds;
       r.bytes = total;
-      r.text =
-          out->path() + " holds the stream where the time-bounded write (--duration) reached: " +
-          std::to_string(total) + " of its " + std::to_string(length) + " bytes, the rest holes";
+      if (job.rank() == 0) r.text = time_bounded_text(files, per_rank, length);
     }
     if (m.stop_signal != 0 && completed > 0) {
       r.iteration = completed;
@@ -590,6 +860,7 @@ Measured run_storage(const RankContext& c) {
     }
     m.output_state = r;
   }
+  set_abort_note("");  // the output is settled: committed, kept or removed
   if (req.storage.resume) {
     std::uint64_t sums[2] = {resumed.reused_bytes, removed_partials};
     std::uint64_t all[2] = {0, 0};

@@ -396,9 +396,23 @@ bool dataset_file_intact(Share& s, const io::Extent& e, std::byte* buf, std::byt
   return true;
 }
 
+// A dataset file a failed write cut short: with --keep-partial its temporary file stays (what
+// was written, maybe nothing; --resume removes it and writes the file again); else, and in
+// place, it is removed: never a short file under a final name.
+void cut_short_by_error(Share& s, const std::string& name, bool in_place) {
+  struct stat st {};
+  if (s.c.request.keep_partial && !in_place && stat(name.c_str(), &st) == 0) {
+    const std::lock_guard<std::mutex> hold(s.kept_partials_lock);
+    s.kept_partials.push_back(name);
+    return;
+  }
+  unlink(name.c_str());
+}
+
 // One file of a dataset: created under a temporary name (or in place), written, flushed,
-// closed and renamed; read back: opened, read, closed. A file cut short is removed. With
-// --resume a file that stands whole is kept.
+// closed and renamed; read back: opened, read, closed. A file cut short is removed (by an
+// error, with --keep-partial: kept under its temporary name). With --resume a file that stands
+// whole is kept.
 bool dataset_file(Share& s, const io::Extent& e, Tally& tally, int t,
                   const std::function<bool(io::File&)>& transfers) {
   const RunRequest& req = s.c.request;
@@ -444,7 +458,7 @@ bool dataset_file(Share& s, const io::Extent& e, Tally& tally, int t,
   } catch (...) {
     if (file) release_file(s, *file, t);
     file.reset();
-    if (s.write) unlink(name.c_str());  // never a short file under any name
+    if (s.write) cut_short_by_error(s, name, in_place);
     throw;
   }
   if (file) release_file(s, *file, t);

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -104,6 +105,10 @@ struct Share {
   /// The current phase's histograms (an entry added on its first use).
   PhaseLatency& phase_latency();
   std::optional<report::Timeline> timeline;  ///< the rank's, over every pass
+  /// A dataset write that failed with --keep-partial: the temporary files of the files the
+  /// error cut short, kept (each with what was written), in the order the threads kept them.
+  std::vector<std::string> kept_partials;
+  std::mutex kept_partials_lock;
 
   bool shared() const { return c.request.layout.kind == io::LayoutKind::kSharedFile; }
   bool dataset() const { return c.request.layout.kind == io::LayoutKind::kDataset; }

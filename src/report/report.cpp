@@ -561,6 +561,13 @@ std::string render_table(const Report& r) {
                   k.generate_seconds, k.io_seconds, range_list(k.cpus).c_str());
     }
     if (r.verify) o << "\n" << verify_text(*r.verify);
+    // A time-bounded write leaves files cut at the wall: what each holds (an interrupted run
+    // says it on its first line).
+    const bool time_bounded =
+        std::any_of(r.iterations.begin(), r.iterations.end(),
+                    [](const IterationResult& it) { return it.stonewall.has_value(); });
+    if (r.complete && r.output_state && time_bounded && r.mode == "write")
+      o << "output    " << r.output_state->text << "\n";
     if (r.resume) {
       o << "resume    "
         << (r.resume->from.empty() ? "nothing to continue: written afresh"
@@ -766,6 +773,13 @@ nlohmann::ordered_json to_json(const Report& r) {
         o.iteration ? nlohmann::ordered_json(*o.iteration) : nlohmann::ordered_json();
     j["output_state"]["files"] =
         o.files ? nlohmann::ordered_json(*o.files) : nlohmann::ordered_json();
+    if (o.file_lengths.empty()) {
+      j["output_state"]["file_lengths"] = nullptr;
+    } else {
+      auto& lengths = j["output_state"]["file_lengths"] = nlohmann::ordered_json::array();
+      for (const FileLength& f : o.file_lengths)
+        lengths.push_back({{"path", f.path}, {"length", f.length}, {"holds", f.holds}});
+    }
     j["output_state"]["text"] = o.text;
   } else {
     j["output_state"] = nullptr;

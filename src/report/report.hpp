@@ -155,6 +155,13 @@ struct Storage {
   std::vector<std::string> phases;          ///< --phases, in order; empty: none asked
 };
 
+/// One output file as it stands when the run ends (the report's output_state.file_lengths).
+struct FileLength {
+  std::string path;          ///< its name: final, or temporary when kept as a partial
+  std::uint64_t length = 0;  ///< its length on disk (stat)
+  std::uint64_t holds = 0;   ///< bytes of the stream written into it (0: not known)
+};
+
 /// What became of the output when a write ended, named as it is (docs/output.md).
 struct OutputState {
   /// complete | partial | removed | cut | untouched | device | files | none
@@ -164,6 +171,8 @@ struct OutputState {
   std::optional<int> iteration;        ///< the complete iteration it holds (of several)
   std::optional<std::uint64_t> files;  ///< a dataset: whole files kept
   std::string text;                    ///< the sentence for people
+  /// A shared file or each rank's file, as they stand (empty for a dataset)
+  std::vector<FileLength> file_lengths;
 };
 
 /// --resume: what an earlier run left, found right and kept.
