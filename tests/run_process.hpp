@@ -83,13 +83,23 @@ struct ScratchDir {
   std::string dir;
 };
 
-/// Runs `command` with sh -c; stdout and stderr go to files that are read back. Open MPI is
-/// told that running as root is intended (CI and these machines run as root).
+/// The environment every test command runs with, as a shell prefix: Open MPI is told that
+/// running as root is intended (CI and these machines run as root), mpirun starts a node's
+/// ranks from one thread (Open MPI 4.1's threaded start hangs now and then from 32 ranks on
+/// one node) and ranks that share cores yield while they wait instead of spinning
+/// (docs/running.md, "Many ranks on one node"). Values already in the environment win.
+inline const char* const kMpiEnvironment =
+    "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+    "OMPI_MCA_odls_base_num_threads=${OMPI_MCA_odls_base_num_threads:-0} "
+    "OMPI_MCA_mpi_yield_when_idle=${OMPI_MCA_mpi_yield_when_idle:-1}; ";
+
+/// Runs `command` with sh -c (in kMpiEnvironment); stdout and stderr go to files that are read
+/// back.
 inline ProcessResult run_shell(const std::string& command) {
   static int serial = 0;
   const std::string base = temp_dir() + "/run" + std::to_string(++serial);
-  const std::string full = "(export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; " +
-                           command + ") >" + base + ".out 2>" + base + ".err </dev/null";
+  const std::string full = "(" + std::string(kMpiEnvironment) + command + ") >" + base + ".out 2>" +
+                           base + ".err </dev/null";
   const int status = std::system(full.c_str());
   ProcessResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -108,9 +118,8 @@ class Background {
   explicit Background(const std::string& command) {
     static int serial = 0;
     base_ = temp_dir() + "/bg" + std::to_string(getpid()) + "-" + std::to_string(++serial);
-    const std::string full =
-        "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; exec " + command + " >" +
-        base_ + ".out 2>" + base_ + ".err </dev/null";
+    const std::string full = std::string(kMpiEnvironment) + "exec " + command + " >" + base_ +
+                             ".out 2>" + base_ + ".err </dev/null";
     pid_ = fork();
     if (pid_ == 0) {
       setpgid(0, 0);

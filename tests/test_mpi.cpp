@@ -5,9 +5,11 @@
 
 #include <hwloc.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -263,8 +265,8 @@ bool in_first_pass(const std::string& base) {
 // Starts `command` in the background; returns the file its stderr and exit code go to.
 std::string start(const std::string& command, const std::string& name) {
   const std::string base = dgen::test::temp_dir() + "/" + name;
-  std::system(("(export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; " + command +
-               " >" + base + ".out 2>" + base + ".err </dev/null; echo $? >" + base + ".rc) &")
+  std::system(("(" + std::string(dgen::test::kMpiEnvironment) + command + " >" + base + ".out 2>" +
+               base + ".err </dev/null; echo $? >" + base + ".rc) &")
                   .c_str());
   return base;
 }
@@ -323,6 +325,135 @@ TEST(Mpi, ARankKilledOutrightEndsTheJobNamingIt) {
   // Open MPI 4.1 prints "PID 0" here, so the rank and the signal are what is checked.
   EXPECT_NE(a.err.find("process rank 1 with PID"), std::string::npos) << a.err;
   EXPECT_NE(a.err.find("exited on signal 9"), std::string::npos) << a.err;
+}
+
+// Waits (at most 60 s) until a file in `dir` holds `bytes` or more: the job is writing.
+bool has_written(const std::string& dir, std::uintmax_t bytes) {
+  for (int tries = 0; tries < 6000; ++tries) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+      std::error_code size_ec;
+      if (e.is_regular_file(size_ec) && e.file_size(size_ec) >= bytes && !size_ec) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// What became of a 4-rank collective MPI-IO write (two ranks per core here) after SIGTERM to
+// rank 2 alone, not to mpirun: a batch system that signals some ranks, or mpirun that signals
+// another node's ranks first. `mpirun_args`: more mpirun options (an LD_PRELOAD).
+struct OneRankStopped {
+  int rc = -1;            ///< mpirun's exit code, -1 when it was still running after 60 s
+  double waited = 0;      ///< seconds from the signal to the job's end
+  std::string err;        ///< its stderr
+  nlohmann::json report;  ///< null when none was written
+};
+
+OneRankStopped stop_one_rank_of_a_collective_write(const std::string& name,
+                                                   const std::string& transfer,
+                                                   const std::string& mpirun_args = "") {
+  OneRankStopped a;
+  const std::string dir = dgen::test::temp_dir() + "/" + name;
+  mkdir(dir.c_str(), 0755);
+  const std::string marker = "--output " + dir + "/data --io mpiio --threads 1 --size 64MiB " +
+                             "--transfer " + transfer + " --iterations 999996";
+  const std::string report = dir + "/report.json";
+  const auto base = start(kMpirun + mpirun_args + " -n 4 " + kBinary + " " + marker +
+                              " --progress --format json --report " + report,
+                          name);
+  const int pid = pid_of_rank(marker, 2);
+  if (pid <= 0 || !has_written(dir, 4 << 20)) return a;
+  const auto t0 = std::chrono::steady_clock::now();
+  kill(pid, SIGTERM);
+  a.rc = wait_for(base, 60);
+  a.waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  a.err = dgen::test::read_file(base + ".err");
+  const std::string text = dgen::test::read_file(report);
+  if (!text.empty()) a.report = nlohmann::json::parse(text);
+  return a;
+}
+
+// The ranks agree on a stop before each collective call and leave together at once: the report
+// comes, incomplete, and every write latency it holds is a real transfer (no zero-byte calls
+// made to pad the rest of the pass). Rank 0 heard of the stop from rank 2.
+TEST(Mpi, SigtermToOneRankEndsACollectiveWriteWithAReport) {
+  const auto a = stop_one_rank_of_a_collective_write("one-rank-stopped", "256KiB");
+  ASSERT_NE(a.rc, -1) << "still running 60 s after the signal\n" << a.err;
+  EXPECT_EQ(a.rc, 128 + SIGTERM) << a.err;
+  ASSERT_FALSE(a.report.is_null()) << a.err;
+  EXPECT_FALSE(a.report["complete"].get<bool>());
+  EXPECT_EQ(a.report["stop_signal"], SIGTERM);
+  std::uint64_t bytes = 0;
+  for (const auto& it : a.report["iterations"]) bytes += it["bytes"].get<std::uint64_t>();
+  ASSERT_GT(bytes, 0u);
+  EXPECT_EQ(bytes % (256 << 10), 0u);
+  EXPECT_EQ(a.report["latency"]["write"]["count"].get<std::uint64_t>(), bytes / (256 << 10))
+      << a.report["latency"]["write"];
+  EXPECT_NE(a.err.find("dgen_mpi: rank 2 got signal 15: stopping"), std::string::npos) << a.err;
+}
+
+// The MPI_File_write_at_all calls each rank made, counted outside dgen_mpi (the profiling
+// interface): as many as the transfers it wrote, give or take the one in flight at the stop,
+// not the rest of the pass as zero-byte calls.
+TEST(Mpi, CollectiveCallsAfterAStopAreBounded) {
+  const std::string counts = dgen::test::temp_dir() + "/call-counts";
+  mkdir(counts.c_str(), 0755);
+  const auto a = stop_one_rank_of_a_collective_write(
+      "calls-after-stop", "64KiB",
+      "-x LD_PRELOAD=" + std::string(DGEN_MPI_CALL_COUNT) + " -x DGEN_CALL_COUNT_DIR=" + counts);
+  ASSERT_NE(a.rc, -1) << a.err;
+  ASSERT_FALSE(a.report.is_null()) << a.err;
+  std::uint64_t bytes = 0;
+  for (const auto& it : a.report["iterations"]) bytes += it["bytes"].get<std::uint64_t>();
+  const std::uint64_t per_rank = bytes / (64 << 10) / 4;  // every rank wrote as many
+  for (int r = 0; r < 4; ++r) {
+    std::ifstream f(counts + "/rank-" + std::to_string(r));
+    std::uint64_t calls = 0;
+    ASSERT_TRUE(static_cast<bool>(f >> calls)) << "rank " << r << " wrote no count\n" << a.err;
+    EXPECT_GE(calls, per_rank) << "rank " << r;
+    EXPECT_LE(calls, per_rank + 1)
+        << "rank " << r << ": " << calls << " collective calls for " << per_rank << " transfers";
+  }
+}
+
+// A rank stopped (SIGSTOP) during a collective MPI-IO write holds every other rank inside the
+// call or at the agreement before it: --timeout names the stopped rank, once, not each waiting
+// rank's call.
+TEST(Mpi, TimeoutNamesTheStoppedRankOfACollectiveWriteOnce) {
+  const std::string dir = dgen::test::temp_dir() + "/collective-hang";
+  mkdir(dir.c_str(), 0755);
+  const std::string marker = "--output " + dir + "/data --io mpiio --threads 1 --size 64MiB " +
+                             "--transfer 256KiB --iterations 999995 --timeout 3";
+  const auto base = start(kMpirun + "-n 3 " + kBinary + " " + marker + " --progress", "chang");
+  const int pid = pid_of_rank(marker, 2);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(has_written(dir, 4 << 20)) << dgen::test::read_file(base + ".err");
+  kill(pid, SIGSTOP);
+  const int rc = wait_for(base, 60);
+  kill(pid, SIGKILL);  // a stopped rank the job left behind
+  const std::string err = dgen::test::read_file(base + ".err");
+  EXPECT_EQ(rc, 124) << err;
+  std::size_t said = 0;
+  for (std::size_t at = 0; (at = err.find("--timeout 3: ", at)) != std::string::npos; ++at) ++said;
+  EXPECT_EQ(said, 1u) << err;
+  const std::size_t at = err.find("--timeout 3: ");
+  ASSERT_NE(at, std::string::npos) << err;
+  const std::string line = err.substr(at, err.find('\n', at) - at);
+  EXPECT_EQ(line.find("--timeout 3: rank 2 ("), 0u) << line;
+}
+
+// Ranks that share cores each warn that they are oversubscribed: one line, naming them all.
+TEST(Mpi, IdenticalWarningsOfSeveralRanksAreOneLine) {
+  const auto j = run_json(kMpirun + "-n 3 ",
+                          "--size 8MiB --threads " + std::to_string(std::max(machine().cores, 1)));
+  ASSERT_FALSE(j.is_null());
+  std::vector<std::string> lines;
+  for (const auto& w : j["warnings"]) {
+    if (w.get<std::string>().find("oversubscribed") != std::string::npos) lines.push_back(w);
+  }
+  ASSERT_EQ(lines.size(), 1u) << j["warnings"];
+  EXPECT_EQ(lines[0].find("ranks 0-2 ("), 0u) << lines[0];
 }
 
 // SIGTERM to mpirun (as a batch system's time limit does): mpirun forwards it, every rank stops

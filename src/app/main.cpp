@@ -1,6 +1,7 @@
 // dgen_mpi: options -> plan -> buffer -> kernels -> reduce -> report. See README.md.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -140,13 +141,26 @@ int main(int argc, char** argv) {
     if (request.timeout_seconds > 0) {
       // A call stuck in storage is never at a synchronisation point: the watchdog names it.
       const std::string limit = o.timeout_text;
-      dgen::io::start_io_watchdog(request.timeout_seconds, [limit](const std::string& what) {
+      const double seconds = request.timeout_seconds;
+      dgen::io::start_io_watchdog(seconds, [limit, seconds, &job](const std::string& what) {
+        // A call that waits for other ranks (a collective MPI-IO call, an open or a close)
+        // hangs on every rank when one of them is stopped or gone: the ranks of this node that
+        // do not run are named, by the lowest running rank of the node only. The others leave
+        // it a while to end the job before they speak themselves.
+        const bool waits_for_others =
+            what.rfind("MPI_File_", 0) == 0 && what.rfind("MPI_File_write_at ", 0) != 0 &&
+            what.rfind("MPI_File_read_at ", 0) != 0;  // collective: all but the independent calls
+        bool speaker = true;
+        const std::string held = waits_for_others ? job.held_ranks(speaker) : std::string();
+        if (!held.empty() && !speaker)
+          std::this_thread::sleep_for(std::chrono::duration<double>(std::max(seconds, 2.0)));
         // MPI_Abort from this thread ends the job; should it not return the process, this does.
         std::thread([] {
           std::this_thread::sleep_for(std::chrono::seconds(10));
           std::_Exit(dgen::mpi::kTimeoutExit);
         }).detach();
-        dgen::mpi::abort_job("--timeout " + limit + ": " + what + "; ending the job",
+        const std::string cause = held.empty() ? what : held + " holds the other ranks: " + what;
+        dgen::mpi::abort_job("--timeout " + limit + ": " + cause + "; ending the job",
                              dgen::mpi::kTimeoutExit);
       });
     }

@@ -75,10 +75,16 @@ class Watchdog {
     // synchronisation timeout (a second later) names the rank without the call.
     const auto period = std::chrono::duration<double>(std::min(0.05, limit_ / 4));
     std::unique_lock<std::mutex> lock(m_);
+    // A process that was itself stopped (SIGSTOP, then SIGCONT as a launcher sends before it
+    // ends a job) finds its calls "late" by the time it did not run: a look that comes a second
+    // or more after the last one starts every call's time again from now.
+    auto last_look = Clock::now(), resumed = last_look;
     while (!quit_) {
       cv_.wait_for(lock, period, [this] { return quit_; });
       if (quit_ || fired_) continue;
       const auto now = Clock::now();
+      if (now - last_look > std::chrono::seconds(1)) resumed = now;
+      last_look = now;
       std::string what;
       double late = 0;
       const int n = std::min(g_claimed.load(), kSlots);
@@ -86,7 +92,7 @@ class Watchdog {
         Slot& s = g_slots[static_cast<std::size_t>(i)];
         std::lock_guard<std::mutex> slot_lock(s.m);
         if (!s.busy) continue;
-        late = std::chrono::duration<double>(now - s.start).count();
+        late = std::chrono::duration<double>(now - std::max(s.start, resumed)).count();
         if (late >= limit_) what = sentence(s);
       }
       if (what.empty()) continue;

@@ -34,6 +34,43 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
+// Rank 0: every rank's warnings (blocks of lines, in rank order) with identical ones merged,
+// in the order they first came: "rank 3 (host): ..." for one rank, "ranks 0-127 (host): ..."
+// for several on one host, "ranks 0-127 (4 hosts): ..." across hosts.
+std::vector<std::string> merged_warnings(const std::vector<std::string>& blocks,
+                                         const std::vector<report::RankResult>& ranks) {
+  std::vector<std::string> texts;
+  std::vector<std::vector<int>> from;
+  for (std::size_t r = 0; r < blocks.size(); ++r) {
+    for (auto& line : lines_of(blocks[r])) {
+      const auto at = std::find(texts.begin(), texts.end(), line);
+      const std::size_t i = static_cast<std::size_t>(at - texts.begin());
+      if (at == texts.end()) {
+        texts.push_back(line);
+        from.emplace_back();
+      }
+      if (from[i].empty() || from[i].back() != static_cast<int>(r))
+        from[i].push_back(static_cast<int>(r));
+    }
+  }
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    std::vector<std::string> hosts;
+    for (int r : from[i]) {
+      const std::string host =
+          r < static_cast<int>(ranks.size()) ? ranks[static_cast<std::size_t>(r)].host : "?";
+      if (std::find(hosts.begin(), hosts.end(), host) == hosts.end()) hosts.push_back(host);
+    }
+    std::string who = from[i].size() == 1 ? "rank " : "ranks ";
+    for (const char c : report::range_list(from[i]))
+      who += c == ',' ? std::string(", ") : std::string(1, c);
+    who +=
+        hosts.size() == 1 ? " (" + hosts[0] + ")" : " (" + std::to_string(hosts.size()) + " hosts)";
+    out.push_back(who + ": " + texts[i]);
+  }
+  return out;
+}
+
 // MPMD launches (`mpirun -n 1 dgen_mpi A : -n 1 dgen_mpi B`) give ranks their own command
 // lines: rank 0's request is the job's, and a rank whose options differ is refused.
 std::string compare_with_rank0(const Job& job, const RunRequest& req) {
@@ -345,7 +382,7 @@ report::Report run_job(const Job& job, const RunRequest& req) {
     rep.baseline = b;
   }
   std::string my_warnings;
-  for (const auto& w : warnings) my_warnings += job.who() + ": " + w + "\n";
+  for (const auto& w : warnings) my_warnings += w + "\n";
   const auto all_warnings = job.gather_strings(my_warnings);
   const auto all_ranks = job.gather_strings(nlohmann::json(mine).dump());
   if (job.rank() != 0) {
@@ -386,9 +423,8 @@ report::Report run_job(const Job& job, const RunRequest& req) {
     if (k.simd != rep.simd) rep.simd = "mixed";
     rep.oversubscribed = rep.oversubscribed || k.oversubscribed;
   }
-  for (const auto& block : all_warnings) {
-    for (auto& line : lines_of(block)) rep.warnings.push_back(std::move(line));
-  }
+  // One line per distinct warning, with the ranks that gave it (not one per rank).
+  rep.warnings = merged_warnings(all_warnings, rep.per_rank);
   std::vector<double> rates;
   for (const auto& it : rep.iterations) {
     if (it.complete) rates.push_back(it.aggregate_gbps);

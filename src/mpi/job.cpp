@@ -14,6 +14,8 @@
 #include <mutex>
 #include <vector>
 
+#include "mpi/stop_signal.hpp"
+
 namespace dgen::mpi {
 
 namespace {
@@ -101,46 +103,77 @@ Job::Job(int* argc, char*** argv) {
   check(MPI_Allreduce(&leader, &nodes_, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD),
         "MPI_Allreduce(nodes)");
   host_ = local_host();
+  node_ranks_.resize(static_cast<std::size_t>(local_size_));
+  node_pids_.resize(static_cast<std::size_t>(local_size_));
+  const int pid = static_cast<int>(getpid());
+  check(MPI_Allgather(&rank_, 1, MPI_INT, node_ranks_.data(), 1, MPI_INT, node_),
+        "MPI_Allgather(node ranks)");
+  check(MPI_Allgather(&pid, 1, MPI_INT, node_pids_.data(), 1, MPI_INT, node_),
+        "MPI_Allgather(node pids)");
   measure_clock_offset();
   hosts_ = gather_strings(host_);
+  start_stop_relay(MPI_COMM_WORLD);
 }
 
 void Job::measure_clock_offset() {
-  // As IOR does: rank 0 sends its time to each rank in turn, which answers with its own; the
-  // round trip with the least delay bounds the error of offset = remote - midpoint.
+  // As IOR does, from ping-pongs: rank 0 sends its time, the rank answers with its own; the
+  // round trip with the least delay bounds the error of offset = remote - midpoint. Every rank
+  // at once, not one after another: in each round rank 0 sends to all ranks and takes the
+  // answers as they come, each stamped with its own send and arrival times, so start-up grows
+  // with the rank count only as far as rank 0's sends do, not by 8 round trips per rank.
   constexpr int kRounds = 8;
   constexpr int kTag = 0xD6E0;
-  for (int r = 1; r < size_; ++r) {
-    if (rank_ == 0) {
-      double best_rtt = 1e30, offset = 0;
-      for (int k = 0; k < kRounds; ++k) {
-        const double sent = MPI_Wtime();
-        double remote = 0;
-        check(MPI_Send(&sent, 1, MPI_DOUBLE, r, kTag, MPI_COMM_WORLD), "MPI_Send(clock)");
-        check(MPI_Recv(&remote, 1, MPI_DOUBLE, r, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
-              "MPI_Recv(clock)");
+  if (size_ < 2) return;
+  if (rank_ == 0) {
+    const auto n = static_cast<std::size_t>(size_);
+    std::vector<double> sent(n), remote(n), best_rtt(n, 1e30), offset(n, 0);
+    std::vector<MPI_Request> recvs(n, MPI_REQUEST_NULL), sends(n, MPI_REQUEST_NULL);
+    std::vector<int> done(n);
+    for (int k = 0; k < kRounds; ++k) {
+      for (int r = 1; r < size_; ++r) {
+        check(MPI_Irecv(&remote[r], 1, MPI_DOUBLE, r, kTag, MPI_COMM_WORLD, &recvs[r]),
+              "MPI_Irecv(clock)");
+      }
+      for (int r = 1; r < size_; ++r) {
+        sent[r] = MPI_Wtime();
+        check(MPI_Isend(&sent[r], 1, MPI_DOUBLE, r, kTag, MPI_COMM_WORLD, &sends[r]),
+              "MPI_Isend(clock)");
+      }
+      for (int left = size_ - 1; left > 0;) {
+        int count = 0;
+        check(MPI_Waitsome(size_, recvs.data(), &count, done.data(), MPI_STATUSES_IGNORE),
+              "MPI_Waitsome(clock)");
         const double back = MPI_Wtime();
-        if (back - sent < best_rtt) {
-          best_rtt = back - sent;
-          offset = remote - (sent + back) / 2;
+        for (int i = 0; i < count; ++i) {
+          const auto r = static_cast<std::size_t>(done[static_cast<std::size_t>(i)]);
+          if (back - sent[r] < best_rtt[r]) {
+            best_rtt[r] = back - sent[r];
+            offset[r] = remote[r] - (sent[r] + back) / 2;
+          }
         }
+        left -= count;
       }
-      check(MPI_Send(&offset, 1, MPI_DOUBLE, r, kTag, MPI_COMM_WORLD), "MPI_Send(clock)");
-    } else if (rank_ == r) {
-      for (int k = 0; k < kRounds; ++k) {
-        double sent = 0;
-        check(MPI_Recv(&sent, 1, MPI_DOUBLE, 0, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
-              "MPI_Recv(clock)");
-        const double mine = MPI_Wtime();
-        check(MPI_Send(&mine, 1, MPI_DOUBLE, 0, kTag, MPI_COMM_WORLD), "MPI_Send(clock)");
-      }
-      check(MPI_Recv(&clock_offset_, 1, MPI_DOUBLE, 0, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
-            "MPI_Recv(clock)");
+      check(MPI_Waitall(size_, sends.data(), MPI_STATUSES_IGNORE), "MPI_Waitall(clock)");
     }
+    check(
+        MPI_Scatter(offset.data(), 1, MPI_DOUBLE, &clock_offset_, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD),
+        "MPI_Scatter(clock)");
+    clock_offset_ = 0;
+    return;
   }
+  for (int k = 0; k < kRounds; ++k) {
+    double sent = 0;
+    check(MPI_Recv(&sent, 1, MPI_DOUBLE, 0, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+          "MPI_Recv(clock)");
+    const double mine = MPI_Wtime();
+    check(MPI_Send(&mine, 1, MPI_DOUBLE, 0, kTag, MPI_COMM_WORLD), "MPI_Send(clock)");
+  }
+  check(MPI_Scatter(nullptr, 1, MPI_DOUBLE, &clock_offset_, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD),
+        "MPI_Scatter(clock)");
 }
 
 Job::~Job() {
+  end_stop_relay();
   if (node_ != MPI_COMM_NULL) MPI_Comm_free(&node_);
   MPI_Finalize();
   if (!session_dir_.empty()) {
@@ -184,17 +217,29 @@ int Job::combine(int mine, MPI_Op op) const {
       check(MPI_Testall(size_, reqs.data(), &done, MPI_STATUSES_IGNORE), "MPI_Testall");
       if (done) break;
       if (MPI_Wtime() > deadline) {
+        // A rank of this node that is stopped or gone holds the others (inside a collective
+        // call, where they wait for it): it is named first, and the running ranks that did not
+        // come are named as waiting for it.
+        bool speaker = true;
+        std::vector<int> held_list;
+        const std::string held = held_ranks(speaker, &held_list);
         std::string missing;
         int n = 0;
         for (int r = 1; r < size_; ++r) {
           if (reqs[r] == MPI_REQUEST_NULL) continue;
+          if (std::find(held_list.begin(), held_list.end(), r) != held_list.end()) continue;
           missing += std::string(n++ ? ", " : "") + std::to_string(r) + " (" +
                      (r < static_cast<int>(hosts_.size()) ? hosts_[r] : "?") + ")";
         }
-        abort_job("--timeout " + seconds() + ": " + (n == 1 ? "rank " : "ranks ") + missing +
-                      " did not reach the end of " + phase_ + " within " + seconds() +
-                      " s; ending the job",
-                  kTimeoutExit);
+        const std::string late =
+            " did not reach the end of " + phase_ + " within " + seconds() + " s";
+        std::string cause = (n == 1 ? "rank " : "ranks ") + missing + late;
+        if (!held.empty()) {
+          cause = held + late;
+          if (n > 0)
+            cause += std::string("; ") + (n == 1 ? "rank " : "ranks ") + missing + " waited for it";
+        }
+        abort_job("--timeout " + seconds() + ": " + cause + "; ending the job", kTimeoutExit);
       }
       pause();
     }
@@ -232,6 +277,38 @@ int Job::combine(int mine, MPI_Op op) const {
 }
 
 std::string Job::who() const { return "rank " + std::to_string(rank_) + " (" + host_ + ")"; }
+
+std::string Job::held_ranks(bool& speaker, std::vector<int>* held_list) const {
+  std::string held;
+  int first_running = rank_;
+  for (std::size_t i = 0; i < node_pids_.size(); ++i) {
+    const int r = node_ranks_[i];
+    if (r == rank_) continue;
+    // The state is the field after the command's parenthesis (which may hold spaces).
+    char state = '?';
+    if (std::FILE* f =
+            std::fopen(("/proc/" + std::to_string(node_pids_[i]) + "/stat").c_str(), "r")) {
+      char line[1024] = {};
+      const std::size_t n = std::fread(line, 1, sizeof line - 1, f);
+      std::fclose(f);
+      const std::string text(line, n);
+      const std::size_t close = text.rfind(')');
+      if (close != std::string::npos && close + 2 < text.size()) state = text[close + 2];
+    }
+    const char* what = state == 'T' || state == 't'   ? "stopped: SIGSTOP or a debugger"
+                       : state == 'Z' || state == 'X' ? "exited"
+                                                      : nullptr;
+    if (what == nullptr) {
+      first_running = std::min(first_running, r);
+      continue;
+    }
+    if (held_list != nullptr) held_list->push_back(r);
+    held += std::string(held.empty() ? "" : ", ") + "rank " + std::to_string(r) + " (" + host_ +
+            ", pid " + std::to_string(node_pids_[i]) + ", " + what + ")";
+  }
+  speaker = first_running == rank_;
+  return held;
+}
 
 void Job::agree(const std::string& local_error, int exit_code) const {
   // The lowest failing rank speaks for the job. With --timeout, a rank that does not come is

@@ -72,12 +72,20 @@ class Job {
   /// "rank R (host)": how messages name a rank.
   std::string who() const;
 
+  /// For --timeout's watchdog (any thread, no MPI): the other ranks of this node that do not
+  /// run, from /proc ("rank 2 (host, pid 4711, stopped: SIGSTOP or a debugger)"; "exited" for
+  /// a zombie), joined with ", ", empty when every one runs. `speaker` is set when this
+  /// rank is the lowest-numbered running rank of the node: the one that names them, so that
+  /// they are named once and not by every waiting rank. `held`, when given, gets their ranks.
+  std::string held_ranks(bool& speaker, std::vector<int>* held = nullptr) const;
+
  private:
   void measure_clock_offset();
 
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1, nodes_ = 1;
   std::string host_;
-  std::vector<std::string> hosts_;  ///< every rank's host, on rank 0 (for the timeout)
+  std::vector<std::string> hosts_;           ///< every rank's host, on rank 0 (for the timeout)
+  std::vector<int> node_ranks_, node_pids_;  ///< the world rank and pid of each rank of the node
   double timeout_ = 0;
   mutable std::string phase_ = "start-up";
   MPI_Comm node_ = MPI_COMM_NULL;

@@ -131,15 +131,14 @@ bool holds_already(io::File& file, std::uint64_t offset, const std::byte* want, 
 // Writes `n` bytes of `buf` at `off` with the main thread (part 0 of the team) while the
 // team's other threads generate the next transfer `next` into `into`: MPI-IO's blocking calls
 // overlap generation without nonblocking requests (Open MPI 4.1's OMPIO crashes in MPI_Wait
-// on a failed MPI_File_iwrite_at: a null file in ompi_errhandler_request_invoke). Returns false
-// when a stop signal cut the write short.
+// on a failed MPI_File_iwrite_at: a null file in ompi_errhandler_request_invoke). The write's
+// latency goes into `latency`. Returns false when a stop signal cut the write short.
 bool write_while_generating(const Share& s, io::File& file, std::uint64_t off, const std::byte* buf,
-                            std::uint64_t n, const io::Extent* next, std::byte* into,
-                            Tally& tally) {
+                            std::uint64_t n, const io::Extent* next, std::byte* into, Tally& tally,
+                            report::LatencyHistogram& latency) {
   const int helpers = s.c.team.size() - 1;
   if (helpers == 0 || next == nullptr) {
-    const bool ok =
-        timed(tally.io, tally.latency[kWriteOp], [&] { return file.write_at(off, buf, n); });
+    const bool ok = timed(tally.io, latency, [&] { return file.write_at(off, buf, n); });
     if (next != nullptr) {
       timed(tally.generate, [&] {
         team_generate(s, next->stream_offset, into, next->length);
@@ -153,8 +152,7 @@ bool write_while_generating(const Share& s, io::File& file, std::uint64_t off, c
   std::vector<double> generate_seconds(static_cast<std::size_t>(helpers), 0);
   s.c.team.run([&](int t) {
     if (t == 0) {
-      ok =
-          timed(write_seconds, tally.latency[kWriteOp], [&] { return file.write_at(off, buf, n); });
+      ok = timed(write_seconds, latency, [&] { return file.write_at(off, buf, n); });
       return;
     }
     timed(generate_seconds[static_cast<std::size_t>(t - 1)], [&] {
@@ -170,9 +168,9 @@ bool write_while_generating(const Share& s, io::File& file, std::uint64_t off, c
 }
 
 // The main thread moves transfers [first, first + count) of `seq` of `file`; the team generates
-// them. `collective`: every rank makes the same number of calls (the most any rank has), so a
-// rank that has fewer, failed or was stopped joins them with zero bytes until the others are
-// done; with a deadline the ranks agree before each call whether to make it.
+// them. `collective`: every rank makes the same number of calls: before each, the ranks agree
+// whether to make it (a rank with transfers left, no stop anywhere, before the deadline); a rank
+// that has fewer or failed joins the others' calls with zero bytes, a stop ends them all.
 std::string main_thread_transfers(Share& s, io::File& file, const io::TransferSequence& seq,
                                   std::uint64_t first, std::uint64_t count, bool collective,
                                   Tally& tally, report::Progress& progress) {
@@ -188,6 +186,7 @@ std::string main_thread_transfers(Share& s, io::File& file, const io::TransferSe
     active = false;
   };
   auto transfer = [&](std::uint64_t i) { return seq.at(first + i); };
+  report::LatencyHistogram padding;  // zero-byte calls: no transfer, no latency
   if (s.write && count > 0) {
     try {
       const io::Extent x = transfer(0);
@@ -200,12 +199,21 @@ std::string main_thread_transfers(Share& s, io::File& file, const io::TransferSe
     }
   }
   for (std::uint64_t i = 0; i < calls; ++i) {
-    active = active && i < count && stop_signal() == 0 && (s.deadline <= 0 || s.now() < s.deadline);
-    if (collective && s.deadline > 0) {
-      // The wall for everyone at once: a collective call must be made by all or none.
-      int mine = active ? 1 : 0, all = 0;
-      check(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MAX, s.c.job.world()), "MPI_Allreduce");
-      if (all == 0) break;
+    const bool stopped = stop_signal() != 0;
+    active = active && i < count && !stopped && (s.deadline <= 0 || s.now() < s.deadline);
+    if (collective) {
+      // A collective call is made by all or none: before each, the ranks agree whether any
+      // has a transfer left, and whether any was asked to stop (then all leave at once, after
+      // the same number of calls, not with zero-byte calls to the end). With --timeout the
+      // agreement names a rank that does not come to it (Job::combine).
+      const int mine = (stopped ? 2 : 0) | (active ? 1 : 0);
+      int all = 0;
+      if (s.c.job.timeout() > 0) {
+        all = s.c.job.combine(mine, MPI_MAX);
+      } else {
+        check(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MAX, s.c.job.world()), "MPI_Allreduce");
+      }
+      if (all != 1) break;  // 0: nobody has a transfer left; 2 or 3: a stop somewhere
     }
     if (!active && !collective) break;
     const io::Extent x = active ? transfer(i) : io::Extent{};
@@ -233,10 +241,13 @@ std::string main_thread_transfers(Share& s, io::File& file, const io::TransferSe
         }
         const bool more = active && i + 1 < count;
         const io::Extent next = more ? transfer(i + 1) : io::Extent{};
+        // A zero-byte call (joining the others' collective call) is no transfer: its time
+        // counts, its latency does not.
         if (!write_while_generating(s, file, x.file_offset, buf, w, more ? &next : nullptr,
-                                    s.buffers[(i + 1) % 2].data(), tally))
+                                    s.buffers[(i + 1) % 2].data(), tally,
+                                    w > 0 ? tally.latency[kWriteOp] : padding))
           active = false;
-      } else if (!timed(tally.io, tally.latency[kReadOp],
+      } else if (!timed(tally.io, n > 0 ? tally.latency[kReadOp] : padding,
                         [&] { return file.read_at(x.file_offset, buf, n); })) {
         active = false;
       } else if (s.decoder != nullptr && n > 0) {
