@@ -23,6 +23,7 @@
 #include "mpi/latency_reduce.hpp"
 #include "mpi/modes.hpp"
 #include "mpi/output_file.hpp"
+#include "mpi/placement.hpp"
 #include "mpi/stop_signal.hpp"
 #include "mpi/storage_checks.hpp"
 #include "mpi/storage_pass.hpp"
@@ -293,7 +294,23 @@ Measured run_storage(const RankContext& c) {
     };
     if (req.storage.resume) choose_resume(c, target, length, rules, resumed.from);
     out.emplace(job, target, total, std::move(rules));
-    if (out->sequential()) return write_stream(c, *out);
+    if (out->sequential()) {
+      // A stream (a terminal, /dev/stdout, a pipe by name): as --output -, its bytes once, in
+      // order; what would order, bound or flush them is refused, not dropped.
+      const std::string refused =
+          req.storage.pattern != io::Pattern::kSequential
+              ? std::string("--pattern ") + io::to_string(req.storage.pattern)
+          : req.storage.duration > 0  ? std::string("--duration")
+          : req.storage.io != "posix" ? "--io " + req.storage.io
+          : req.storage.direct        ? std::string("--direct")
+                                      : std::string();
+      job.agree(refused.empty()
+                    ? ""
+                    : "--output " + path + ": a stream takes the bytes in stream order, once; " +
+                          refused + " is not for it",
+                io::kUsageExit);
+      return write_stream(c, *out);
+    }
     // Every rank must see rank 0's file: a shared file needs a file system the nodes share
     // (and an MPI-IO open that fails on some ranks only would leave the others in its close).
     struct stat st {};
@@ -342,10 +359,40 @@ Measured run_storage(const RankContext& c) {
     const bool read_ahead = threaded && req.verify && req.storage.iodepth == 1;
     s.depth = threaded ? std::max(req.storage.iodepth, read_ahead ? 2 : 1) : 1;
     const int threads = c.team.size();
+    std::uint64_t thread_bytes = 0;
+    if (threaded) {
+      // No more buffers than a thread has transfers to keep in flight: --iodepth 64 with a
+      // thread of 3 transfers holds 3 (a read-ahead still 2).
+      std::uint64_t most = 1;
+      for (int t = 0; t < threads; ++t) {
+        const io::TransferSequence seq = s.sequence(threads, t);
+        most = std::max(most, seq.size());
+        thread_bytes = std::max(thread_bytes, seq.bytes());
+      }
+      s.depth = static_cast<int>(std::min<std::uint64_t>(
+          static_cast<std::uint64_t>(s.depth), std::max<std::uint64_t>(most, read_ahead ? 2 : 1)));
+    }
     const std::size_t count = threaded ? static_cast<std::size_t>(threads * s.depth) : 2;
-    const std::uint64_t bytes =
-        std::min<std::uint64_t>(s.transfer, std::max<std::uint64_t>(s.bytes, 1));
+    // No buffer longer than the most one thread moves (a transfer is never longer).
+    const std::uint64_t bytes = std::min<std::uint64_t>(
+        s.transfer, std::max<std::uint64_t>(threaded ? thread_bytes : s.bytes, 1));
     const std::size_t alignment = std::max<std::uint64_t>(align.memory, 4096);
+    {
+      // The plan's buffers against what the node can give, before any is allocated.
+      const unsigned __int128 need =
+          static_cast<unsigned __int128>(count) * (bytes + alignment) * (s.repair ? 2 : 1) +
+          (req.verify ? verify::kComparePiece * count : 0);
+      const std::uint64_t need64 =
+          need > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(need);
+      const std::string what =
+          (threaded ? "--iodepth " + std::to_string(req.storage.iodepth) + " --transfer " +
+                          format_size(s.transfer) + ": " + std::to_string(threads) + " threads x " +
+                          std::to_string(s.depth) + " buffers"
+                    : "--transfer " + format_size(s.transfer) + ": 2 buffers") +
+          " of " + format_size(bytes) + (s.repair ? " x 2 (--resume)" : "") + " = " +
+          format_size(need64) + " per rank";
+      job.agree(check_memory(job, need64, what), io::kUsageExit);
+    }
     for (std::size_t i = 0; i < count; ++i) {
       s.buffers.emplace_back(bytes, alignment);
       if (s.repair) s.scratch.emplace_back(bytes, alignment);
@@ -369,8 +416,8 @@ Measured run_storage(const RankContext& c) {
       }
       if (threaded) {
         s.queues[static_cast<std::size_t>(t)] =
-            backend->make_queue(req.storage.iodepth, slots.data(), static_cast<int>(slots.size()),
-                                static_cast<std::size_t>(bytes));
+            backend->make_queue(std::min(req.storage.iodepth, s.depth), slots.data(),
+                                static_cast<int>(slots.size()), static_cast<std::size_t>(bytes));
       }
       if (read_ahead) {
         // A backend with a queue of its own (io_uring) keeps two reads in flight on it; the

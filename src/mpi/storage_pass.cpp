@@ -767,7 +767,9 @@ Measured write_stream(const RankContext& c, OutputFile& out) {
           const std::uint64_t n = std::min(chunk, req.size - x);
           const std::byte* p = bufs[static_cast<std::size_t>(t)].data();
           for (std::uint64_t left = n; left > 0;) {
-            const ssize_t w = ::write(out.fd(), p, left);
+            // --transfer: the bytes per write call, as on a file.
+            const ssize_t w =
+                ::write(out.fd(), p, std::min<std::uint64_t>(left, req.storage.transfer));
             if (w < 0 && stop_signal() != 0) {
               stopped = true;
               break;
