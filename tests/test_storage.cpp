@@ -349,6 +349,57 @@ TEST(Storage, TooLittleFreeSpaceIsRefusedBeforeWriting) {
   }
 }
 
+// IOR's habit: a --size larger than the storage, with a time limit. The free-space check asks
+// only for what a minimal run needs, and a write that fills the file system stops there as at
+// the wall (exit 0), the report saying so; a shared file holds the stream where it was written,
+// a dataset only whole files.
+TEST(Storage, ATimeBoundedWriteStopsAtAFullFileSystemAsAtTheWall) {
+  Mount tmp("tmpfs", "size=64m");
+  ASSERT_TRUE(tmp.ok) << tmp.log;
+  {
+    const std::string target = tmp.dir + "/x.bin";
+    const auto r = run_shell(kBinary + kData + "--size 1GiB --duration 60s --threads 1 --output " +
+                             target + " --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = parse(r);
+    const auto& it = j["iterations"][0];
+    ASSERT_FALSE(it["stonewall"].is_null()) << it;
+    EXPECT_EQ(it["stonewall"]["file_system_full"], true) << it;
+    EXPECT_LT(it["seconds"].get<double>(), 30.0) << "stopped at the full file system, not the wall";
+    const std::uint64_t wrote = it["stonewall"]["bytes"];
+    EXPECT_GT(wrote, 32u << 20);
+    EXPECT_LE(wrote, 64u << 20);
+    std::ifstream f(target, std::ios::binary);
+    std::string head(wrote, '\0');
+    f.read(head.data(), static_cast<std::streamsize>(head.size()));
+    EXPECT_TRUE(head == stream(wrote));
+    fs::remove(target);
+  }
+  {
+    const auto r =
+        run_shell(kBinary + kData + "--files 200 --file-size 1MiB --duration 60s --threads 2 " +
+                  "--files-per-dir 1000 --output " + tmp.dir + "/ds --format table");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("stopped: file system full (ENOSPC) before the wall"), std::string::npos)
+        << r.out;
+    const std::string all = stream(200ULL << 20);
+    int whole = 0;
+    for (const auto& e : fs::recursive_directory_iterator(tmp.dir)) {
+      if (!e.is_regular_file()) continue;
+      const std::string name = e.path().filename().string();
+      ASSERT_EQ(name.find(".dgen-partial"), std::string::npos) << name;
+      const int k = std::stoi(name.substr(1));
+      EXPECT_TRUE(read_file(e.path().string()) ==
+                  all.substr(static_cast<std::size_t>(k) << 20, 1 << 20))
+          << name;
+      ++whole;
+    }
+    EXPECT_GT(whole, 30);
+    EXPECT_LE(whole, 64) << "64 MiB hold at most 64 files of 1 MiB";
+  }
+  fs::remove_all(tmp.dir + "/ds");
+}
+
 // Inodes run out where no byte count sees it coming: the error names the file and the OS
 // error, every rank stops, and the dataset keeps only whole files (each the stream's bytes).
 TEST(Storage, DatasetOutOfInodesKeepsOnlyWholeFiles) {

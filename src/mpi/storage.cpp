@@ -286,6 +286,14 @@ Measured run_storage(const RankContext& c) {
     rules.in_place = req.storage.in_place;
     rules.overwrite = req.storage.overwrite;
     rules.seed = req.spec.seed;
+    // --duration: the run may end at the wall or at a full file system, so the space check asks
+    // for what a minimal run needs (one transfer per thread of every rank), not the whole --size.
+    if (req.storage.duration > 0) {
+      const unsigned __int128 least = static_cast<unsigned __int128>(req.storage.transfer) *
+                                      static_cast<unsigned>(c.team.size()) *
+                                      static_cast<unsigned>(job.size());
+      rules.space_bytes = static_cast<std::uint64_t>(std::min<unsigned __int128>(least, total));
+    }
     rules.same_stream = [&c, base, length](const std::byte* p, std::size_t n, std::uint64_t at) {
       if (at >= length) return false;
       std::vector<std::byte> want(std::min<std::uint64_t>(n, length - at));
@@ -472,8 +480,13 @@ Measured run_storage(const RankContext& c) {
       check(MPI_Bcast(&start, 1, MPI_DOUBLE, 0, job.world()), "MPI_Bcast");
       if (it == 0) s.timeline_start = start;
       s.deadline = req.storage.duration > 0 ? start + req.storage.duration : 0;
+      s.full = false;
       Interval run = pass(progress);
-      if (req.storage.duration > 0) stonewall(s, run, req.storage.wear_out, progress, pass);
+      if (req.storage.duration > 0) {
+        // A rank whose file system filled before the wall stopped there: no wear-out follows.
+        run.full = job.combine(s.full ? 1 : 0, MPI_MAX) != 0;
+        stonewall(s, run, req.storage.wear_out && !run.full, progress, pass);
+      }
       m.runs.push_back(run);
       if (!write && s.decoder != nullptr) {
         note_longer_files(s, longer);

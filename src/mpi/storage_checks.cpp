@@ -131,8 +131,15 @@ DatasetDirectories::DatasetDirectories(const RankContext& c) {
       }
     }
     if (err.empty()) {
+      // --duration: what a minimal run needs (a file per thread of every rank), not every file.
+      unsigned __int128 need = io::stream_length(layout, c.job.size());
+      if (c.request.storage.duration > 0) {
+        need = std::min<unsigned __int128>(need, static_cast<unsigned __int128>(layout.file_size) *
+                                                     static_cast<unsigned>(c.team.size()) *
+                                                     static_cast<unsigned>(c.job.size()));
+      }
       err = space_problem(layout.path, layout.path,
-                          static_cast<std::uint64_t>(io::stream_length(layout, c.job.size())));
+                          need > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(need));
     }
     // In place the files are written under their final names: one writer at a time.
     if (err.empty() && c.request.storage.in_place)

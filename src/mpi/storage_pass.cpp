@@ -97,7 +97,16 @@ void collect_findings(Share& s, const std::vector<Tally>& tallies) {
 // Whether a thread may start another transfer: no stop, no other thread's error, before the
 // deadline.
 bool keep_going(const Share& s) {
-  return !s.c.team.stopped() && (s.deadline <= 0 || s.now() < s.deadline);
+  return !s.c.team.stopped() && (s.deadline <= 0 || s.now() < s.deadline) &&
+         !s.full.load(std::memory_order_relaxed);
+}
+
+// A time-bounded write (--duration) that meets a full file system stops there, as at the wall:
+// IOR's habit of a block larger than the storage with a time limit.
+bool full_before_the_wall(Share& s, const io::IoError& e) {
+  if (!s.write || s.deadline <= 0 || e.error() != ENOSPC) return false;
+  s.full.store(true, std::memory_order_relaxed);
+  return true;
 }
 
 // A transfer (or a file) completed: its latency, its bytes on the timeline, the progress line.
@@ -315,6 +324,10 @@ bool thread_transfers(Share& s, io::File& file, const io::TransferSequence& seq,
   try {
     all = io::move_transfers(queue, file, s.write, repair, count, at, buffers.data(),
                              scratch.data(), s.depth, hooks, counts);
+  } catch (const io::IoError& e) {
+    add();
+    if (full_before_the_wall(s, e)) return false;
+    throw;
   } catch (...) {
     add();
     throw;
@@ -567,11 +580,16 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
       for (std::uint64_t k = first; k < limit && keep_going(s); ++k) {
         const auto range = seq.piece_transfers(k);
         const std::uint64_t a = range.first, b = range.second;
-        const bool ok = dataset_file(s, seq.piece(k), tally, t, [&](io::File& f) {
-          // The file's transfers all go, whatever the deadline: it is finished or removed. A
-          // file written again was created or truncated: nothing in it to read first.
-          return thread_transfers(s, f, seq, a, b - a, t, tally, progress, false, false);
-        });
+        bool ok = false;
+        try {
+          ok = dataset_file(s, seq.piece(k), tally, t, [&](io::File& f) {
+            // The file's transfers all go, whatever the deadline: it is finished or removed. A
+            // file written again was created or truncated: nothing in it to read first.
+            return thread_transfers(s, f, seq, a, b - a, t, tally, progress, false, false);
+          });
+        } catch (const io::IoError& e) {
+          if (!full_before_the_wall(s, e)) throw;  // a create that found no room: as the wall
+        }
         if (!ok) return;
       }
     });

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -70,6 +71,9 @@ struct Share {
   std::uint64_t order_seed = 0;
   /// > 0: Job::now() after which no transfer is started (--duration), at a transfer boundary
   double deadline = 0;
+  /// A time-bounded write met ENOSPC (the file system full): every thread stops there, as at
+  /// the wall (reset by each pass's caller).
+  std::atomic<bool> full{false};
   /// Per thread (or the main thread): the transfers (a dataset: files) of its sequence this pass
   /// moves, [first, limit); empty: all of them.
   std::vector<std::uint64_t> first, limit;

@@ -58,7 +58,8 @@ nlohmann::ordered_json iterations_json(const std::vector<IterationResult>& its, 
                           {"gbps", w.gbps},
                           {"notice_seconds", w.notice_seconds},
                           {"wear_out", w.wear_out},
-                          {"wear_out_seconds", w.wear_out_seconds}};
+                          {"wear_out_seconds", w.wear_out_seconds},
+                          {"file_system_full", w.file_system_full}};
       } else {
         j["stonewall"] = nullptr;
       }
@@ -432,11 +433,14 @@ std::string render_table(const Report& r) {
       const Stonewall& w = *it.stonewall;
       o << format(
           "      stonewall %.3f s: %llu to %llu (mean %.1f) %s per rank, slowest rank %d "
-          "with %s; stonewalled %.2f GB/s; stopped within %.4f s of the wall%s\n",
+          "with %s; stonewalled %.2f GB/s; %s%s\n",
           w.seconds, static_cast<unsigned long long>(w.moved_min),
           static_cast<unsigned long long>(w.moved_max), w.moved_mean,
           r.storage && r.storage->layout == "dataset" ? "files" : "transfers", w.slowest_rank,
-          format_size(w.bytes_min).c_str(), w.gbps, w.notice_seconds,
+          format_size(w.bytes_min).c_str(), w.gbps,
+          w.file_system_full
+              ? "stopped: file system full (ENOSPC) before the wall"
+              : format("stopped within %.4f s of the wall", w.notice_seconds).c_str(),
           w.wear_out
               ? format(", then wore out to the largest count in %.4f s", w.wear_out_seconds).c_str()
               : "");
