@@ -339,6 +339,48 @@ TEST(Pattern, ThreadsAndRanksShuffleDifferently) {
   EXPECT_NE(dgen::io::order_key(kSeed, 0, 1), dgen::io::order_key(kSeed, 1, 0));
 }
 
+// A dataset's files are computed from their index (rank_extents gives a regular list): the
+// sequence a thread moves is the one the same extents give as a plain list, transfer by
+// transfer and file by file, in both orders; and a billion files take no memory.
+TEST(Pattern, ADatasetsFilesAreComputedNotListed) {
+  for (const Pattern order : {Pattern::kSequential, Pattern::kRandom}) {
+    for (const std::uint64_t transfer : {1ULL, 7ULL, 4096ULL}) {
+      const Layout l = dataset(1001, 1000);
+      for (int r = 0; r < 3; ++r) {
+        const dgen::io::ExtentList computed = dgen::io::rank_extents(l, r, 3);
+        ASSERT_TRUE(computed.uniform());
+        const std::vector<Extent> listed = computed;
+        ASSERT_EQ(listed.size(), computed.size());
+        for (int t = 0; t < 4; ++t) {
+          const TransferSequence a(computed, true, transfer, kGranule, 4, t, order, kSeed, r);
+          const TransferSequence b(listed, true, transfer, kGranule, 4, t, order, kSeed, r);
+          ASSERT_EQ(a.size(), b.size());
+          ASSERT_EQ(a.bytes(), b.bytes());
+          ASSERT_EQ(a.pieces(), b.pieces());
+          for (std::uint64_t k = 0; k < a.pieces(); ++k) {
+            EXPECT_EQ(a.piece(k).file, b.piece(k).file);
+            EXPECT_EQ(a.piece_transfers(k), b.piece_transfers(k));
+          }
+          for (std::uint64_t i = 0; i < a.size(); ++i) {
+            const Transfer x = a.at(i), y = b.at(i);
+            ASSERT_EQ(x.file, y.file);
+            ASSERT_EQ(x.file_offset, y.file_offset);
+            ASSERT_EQ(x.stream_offset, y.stream_offset);
+            ASSERT_EQ(x.length, y.length);
+          }
+          EXPECT_THROW(a.piece(a.pieces()), std::out_of_range);
+        }
+      }
+    }
+  }
+  const dgen::io::ExtentList billion = dgen::io::rank_extents(dataset(1000000000, 1), 1, 2);
+  EXPECT_EQ(billion.size(), 500000000u);
+  EXPECT_EQ(billion[499999999].file, 999999999u);
+  const TransferSequence last(billion, true, 1, kGranule, 2, 1, Pattern::kRandom, kSeed, 1);
+  EXPECT_EQ(last.pieces(), 250000000u);
+  EXPECT_GE(last.piece(0).file, 750000000u);
+}
+
 TEST(Pattern, ABillionTransfersAreLazy) {
   // 1e9 transfers of one byte: no vector of them (it would take 32 GB), each at() in range.
   const std::vector<Extent> extents = {{0, 0, 0, 1000000000ULL}};

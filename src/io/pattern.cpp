@@ -92,10 +92,9 @@ std::uint64_t order_key(std::uint64_t seed, int rank, int thread) {
   return seed ^ mix(who + kGolden);
 }
 
-TransferSequence::TransferSequence(const std::vector<Extent>& rank_extents,
-                                   bool whole_files_per_thread, std::uint64_t transfer,
-                                   std::uint64_t granule, int threads, int thread, Pattern order,
-                                   std::uint64_t seed, int rank)
+TransferSequence::TransferSequence(const ExtentList& rank_extents, bool whole_files_per_thread,
+                                   std::uint64_t transfer, std::uint64_t granule, int threads,
+                                   int thread, Pattern order, std::uint64_t seed, int rank)
     : transfer_(transfer) {
   if (transfer == 0) throw std::invalid_argument("a transfer of 0 bytes");
   if (granule == 0) throw std::invalid_argument("a thread granule of 0 bytes");
@@ -107,6 +106,20 @@ TransferSequence::TransferSequence(const std::vector<Extent>& rank_extents,
   const std::uint64_t key = order_key(seed, rank, thread);
   if (whole_files_per_thread) {
     const buffer::Part mine = buffer::part_of(rank_extents.size(), threads, thread, 1);
+    if (rank_extents.uniform() && mine.size() > 0 && rank_extents[0].length > 0) {
+      // A dataset: every file of one length, so the thread's files need no list (a billion
+      // files take no memory).
+      lazy_files_ = true;
+      files_ = rank_extents;
+      files_begin_ = mine.begin;
+      file_count_ = mine.size();
+      per_file_ = transfers_in(rank_extents[0].length, transfer);
+      size_ = file_count_ * per_file_;
+      bytes_ = file_count_ * rank_extents[0].length;
+      random_files_ = random;
+      file_order_ = Permutation(random ? file_count_ : 0, key);
+      return;
+    }
     const Permutation files(random ? mine.size() : 0, key);
     pieces_.reserve(mine.size());
     for (std::uint64_t k = 0; k < mine.size(); ++k)
@@ -154,9 +167,23 @@ void TransferSequence::add(const Extent& part) {
   bytes_ += part.length;
 }
 
+Extent TransferSequence::piece(std::uint64_t k) const {
+  if (!lazy_files_) return pieces_.at(k).part;
+  if (k >= file_count_) {
+    throw std::out_of_range("piece " + std::to_string(k) + " of " + std::to_string(file_count_));
+  }
+  return files_[files_begin_ + (random_files_ ? file_order_(k) : k)];
+}
+
 Transfer TransferSequence::at(std::uint64_t i) const {
   if (i >= size_) {
     throw std::out_of_range("transfer " + std::to_string(i) + " of " + std::to_string(size_));
+  }
+  if (lazy_files_) {
+    const Extent e = piece(i / per_file_);
+    const std::uint64_t offset = (i % per_file_) * transfer_;
+    return {e.file, e.file_offset + offset, e.stream_offset + offset,
+            std::min(transfer_, e.length - offset)};
   }
   if (shuffled_) i = order_(i);
   // The last piece that starts at or before i: an empty piece shares its `first` with the
@@ -177,6 +204,12 @@ std::pair<std::uint64_t, std::uint64_t> TransferSequence::piece_transfers(std::u
   if (shuffled_) {
     throw std::logic_error(
         "random order interleaves the transfers of the pieces: no range per piece");
+  }
+  if (lazy_files_) {
+    if (k >= file_count_) {
+      throw std::out_of_range("piece " + std::to_string(k) + " of " + std::to_string(file_count_));
+    }
+    return {k * per_file_, (k + 1) * per_file_};
   }
   const Piece& p = pieces_.at(k);
   return {p.first, p.first + transfers_in(p.part.length, transfer_)};

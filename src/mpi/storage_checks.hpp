@@ -28,7 +28,7 @@ void check_dataset_target(const RankContext& c);
 /// Collective: no existing file of this rank's dataset files is replaced unless its bytes show
 /// that this program wrote it for the job's seed (or --overwrite); checked before any byte is
 /// written, by the rank's threads.
-void check_dataset_replacements(const RankContext& c, const std::vector<io::Extent>& extents);
+void check_dataset_replacements(const RankContext& c, const io::ExtentList& extents);
 
 /// The dataset's directories, made by rank 0; those left empty by a failed or stopped run are
 /// removed again (rmdir removes only empty ones; completed files keep theirs). With
@@ -60,6 +60,6 @@ struct LongerFile {
 /// least as long as its share (a FIFO, socket or character device is refused before it is
 /// opened, so nothing blocks). Returns the files longer than the stream whose end this rank
 /// reads (each is reported by one rank).
-std::vector<LongerFile> check_inputs(const RankContext& c, const std::vector<io::Extent>& extents);
+std::vector<LongerFile> check_inputs(const RankContext& c, const io::ExtentList& extents);
 
 }  // namespace dgen::mpi

@@ -623,10 +623,19 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
   // directory and pass, by the main thread (added whole to the flush time).
   double directory_flush = 0;
   if (err.empty() && s.write && s.c.request.storage.fsync) {
+    // The directories of the files this pass completed (each thread's, in its order from the
+    // start of its range), not of every file the rank has: a time-bounded pass over a billion
+    // files touches few.
     std::set<std::string> dirs;
-    for (const io::Extent& e : s.extents) {
-      const std::string path = io::file_path(s.c.request.layout, e.file);
-      dirs.insert(path.substr(0, path.rfind('/')));
+    const int movers = threaded ? threads : 1;
+    for (int t = 0; t < movers; ++t) {
+      const io::TransferSequence seq = s.sequence(movers, t);
+      const std::uint64_t first = range_of(s, t, seq.pieces()).first;
+      const std::uint64_t files = tallies[static_cast<std::size_t>(t)].files;
+      for (std::uint64_t k = first; k < first + files && k < seq.pieces(); ++k) {
+        const std::string path = io::file_path(s.c.request.layout, seq.piece(k).file);
+        dirs.insert(path.substr(0, path.rfind('/')));
+      }
     }
     timed(directory_flush, [&] {
       for (const std::string& d : dirs) {

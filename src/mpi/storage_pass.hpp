@@ -59,7 +59,7 @@ struct Share {
   const RankContext& c;
   io::Backend& backend;
   bool write = true;
-  std::vector<io::Extent> extents;  ///< the bytes this rank moves, in stream order
+  io::ExtentList extents;  ///< the bytes this rank moves, in stream order (computed on demand)
   std::uint64_t bytes = 0;
   int source_rank = 0;  ///< whose share it is (--reorder reads another rank's)
   std::uint64_t transfer = 0;
