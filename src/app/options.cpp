@@ -201,7 +201,7 @@ po::options_description describe_options() {
        "with --output/--input: move transfers until TIME has passed (30s, 500ms, 5min, 1h; IOR "
        "-D, fio runtime with time_based), then stop at a transfer boundary; --size is the most a "
        "rank moves; the report gives the stonewall figures")
-      ("wear-out", "with --duration: after the wall every thread goes on to the largest count "
+      ("wear-out", "with --duration and --output: after the wall every thread goes on to the largest count "
        "any rank's same thread reached, so the file is whole where written (IOR -O "
        "stoneWallingWearOut); the rate reported is the stonewalled one")
       ("interval", text("TIME")->default_value("1s"),
@@ -640,6 +640,10 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     }
     o.wear_out = vm.count("wear-out") > 0;
     if (o.wear_out && !vm.count("duration")) throw UsageError("--wear-out: is only for --duration");
+    if (o.wear_out && o.input)
+      throw UsageError(
+          "--wear-out: is for a write (--output), not --input (a read has no file to "
+          "make whole)");
     o.interval = parse_duration("--interval", text("interval"), 0.01, 3600,
                                 "must be a time from 10ms to 1h (1s, 250ms, 1min)");
     if (!vm["interval"].defaulted() && !storage) bad("--interval", text("interval"), storage_only);
