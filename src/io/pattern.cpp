@@ -130,6 +130,27 @@ TransferSequence::TransferSequence(const ExtentList& rank_extents, bool whole_fi
     const Extent& e = rank_extents[0];
     const buffer::Part p = buffer::part_of(e.length, threads, thread, granule);
     if (p.size() > 0) add({e.file, e.file_offset + p.begin, e.stream_offset + p.begin, p.size()});
+  } else if (rank_extents.uniform() && rank_extents[0].length > 0) {
+    // The same split, computed: every extent has L bytes and c transfers, so the rank's
+    // transfer g starts at byte (g / c) * L + (g % c) * transfer of its bytes.
+    const std::uint64_t length = rank_extents[0].length;
+    const std::uint64_t c = transfers_in(length, transfer);
+    const unsigned __int128 total = static_cast<unsigned __int128>(rank_extents.size()) * length;
+    auto first_at = [&](unsigned __int128 p) {
+      const auto e = static_cast<std::uint64_t>(p / length);
+      const auto rem = static_cast<std::uint64_t>(p % length);
+      return e * c + std::min(c, transfers_in(rem, transfer));
+    };
+    auto bytes_before = [&](std::uint64_t g) {
+      return (g / c) * length + std::min(length, (g % c) * transfer);
+    };
+    g0_ = first_at(total * static_cast<unsigned>(thread) / static_cast<unsigned>(threads));
+    g1_ = first_at(total * static_cast<unsigned>(thread + 1) / static_cast<unsigned>(threads));
+    lazy_segments_ = true;
+    files_ = rank_extents;
+    per_file_ = c;
+    size_ = g1_ - g0_;
+    bytes_ = bytes_before(g1_) - bytes_before(g0_);
   } else {
     // The rank's bytes B in extent order; this thread's transfers are those that start in
     // [from, to): contiguous, each transfer in exactly one thread, at most one transfer's
@@ -167,7 +188,26 @@ void TransferSequence::add(const Extent& part) {
   bytes_ += part.length;
 }
 
+std::uint64_t TransferSequence::pieces() const {
+  if (lazy_files_) return file_count_;
+  if (lazy_segments_) return size_ == 0 ? 0 : (g1_ - 1) / per_file_ - g0_ / per_file_ + 1;
+  return pieces_.size();
+}
+
+Extent TransferSequence::segment_piece(std::uint64_t k) const {
+  if (k >= pieces()) {
+    throw std::out_of_range("piece " + std::to_string(k) + " of " + std::to_string(pieces()));
+  }
+  const std::uint64_t index = g0_ / per_file_ + k;
+  const Extent e = files_[index];
+  const std::uint64_t j0 = k == 0 ? g0_ % per_file_ : 0;
+  const std::uint64_t j1 = std::min(g1_, (index + 1) * per_file_) - index * per_file_;
+  const std::uint64_t begin = j0 * transfer_, end = std::min(e.length, j1 * transfer_);
+  return {e.file, e.file_offset + begin, e.stream_offset + begin, end - begin};
+}
+
 Extent TransferSequence::piece(std::uint64_t k) const {
+  if (lazy_segments_) return segment_piece(k);
   if (!lazy_files_) return pieces_.at(k).part;
   if (k >= file_count_) {
     throw std::out_of_range("piece " + std::to_string(k) + " of " + std::to_string(file_count_));
@@ -186,6 +226,13 @@ Transfer TransferSequence::at(std::uint64_t i) const {
             std::min(transfer_, e.length - offset)};
   }
   if (shuffled_) i = order_(i);
+  if (lazy_segments_) {
+    const std::uint64_t g = g0_ + i;
+    const Extent e = files_[g / per_file_];
+    const std::uint64_t offset = (g % per_file_) * transfer_;
+    return {e.file, e.file_offset + offset, e.stream_offset + offset,
+            std::min(transfer_, e.length - offset)};
+  }
   // The last piece that starts at or before i: an empty piece shares its `first` with the
   // next one, so this is the non-empty piece that holds i.
   auto it = pieces_.begin();
@@ -210,6 +257,13 @@ std::pair<std::uint64_t, std::uint64_t> TransferSequence::piece_transfers(std::u
       throw std::out_of_range("piece " + std::to_string(k) + " of " + std::to_string(file_count_));
     }
     return {k * per_file_, (k + 1) * per_file_};
+  }
+  if (lazy_segments_) {
+    if (k >= pieces()) {
+      throw std::out_of_range("piece " + std::to_string(k) + " of " + std::to_string(pieces()));
+    }
+    const std::uint64_t index = g0_ / per_file_ + k;
+    return {std::max(index * per_file_, g0_) - g0_, std::min(g1_, (index + 1) * per_file_) - g0_};
   }
   const Piece& p = pieces_.at(k);
   return {p.first, p.first + transfers_in(p.part.length, transfer_)};

@@ -92,7 +92,7 @@ class TransferSequence {
 
   /// The contiguous parts of extents this thread moves (whole files: its files, also empty
   /// ones, in the order it moves them; otherwise the non-empty parts, in stream order).
-  std::uint64_t pieces() const { return lazy_files_ ? file_count_ : pieces_.size(); }
+  std::uint64_t pieces() const;
   /// Piece `k` as an extent (file, file_offset, stream_offset, length of this thread's part).
   Extent piece(std::uint64_t k) const;
   /// The indices [first, last) of at() that piece `k`'s transfers have, in order: what a
@@ -119,6 +119,11 @@ class TransferSequence {
   std::uint64_t files_begin_ = 0, file_count_ = 0, per_file_ = 0;
   bool random_files_ = false;
   Permutation file_order_{0, 0};
+  // Extents of one length (a strided file's segments): the thread's transfers are the rank's
+  // transfers [g0_, g1_), transfer g in extent g / per_file_ of files_; never listed.
+  bool lazy_segments_ = false;
+  std::uint64_t g0_ = 0, g1_ = 0;
+  Extent segment_piece(std::uint64_t k) const;
 };
 
 }  // namespace dgen::io
