@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -321,6 +322,52 @@ TEST(Duration, AFilePerRankWriteNamesEveryFileWithItsLength) {
     fs::remove(target + ".00000000");
     fs::remove(target + ".00000001");
   }
+}
+
+// The peak resident set of `command` in KiB (GNU time's %M), or -1 without /usr/bin/time.
+long max_rss_kib(const std::string& command, const std::string& report, int& exit_code) {
+  if (!fs::exists("/usr/bin/time")) return -1;
+  const auto r = run_shell("/usr/bin/time -f 'maxrss=%M' -o " + report + " " + command);
+  exit_code = r.exit_code;
+  const std::string text = read_file(report);
+  const auto at = text.find("maxrss=");
+  return at == std::string::npos ? -1 : std::stol(text.substr(at + 7));
+}
+
+// --iodepth holds no more buffers than a thread has transfers: a 16 MiB job of 16 MiB
+// transfers at depth 64 holds one per thread (it held 64, 2 GiB for 2 threads).
+TEST(QueueDepth, BuffersAreNoMoreThanTheTransfersNeed) {
+  dgen::test::ScratchDir s("iodepth-buffers");
+  int code = -1;
+  const long kib = max_rss_kib(kBinary + " --io uring --iodepth 64 --transfer 16MiB --size 16MiB " +
+                                   "--threads 2 --format csv --output " + s.dir + "/u.bin",
+                               s.dir + "/time.txt", code);
+  if (kib < 0) GTEST_SKIP() << "no /usr/bin/time";
+  ASSERT_EQ(code, 0);
+  EXPECT_LT(kib, 256 * 1024) << "KiB resident at the peak";
+  EXPECT_TRUE(read_file(s.dir + "/u.bin") == stream(16 << 20));
+}
+
+// A plan whose buffers the node cannot hold is refused before anything is allocated, with its
+// figures, as bench mode refuses a --size that does not fit (an 8 TiB sparse file read with
+// --iodepth 4096 --transfer 1GiB: 8 TiB of buffers).
+TEST(QueueDepth, BuffersTheNodeCannotHoldAreRefusedWithTheFigures) {
+  dgen::test::ScratchDir s("iodepth-memory");
+  const std::string input = s.dir + "/sparse.bin";
+  ASSERT_EQ(run_shell("truncate -s 8T " + input).exit_code, 0);
+  int code = -1;
+  const std::string command = kBinary + " --io uring --iodepth 4096 --transfer 1GiB --size 8TiB " +
+                              "--threads 2 --input " + input;
+  const long kib = max_rss_kib(command + " 2> " + s.dir + "/err.txt", s.dir + "/time.txt", code);
+  const std::string err = read_file(s.dir + "/err.txt");
+  if (kib < 0) code = run_shell(command).exit_code;
+  EXPECT_EQ(code, 2) << err;
+  EXPECT_TRUE(std::regex_search(
+      err, std::regex("^dgen_mpi: rank 0 \\(.*\\): --iodepth 4096 --transfer 1 GiB: 2 threads x "
+                      "4096 buffers of 1 GiB = 8 TiB per rank: 1 rank on this node needs 8 TiB in "
+                      "all, but .* is available")))
+      << err;
+  if (kib >= 0) EXPECT_LT(kib, 256 * 1024) << "refused before the buffers were allocated";
 }
 
 // Every transfer's latency goes into a histogram: a write delayed every 50th by 50 ms (a slow

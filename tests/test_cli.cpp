@@ -417,6 +417,41 @@ TEST(Cli, TemporaryOutputNameIsUniqueAndNeverFollowsALink) {
 }
 
 // After the rename the directory is fsynced, or the new name may not survive a crash.
+// --transfer takes effect on a stream too: every write call moves at most that many bytes.
+TEST(Cli, StdoutIsWrittenInTransfers) {
+  const std::string dir = dgen::test::temp_dir() + "/stdout-transfer";
+  fs::create_directories(dir);
+  const auto r =
+      run_shell("strace -f -e trace=write -o " + dir + "/trace " + kBinary +
+                " --size 100000 --output - --transfer 4000 --threads 2 > " + dir + "/out.bin");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(file_bytes(dir + "/out.bin") == library_bytes(dgen::DataSpec{}, 100000));
+  const std::string trace = dgen::test::read_file(dir + "/trace");
+  const std::regex call("write\\(1, .*\\) += ([0-9]+)");
+  std::uint64_t calls = 0, bytes = 0;
+  for (auto it = std::sregex_iterator(trace.begin(), trace.end(), call);
+       it != std::sregex_iterator(); ++it) {
+    const std::uint64_t n = std::stoull((*it)[1].str());
+    EXPECT_LE(n, 4000u) << (*it)[0].str();
+    ++calls;
+    bytes += n;
+  }
+  EXPECT_EQ(bytes, 100000u) << trace;
+  EXPECT_EQ(calls, 25u);
+  fs::remove_all(dir);
+}
+
+// --pattern strided: a --size equal to segments x block is the same request, accepted.
+TEST(Cli, StridedTakesASizeEqualToSegmentsTimesBlock) {
+  const std::string dir = dgen::test::temp_dir() + "/strided-size";
+  fs::create_directories(dir);
+  const auto r = run_shell(kBinary + " --pattern strided --segments 4 --block 8KiB --size 32KiB " +
+                           "--output " + dir + "/s.bin --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(file_bytes(dir + "/s.bin") == library_bytes(dgen::DataSpec{}, 32768));
+  fs::remove_all(dir);
+}
+
 TEST(Cli, RenameIsFollowedByAnFsyncOfTheDirectory) {
   const std::string dir = dgen::test::temp_dir() + "/dirsync";
   fs::create_directories(dir);

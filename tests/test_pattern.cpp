@@ -339,6 +339,96 @@ TEST(Pattern, ThreadsAndRanksShuffleDifferently) {
   EXPECT_NE(dgen::io::order_key(kSeed, 0, 1), dgen::io::order_key(kSeed, 1, 0));
 }
 
+// A dataset's files are computed from their index (rank_extents gives a regular list): the
+// sequence a thread moves is the one the same extents give as a plain list, transfer by
+// transfer and file by file, in both orders; and a billion files take no memory.
+TEST(Pattern, ADatasetsFilesAreComputedNotListed) {
+  for (const Pattern order : {Pattern::kSequential, Pattern::kRandom}) {
+    for (const std::uint64_t transfer : {1ULL, 7ULL, 4096ULL}) {
+      const Layout l = dataset(1001, 1000);
+      for (int r = 0; r < 3; ++r) {
+        const dgen::io::ExtentList computed = dgen::io::rank_extents(l, r, 3);
+        ASSERT_TRUE(computed.uniform());
+        const std::vector<Extent> listed = computed;
+        ASSERT_EQ(listed.size(), computed.size());
+        for (int t = 0; t < 4; ++t) {
+          const TransferSequence a(computed, true, transfer, kGranule, 4, t, order, kSeed, r);
+          const TransferSequence b(listed, true, transfer, kGranule, 4, t, order, kSeed, r);
+          ASSERT_EQ(a.size(), b.size());
+          ASSERT_EQ(a.bytes(), b.bytes());
+          ASSERT_EQ(a.pieces(), b.pieces());
+          for (std::uint64_t k = 0; k < a.pieces(); ++k) {
+            EXPECT_EQ(a.piece(k).file, b.piece(k).file);
+            EXPECT_EQ(a.piece_transfers(k), b.piece_transfers(k));
+          }
+          for (std::uint64_t i = 0; i < a.size(); ++i) {
+            const Transfer x = a.at(i), y = b.at(i);
+            ASSERT_EQ(x.file, y.file);
+            ASSERT_EQ(x.file_offset, y.file_offset);
+            ASSERT_EQ(x.stream_offset, y.stream_offset);
+            ASSERT_EQ(x.length, y.length);
+          }
+          EXPECT_THROW(a.piece(a.pieces()), std::out_of_range);
+        }
+      }
+    }
+  }
+  const dgen::io::ExtentList billion = dgen::io::rank_extents(dataset(1000000000, 1), 1, 2);
+  EXPECT_EQ(billion.size(), 500000000u);
+  EXPECT_EQ(billion[499999999].file, 999999999u);
+  const TransferSequence last(billion, true, 1, kGranule, 2, 1, Pattern::kRandom, kSeed, 1);
+  EXPECT_EQ(last.pieces(), 250000000u);
+  EXPECT_GE(last.piece(0).file, 750000000u);
+}
+
+// A strided file's segments are computed too: a thread's transfers and pieces are those the
+// same extents give as a plain list, in every order; a billion segments take no memory.
+TEST(Pattern, StridedSegmentsAreComputedNotListed) {
+  for (const Pattern order : {Pattern::kStrided, Pattern::kRandom}) {
+    for (const std::uint64_t transfer : {1ULL, 3ULL, 64ULL, 1000ULL}) {
+      for (const std::uint64_t block : {5ULL, 64ULL, 333ULL}) {
+        const Layout l = strided(37, block);
+        for (int r = 0; r < 3; ++r) {
+          const dgen::io::ExtentList computed = dgen::io::rank_extents(l, r, 3);
+          ASSERT_TRUE(computed.uniform());
+          const std::vector<Extent> listed = computed;
+          for (int threads : {1, 4, 7}) {
+            for (int t = 0; t < threads; ++t) {
+              SCOPED_TRACE(std::to_string(transfer) + " " + std::to_string(block) + " " +
+                           std::to_string(t) + "/" + std::to_string(threads));
+              const TransferSequence a(computed, false, transfer, kGranule, threads, t, order,
+                                       kSeed, r);
+              const TransferSequence b(listed, false, transfer, kGranule, threads, t, order, kSeed,
+                                       r);
+              ASSERT_EQ(a.size(), b.size());
+              ASSERT_EQ(a.bytes(), b.bytes());
+              ASSERT_EQ(a.pieces(), b.pieces());
+              for (std::uint64_t k = 0; k < a.pieces(); ++k) {
+                const Extent x = a.piece(k), y = b.piece(k);
+                EXPECT_EQ(x.file_offset, y.file_offset);
+                EXPECT_EQ(x.stream_offset, y.stream_offset);
+                EXPECT_EQ(x.length, y.length);
+                if (order != Pattern::kRandom)
+                  EXPECT_EQ(a.piece_transfers(k), b.piece_transfers(k));
+              }
+              for (std::uint64_t i = 0; i < a.size(); ++i) {
+                const Transfer x = a.at(i), y = b.at(i);
+                ASSERT_EQ(x.file_offset, y.file_offset);
+                ASSERT_EQ(x.stream_offset, y.stream_offset);
+                ASSERT_EQ(x.length, y.length);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  const TransferSequence huge(dgen::io::rank_extents(strided(1000000000, 4096), 1, 2), false, 4096,
+                              kGranule, 2, 1, Pattern::kStrided, kSeed, 1);
+  EXPECT_EQ(huge.size(), 500000000u);
+  EXPECT_EQ(huge.at(huge.size() - 1).stream_offset, (999999999ULL * 2 + 1) * 4096);
+}
+
 TEST(Pattern, ABillionTransfersAreLazy) {
   // 1e9 transfers of one byte: no vector of them (it would take 32 GB), each at() in range.
   const std::vector<Extent> extents = {{0, 0, 0, 1000000000ULL}};

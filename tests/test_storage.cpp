@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -347,6 +348,112 @@ TEST(Storage, TooLittleFreeSpaceIsRefusedBeforeWriting) {
     EXPECT_NE(r.err.find(" is free on " + tmp.dir), std::string::npos) << r.err;
     EXPECT_TRUE(fs::is_empty(tmp.dir)) << "left behind in " << tmp.dir;
   }
+}
+
+// IOR's habit: a --size larger than the storage, with a time limit. The free-space check asks
+// only for what a minimal run needs, and a write that fills the file system stops there as at
+// the wall (exit 0), the report saying so; a shared file holds the stream where it was written,
+// a dataset only whole files.
+TEST(Storage, ATimeBoundedWriteStopsAtAFullFileSystemAsAtTheWall) {
+  Mount tmp("tmpfs", "size=64m");
+  ASSERT_TRUE(tmp.ok) << tmp.log;
+  {
+    const std::string target = tmp.dir + "/x.bin";
+    const auto r = run_shell(kBinary + kData + "--size 1GiB --duration 60s --threads 1 --output " +
+                             target + " --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = parse(r);
+    const auto& it = j["iterations"][0];
+    ASSERT_FALSE(it["stonewall"].is_null()) << it;
+    EXPECT_EQ(it["stonewall"]["file_system_full"], true) << it;
+    EXPECT_LT(it["seconds"].get<double>(), 30.0) << "stopped at the full file system, not the wall";
+    const std::uint64_t wrote = it["stonewall"]["bytes"];
+    EXPECT_GT(wrote, 32u << 20);
+    EXPECT_LE(wrote, 64u << 20);
+    std::ifstream f(target, std::ios::binary);
+    std::string head(wrote, '\0');
+    f.read(head.data(), static_cast<std::streamsize>(head.size()));
+    EXPECT_TRUE(head == stream(wrote));
+    fs::remove(target);
+  }
+  {
+    const auto r =
+        run_shell(kBinary + kData + "--files 200 --file-size 1MiB --duration 60s --threads 2 " +
+                  "--files-per-dir 1000 --output " + tmp.dir + "/ds --format table");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("stopped: file system full (ENOSPC) before the wall"), std::string::npos)
+        << r.out;
+    const std::string all = stream(200ULL << 20);
+    int whole = 0;
+    for (const auto& e : fs::recursive_directory_iterator(tmp.dir)) {
+      if (!e.is_regular_file()) continue;
+      const std::string name = e.path().filename().string();
+      ASSERT_EQ(name.find(".dgen-partial"), std::string::npos) << name;
+      const int k = std::stoi(name.substr(1));
+      EXPECT_TRUE(read_file(e.path().string()) ==
+                  all.substr(static_cast<std::size_t>(k) << 20, 1 << 20))
+          << name;
+      ++whole;
+    }
+    EXPECT_GT(whole, 30);
+    EXPECT_LE(whole, 64) << "64 MiB hold at most 64 files of 1 MiB";
+  }
+  fs::remove_all(tmp.dir + "/ds");
+}
+
+// A file's name and place are functions of its index: a billion-file dataset (within the range
+// --files takes) starts at once in bounded memory, under an address-space limit of 4 GiB, and a
+// time-bounded write creates files within its window (it held 10.7 GB and created nothing in
+// 30 s). Each file holds its byte of the stream.
+TEST(Storage, ABillionFileDatasetStartsAtOnceInBoundedMemory) {
+  Mount tmp("tmpfs", "size=256m");
+  ASSERT_TRUE(tmp.ok) << tmp.log;
+  const auto start = std::chrono::steady_clock::now();
+  const auto r =
+      run_shell("prlimit --as=4294967296 " + kBinary + kData +
+                "--files 1000000000 --file-size 1 --files-per-dir 1000000 " +
+                "--duration 500ms --threads 2 --format json --output " + tmp.dir + "/ds");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(seconds, 20.0);
+  const auto j = parse(r);
+  const std::uint64_t files = j["iterations"][0]["files"];
+  EXPECT_GT(files, 0u);
+  std::uint64_t on_disk = 0;
+  for (const auto& e : fs::recursive_directory_iterator(tmp.dir)) {
+    if (!e.is_regular_file()) continue;
+    const std::string name = e.path().filename().string();
+    ASSERT_EQ(name.find(".dgen-partial"), std::string::npos) << name;
+    if (on_disk++ < 50) {
+      const std::uint64_t k = std::stoull(name.substr(1));
+      std::string want(1, '\0');
+      dgen::Generator(spec()).generate(k, {reinterpret_cast<std::byte*>(want.data()), 1});
+      EXPECT_EQ(read_file(e.path().string()), want) << name;
+    }
+  }
+  EXPECT_EQ(on_disk, files);
+  fs::remove_all(tmp.dir + "/ds");
+}
+
+// A stop during a large dataset's setup (here its million directories being made) is acted on
+// at once: the job ends with the stop's code, its report, and the directories it made removed.
+TEST(Storage, AStopDuringADatasetsSetupEndsItAtOnce) {
+  Mount tmp("tmpfs", "size=256m");
+  ASSERT_TRUE(tmp.ok) << tmp.log;
+  dgen::test::Background job("prlimit --as=4294967296 " + kBinary +
+                             " --files 1000000000 --file-size 1 --duration 500ms --threads 2 " +
+                             "--output " + tmp.dir + "/ds");
+  ASSERT_TRUE(job.wait_for([&] { return fs::exists(tmp.dir + "/ds/d000100"); })) << job.err();
+  const auto signalled = std::chrono::steady_clock::now();
+  job.signal(SIGTERM);
+  const auto r = job.wait(60);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
+  EXPECT_LT(seconds, 10.0) << "from SIGTERM to the end";
+  EXPECT_NE(r.out.find("INCOMPLETE: stopped by signal 15"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(tmp.dir + "/ds")) << "the directories this run made are removed";
 }
 
 // Inodes run out where no byte count sees it coming: the error names the file and the OS

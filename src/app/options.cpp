@@ -176,7 +176,7 @@ po::options_description describe_options() {
        "i + N is generated while transfer i completes")
       ("collective", text("on|off"),
        "with --io mpiio: MPI_File_write_at_all/read_at_all (on, the default) or "
-       "MPI_File_write_at/read_at (off) on a shared file")
+       "MPI_File_write_at/read_at (off) on a shared file (a rank's own files: off)")
       ("transfer", text("SIZE")->default_value("1MiB"),
        "bytes per write or read call (IOR -t), 1 byte to 1GiB; each thread generates one "
        "transfer into a buffer that stays in cache and writes it")
@@ -194,14 +194,14 @@ po::options_description describe_options() {
       ("segments", text("N"), "with --pattern strided: segments per rank, 1 to 1000000000 "
        "(IOR -s); each rank writes N blocks of --block bytes")
       ("block", text("SIZE"), "with --pattern strided: bytes per rank and segment (IOR -b); "
-       "--size is then segments x block and may not be given")
+       "--size is then segments x block (given, it must equal that)")
       ("order-seed", text("N"), "with --pattern random: the seed of the order (default: from "
        "--seed), decimal or 0x hex; reading back in another order takes another seed")
       ("duration", text("TIME"),
        "with --output/--input: move transfers until TIME has passed (30s, 500ms, 5min, 1h; IOR "
        "-D, fio runtime with time_based), then stop at a transfer boundary; --size is the most a "
        "rank moves; the report gives the stonewall figures")
-      ("wear-out", "with --duration: after the wall every thread goes on to the largest count "
+      ("wear-out", "with --duration and --output: after the wall every thread goes on to the largest count "
        "any rank's same thread reached, so the file is whole where written (IOR -O "
        "stoneWallingWearOut); the rate reported is the stonewalled one")
       ("interval", text("TIME")->default_value("1s"),
@@ -257,8 +257,9 @@ po::options_description describe_options() {
        "first touch under the process's policy (numactl); hbm = the memory-only node nearest "
        "each domain")
       ("smt", "a thread per hardware thread (PU) instead of one per core")
-      ("hugepages", "ask for transparent huge pages for the buffer (2 MiB thread parts)")
-      ("strict-placement", "fail when fewer than 99% of the buffer's pages are on the intended node")
+      ("hugepages", "bench mode: ask for transparent huge pages for the buffer (2 MiB thread parts)")
+      ("strict-placement", "bench mode: fail when fewer than 99% of the buffer's pages are on the "
+       "intended node")
       ("plan", "print the placement (ranks, domains, cpus, memory nodes, launch lines) and exit, "
        "allocating and binding nothing")
       ("topology", text("FILE.xml"), "with --plan: the machine an hwloc XML file describes "
@@ -609,15 +610,19 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     if (pattern == "strided") {
       if (!vm.count("segments") || !vm.count("block"))
         throw UsageError("--pattern strided: needs --segments N and --block SIZE (IOR -s, -b)");
-      if (!vm["size"].defaulted())
-        bad("--size", text("size"),
-            "is refused with --pattern strided: a rank writes --segments x "
-            "--block bytes");
       if (vm.count("files") || vm.count("file-per-rank"))
         throw UsageError(
             "--pattern strided: is for the shared file (not --files or --file-per-rank)");
       if (o.segments > UINT64_MAX / o.block)
         bad("--segments", text("segments"), "x --block passes 2^64 bytes");
+      // --size, when given, must be what the segments hold (IOR's -b x -s per rank).
+      if (!vm["size"].defaulted() && o.size != o.segments * o.block) {
+        bad("--size", text("size"),
+            "(" + std::to_string(o.size) + " bytes) differs from --segments " + text("segments") +
+                " x --block " + text("block") + " = " + std::to_string(o.segments * o.block) +
+                " bytes, what a rank writes with --pattern strided; give that or leave --size "
+                "out");
+      }
       o.size = o.segments * o.block;
     }
     if (vm.count("order-seed")) {
@@ -635,6 +640,10 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     }
     o.wear_out = vm.count("wear-out") > 0;
     if (o.wear_out && !vm.count("duration")) throw UsageError("--wear-out: is only for --duration");
+    if (o.wear_out && o.input)
+      throw UsageError(
+          "--wear-out: is for a write (--output), not --input (a read has no file to "
+          "make whole)");
     o.interval = parse_duration("--interval", text("interval"), 0.01, 3600,
                                 "must be a time from 10ms to 1h (1s, 250ms, 1min)");
     if (!vm["interval"].defaulted() && !storage) bad("--interval", text("interval"), storage_only);
@@ -764,15 +773,44 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
   o.fsync = parse_on_off("--fsync", text("fsync"));
   if (!vm["fsync"].defaulted() && !o.output) bad("--fsync", text("fsync"), "is only for --output");
   if (o.output && *o.output == "-") {
+    // A stream takes the rank's bytes once, in order, as fast as it drains: no layout, order,
+    // time limit, flush or timeline applies to it.
     const std::string io_option = "--io " + o.io;
-    const char* not_for_stdout = o.file_per_rank   ? "--file-per-rank"
-                                 : o.files         ? "--files"
-                                 : o.direct        ? "--direct"
-                                 : o.in_place      ? "--in-place"
-                                 : o.io != "posix" ? io_option.c_str()
-                                                   : nullptr;
+    const std::string pattern_option = "--pattern " + o.pattern;
+    const std::string duration_option =
+        vm.count("duration") ? "--duration " + text("duration") : "";
+    const std::string interval_option = "--interval " + text("interval");
+    const std::string fsync_option = "--fsync " + text("fsync");
+    const char* not_for_stdout = o.file_per_rank               ? "--file-per-rank"
+                                 : o.files                     ? "--files"
+                                 : o.direct                    ? "--direct"
+                                 : o.in_place                  ? "--in-place"
+                                 : o.io != "posix"             ? io_option.c_str()
+                                 : o.pattern != "sequential"   ? pattern_option.c_str()
+                                 : o.duration                  ? duration_option.c_str()
+                                 : o.timeline                  ? "--timeline"
+                                 : !vm["interval"].defaulted() ? interval_option.c_str()
+                                 : !vm["fsync"].defaulted()    ? fsync_option.c_str()
+                                                               : nullptr;
     if (not_for_stdout)
       throw UsageError(std::string(not_for_stdout) + ": not with --output - (stdout)");
+  }
+  if (vm.count("collective") && o.collective && (o.files || o.file_per_rank)) {
+    // Off is what a rank's own files get anyway; on would be dropped.
+    bad("--collective", text("collective"),
+        std::string("is for the shared file (a rank's own files have no collective calls), not ") +
+            (o.files ? "--files" : "--file-per-rank"));
+  }
+  // Bench mode's buffer: its baselines, its huge pages, its page check, its memory nodes. The
+  // storage modes move transfer-sized buffers, first touched by the thread that uses them.
+  if (storage) {
+    const std::string bench_only = "is only for bench mode (without --output or --input)";
+    if (!vm["baseline"].defaulted()) bad("--baseline", text("baseline"), bench_only);
+    if (vm.count("hugepages")) throw UsageError("--hugepages: " + bench_only);
+    if (vm.count("strict-placement")) throw UsageError("--strict-placement: " + bench_only);
+    if (text("memory") == "hbm")
+      bad("--memory", "hbm",
+          bench_only + "; transfer buffers are first touched by their thread, on its node");
   }
   o.iterations_given = vm.count("iterations") > 0;
   if (o.resume && o.iterations_given && text("iterations") != "1")

@@ -26,6 +26,12 @@ using StopCheck = int (*)();
 class IoError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  /// `error`: the OS error of the failed call (errno), 0 when none applies.
+  IoError(const std::string& what, int error) : std::runtime_error(what), error_(error) {}
+  int error() const { return error_; }
+
+ private:
+  int error_ = 0;
 };
 
 /// How a file is opened.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 namespace dgen::io {
 
@@ -154,41 +156,71 @@ std::pair<std::uint64_t, std::uint64_t> rank_files(const Layout& layout, int ran
           static_cast<std::uint64_t>((r + 1) * layout.files / n)};
 }
 
-std::vector<Extent> rank_extents(const Layout& layout, int rank, int ranks) {
-  const auto r = static_cast<std::uint64_t>(rank);
+ExtentList::ExtentList(std::vector<Extent> list) : list_(std::move(list)) {}
+
+ExtentList ExtentList::regular(std::uint64_t count, const Extent& first, std::uint64_t file_step,
+                               std::uint64_t offset_step, std::uint64_t stream_step) {
+  ExtentList l;
+  l.regular_ = true;
+  l.count_ = count;
+  l.first_ = first;
+  l.file_step_ = file_step;
+  l.offset_step_ = offset_step;
+  l.stream_step_ = stream_step;
+  return l;
+}
+
+Extent ExtentList::operator[](std::uint64_t i) const {
+  if (!regular_) return list_[static_cast<std::size_t>(i)];
+  return {first_.file + i * file_step_, first_.file_offset + i * offset_step_,
+          first_.stream_offset + i * stream_step_, first_.length};
+}
+
+Extent ExtentList::at(std::uint64_t i) const {
+  if (i >= size()) {
+    throw std::out_of_range("extent " + std::to_string(i) + " of " + std::to_string(size()));
+  }
+  return (*this)[i];
+}
+
+ExtentList::operator std::vector<Extent>() const {
+  if (!regular_) return list_;
   std::vector<Extent> out;
+  out.reserve(static_cast<std::size_t>(count_));
+  for (std::uint64_t i = 0; i < count_; ++i) out.push_back((*this)[i]);
+  return out;
+}
+
+ExtentList rank_extents(const Layout& layout, int rank, int ranks) {
+  const auto r = static_cast<std::uint64_t>(rank);
   if (is_strided(layout)) {
     // IOR's segmented layout: segment i holds every rank's block, in rank order.
     const std::uint64_t block = strided_block(layout);
     const auto n = static_cast<std::uint64_t>(ranks);
-    out.reserve(layout.segments);
-    for (std::uint64_t i = 0; i < layout.segments; ++i)
-      out.push_back({0, (i * n + r) * block, (i * n + r) * block, block});
-    return out;
+    return ExtentList::regular(layout.segments, {0, r * block, r * block, block}, 0, n * block,
+                               n * block);
   }
   switch (layout.kind) {
     case LayoutKind::kSharedFile:
-      out.push_back({0, r * layout.size_per_rank, r * layout.size_per_rank, layout.size_per_rank});
-      break;
+      return ExtentList::regular(
+          1, {0, r * layout.size_per_rank, r * layout.size_per_rank, layout.size_per_rank}, 0, 0,
+          0);
     case LayoutKind::kFilePerRank:
-      out.push_back({r, 0, r * layout.size_per_rank, layout.size_per_rank});
+      return ExtentList::regular(1, {r, 0, r * layout.size_per_rank, layout.size_per_rank}, 0, 0,
+                                 0);
+    case LayoutKind::kDataset:
       break;
-    case LayoutKind::kDataset: {
-      const auto [first, last] = rank_files(layout, rank, ranks);
-      for (std::uint64_t k = first; k < last; ++k)
-        out.push_back({k, 0, k * layout.file_size, layout.file_size});
-      break;
-    }
   }
-  return out;
+  const auto [first, last] = rank_files(layout, rank, ranks);
+  return ExtentList::regular(last - first, {first, 0, first * layout.file_size, layout.file_size},
+                             1, 0, layout.file_size);
 }
 
 std::uint64_t rank_bytes(const Layout& layout, int rank, int ranks) {
   // Strided without the extents: a rank may have many segments.
   if (is_strided(layout)) return layout.segments * strided_block(layout);
-  std::uint64_t n = 0;
-  for (const Extent& e : rank_extents(layout, rank, ranks)) n += e.length;
-  return n;
+  const ExtentList extents = rank_extents(layout, rank, ranks);  // regular: one length
+  return extents.empty() ? 0 : extents.size() * extents[0].length;
 }
 
 unsigned __int128 stream_length(const Layout& layout, int ranks) {

@@ -3,7 +3,9 @@
 // pure function of (layout, ranks): no MPI, no file system.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,60 @@ struct Extent {
   std::uint64_t length = 0;
 };
 
+/// A rank's extents, in stream order, each computed when asked: a dataset's billion files or a
+/// strided file's billion segments take no memory (the extents of those layouts follow one
+/// another at fixed steps). Also a plain list, for any extents.
+class ExtentList {
+ public:
+  ExtentList() = default;
+  /// These extents, as given (kept in a vector).
+  ExtentList(std::vector<Extent> list);  // NOLINT(google-explicit-constructor)
+  /// `count` extents of `first.length` bytes: extent i has file first.file + i * file_step,
+  /// file offset first.file_offset + i * offset_step, stream offset first.stream_offset + i *
+  /// stream_step.
+  static ExtentList regular(std::uint64_t count, const Extent& first, std::uint64_t file_step,
+                            std::uint64_t offset_step, std::uint64_t stream_step);
+  std::uint64_t size() const { return regular_ ? count_ : list_.size(); }
+  bool empty() const { return size() == 0; }
+  /// Extent i (no bounds check but for at()).
+  Extent operator[](std::uint64_t i) const;
+  Extent at(std::uint64_t i) const;
+  /// Whether every extent has the same length (a regular list), so that position and length
+  /// follow from the index alone.
+  bool uniform() const { return regular_; }
+  /// Every extent, materialized (for small lists and tests).
+  operator std::vector<Extent>() const;  // NOLINT(google-explicit-constructor)
+
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = Extent;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Extent*;
+    using reference = Extent;
+    const_iterator(const ExtentList* list, std::uint64_t i) : list_(list), i_(i) {}
+    Extent operator*() const { return (*list_)[i_]; }
+    const_iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator==(const const_iterator& o) const { return i_ == o.i_; }
+    bool operator!=(const const_iterator& o) const { return i_ != o.i_; }
+
+   private:
+    const ExtentList* list_;
+    std::uint64_t i_;
+  };
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, size()}; }
+
+ private:
+  std::vector<Extent> list_;
+  bool regular_ = false;
+  std::uint64_t count_ = 0, file_step_ = 0, offset_step_ = 0, stream_step_ = 0;
+  Extent first_;
+};
+
 /// The number of files the job's layout has with `ranks` ranks.
 std::uint64_t file_count(const Layout& layout, int ranks);
 
@@ -72,8 +128,9 @@ std::vector<std::string> dataset_directories(const Layout& layout);
 /// [rank*N/ranks, (rank+1)*N/ranks); otherwise one file (shared: file 0).
 std::pair<std::uint64_t, std::uint64_t> rank_files(const Layout& layout, int rank, int ranks);
 
-/// Rank `rank`'s share of the stream as extents, in stream order (strided: one per segment).
-std::vector<Extent> rank_extents(const Layout& layout, int rank, int ranks);
+/// Rank `rank`'s share of the stream as extents, in stream order (strided: one per segment; a
+/// dataset: one per file), computed on demand.
+ExtentList rank_extents(const Layout& layout, int rank, int ranks);
 
 /// The bytes of rank `rank`'s share.
 std::uint64_t rank_bytes(const Layout& layout, int rank, int ranks);

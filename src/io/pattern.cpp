@@ -92,10 +92,9 @@ std::uint64_t order_key(std::uint64_t seed, int rank, int thread) {
   return seed ^ mix(who + kGolden);
 }
 
-TransferSequence::TransferSequence(const std::vector<Extent>& rank_extents,
-                                   bool whole_files_per_thread, std::uint64_t transfer,
-                                   std::uint64_t granule, int threads, int thread, Pattern order,
-                                   std::uint64_t seed, int rank)
+TransferSequence::TransferSequence(const ExtentList& rank_extents, bool whole_files_per_thread,
+                                   std::uint64_t transfer, std::uint64_t granule, int threads,
+                                   int thread, Pattern order, std::uint64_t seed, int rank)
     : transfer_(transfer) {
   if (transfer == 0) throw std::invalid_argument("a transfer of 0 bytes");
   if (granule == 0) throw std::invalid_argument("a thread granule of 0 bytes");
@@ -107,6 +106,20 @@ TransferSequence::TransferSequence(const std::vector<Extent>& rank_extents,
   const std::uint64_t key = order_key(seed, rank, thread);
   if (whole_files_per_thread) {
     const buffer::Part mine = buffer::part_of(rank_extents.size(), threads, thread, 1);
+    if (rank_extents.uniform() && mine.size() > 0 && rank_extents[0].length > 0) {
+      // A dataset: every file of one length, so the thread's files need no list (a billion
+      // files take no memory).
+      lazy_files_ = true;
+      files_ = rank_extents;
+      files_begin_ = mine.begin;
+      file_count_ = mine.size();
+      per_file_ = transfers_in(rank_extents[0].length, transfer);
+      size_ = file_count_ * per_file_;
+      bytes_ = file_count_ * rank_extents[0].length;
+      random_files_ = random;
+      file_order_ = Permutation(random ? file_count_ : 0, key);
+      return;
+    }
     const Permutation files(random ? mine.size() : 0, key);
     pieces_.reserve(mine.size());
     for (std::uint64_t k = 0; k < mine.size(); ++k)
@@ -117,6 +130,27 @@ TransferSequence::TransferSequence(const std::vector<Extent>& rank_extents,
     const Extent& e = rank_extents[0];
     const buffer::Part p = buffer::part_of(e.length, threads, thread, granule);
     if (p.size() > 0) add({e.file, e.file_offset + p.begin, e.stream_offset + p.begin, p.size()});
+  } else if (rank_extents.uniform() && rank_extents[0].length > 0) {
+    // The same split, computed: every extent has L bytes and c transfers, so the rank's
+    // transfer g starts at byte (g / c) * L + (g % c) * transfer of its bytes.
+    const std::uint64_t length = rank_extents[0].length;
+    const std::uint64_t c = transfers_in(length, transfer);
+    const unsigned __int128 total = static_cast<unsigned __int128>(rank_extents.size()) * length;
+    auto first_at = [&](unsigned __int128 p) {
+      const auto e = static_cast<std::uint64_t>(p / length);
+      const auto rem = static_cast<std::uint64_t>(p % length);
+      return e * c + std::min(c, transfers_in(rem, transfer));
+    };
+    auto bytes_before = [&](std::uint64_t g) {
+      return (g / c) * length + std::min(length, (g % c) * transfer);
+    };
+    g0_ = first_at(total * static_cast<unsigned>(thread) / static_cast<unsigned>(threads));
+    g1_ = first_at(total * static_cast<unsigned>(thread + 1) / static_cast<unsigned>(threads));
+    lazy_segments_ = true;
+    files_ = rank_extents;
+    per_file_ = c;
+    size_ = g1_ - g0_;
+    bytes_ = bytes_before(g1_) - bytes_before(g0_);
   } else {
     // The rank's bytes B in extent order; this thread's transfers are those that start in
     // [from, to): contiguous, each transfer in exactly one thread, at most one transfer's
@@ -154,11 +188,51 @@ void TransferSequence::add(const Extent& part) {
   bytes_ += part.length;
 }
 
+std::uint64_t TransferSequence::pieces() const {
+  if (lazy_files_) return file_count_;
+  if (lazy_segments_) return size_ == 0 ? 0 : (g1_ - 1) / per_file_ - g0_ / per_file_ + 1;
+  return pieces_.size();
+}
+
+Extent TransferSequence::segment_piece(std::uint64_t k) const {
+  if (k >= pieces()) {
+    throw std::out_of_range("piece " + std::to_string(k) + " of " + std::to_string(pieces()));
+  }
+  const std::uint64_t index = g0_ / per_file_ + k;
+  const Extent e = files_[index];
+  const std::uint64_t j0 = k == 0 ? g0_ % per_file_ : 0;
+  const std::uint64_t j1 = std::min(g1_, (index + 1) * per_file_) - index * per_file_;
+  const std::uint64_t begin = j0 * transfer_, end = std::min(e.length, j1 * transfer_);
+  return {e.file, e.file_offset + begin, e.stream_offset + begin, end - begin};
+}
+
+Extent TransferSequence::piece(std::uint64_t k) const {
+  if (lazy_segments_) return segment_piece(k);
+  if (!lazy_files_) return pieces_.at(k).part;
+  if (k >= file_count_) {
+    throw std::out_of_range("piece " + std::to_string(k) + " of " + std::to_string(file_count_));
+  }
+  return files_[files_begin_ + (random_files_ ? file_order_(k) : k)];
+}
+
 Transfer TransferSequence::at(std::uint64_t i) const {
   if (i >= size_) {
     throw std::out_of_range("transfer " + std::to_string(i) + " of " + std::to_string(size_));
   }
+  if (lazy_files_) {
+    const Extent e = piece(i / per_file_);
+    const std::uint64_t offset = (i % per_file_) * transfer_;
+    return {e.file, e.file_offset + offset, e.stream_offset + offset,
+            std::min(transfer_, e.length - offset)};
+  }
   if (shuffled_) i = order_(i);
+  if (lazy_segments_) {
+    const std::uint64_t g = g0_ + i;
+    const Extent e = files_[g / per_file_];
+    const std::uint64_t offset = (g % per_file_) * transfer_;
+    return {e.file, e.file_offset + offset, e.stream_offset + offset,
+            std::min(transfer_, e.length - offset)};
+  }
   // The last piece that starts at or before i: an empty piece shares its `first` with the
   // next one, so this is the non-empty piece that holds i.
   auto it = pieces_.begin();
@@ -177,6 +251,19 @@ std::pair<std::uint64_t, std::uint64_t> TransferSequence::piece_transfers(std::u
   if (shuffled_) {
     throw std::logic_error(
         "random order interleaves the transfers of the pieces: no range per piece");
+  }
+  if (lazy_files_) {
+    if (k >= file_count_) {
+      throw std::out_of_range("piece " + std::to_string(k) + " of " + std::to_string(file_count_));
+    }
+    return {k * per_file_, (k + 1) * per_file_};
+  }
+  if (lazy_segments_) {
+    if (k >= pieces()) {
+      throw std::out_of_range("piece " + std::to_string(k) + " of " + std::to_string(pieces()));
+    }
+    const std::uint64_t index = g0_ / per_file_ + k;
+    return {std::max(index * per_file_, g0_) - g0_, std::min(g1_, (index + 1) * per_file_) - g0_};
   }
   const Piece& p = pieces_.at(k);
   return {p.first, p.first + transfers_in(p.part.length, transfer_)};

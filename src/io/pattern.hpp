@@ -80,7 +80,7 @@ class TransferSequence {
  public:
   /// Throws std::invalid_argument for a transfer or granule of 0, threads < 1, or a thread
   /// outside [0, threads).
-  TransferSequence(const std::vector<Extent>& rank_extents, bool whole_files_per_thread,
+  TransferSequence(const ExtentList& rank_extents, bool whole_files_per_thread,
                    std::uint64_t transfer, std::uint64_t granule, int threads, int thread,
                    Pattern order, std::uint64_t seed, int rank);
   /// Transfers of this thread.
@@ -92,9 +92,9 @@ class TransferSequence {
 
   /// The contiguous parts of extents this thread moves (whole files: its files, also empty
   /// ones, in the order it moves them; otherwise the non-empty parts, in stream order).
-  std::uint64_t pieces() const { return pieces_.size(); }
+  std::uint64_t pieces() const;
   /// Piece `k` as an extent (file, file_offset, stream_offset, length of this thread's part).
-  Extent piece(std::uint64_t k) const { return pieces_.at(k).part; }
+  Extent piece(std::uint64_t k) const;
   /// The indices [first, last) of at() that piece `k`'s transfers have, in order: what a
   /// storage pass loops over per file. Throws std::logic_error where pieces are not moved one
   /// after another (random order without whole files: transfers of all pieces interleave).
@@ -112,6 +112,18 @@ class TransferSequence {
   std::uint64_t bytes_ = 0;
   bool shuffled_ = false;  // at(i) maps i through order_ first
   Permutation order_{0, 0};
+  // Whole files of one length (a dataset): its files, computed from the index, never listed:
+  // piece k is extent files_begin_ + k (or + file_order_(k)), transfers [k, k + 1) * per_file_.
+  bool lazy_files_ = false;
+  ExtentList files_;
+  std::uint64_t files_begin_ = 0, file_count_ = 0, per_file_ = 0;
+  bool random_files_ = false;
+  Permutation file_order_{0, 0};
+  // Extents of one length (a strided file's segments): the thread's transfers are the rank's
+  // transfers [g0_, g1_), transfer g in extent g / per_file_ of files_; never listed.
+  bool lazy_segments_ = false;
+  std::uint64_t g0_ = 0, g1_ = 0;
+  Extent segment_piece(std::uint64_t k) const;
 };
 
 }  // namespace dgen::io

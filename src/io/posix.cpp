@@ -39,8 +39,9 @@ class PosixFile final : public File {
         if (stop_ != nullptr && stop_() != 0) return false;
         if (e == EINTR) continue;
         throw IoError("write to " + path_ + " failed at offset " + std::to_string(off) + " (" +
-                      std::to_string(done) + " of " + std::to_string(done + n) +
-                      " bytes of the transfer written): " + os_error(e));
+                          std::to_string(done) + " of " + std::to_string(done + n) +
+                          " bytes of the transfer written): " + os_error(e),
+                      e);
       }
       if (w == 0) {
         throw IoError("write to " + path_ + " at offset " + std::to_string(off) +
@@ -165,8 +166,8 @@ class PosixBackend final : public Backend {
       const int e = errno;
       if (m.direct && e == EINVAL)
         throw IoError(path + ": the file system refuses O_DIRECT (--direct): " + os_error(e));
-      throw IoError("cannot " + std::string(m.create ? "create " : "open ") + path + ": " +
-                    os_error(e));
+      throw IoError(
+          "cannot " + std::string(m.create ? "create " : "open ") + path + ": " + os_error(e), e);
     }
     return std::make_unique<PosixFile>(fd, path, stop_);
   }

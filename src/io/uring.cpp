@@ -110,9 +110,10 @@ class UringQueue final : public Queue {
         s.busy = false;
         --in_flight_;
         fail(std::string(s.write ? "write to " : "read from ") + s.file->path() +
-             " failed at offset " + std::to_string(s.offset + s.done) + " (" +
-             std::to_string(s.done) + " of " + std::to_string(s.n) +
-             " bytes of the transfer moved): " + std::strerror(-res));
+                 " failed at offset " + std::to_string(s.offset + s.done) + " (" +
+                 std::to_string(s.done) + " of " + std::to_string(s.n) +
+                 " bytes of the transfer moved): " + std::strerror(-res),
+             -res);
       }
       if (res == 0 && s.write && s.done < s.n) {
         s.busy = false;
@@ -209,9 +210,9 @@ class UringQueue final : public Queue {
     if (rc < 0) not_submitted(std::string("io_uring_submit failed: ") + std::strerror(-rc));
   }
 
-  [[noreturn]] void fail(const std::string& message) {
+  [[noreturn]] void fail(const std::string& message, int error = 0) {
     drain();
-    throw IoError(message);
+    throw IoError(message, error);
   }
 
   io_uring ring_{};

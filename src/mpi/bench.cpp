@@ -18,20 +18,6 @@ namespace {
 // non-temporal stores, as a large memset should.
 constexpr std::uint64_t kStreamingBytesPerThread = 8ULL << 20;
 
-// Refuses, with the numbers, a buffer the node cannot hold, instead of being OOM-killed.
-std::string check_memory(const Job& job, std::uint64_t size) {
-  const auto limits = topology::read_memory_limits();
-  // The node's ranks together; summed as doubles, since sizes near 2^64 would wrap.
-  double need = static_cast<double>(size);
-  check(MPI_Allreduce(MPI_IN_PLACE, &need, 1, MPI_DOUBLE, MPI_SUM, job.node()), "MPI_Allreduce");
-  if (need <= static_cast<double>(limits.usable())) return "";
-  const auto need_bytes = need >= 0x1p64 ? UINT64_MAX : static_cast<std::uint64_t>(need);
-  return "--size " + format_size(size) + " per rank: " + std::to_string(job.local_size()) +
-         (job.local_size() == 1 ? " rank on this node needs " : " ranks on this node need ") +
-         format_size(need_bytes) + " in all, but " + format_size(limits.usable()) +
-         " is available (" + limits.describe() + ")";
-}
-
 }  // namespace
 
 Measured run_bench(const RankContext& c, std::string& stores) {
@@ -42,7 +28,7 @@ Measured run_bench(const RankContext& c, std::string& stores) {
   // With huge pages a thread's part starts on a 2 MiB boundary, so no huge page spans two
   // threads (and possibly two nodes).
   const std::uint64_t granule = req.hugepages ? (2ULL << 20) : buffer::page_size();
-  job.agree(check_memory(job, req.size), 2);
+  job.agree(check_memory(job, req.size, "--size " + format_size(req.size) + " per rank"), 2);
   job.agree(check_node_memory(job, place, req.size, granule), 2);
   std::optional<buffer::PageBuffer> buf;
   {

@@ -265,7 +265,8 @@ OutputFile::OutputFile(const Job& job, const std::string& path, std::uint64_t to
         if (missing) existing = 0;
       }
       short_of_space =
-          space_problem(path, fs::absolute(path).parent_path().string(), total_bytes, existing);
+          space_problem(path, fs::absolute(path).parent_path().string(),
+                        rules_.space_bytes > 0 ? rules_.space_bytes : total_bytes, existing);
     }
     job.agree(short_of_space, io::kUsageExit);
   }

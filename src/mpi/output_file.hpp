@@ -36,6 +36,9 @@ struct OutputRules {
   std::string resume_from;
   /// --resume in place: the target is repaired where it stands; a stop leaves it as it is
   bool resume_in_place = false;
+  /// The bytes the free-space check asks for, when less than the whole stream is sure to be
+  /// written (--duration: what a minimal run needs); 0: the whole stream
+  std::uint64_t space_bytes = 0;
 };
 
 /// What became of an output when the run ended, named as it is (the report's output_state).

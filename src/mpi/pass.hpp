@@ -66,6 +66,7 @@ struct Interval {
   std::uint64_t wall_bytes = 0;  ///< their bytes
   double notice_seconds = 0;     ///< from the wall to the rank's last completion (0: not reached)
   double wear_out_seconds = 0;   ///< --wear-out: the time going on to the largest count
+  bool full = false;  ///< --duration: a rank's write met ENOSPC before the wall and stopped there
   double seconds() const { return end - start; }
 };
 

@@ -8,6 +8,7 @@
 
 #include "buffer/partition.hpp"
 #include "dgen/size.hpp"
+#include "topology/memory.hpp"
 
 namespace dgen::mpi {
 
@@ -118,6 +119,19 @@ void pin_current_thread(const RankPlacement& place, int t) {
   if (pinned_cpu == cpu) return;
   place.binder->bind_thread(cpu);
   pinned_cpu = cpu;
+}
+
+std::string check_memory(const Job& job, std::uint64_t bytes, const std::string& what) {
+  const auto limits = topology::read_memory_limits();
+  // The node's ranks together; summed as doubles, since sizes near 2^64 would wrap.
+  double need = static_cast<double>(bytes);
+  check(MPI_Allreduce(MPI_IN_PLACE, &need, 1, MPI_DOUBLE, MPI_SUM, job.node()), "MPI_Allreduce");
+  if (need <= static_cast<double>(limits.usable())) return "";
+  const auto need_bytes = need >= 0x1p64 ? UINT64_MAX : static_cast<std::uint64_t>(need);
+  return what + ": " + std::to_string(job.local_size()) +
+         (job.local_size() == 1 ? " rank on this node needs " : " ranks on this node need ") +
+         format_size(need_bytes) + " in all, but " + format_size(limits.usable()) +
+         " is available (" + limits.describe() + ")";
 }
 
 std::string check_node_memory(const Job& job, const RankPlacement& place, std::uint64_t size,

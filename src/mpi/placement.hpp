@@ -41,6 +41,12 @@ void pin_current_thread(const RankPlacement& place, int t);
 
 /// Checks that the node's ranks' buffers fit the free memory of each NUMA node they are bound
 /// to (collective on the node). Returns this rank's error message, empty when they fit.
+/// Refuses, with the numbers, memory the node cannot hold, instead of being OOM-killed: the
+/// `bytes` this rank needs, summed over the node's ranks, against what the node can give
+/// (topology::read_memory_limits). `what` names them ("--size 1 GiB per rank"). Collective
+/// over the node's ranks; "" when they fit.
+std::string check_memory(const Job& job, std::uint64_t bytes, const std::string& what);
+
 std::string check_node_memory(const Job& job, const RankPlacement& place, std::uint64_t size,
                               std::uint64_t granule);
 

@@ -167,6 +167,7 @@ std::vector<report::IterationResult> reduce_iterations(const Job& job,
       sw.notice_seconds = notice_max[i];
       sw.wear_out = wear_max[i] > 0;
       sw.wear_out_seconds = wear_max[i];
+      sw.file_system_full = runs[static_cast<std::size_t>(i)].full;  // agreed: the same on all
       it.stonewall = sw;
     }
     it.seconds = last[i] - first[i];

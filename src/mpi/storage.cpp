@@ -24,6 +24,7 @@
 #include "mpi/latency_reduce.hpp"
 #include "mpi/modes.hpp"
 #include "mpi/output_file.hpp"
+#include "mpi/placement.hpp"
 #include "mpi/stop_signal.hpp"
 #include "mpi/storage_checks.hpp"
 #include "mpi/storage_pass.hpp"
@@ -304,7 +305,8 @@ void stonewall(Share& s, Interval& run, bool wear_out, report::Progress& progres
   const double origin = s.deadline - run.wall;
   double last = origin;
   for (double d : s.last_done) last = std::max(last, d);
-  run.wall_reached = run.bytes < s.bytes && stop_signal() == 0;
+  // A file system that filled first (run.full, agreed) stopped the ranks before the wall.
+  run.wall_reached = run.bytes < s.bytes && stop_signal() == 0 && !run.full;
   run.notice_seconds = run.wall_reached ? std::max(last, s.deadline) - s.deadline : 0;
   run.wall_seconds = (run.wall_reached ? std::max(last, s.deadline) : last) - origin;
   run.complete = stop_signal() == 0;  // stopped at the wall as asked
@@ -571,6 +573,14 @@ Measured run_storage(const RankContext& c) {
     rules.in_place = req.storage.in_place;
     rules.overwrite = req.storage.overwrite;
     rules.seed = req.spec.seed;
+    // --duration: the run may end at the wall or at a full file system, so the space check asks
+    // for what a minimal run needs (one transfer per thread of every rank), not the whole --size.
+    if (req.storage.duration > 0) {
+      const unsigned __int128 least = static_cast<unsigned __int128>(req.storage.transfer) *
+                                      static_cast<unsigned>(c.team.size()) *
+                                      static_cast<unsigned>(job.size());
+      rules.space_bytes = static_cast<std::uint64_t>(std::min<unsigned __int128>(least, total));
+    }
     rules.same_stream = [&c, base, length](const std::byte* p, std::size_t n, std::uint64_t at) {
       if (at >= length) return false;
       std::vector<std::byte> want(std::min<std::uint64_t>(n, length - at));
@@ -579,7 +589,23 @@ Measured run_storage(const RankContext& c) {
     };
     if (req.storage.resume) choose_resume(c, target, length, rules, resumed.from);
     out.emplace(job, target, total, std::move(rules));
-    if (out->sequential()) return write_stream(c, *out);
+    if (out->sequential()) {
+      // A stream (a terminal, /dev/stdout, a pipe by name): as --output -, its bytes once, in
+      // order; what would order, bound or flush them is refused, not dropped.
+      const std::string refused =
+          req.storage.pattern != io::Pattern::kSequential
+              ? std::string("--pattern ") + io::to_string(req.storage.pattern)
+          : req.storage.duration > 0  ? std::string("--duration")
+          : req.storage.io != "posix" ? "--io " + req.storage.io
+          : req.storage.direct        ? std::string("--direct")
+                                      : std::string();
+      job.agree(refused.empty()
+                    ? ""
+                    : "--output " + path + ": a stream takes the bytes in stream order, once; " +
+                          refused + " is not for it",
+                io::kUsageExit);
+      return write_stream(c, *out);
+    }
     set_abort_note(abort_leaves(*out, per_rank));
     // Every rank must see rank 0's file: a shared file needs a file system the nodes share
     // (and an MPI-IO open that fails on some ranks only would leave the others in its close).
@@ -648,10 +674,40 @@ Measured run_storage(const RankContext& c) {
     const bool read_ahead = threaded && req.verify && req.storage.iodepth == 1;
     s.depth = threaded ? std::max(req.storage.iodepth, read_ahead ? 2 : 1) : 1;
     const int threads = c.team.size();
+    std::uint64_t thread_bytes = 0;
+    if (threaded) {
+      // No more buffers than a thread has transfers to keep in flight: --iodepth 64 with a
+      // thread of 3 transfers holds 3 (a read-ahead still 2).
+      std::uint64_t most = 1;
+      for (int t = 0; t < threads; ++t) {
+        const io::TransferSequence seq = s.sequence(threads, t);
+        most = std::max(most, seq.size());
+        thread_bytes = std::max(thread_bytes, seq.bytes());
+      }
+      s.depth = static_cast<int>(std::min<std::uint64_t>(
+          static_cast<std::uint64_t>(s.depth), std::max<std::uint64_t>(most, read_ahead ? 2 : 1)));
+    }
     const std::size_t count = threaded ? static_cast<std::size_t>(threads * s.depth) : 2;
-    const std::uint64_t bytes =
-        std::min<std::uint64_t>(s.transfer, std::max<std::uint64_t>(s.bytes, 1));
+    // No buffer longer than the most one thread moves (a transfer is never longer).
+    const std::uint64_t bytes = std::min<std::uint64_t>(
+        s.transfer, std::max<std::uint64_t>(threaded ? thread_bytes : s.bytes, 1));
     const std::size_t alignment = std::max<std::uint64_t>(align.memory, 4096);
+    {
+      // The plan's buffers against what the node can give, before any is allocated.
+      const unsigned __int128 need =
+          static_cast<unsigned __int128>(count) * (bytes + alignment) * (s.repair ? 2 : 1) +
+          (req.verify ? verify::kComparePiece * count : 0);
+      const std::uint64_t need64 =
+          need > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(need);
+      const std::string what =
+          (threaded ? "--iodepth " + std::to_string(req.storage.iodepth) + " --transfer " +
+                          format_size(s.transfer) + ": " + std::to_string(threads) + " threads x " +
+                          std::to_string(s.depth) + " buffers"
+                    : "--transfer " + format_size(s.transfer) + ": 2 buffers") +
+          " of " + format_size(bytes) + (s.repair ? " x 2 (--resume)" : "") + " = " +
+          format_size(need64) + " per rank";
+      job.agree(check_memory(job, need64, what), io::kUsageExit);
+    }
     for (std::size_t i = 0; i < count; ++i) {
       s.buffers.emplace_back(bytes, alignment);
       if (s.repair) s.scratch.emplace_back(bytes, alignment);
@@ -675,8 +731,8 @@ Measured run_storage(const RankContext& c) {
       }
       if (threaded) {
         s.queues[static_cast<std::size_t>(t)] =
-            backend->make_queue(req.storage.iodepth, slots.data(), static_cast<int>(slots.size()),
-                                static_cast<std::size_t>(bytes));
+            backend->make_queue(std::min(req.storage.iodepth, s.depth), slots.data(),
+                                static_cast<int>(slots.size()), static_cast<std::size_t>(bytes));
       }
       if (read_ahead) {
         // A backend with a queue of its own (io_uring) keeps two reads in flight on it; the
@@ -731,8 +787,13 @@ Measured run_storage(const RankContext& c) {
       check(MPI_Bcast(&start, 1, MPI_DOUBLE, 0, job.world()), "MPI_Bcast");
       if (it == 0) s.timeline_start = start;
       s.deadline = req.storage.duration > 0 ? start + req.storage.duration : 0;
+      s.full = false;
       Interval run = pass(progress);
-      if (req.storage.duration > 0) stonewall(s, run, req.storage.wear_out, progress, pass);
+      if (req.storage.duration > 0) {
+        // A rank whose file system filled before the wall stopped there: no wear-out follows.
+        run.full = job.combine(s.full ? 1 : 0, MPI_MAX) != 0;
+        stonewall(s, run, req.storage.wear_out && !run.full, progress, pass);
+      }
       m.runs.push_back(run);
       if (!write && s.decoder != nullptr) {
         note_file_lengths(s, inputs.longer, missing);

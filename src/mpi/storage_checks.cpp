@@ -1,5 +1,6 @@
 #include "mpi/storage_checks.hpp"
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "dgen/size.hpp"
 #include "io/errors.hpp"
 #include "mpi/output_file.hpp"
+#include "mpi/stop_signal.hpp"
 
 namespace dgen::mpi {
 
@@ -104,19 +106,60 @@ void check_dataset_target(const RankContext& c) {
   c.job.agree(err, io::kUsageExit);
 }
 
-void check_dataset_replacements(const RankContext& c, const std::vector<io::Extent>& extents) {
+namespace {
+
+// Whether directory `dir` is missing or holds nothing: no file of the dataset can be there.
+bool empty_or_missing(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return errno == ENOENT || errno == ENOTDIR;
+  bool empty = true;
+  for (const dirent* e = readdir(d); e != nullptr && empty; e = readdir(d)) {
+    const std::string name = e->d_name;
+    empty = name == "." || name == "..";
+  }
+  closedir(d);
+  return empty;
+}
+
+// The first file of the directory after the one that holds `file` (in a dataset whose rank's
+// files start at `rank_first`, which --unique-dir counts from).
+std::uint64_t next_directory_start(const io::Layout& l, std::uint64_t file,
+                                   std::uint64_t rank_first) {
+  const std::uint64_t base = l.unique_dirs ? rank_first : 0;
+  return base + ((file - base) / l.files_per_dir + 1) * l.files_per_dir;
+}
+
+}  // namespace
+
+void check_dataset_replacements(const RankContext& c, const io::ExtentList& extents) {
   const RunRequest& req = c.request;
   std::string first;  // the problem of the lowest file, so that reruns name the same one
   std::uint64_t first_file = UINT64_MAX;
   std::mutex m;
-  if (!req.storage.overwrite) {
+  // A new dataset (its directory missing or empty) has nothing to replace: no file is looked at,
+  // however many there are to be.
+  if (!req.storage.overwrite && !extents.empty() && !empty_or_missing(req.layout.path)) {
     const int threads = c.team.size();
+    const std::uint64_t rank_first = extents[0].file;
     const std::string err = run_on_team(c.team, [&](int t) {
       const buffer::Part mine = buffer::part_of(extents.size(), threads, t, 1);
       std::vector<std::byte> want(8192);
-      for (std::uint64_t k = mine.begin; k < mine.end; ++k) {
-        const io::Extent& e = extents[k];
+      std::string dir;  // the last directory looked at, and whether it held nothing
+      bool dir_empty = false;
+      for (std::uint64_t k = mine.begin; k < mine.end && stop_signal() == 0; ++k) {
+        const io::Extent e = extents[k];
         const std::string path = io::file_path(req.layout, e.file);
+        if (const std::string d = path.substr(0, path.rfind('/')); d != dir) {
+          dir = d;
+          dir_empty = empty_or_missing(d);
+        }
+        if (dir_empty && extents.uniform()) {
+          // On to the next directory's first file (the rank's files are consecutive).
+          k = std::max(k + 1, next_directory_start(req.layout, e.file, rank_first) - rank_first) -
+              1;
+          continue;
+        }
+        if (dir_empty) continue;
         const io::Target target = io::inspect_target(path);
         std::string problem;
         if (target.kind == io::TargetKind::kMissing) continue;
@@ -163,7 +206,7 @@ DatasetDirectories::DatasetDirectories(const RankContext& c) {
       err = "--output " + layout.path + ": cannot create it: " + std::strerror(errno);
     }
     for (const std::string& d : io::dataset_directories(layout)) {
-      if (!err.empty()) break;
+      if (!err.empty() || stop_signal() != 0) break;  // a stop is acted on at once
       if (mkdir(d.c_str(), 0755) == 0) {
         made_.push_back(d);
       } else if (errno != EEXIST) {
@@ -171,8 +214,15 @@ DatasetDirectories::DatasetDirectories(const RankContext& c) {
       }
     }
     if (err.empty()) {
+      // --duration: what a minimal run needs (a file per thread of every rank), not every file.
+      unsigned __int128 need = io::stream_length(layout, c.job.size());
+      if (c.request.storage.duration > 0) {
+        need = std::min<unsigned __int128>(need, static_cast<unsigned __int128>(layout.file_size) *
+                                                     static_cast<unsigned>(c.team.size()) *
+                                                     static_cast<unsigned>(c.job.size()));
+      }
       err = space_problem(layout.path, layout.path,
-                          static_cast<std::uint64_t>(io::stream_length(layout, c.job.size())));
+                          need > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(need));
     }
     // In place the files are written under their final names: one writer at a time.
     if (err.empty() && c.request.storage.in_place)
@@ -195,7 +245,7 @@ void DatasetDirectories::remove_empty() noexcept {
   made_.clear();
 }
 
-InputFiles check_inputs(const RankContext& c, const std::vector<io::Extent>& extents, bool verify) {
+InputFiles check_inputs(const RankContext& c, const io::ExtentList& extents, bool verify) {
   const io::Layout& layout = c.request.layout;
   std::string err, first_missing;
   int code = io::kUsageExit;
@@ -270,7 +320,7 @@ InputFiles check_inputs(const RankContext& c, const std::vector<io::Extent>& ext
   return found;
 }
 
-std::vector<io::Extent> present_extents(const std::vector<io::Extent>& extents,
+std::vector<io::Extent> present_extents(const io::ExtentList& extents,
                                         const std::vector<ShortFile>& short_files,
                                         std::uint64_t granule,
                                         std::vector<verify::Mismatch>& missing) {

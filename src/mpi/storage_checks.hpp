@@ -29,7 +29,7 @@ void check_dataset_target(const RankContext& c);
 /// Collective: no existing file of this rank's dataset files is replaced unless its bytes show
 /// that this program wrote it for the job's seed (or --overwrite); checked before any byte is
 /// written, by the rank's threads.
-void check_dataset_replacements(const RankContext& c, const std::vector<io::Extent>& extents);
+void check_dataset_replacements(const RankContext& c, const io::ExtentList& extents);
 
 /// The dataset's directories, made by rank 0; those left empty by a failed or stopped run are
 /// removed again (rmdir removes only empty ones; completed files keep theirs). With
@@ -89,13 +89,13 @@ struct InputFiles {
 /// when no file of the layout exists at all (a wrong path) is it bad input. Returns the files
 /// longer than the stream whose end this rank reads (each is reported by one rank), and the
 /// missing or short ones.
-InputFiles check_inputs(const RankContext& c, const std::vector<io::Extent>& extents, bool verify);
+InputFiles check_inputs(const RankContext& c, const io::ExtentList& extents, bool verify);
 
 /// --verify: the extents cut to what the files hold (`granule`: with --direct a cut extent
 /// ends on a multiple of it), and the stream ranges missing from them, one per extent, each
 /// named by its file (holds "missing" for a file that does not exist, "truncated" for a short
 /// one).
-std::vector<io::Extent> present_extents(const std::vector<io::Extent>& extents,
+std::vector<io::Extent> present_extents(const io::ExtentList& extents,
                                         const std::vector<ShortFile>& short_files,
                                         std::uint64_t granule,
                                         std::vector<verify::Mismatch>& missing);

@@ -98,7 +98,16 @@ void collect_findings(Share& s, const std::vector<Tally>& tallies) {
 // Whether a thread may start another transfer: no stop, no other thread's error, before the
 // deadline.
 bool keep_going(const Share& s) {
-  return !s.c.team.stopped() && (s.deadline <= 0 || s.now() < s.deadline);
+  return !s.c.team.stopped() && (s.deadline <= 0 || s.now() < s.deadline) &&
+         !s.full.load(std::memory_order_relaxed);
+}
+
+// A time-bounded write (--duration) that meets a full file system stops there, as at the wall:
+// IOR's habit of a block larger than the storage with a time limit.
+bool full_before_the_wall(Share& s, const io::IoError& e) {
+  if (!s.write || s.deadline <= 0 || e.error() != ENOSPC) return false;
+  s.full.store(true, std::memory_order_relaxed);
+  return true;
 }
 
 // A transfer (or a file) completed: its latency, its bytes on the timeline, the progress line.
@@ -327,6 +336,10 @@ bool thread_transfers(Share& s, io::File& file, const io::TransferSequence& seq,
   try {
     all = io::move_transfers(queue, file, s.write, repair, count, at, buffers.data(),
                              scratch.data(), s.depth, hooks, counts);
+  } catch (const io::IoError& e) {
+    add();
+    if (full_before_the_wall(s, e)) return false;
+    throw;
   } catch (...) {
     add();
     throw;
@@ -610,11 +623,16 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
       for (std::uint64_t k = first; k < limit && keep_going(s); ++k) {
         const auto range = seq.piece_transfers(k);
         const std::uint64_t a = range.first, b = range.second;
-        const bool ok = dataset_file(s, seq.piece(k), tally, t, [&](io::File& f) {
-          // The file's transfers all go, whatever the deadline: it is finished or removed. A
-          // file written again was created or truncated: nothing in it to read first.
-          return thread_transfers(s, f, seq, a, b - a, t, tally, progress, false, false);
-        });
+        bool ok = false;
+        try {
+          ok = dataset_file(s, seq.piece(k), tally, t, [&](io::File& f) {
+            // The file's transfers all go, whatever the deadline: it is finished or removed. A
+            // file written again was created or truncated: nothing in it to read first.
+            return thread_transfers(s, f, seq, a, b - a, t, tally, progress, false, false);
+          });
+        } catch (const io::IoError& e) {
+          if (!full_before_the_wall(s, e)) throw;  // a create that found no room: as the wall
+        }
         if (!ok) return;
       }
     });
@@ -648,10 +666,19 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
   // directory and pass, by the main thread (added whole to the flush time).
   double directory_flush = 0;
   if (err.empty() && s.write && s.c.request.storage.fsync) {
+    // The directories of the files this pass completed (each thread's, in its order from the
+    // start of its range), not of every file the rank has: a time-bounded pass over a billion
+    // files touches few.
     std::set<std::string> dirs;
-    for (const io::Extent& e : s.extents) {
-      const std::string path = io::file_path(s.c.request.layout, e.file);
-      dirs.insert(path.substr(0, path.rfind('/')));
+    const int movers = threaded ? threads : 1;
+    for (int t = 0; t < movers; ++t) {
+      const io::TransferSequence seq = s.sequence(movers, t);
+      const std::uint64_t first = range_of(s, t, seq.pieces()).first;
+      const std::uint64_t files = tallies[static_cast<std::size_t>(t)].files;
+      for (std::uint64_t k = first; k < first + files && k < seq.pieces(); ++k) {
+        const std::string path = io::file_path(s.c.request.layout, seq.piece(k).file);
+        dirs.insert(path.substr(0, path.rfind('/')));
+      }
     }
     timed(directory_flush, [&] {
       for (const std::string& d : dirs) {
@@ -816,7 +843,9 @@ Measured write_stream(const RankContext& c, OutputFile& out) {
           const std::uint64_t n = std::min(chunk, req.size - x);
           const std::byte* p = bufs[static_cast<std::size_t>(t)].data();
           for (std::uint64_t left = n; left > 0;) {
-            const ssize_t w = ::write(out.fd(), p, left);
+            // --transfer: the bytes per write call, as on a file.
+            const ssize_t w =
+                ::write(out.fd(), p, std::min<std::uint64_t>(left, req.storage.transfer));
             if (w < 0 && stop_signal() != 0) {
               stopped = true;
               break;

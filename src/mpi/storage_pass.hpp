@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -62,7 +63,7 @@ struct Share {
   const RankContext& c;
   io::Backend& backend;
   bool write = true;
-  std::vector<io::Extent> extents;  ///< the bytes this rank moves, in stream order
+  io::ExtentList extents;  ///< the bytes this rank moves, in stream order (computed on demand)
   std::uint64_t bytes = 0;
   int source_rank = 0;  ///< whose share it is (--reorder reads another rank's)
   std::uint64_t transfer = 0;
@@ -77,6 +78,9 @@ struct Share {
   std::uint64_t order_seed = 0;
   /// > 0: Job::now() after which no transfer is started (--duration), at a transfer boundary
   double deadline = 0;
+  /// A time-bounded write met ENOSPC (the file system full): every thread stops there, as at
+  /// the wall (reset by each pass's caller).
+  std::atomic<bool> full{false};
   /// Per thread (or the main thread): the transfers (a dataset: files) of its sequence this pass
   /// moves, [first, limit); empty: all of them.
   std::vector<std::uint64_t> first, limit;

@@ -45,7 +45,8 @@ nlohmann::ordered_json stonewall_json(const std::optional<Stonewall>& stonewall)
           {"notice_seconds",
            w.reached ? nlohmann::ordered_json(w.notice_seconds) : nlohmann::ordered_json()},
           {"wear_out", w.wear_out},
-          {"wear_out_seconds", w.wear_out_seconds}};
+          {"wear_out_seconds", w.wear_out_seconds},
+          {"file_system_full", w.file_system_full}};
 }
 
 nlohmann::ordered_json iterations_json(const std::vector<IterationResult>& its, bool storage) {
@@ -177,6 +178,12 @@ std::string stonewall_text(const Report& r, const Stonewall& w) {
   const std::string moved =
       format("%llu to %llu (mean %.1f) %s per rank", static_cast<unsigned long long>(w.moved_min),
              static_cast<unsigned long long>(w.moved_max), w.moved_mean, what);
+  if (!w.reached && w.file_system_full) {
+    return format(
+        "      stonewall not reached: stopped: file system full (ENOSPC) before the wall (the "
+        "%.3f s limit), the last rank at %.4f s; %s; %s over the measured %.4f s\n",
+        w.limit_seconds, w.seconds, moved.c_str(), rate.c_str(), w.seconds);
+  }
   if (!w.reached) {
     return format(
         "      stonewall not reached: every rank finished before the %.3f s limit, the last at "

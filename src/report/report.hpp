@@ -86,6 +86,8 @@ struct Stonewall {
   double notice_seconds = 0;    ///< the longest a rank took past the wall to stop (0: not reached)
   bool wear_out = false;        ///< --wear-out ran after the wall
   double wear_out_seconds = 0;  ///< the slowest rank's time going on to the largest count
+  /// A rank's write met ENOSPC (the file system full) before the wall and stopped there.
+  bool file_system_full = false;
 };
 
 /// One iteration over the whole job.
