@@ -413,6 +413,20 @@ Flat reduce_flat(const Job& job, const Flat& mine) {
   return all;
 }
 
+// Collective: every rank's counts for this rank (MPI_Alltoall of `send_counts`) into
+// `recv_counts`, their displacements into `recv_displs`; returns the records to receive.
+std::size_t receive_counts(const Job& job, const std::vector<int>& send_counts,
+                           std::vector<int>& recv_counts, std::vector<int>& recv_displs) {
+  check(MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, job.world()),
+        "MPI_Alltoall");
+  std::size_t incoming = 0;
+  for (std::size_t r = 0; r < recv_counts.size(); ++r) {
+    recv_displs[r] = static_cast<int>(incoming);
+    incoming += static_cast<std::size_t>(recv_counts[r]);
+  }
+  return incoming;
+}
+
 // --sample below 1: the sampled chunks' sums with each distinct chunk one group (its copies are
 // sampled together, so they are one draw, not many): every sampled chunk goes to the rank
 // owning its fingerprint, which groups the copies. Collective.
@@ -444,13 +458,7 @@ analyze::SampleSums grouped_chunk_sample(const Job& job, States& state) {
       std::vector<analyze::ChunkSample>().swap(s.scanner->sampled_chunks());
     }
   }
-  check(MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, job.world()),
-        "MPI_Alltoall");
-  std::size_t incoming = 0;
-  for (int r = 0; r < ranks; ++r) {
-    recv_displs[static_cast<std::size_t>(r)] = static_cast<int>(incoming);
-    incoming += static_cast<std::size_t>(recv_counts[static_cast<std::size_t>(r)]);
-  }
+  const std::size_t incoming = receive_counts(job, send_counts, recv_counts, recv_displs);
   std::vector<analyze::ChunkSample> recv(incoming);
   MPI_Datatype record;
   check(MPI_Type_contiguous(sizeof(analyze::ChunkSample), MPI_BYTE, &record),
@@ -708,13 +716,7 @@ Measured run_analyze(const RankContext& c, report::Analyze& analysis) {
       for (const auto& s : state)
         for (const auto& r : s.out) send[static_cast<std::size_t>(fill[owner_of(r)]++)] = r;
     }
-    check(MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, job.world()),
-          "MPI_Alltoall");
-    std::size_t incoming = 0;
-    for (int r = 0; r < ranks; ++r) {
-      recv_displs[static_cast<std::size_t>(r)] = static_cast<int>(incoming);
-      incoming += static_cast<std::size_t>(recv_counts[static_cast<std::size_t>(r)]);
-    }
+    const std::size_t incoming = receive_counts(job, send_counts, recv_counts, recv_displs);
     // Every copy of a unit goes to one owner: a unit repeated across all ranks' shares (zero
     // units are sent once per thread and round) could exceed what MPI_Alltoallv's int
     // displacements address; the job then stops with the reason rather than overflow.
