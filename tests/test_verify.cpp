@@ -101,7 +101,7 @@ TEST(Verify, AFlippedByteIsForeignWithBothValues) {
 void expect_misdirected(const dgen::DataSpec& s, std::size_t to, std::size_t from,
                         std::uint64_t named, std::uint64_t slack = 64) {
   auto got = bytes(s, 0, kLength);
-  std::memcpy(got.data() + to, got.data() + from, 4096);
+  std::memmove(got.data() + to, got.data() + from, 4096);  // the ranges may overlap
   const auto log = check(s, got);
   ASSERT_EQ(log.first().size(), 1u);
   const Mismatch& m = log.first()[0];
