@@ -23,7 +23,7 @@ packages=(
   clang-14 libomp-14-dev libclang-rt-14-dev strace                # sanitizer presets, fuzzers, tests
   qemu-system-x86 linux-image-amd64 busybox-static cpio   # the multi-NUMA guest tests
   slurm-wlm munge python3-matplotlib                      # job scripts, their tests, plots
-  e2fsprogs xfsprogs btrfs-progs btrfs-compsize fio util-linux  # storage tests on loop file systems, references
+  e2fsprogs xfsprogs btrfs-progs btrfs-compsize fio util-linux time  # loop file systems, references, peak memory
   man-db file                                                 # the man page's and the cross build's checks
   libfuse3-dev fuse3                                          # tests/faultfs: faults injected for real
   lintian                                                     # the package test (Install.DebianPackage)
