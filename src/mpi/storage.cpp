@@ -82,6 +82,23 @@ struct FileFact {
   std::uint64_t holds = 0;   // bytes of the stream this run wrote into it (0: not known)
 };
 
+// The length of the file at `path` now; 0 when it is not there.
+std::uint64_t length_on_disk(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+}
+
+// The fields of `text`, joined by NUL (which no path has).
+std::vector<std::string> nul_fields(const std::string& text) {
+  std::vector<std::string> f;
+  for (std::size_t at = 0;;) {
+    const std::size_t end = text.find('\0', at);
+    f.push_back(text.substr(at, end == std::string::npos ? std::string::npos : end - at));
+    if (end == std::string::npos) return f;
+    at = end + 1;
+  }
+}
+
 // Collective: every rank's own file (a shared file: rank 0's, whose `holds` is the sum over the
 // ranks), on rank 0 in rank order; elsewhere empty. Names are joined by NUL, which no path has.
 std::vector<FileFact> gather_files(const Job& job, const OutputFile& out, bool per_rank,
@@ -92,23 +109,14 @@ std::vector<FileFact> gather_files(const Job& job, const OutputFile& out, bool p
   std::string mine;
   if (per_rank || job.rank() == 0) {
     const OutputState o = out.state();
-    struct stat st {};
-    const std::uint64_t length =
-        stat(o.path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
     const char nul = '\0';
-    mine = o.state + nul + o.path + nul + o.text + nul + std::to_string(length) + nul +
-           std::to_string(total);
+    mine = o.state + nul + o.path + nul + o.text + nul + std::to_string(length_on_disk(o.path)) +
+           nul + std::to_string(total);
   }
   std::vector<FileFact> out_files;
   for (const std::string& one : job.gather_strings(mine)) {
     if (one.empty()) continue;
-    std::vector<std::string> f;
-    for (std::size_t at = 0;;) {
-      const std::size_t end = one.find('\0', at);
-      f.push_back(one.substr(at, end == std::string::npos ? std::string::npos : end - at));
-      if (end == std::string::npos) break;
-      at = end + 1;
-    }
+    const std::vector<std::string> f = nul_fields(one);
     if (f.size() != 5) continue;
     out_files.push_back({f[0], f[1], f[2], std::stoull(f[3]), std::stoull(f[4])});
   }
@@ -208,22 +216,19 @@ std::vector<report::FileLength> file_lengths(const std::vector<FileFact>& files)
 std::vector<FileFact> gather_dataset_partials(const Job& job, const Share& s) {
   std::string mine;
   for (const std::string& name : s.kept_partials) {
-    struct stat st {};
-    const std::uint64_t length =
-        stat(name.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
-    mine += name + '\0' + std::to_string(length) + '\0';
+    mine += (mine.empty() ? "" : std::string(1, '\0')) + name + '\0' +
+            std::to_string(length_on_disk(name));
   }
   std::vector<FileFact> files;
   for (const std::string& one : job.gather_strings(mine)) {
-    for (std::size_t at = 0; at < one.size();) {
-      const std::size_t a = one.find('\0', at), b = one.find('\0', a + 1);
-      if (a == std::string::npos || b == std::string::npos) break;
-      FileFact f;
-      f.state = "partial";
-      f.name = one.substr(at, a - at);
-      f.length = std::stoull(one.substr(a + 1, b - a - 1));
-      files.push_back(f);
-      at = b + 1;
+    if (one.empty()) continue;
+    const std::vector<std::string> f = nul_fields(one);  // name, length, name, length, ...
+    for (std::size_t i = 0; i + 1 < f.size(); i += 2) {
+      FileFact fact;
+      fact.state = "partial";
+      fact.name = f[i];
+      fact.length = std::stoull(f[i + 1]);
+      files.push_back(fact);
     }
   }
   return files;
