@@ -146,14 +146,18 @@ int main(int argc, char** argv) {
         // A call that waits for other ranks (a collective MPI-IO call, an open or a close)
         // hangs on every rank when one of them is stopped or gone: the ranks of this node that
         // do not run are named, by the lowest running rank of the node only. The others leave
-        // it a while to end the job before they speak themselves.
+        // it a while to end the job before they speak themselves, whether they see a stopped
+        // rank or not: while the job is torn down the launcher resumes a stopped rank
+        // (SIGCONT) before it kills it, so what a late rank sees is no longer the cause.
         const bool waits_for_others =
             what.rfind("MPI_File_", 0) == 0 && what.rfind("MPI_File_write_at ", 0) != 0 &&
             what.rfind("MPI_File_read_at ", 0) != 0;  // collective: all but the independent calls
         bool speaker = true;
-        const std::string held = waits_for_others ? job.held_ranks(speaker) : std::string();
-        if (!held.empty() && !speaker)
+        std::string held = waits_for_others ? job.held_ranks(speaker) : std::string();
+        if (!speaker) {
           std::this_thread::sleep_for(std::chrono::duration<double>(std::max(seconds, 2.0)));
+          held = job.held_ranks(speaker);  // still alive: the speaker did not end the job
+        }
         // MPI_Abort from this thread ends the job; should it not return the process, this does.
         std::thread([] {
           std::this_thread::sleep_for(std::chrono::seconds(10));
