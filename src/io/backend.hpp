@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -99,6 +100,16 @@ class Backend {
                                             std::size_t bytes);
 };
 
+/// An option an engine declares (IOR's per-backend options, fio's engine options): offered
+/// only with --io of its engine, checked and shown in --help from this row; its value reaches
+/// the engine through BackendArgs::options.
+struct EngineOption {
+  const char* name;           ///< without the dashes: "collective", "hdf5-dataset"
+  const char* value;          ///< what the value is, for --help: "on|off", "NAME", "SIZE"
+  const char* default_value;  ///< as it would be typed
+  const char* help;           ///< one line for --help and the docs
+};
+
 /// What a row of the backend table offers, for the option checks and --help.
 struct BackendTraits {
   const char* name;         ///< --io NAME
@@ -106,6 +117,7 @@ struct BackendTraits {
   bool threads_move_bytes;  ///< every thread moves bytes (else the main thread: MPI-IO)
   bool direct;              ///< --direct (O_DIRECT) is offered
   bool queue_depth;         ///< --iodepth above 1 is offered
+  std::vector<EngineOption> options = {};  ///< the options this engine declares
 };
 
 /// What the job gives a backend to make it.
@@ -113,6 +125,9 @@ struct BackendArgs {
   MPI_Comm world = MPI_COMM_NULL;
   bool collective = true;    ///< MPI-IO: collective calls on a shared file
   StopCheck stop = nullptr;  ///< asked after EINTR
+  /// The values of the engine's own options (BackendTraits::options) by name, as typed or
+  /// their defaults.
+  std::map<std::string, std::string> options;
 };
 
 /// One row: its traits and how to make it.
