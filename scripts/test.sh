@@ -27,10 +27,18 @@ phase "release build" $((SECONDS - s)) $((s - t0)) $((SECONDS - t0))
 mkdir -p "$log_dir"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-# Beside the release tests: the sanitizer build and its tests, then the Arm build and its tests,
-# one after the other (each build takes both cores when it can), niced so the tests come first.
+# Beside the release tests: the sanitizer build, then its tests with the Arm build and its tests
+# beside them (the Arm phase compiles while the sanitizer tests wait; its own log), niced so the
+# tests come first.
+aarch64() {
+  local b=$SECONDS status=0
+  nice -n 10 bash scripts/cross-aarch64.sh >"$log_dir/aarch64.log" 2>&1 || status=1
+  phase "aarch64 cross build and qemu tests (label aarch64; in the background)" \
+    $((SECONDS - b)) $((b - t0)) $((SECONDS - t0)) >>"$log_dir/aarch64.log"
+  return $status
+}
 background() {
-  local status=0 b
+  local status=0 b aarch64_pid=""
   if [ "${DGEN_SKIP_ASAN:-0}" != 1 ]; then
     b=$SECONDS
     # The fuzzers' budget: 10 s a target here (DGEN_FUZZ_SECONDS; longer runs: fuzz/ README).
@@ -44,6 +52,10 @@ background() {
       dgen_placement_tests dgen_cli_tests dgen_mpi_tests dgen_storage_tests dgen_safety_tests \
       dgen_benchmark_tests dgen_faultfs dgen_analyze_tests fuzzers || status=1
     phase "asan build (in the background)" $((SECONDS - b)) $((b - t0)) $((SECONDS - t0))
+    if [ "${DGEN_SKIP_AARCH64:-0}" != 1 ]; then
+      aarch64 &
+      aarch64_pid=$!
+    fi
     if [ $status = 0 ]; then
       b=$SECONDS
       nice -n 5 ctest --preset asan-ci --timeout 900 -j 2 || status=1
@@ -52,10 +64,12 @@ background() {
     fi
   fi
   if [ "${DGEN_SKIP_AARCH64:-0}" != 1 ]; then
-    b=$SECONDS
-    nice -n 10 bash scripts/cross-aarch64.sh || status=1
-    phase "aarch64 cross build and qemu tests (label aarch64; in the background)" \
-      $((SECONDS - b)) $((b - t0)) $((SECONDS - t0))
+    if [ -n "$aarch64_pid" ]; then
+      wait "$aarch64_pid" || status=1
+    else
+      aarch64 || status=1
+    fi
+    cat "$log_dir/aarch64.log"
   fi
   return $status
 }
