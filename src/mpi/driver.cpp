@@ -1,9 +1,5 @@
 #include "mpi/driver.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <optional>
@@ -18,7 +14,7 @@
 #include "report/lists.hpp"
 #include "report/provenance.hpp"
 #include "verify/compare.hpp"
-#include "verify/diagnose.hpp"
+#include "verify/diagnose_file.hpp"
 
 namespace dgen::mpi {
 
@@ -158,58 +154,17 @@ std::string page_warning(const report::RankResult& mine, const buffer::Locality&
 }
 
 // --verify, on rank 0: when the wrong ranges are this seed's stream, made with other data
-// options (written with --dedup-ratio 2, checked with 3: range after range holds "the stream's
-// bytes from offset X"), the first wrong range is read again and the options that regenerate it
-// are searched (verify::find_data_options). Returns the sentence, empty when the ranges hold
-// something else; `options` gets the options that fit.
+// options, the sentence that says so (verify::diagnose_options reads the file again); `options`
+// gets the options that fit.
 std::string diagnose_options(const RunRequest& req, const report::Verify& v, std::string& options) {
-  if (v.mismatches.empty() || v.mismatches.front().holds == "beyond the stream" ||
-      v.mismatches.front().holds == "missing" || v.mismatches.front().holds == "truncated")
-    return "";
-  std::size_t stream = 0;
-  for (const auto& m : v.mismatches) stream += m.holds == "stream" ? 1 : 0;
-  const report::VerifyMismatch& first = v.mismatches.front();
-  // Samples of the file that holds the first wrong byte: its first wrong range's 4 KiB block of
-  // the stream, and three more spread over the file (they pin the dedup ratio), 64 KiB each.
-  const int fd = open(first.file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
-  struct stat st {};
-  const std::uint64_t file_size = fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
-  const std::uint64_t file_start = first.offset - first.file_offset;  // its stream offset
-  constexpr std::size_t kSample = 64 << 10;
-  std::vector<std::uint64_t> at_file{
-      first.file_offset - std::min<std::uint64_t>(first.offset % 4096, first.file_offset)};
-  for (int k = 1; k <= 3 && file_size > 4 * kSample; ++k)
-    at_file.push_back((file_size * static_cast<std::uint64_t>(k) / 4) & ~std::uint64_t{4095});
-  std::vector<std::vector<std::byte>> held;
-  std::vector<verify::Sample> samples;
-  for (const std::uint64_t f : at_file) {
-    std::vector<std::byte> bytes(kSample);
-    const ssize_t got = pread(fd, bytes.data(), bytes.size(), static_cast<off_t>(f));
-    const std::uint64_t stream_at = file_start + f;
-    const std::uint64_t shift = (16 - stream_at % 16) % 16;  // lanes start on multiples of 16
-    if (got <= static_cast<ssize_t>(shift + 16)) continue;
-    held.push_back(std::move(bytes));
-    samples.push_back(
-        {held.back().data() + shift, static_cast<std::size_t>(got) - shift, stream_at + shift});
+  verify::WrongRanges wrong;
+  for (const auto& m : v.mismatches) wrong.holds.push_back(m.holds);
+  if (!v.mismatches.empty()) {
+    wrong.file = v.mismatches.front().file;
+    wrong.offset = v.mismatches.front().offset;
+    wrong.file_offset = v.mismatches.front().file_offset;
   }
-  close(fd);
-  if (samples.empty() ||
-      !verify::carries_stream_of(req.spec.seed, samples[0].bytes, samples[0].size))
-    return "";  // foreign bytes: nothing to say about the options
-  const auto found = verify::find_data_options(req.spec, samples);
-  if (found) {
-    options = verify::differing_options(req.spec, *found);
-    return "the wrong bytes are this seed's stream made with other data options: the file's "
-           "bytes are the stream of " +
-           options + " (verify with those options)";
-  }
-  if (2 * stream >= v.mismatches.size()) {
-    return "most wrong ranges hold this seed's stream from other offsets: misdirected or stale "
-           "writes, or data options that differ from the write's (no other options regenerate "
-           "the first wrong range)";
-  }
-  return "";
+  return verify::diagnose_options(req.spec, wrong, options);
 }
 
 }  // namespace
