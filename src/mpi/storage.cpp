@@ -593,17 +593,17 @@ Measured run_storage(const RankContext& c) {
       return std::memcmp(p, want.data(), want.size()) == 0;
     };
     if (req.storage.resume) choose_resume(c, target, length, rules, resumed.from);
-    out.emplace(job, target, total, std::move(rules));
+    out.emplace(job, target, total, rules, row->names());
     if (out->sequential()) {
       // A stream (a terminal, /dev/stdout, a pipe by name): as --output -, its bytes once, in
       // order; what would order, bound or flush them is refused, not dropped.
       const std::string refused =
           req.storage.pattern != io::Pattern::kSequential
               ? std::string("--pattern ") + io::to_string(req.storage.pattern)
-          : req.storage.duration > 0  ? std::string("--duration")
-          : req.storage.io != "posix" ? "--io " + req.storage.io
-          : req.storage.direct        ? std::string("--direct")
-                                      : std::string();
+          : req.storage.duration > 0 ? std::string("--duration")
+          : !row->traits.streams     ? "--io " + req.storage.io
+          : req.storage.direct       ? std::string("--direct")
+                                     : std::string();
       job.agree(refused.empty()
                     ? ""
                     : "--output " + path + ": a stream takes the bytes in stream order, once; " +
