@@ -7,6 +7,7 @@
 
 #include "buffer/page_buffer.hpp"
 #include "buffer/page_locality.hpp"
+#include "report/fill.hpp"
 #include "report/report.hpp"
 
 namespace {
@@ -57,8 +58,71 @@ TEST(Report, UnknownLocalityIsNullInJsonAndAQuestionMarkInTheTable) {
   const std::string csv = report::render_csv(r);
   EXPECT_NE(csv.find(",2.100,0.500000,,,true\n"), std::string::npos) << csv;
   // Round trip, as ranks send their rows to rank 0.
-  const auto back = nlohmann::json(r.per_rank[0]).get<report::RankResult>();
+  const auto back = report::unpack_rank_result(report::pack(r.per_rank[0]));
   EXPECT_FALSE(back.local_fraction.has_value());
+  EXPECT_EQ(back.pages_unknown, 16u);
+}
+
+// A rank's row reaches rank 0 as packed numbers: every field comes back as it was, strings with
+// any bytes in them, and a cut or padded row is refused rather than read wrong.
+TEST(Report, ARanksRowComesBackFromItsPackedBytes) {
+  report::RankResult k;
+  k.rank = 7;
+  k.local_rank = 3;
+  k.host = std::string("node\0,\"x\"", 9);
+  k.numa_node = -1;
+  k.memory_nodes = {1, 3};
+  k.cpus = {4, 5, 6, 200};
+  k.threads = 4;
+  k.binding = "launcher";
+  k.simd = "avx2-vaes";
+  k.seconds = {0.25, 0.125};
+  k.bytes = {1ull << 40, 12345};
+  k.gbps = 4.5;
+  k.memset_gbps = 6.25;
+  k.streaming_gbps = 7.75;
+  k.baseline_gbps = 7.75;
+  k.first_touch_seconds = 0.0625;
+  k.generate_seconds = 1.5;
+  k.io_seconds = 2.5;
+  k.wall_moved = 17;
+  k.wall_bytes = 99;
+  k.notice_seconds = 0.001;
+  k.local_fraction = 0.875;
+  k.pages_unknown = 5;
+  k.oversubscribed = true;
+  const std::string bytes = report::pack(k);
+  EXPECT_EQ(bytes.find('{'), std::string::npos) << "not JSON";
+  const auto b = report::unpack_rank_result(bytes);
+  EXPECT_EQ(b.rank, 7);
+  EXPECT_EQ(b.local_rank, 3);
+  EXPECT_EQ(b.host, k.host);
+  EXPECT_EQ(b.numa_node, -1);
+  EXPECT_EQ(b.memory_nodes, k.memory_nodes);
+  EXPECT_EQ(b.cpus, k.cpus);
+  EXPECT_EQ(b.threads, 4);
+  EXPECT_EQ(b.binding, "launcher");
+  EXPECT_EQ(b.simd, "avx2-vaes");
+  EXPECT_EQ(b.seconds, k.seconds);
+  EXPECT_EQ(b.bytes, k.bytes);
+  EXPECT_EQ(b.gbps, 4.5);
+  EXPECT_EQ(b.memset_gbps, 6.25);
+  EXPECT_EQ(b.streaming_gbps, 7.75);
+  EXPECT_EQ(b.baseline_gbps, 7.75);
+  EXPECT_EQ(b.first_touch_seconds, 0.0625);
+  EXPECT_EQ(b.generate_seconds, 1.5);
+  EXPECT_EQ(b.io_seconds, 2.5);
+  EXPECT_EQ(b.wall_moved, 17u);
+  EXPECT_EQ(b.wall_bytes, 99u);
+  EXPECT_EQ(b.notice_seconds, 0.001);
+  ASSERT_TRUE(b.local_fraction.has_value());
+  EXPECT_EQ(*b.local_fraction, 0.875);
+  EXPECT_EQ(b.pages_unknown, 5u);
+  EXPECT_TRUE(b.oversubscribed);
+  EXPECT_THROW(report::unpack_rank_result(std::string_view(bytes).substr(0, bytes.size() - 1)),
+               std::invalid_argument);
+  EXPECT_THROW(report::unpack_rank_result(bytes + "x"), std::invalid_argument);
+  EXPECT_THROW(report::unpack_rank_result(""), std::invalid_argument);
 }
 
 // A rank with hundreds of scattered cpus: the row is whole and ends its line.

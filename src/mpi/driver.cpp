@@ -12,6 +12,7 @@
 #include "mpi/placement.hpp"
 #include "mpi/reduce.hpp"
 #include "mpi/team.hpp"
+#include "report/fill.hpp"
 #include "report/lists.hpp"
 #include "report/provenance.hpp"
 #include "verify/compare.hpp"
@@ -29,43 +30,6 @@ std::vector<std::string> lines_of(const std::string& text) {
     lines.push_back(text.substr(a, b - a));
   }
   return lines;
-}
-
-// Rank 0: every rank's warnings (blocks of lines, in rank order) with identical ones merged,
-// in the order they first came: "rank 3 (host): ..." for one rank, "ranks 0-127 (host): ..."
-// for several on one host, "ranks 0-127 (4 hosts): ..." across hosts.
-std::vector<std::string> merged_warnings(const std::vector<std::string>& blocks,
-                                         const std::vector<report::RankResult>& ranks) {
-  std::vector<std::string> texts;
-  std::vector<std::vector<int>> from;
-  for (std::size_t r = 0; r < blocks.size(); ++r) {
-    for (auto& line : lines_of(blocks[r])) {
-      const auto at = std::find(texts.begin(), texts.end(), line);
-      const std::size_t i = static_cast<std::size_t>(at - texts.begin());
-      if (at == texts.end()) {
-        texts.push_back(line);
-        from.emplace_back();
-      }
-      if (from[i].empty() || from[i].back() != static_cast<int>(r))
-        from[i].push_back(static_cast<int>(r));
-    }
-  }
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < texts.size(); ++i) {
-    std::vector<std::string> hosts;
-    for (int r : from[i]) {
-      const std::string host =
-          r < static_cast<int>(ranks.size()) ? ranks[static_cast<std::size_t>(r)].host : "?";
-      if (std::find(hosts.begin(), hosts.end(), host) == hosts.end()) hosts.push_back(host);
-    }
-    std::string who = from[i].size() == 1 ? "rank " : "ranks ";
-    for (const char c : report::range_list(from[i]))
-      who += c == ',' ? std::string(", ") : std::string(1, c);
-    who +=
-        hosts.size() == 1 ? " (" + hosts[0] + ")" : " (" + std::to_string(hosts.size()) + " hosts)";
-    out.push_back(who + ": " + texts[i]);
-  }
-  return out;
 }
 
 // MPMD launches (`mpirun -n 1 dgen_mpi A : -n 1 dgen_mpi B`) give ranks their own command
@@ -99,41 +63,6 @@ std::string check_stream_length(const Job& job, const RunRequest& req) {
   }
   return "--size " + format_size(req.size) + " x " + std::to_string(job.size()) +
          " ranks: the job's stream would pass 2^64 bytes (16 EiB), the most one seed has";
-}
-
-report::Storage storage_of(const Job& job, const RunRequest& req) {
-  report::Storage s;
-  s.path = req.layout.path;
-  s.layout = io::to_string(req.layout.kind);
-  s.files = io::file_count(req.layout, job.size());
-  s.file_size = req.layout.kind == io::LayoutKind::kDataset ? req.layout.file_size
-                : req.layout.kind == io::LayoutKind::kFilePerRank
-                    ? req.size
-                    : req.size * static_cast<std::uint64_t>(job.size());
-  if (req.layout.kind == io::LayoutKind::kDataset) s.files_per_dir = req.layout.files_per_dir;
-  s.io = req.storage.io;
-  s.iodepth = req.storage.iodepth;
-  if (const io::BackendRow* row = io::find_backend(req.storage.io);
-      row != nullptr && row->traits.collective_calls)
-    s.collective = req.storage.collective;
-  s.transfer = req.storage.transfer;
-  s.direct = req.storage.direct;
-  s.fsync = req.output && req.storage.fsync;
-  s.in_place = req.storage.in_place;
-  s.reorder = req.storage.reorder;
-  s.pattern = io::to_string(req.storage.pattern);
-  if (req.storage.pattern == io::Pattern::kRandom) s.order_seed = req.storage.order_seed;
-  if (req.storage.pattern == io::Pattern::kStrided) {
-    s.segments = req.layout.segments;
-    s.block = req.layout.block;
-  }
-  if (req.storage.duration > 0) s.duration = req.storage.duration;
-  s.wear_out = req.storage.wear_out;
-  s.unique_dir = req.layout.kind == io::LayoutKind::kDataset && req.layout.unique_dirs;
-  s.verify = req.verify;
-  s.resume = req.storage.resume;
-  s.phases = req.storage.phases;
-  return s;
 }
 
 std::string page_warning(const report::RankResult& mine, const buffer::Locality& l,
@@ -288,7 +217,7 @@ report::Report run_job(const Job& job, const RunRequest& req) {
     rep.mode = req.output ? "write" : "read";
     rep.stores = "cached";
     rep.output = req.output;
-    rep.storage = storage_of(job, req);
+    rep.storage = report::storage_section(req, job.size());
     if (req.storage.reorder && job.nodes() == 1 && job.rank() == 0) {
       warnings.push_back(
           "--reorder on one node: every rank reads what it wrote (the shift is "
@@ -342,7 +271,8 @@ report::Report run_job(const Job& job, const RunRequest& req) {
   std::string my_warnings;
   for (const auto& w : warnings) my_warnings += w + "\n";
   const auto all_warnings = job.gather_strings(my_warnings);
-  const auto all_ranks = job.gather_strings(nlohmann::json(mine).dump());
+  // The rows travel as packed numbers, not as report text.
+  const auto all_ranks = job.gather_strings(report::pack(mine));
   if (job.rank() != 0) {
     report::Report mine_only;  // what every rank needs to leave with the right exit code
     mine_only.complete = m.stop_signal == 0;
@@ -353,59 +283,17 @@ report::Report run_job(const Job& job, const RunRequest& req) {
     return mine_only;
   }
 
-  rep.spec = req.spec;
-  rep.bytes_per_rank =
-      rep.analyze ? rep.analyze->bytes / static_cast<std::uint64_t>(job.size())
-      : req.layout.kind == io::LayoutKind::kDataset && rep.storage
-          ? io::rank_bytes(req.layout, job.size() - 1, job.size())  // the largest block
-          : req.size;
-  rep.total_bytes = rep.analyze ? rep.analyze->bytes
-                    : rep.storage
-                        ? static_cast<std::uint64_t>(io::stream_length(req.layout, job.size()))
-                        : req.size * static_cast<std::uint64_t>(job.size());
-  rep.ranks = job.size();
-  rep.nodes = job.nodes();
-  rep.simd = gen->simd().name;
-  rep.stop_signal = m.stop_signal;
-  rep.complete = m.stop_signal == 0;
-  if (!rep.complete && req.output &&
-      (req.keep_partial || req.layout.kind == io::LayoutKind::kDataset || m.bytes_kept > 0))
-    rep.bytes_kept = m.bytes_kept;
-  rep.output_state = m.output_state;
-  rep.resume = m.resume;
-  for (const auto& text : all_ranks)
-    rep.per_rank.push_back(nlohmann::json::parse(text).get<report::RankResult>());
-  for (const auto& k : rep.per_rank) {
-    rep.threads = std::max(rep.threads, k.threads);
-    rep.first_touch_seconds = std::max(rep.first_touch_seconds, k.first_touch_seconds);
-    if (k.simd != rep.simd) rep.simd = "mixed";
-    rep.oversubscribed = rep.oversubscribed || k.oversubscribed;
-  }
-  // One line per distinct warning, with the ranks that gave it (not one per rank).
-  rep.warnings = merged_warnings(all_warnings, rep.per_rank);
-  std::vector<double> rates;
-  for (const auto& it : rep.iterations) {
-    if (it.complete) rates.push_back(it.aggregate_gbps);
-  }
-  rep.summary = report::statistics_of(rates);
-  if (rep.storage && req.layout.kind == io::LayoutKind::kDataset) {
-    std::vector<double> files;
-    for (const auto& it : rep.iterations) {
-      if (it.complete) files.push_back(it.files_per_second);
-    }
-    rep.files_summary = report::statistics_of(files);
-  }
-  if (rep.baseline) {
-    report::Baseline& b = *rep.baseline;
-    for (const auto& it : b.memset_iterations)
-      b.memset_gbps = std::max(b.memset_gbps, it.aggregate_gbps);
-    for (const auto& it : b.streaming_iterations)
-      b.streaming_gbps = std::max(b.streaming_gbps, it.aggregate_gbps);
-    b.kind = b.streaming_gbps > b.memset_gbps ? "streaming" : "memset";
-    b.aggregate_gbps = std::max(b.memset_gbps, b.streaming_gbps);
-    b.ratio = b.aggregate_gbps > 0 ? rep.summary.max / b.aggregate_gbps : 0;
-    for (auto& k : rep.per_rank) k.baseline_gbps = std::max(k.memset_gbps, k.streaming_gbps);
-  }
+  report::RunEnd end;
+  end.ranks = job.size();
+  end.nodes = job.nodes();
+  end.simd = gen->simd().name;
+  end.stop_signal = m.stop_signal;
+  end.bytes_kept = m.bytes_kept;
+  end.output_state = m.output_state;
+  end.resume = m.resume;
+  end.rank_rows = all_ranks;
+  end.warning_blocks = all_warnings;
+  report::finish(rep, req, end);
   return rep;
 }
 

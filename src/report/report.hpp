@@ -60,11 +60,6 @@ struct RankResult {
   bool oversubscribed = false;      ///< shares cpus with other threads or ranks
 };
 
-// JSON form of a rank's result: ranks send theirs to rank 0 this way, and the report's
-// per_rank list is made of them. local_fraction is null when unknown.
-void to_json(nlohmann::json& j, const RankResult& r);
-void from_json(const nlohmann::json& j, RankResult& r);
-
 /// The stonewall of a time-bounded iteration (--duration; IOR -D): what the ranks had moved
 /// when they stopped at the wall, or, when every rank finished before it, what they moved in the
 /// time they took (reached false).

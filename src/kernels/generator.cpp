@@ -1,3 +1,5 @@
+// The Generator is assembled here, beside the kernels it dispatches to: src/core (spec, stream
+// layout) knows nothing of kernels, and the kernels depend on core, one way.
 #include "dgen/generator.hpp"
 
 #include <cstdint>

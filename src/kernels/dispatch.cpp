@@ -1,3 +1,5 @@
+// Choosing a SIMD target: the compiled kernels, which of them this CPU runs, their --simd names.
+// In src/kernels, not src/core: the choice needs the kernel table, and core must not see it.
 #include "dgen/simd.hpp"
 
 #include <hwy/targets.h>
