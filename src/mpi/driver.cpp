@@ -1,9 +1,5 @@
 #include "mpi/driver.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <optional>
@@ -19,6 +15,7 @@
 #include "report/provenance.hpp"
 #include "verify/compare.hpp"
 #include "verify/diagnose.hpp"
+#include "verify/sample_file.hpp"
 
 namespace dgen::mpi {
 
@@ -169,37 +166,11 @@ std::string diagnose_options(const RunRequest& req, const report::Verify& v, std
   std::size_t stream = 0;
   for (const auto& m : v.mismatches) stream += m.holds == "stream" ? 1 : 0;
   const report::VerifyMismatch& first = v.mismatches.front();
-  // Samples of the file that holds the first wrong byte: its first wrong range's 4 KiB block of
-  // the stream, and three more spread over the file (they pin the dedup ratio), 64 KiB each.
-  const int fd = open(first.file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
-  struct stat st {};
-  const std::uint64_t file_size = fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
-  const std::uint64_t file_start = first.offset - first.file_offset;  // its stream offset
-  constexpr std::size_t kSample = 64 << 10;
-  std::vector<std::uint64_t> at_file{
-      first.file_offset - std::min<std::uint64_t>(first.offset % 4096, first.file_offset)};
-  for (int k = 1; k <= 3 && file_size > 4 * kSample; ++k)
-    at_file.push_back((file_size * static_cast<std::uint64_t>(k) / 4) & ~std::uint64_t{4095});
-  std::vector<std::vector<std::byte>> held;
-  std::vector<verify::Sample> samples;
-  for (const std::uint64_t f : at_file) {
-    std::vector<std::byte> bytes(kSample);
-    const ssize_t got = pread(fd, bytes.data(), bytes.size(), static_cast<off_t>(f));
-    const std::uint64_t stream_at = file_start + f;
-    const std::uint64_t shift = (16 - stream_at % 16) % 16;  // lanes start on multiples of 16
-    if (got <= static_cast<ssize_t>(shift + 16)) continue;
-    held.push_back(std::move(bytes));
-    samples.push_back(
-        {held.back().data() + shift, static_cast<std::size_t>(got) - shift, stream_at + shift});
-  }
-  close(fd);
-  if (samples.empty() ||
-      !verify::carries_stream_of(req.spec.seed, samples[0].bytes, samples[0].size))
-    return "";  // foreign bytes: nothing to say about the options
-  const auto found = verify::find_data_options(req.spec, samples);
-  if (found) {
-    options = verify::differing_options(req.spec, *found);
+  const verify::FileOrigin origin =
+      verify::sample_file_origin(req.spec, first.file, first.offset, first.file_offset);
+  if (!origin.seed_stream) return "";  // unreadable or foreign bytes: nothing to say
+  if (origin.options) {
+    options = verify::differing_options(req.spec, *origin.options);
     return "the wrong bytes are this seed's stream made with other data options: the file's "
            "bytes are the stream of " +
            options + " (verify with those options)";

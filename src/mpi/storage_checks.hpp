@@ -13,7 +13,7 @@
 #include "io/layout.hpp"
 #include "io/target.hpp"
 #include "mpi/pass.hpp"
-#include "verify/compare.hpp"
+#include "storage/inputs.hpp"
 
 namespace dgen::mpi {
 
@@ -59,29 +59,6 @@ class DatasetDirectories {
 /// input checks.
 std::string find_unique_dir_writers(const Job& job, io::Layout& layout);
 
-/// A file read back that is longer than the stream gives it: --verify counts the extra bytes
-/// as a mismatch ("beyond the stream").
-struct LongerFile {
-  std::uint64_t file = 0;      ///< the layout's file index
-  std::uint64_t expected = 0;  ///< the length the stream gives it
-  std::uint64_t found = 0;     ///< its length
-};
-
-/// A file that holds less of the stream than the layout gives it (--verify): missing, or cut
-/// short. Its bytes from `present` on are missing.
-struct ShortFile {
-  std::uint64_t file = 0;     ///< the layout's file index
-  std::uint64_t present = 0;  ///< its length (0 when it does not exist)
-  bool exists = false;
-};
-
-/// What check_inputs found about the files this rank reads.
-struct InputFiles {
-  std::vector<LongerFile> longer;      ///< longer than the stream, whose end this rank reads
-  std::vector<ShortFile> short_files;  ///< --verify: missing or short files of this rank's share
-  std::string probe;                   ///< a file of this rank's share that is there
-};
-
 /// Collective: every file this rank reads is a regular file or block device, exists and is at
 /// least as long as its share (a FIFO, socket, directory or character device is refused before
 /// it is opened, so nothing blocks). With `verify`, a regular file that does not exist or is
@@ -89,15 +66,6 @@ struct InputFiles {
 /// when no file of the layout exists at all (a wrong path) is it bad input. Returns the files
 /// longer than the stream whose end this rank reads (each is reported by one rank), and the
 /// missing or short ones.
-InputFiles check_inputs(const RankContext& c, const io::ExtentList& extents, bool verify);
-
-/// --verify: the extents cut to what the files hold (`granule`: with --direct a cut extent
-/// ends on a multiple of it), and the stream ranges missing from them, one per extent, each
-/// named by its file (holds "missing" for a file that does not exist, "truncated" for a short
-/// one).
-std::vector<io::Extent> present_extents(const io::ExtentList& extents,
-                                        const std::vector<ShortFile>& short_files,
-                                        std::uint64_t granule,
-                                        std::vector<verify::Mismatch>& missing);
+storage::InputFiles check_inputs(const RankContext& c, const io::ExtentList& extents, bool verify);
 
 }  // namespace dgen::mpi

@@ -1,0 +1,29 @@
+// What stands on disk at the end of a run or before one, for the run's sentences and checks:
+// a file's length now, the dataset files that stand whole, whether a name is visible, the
+// directory a probe file goes in. No MPI: the callers gather and agree.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "io/layout.hpp"
+
+namespace dgen::storage {
+
+/// The length of the file at `path` now; 0 when it is not there.
+std::uint64_t length_on_disk(const std::string& path);
+
+/// How many of the dataset files of `extents` stand whole (their length) under their final
+/// names, counted after a failure or a stop.
+std::uint64_t whole_files_on_disk(const io::Layout& layout, const io::ExtentList& extents);
+
+/// The OS error of a stat of `path` (links followed); 0 when something stands there.
+int stat_error(const std::string& path);
+
+/// The directory that holds `path`, made absolute (a probe file for --direct goes there).
+std::string parent_of(const std::string& path);
+
+/// `path` itself when it is a directory, else the directory that holds it.
+std::string directory_at(const std::string& path);
+
+}  // namespace dgen::storage
