@@ -13,27 +13,17 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "io/errors.hpp"
+#include "io/namespace.hpp"
 
 namespace dgen::io {
 
 /// Asked when a call returns EINTR: non-zero when the run is stopping (a stop signal came), so
 /// that the call gives up instead of retrying. The MPI layer passes its signal flag.
 using StopCheck = int (*)();
-
-/// An I/O error; the text names the path, the offset, the bytes moved and the OS or MPI error.
-class IoError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-  /// `error`: the OS error of the failed call (errno), 0 when none applies.
-  IoError(const std::string& what, int error) : std::runtime_error(what), error_(error) {}
-  int error() const { return error_; }
-
- private:
-  int error_ = 0;
-};
 
 /// How a file is opened.
 struct OpenMode {
@@ -82,7 +72,7 @@ class Queue;
 class Backend {
  public:
   virtual ~Backend() = default;
-  virtual const char* name() const = 0;  ///< "posix" or "mpiio" (--io)
+  virtual const char* name() const = 0;  ///< its row's name (--io)
   /// What moved the bytes, for the report's provenance ("pwrite", "ompio, fcoll vulcan", ...);
   /// known after the first open.
   virtual std::string component() const = 0;
@@ -98,6 +88,9 @@ class Backend {
   /// synchronous queue (depth 1). Throws IoError.
   virtual std::unique_ptr<Queue> make_queue(int depth, std::byte* const* buffers, int count,
                                             std::size_t bytes);
+  /// The engine's operations on names (stat, create, remove, publish by rename, directories,
+  /// free space, sync of a directory). By default the POSIX namespace.
+  virtual const Namespace& names() const { return posix_namespace(); }
 };
 
 /// An option an engine declares (IOR's per-backend options, fio's engine options): offered
@@ -118,6 +111,18 @@ struct BackendTraits {
   bool direct;              ///< --direct (O_DIRECT) is offered
   bool queue_depth;         ///< --iodepth above 1 is offered
   std::vector<EngineOption> options = {};  ///< the options this engine declares
+  /// A file may be rewritten in part where it stands (--in-place over an existing file,
+  /// --resume's repair): the engine writes at offsets of a file it did not create.
+  bool partial_overwrite = true;
+  /// A file written under a temporary name is published whole by a rename (a reader sees the
+  /// old file or the new one); else the engine writes the target under its own name.
+  bool atomic_publish = true;
+  /// The namespace has directories: a dataset's subdirectories can be made and removed.
+  bool directories = true;
+  /// The bytes can go to a stream (stdout, a FIFO, a terminal), once and in order.
+  bool streams = false;
+  /// --collective chooses collective or independent calls for a shared file.
+  bool collective_calls = false;
 };
 
 /// What the job gives a backend to make it.
@@ -137,6 +142,9 @@ struct BackendRow {
   /// Why the backend cannot run on this node (io_uring disabled, a seccomp filter), empty
   /// when it can; asked before anything is opened.
   std::string (*available)();
+  /// The engine's operations on names, usable before the engine is made (the checks of a
+  /// target before the job opens anything); the same as Backend::names() of what `make` makes.
+  const Namespace& (*names)() = posix_namespace;
 };
 
 /// The table: posix, mpiio, uring.

@@ -1,5 +1,6 @@
-// The table of backends (IOR's aiori table): what each offers and how it is made. A new way of
-// moving bytes is a file of its own in src/io/ and a row here.
+// The table of backends (IOR's aiori table): what each offers, how it is made and the
+// operations on names it keeps its files under. A new way of moving bytes is a file of its own
+// in src/io/ and a row here.
 #include "io/backend.hpp"
 
 namespace dgen::io {
@@ -12,21 +13,34 @@ std::string always() { return ""; }
 
 const std::vector<BackendRow>& backends() {
   static const std::vector<BackendRow> rows = {
-      {{"posix", "every thread pwrite()s and pread()s its transfers, one in flight each", true,
-        true, false},
+      {{.name = "posix",
+        .summary = "every thread pwrite()s and pread()s its transfers, one in flight each",
+        .threads_move_bytes = true,
+        .direct = true,
+        .queue_depth = false,
+        .streams = true},
        [](const BackendArgs& a) { return make_posix_backend(a.stop); },
-       always},
-      {{"mpiio",
-        "MPI-IO from each rank's main thread (MPI_File_write_at_all, --collective off: "
-        "MPI_File_write_at) while the team generates the next transfer",
-        false, false, false},
+       always,
+       posix_namespace},
+      {{.name = "mpiio",
+        .summary = "MPI-IO from each rank's main thread (MPI_File_write_at_all, --collective off: "
+                   "MPI_File_write_at) while the team generates the next transfer",
+        .threads_move_bytes = false,
+        .direct = false,
+        .queue_depth = false,
+        .collective_calls = true},
        [](const BackendArgs& a) { return make_mpiio_backend(a.world, a.collective); },
-       always},
-      {{"uring",
-        "io_uring: every thread keeps --iodepth transfers in flight, buffers and file registered",
-        true, true, true},
+       always,
+       posix_namespace},
+      {{.name = "uring",
+        .summary = "io_uring: every thread keeps --iodepth transfers in flight, buffers and file "
+                   "registered",
+        .threads_move_bytes = true,
+        .direct = true,
+        .queue_depth = true},
        [](const BackendArgs& a) { return make_uring_backend(a.stop); },
-       uring_unavailable},
+       uring_unavailable,
+       posix_namespace},
   };
   return rows;
 }

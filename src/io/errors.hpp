@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cerrno>
+#include <stdexcept>
+#include <string>
 
 namespace dgen::io {
 
@@ -31,5 +33,17 @@ constexpr int exit_code_for_errno(int err) {
       return kIoExit;
   }
 }
+
+/// An I/O error; the text names the path, the offset, the bytes moved and the OS or MPI error.
+class IoError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+  /// `error`: the OS error of the failed call (errno), 0 when none applies.
+  IoError(const std::string& what, int error) : std::runtime_error(what), error_(error) {}
+  int error() const { return error_; }  ///< the OS error (errno), 0 when none applies
+
+ private:
+  int error_ = 0;
+};
 
 }  // namespace dgen::io
