@@ -71,8 +71,8 @@ std::vector<std::string> nul_fields(const std::string& text) {
 
 // Collective: every rank's own file (a shared file: rank 0's, whose `holds` is the sum over the
 // ranks), on rank 0 in rank order; elsewhere empty. Names are joined by NUL, which no path has.
-std::vector<FileFact> gather_files(const Job& job, const OutputFile& out, bool per_rank,
-                                   std::uint64_t holds) {
+std::vector<FileFact> gather_files(const Job& job, const io::Namespace& names,
+                                   const OutputFile& out, bool per_rank, std::uint64_t holds) {
   std::uint64_t total = holds;
   if (!per_rank)
     check(MPI_Reduce(&holds, &total, 1, MPI_UINT64_T, MPI_SUM, 0, job.world()), "MPI_Reduce");
@@ -81,7 +81,7 @@ std::vector<FileFact> gather_files(const Job& job, const OutputFile& out, bool p
     const OutputState o = out.state();
     const char nul = '\0';
     mine = o.state + nul + o.path + nul + o.text + nul +
-           std::to_string(storage::length_on_disk(o.path)) + nul + std::to_string(total);
+           std::to_string(storage::length_on_disk(names, o.path)) + nul + std::to_string(total);
   }
   std::vector<FileFact> out_files;
   for (const std::string& one : job.gather_strings(mine)) {
@@ -108,7 +108,7 @@ std::vector<FileFact> gather_dataset_partials(const Job& job, const Share& s) {
   std::string mine;
   for (const std::string& name : s.kept_partials.names()) {
     mine += (mine.empty() ? "" : std::string(1, '\0')) + name + '\0' +
-            std::to_string(storage::length_on_disk(name));
+            std::to_string(storage::length_on_disk(s.backend.names(), name));
   }
   std::vector<FileFact> files;
   for (const std::string& one : job.gather_strings(mine)) {
@@ -316,7 +316,7 @@ void run_phases(Share& s, Measured& m, bool wrote, report::Progress& progress) {
           m.output_state->files = 0;
           m.output_state->bytes = 0;
           // Only what this run made is removed: a directory that stood before stays.
-          const bool stays = storage::stat_error(req.layout.path) == 0;
+          const bool stays = storage::stat_error(s.backend.names(), req.layout.path) == 0;
           const std::vector<std::string>& made = s.made_directories;
           const bool made_top = !made.empty() && made.front() == req.layout.path;
           m.output_state->text =
@@ -386,8 +386,9 @@ std::string failed_write_state(Share& s, std::optional<OutputFile>& out, int com
                               : "the others are missing (a file the error cut short was "
                                 "removed; --keep-partial keeps it)";
     }
-    return dataset_state(s, false, storage::whole_files_on_disk(s.c.request.layout, s.extents),
-                         rest)
+    return dataset_state(
+               s, false,
+               storage::whole_files_on_disk(s.backend.names(), s.c.request.layout, s.extents), rest)
         .text;
   }
   const bool per_rank = layout.kind == io::LayoutKind::kFilePerRank;
@@ -406,7 +407,7 @@ std::string failed_write_state(Share& s, std::optional<OutputFile>& out, int com
   } else {
     out->discard();
   }
-  const std::vector<FileFact> files = gather_files(job, *out, per_rank, 0);
+  const std::vector<FileFact> files = gather_files(job, s.backend.names(), *out, per_rank, 0);
   if (job.rank() != 0) return out->state().text;
   return per_rank ? storage::per_rank_text(files, what) : out->state().text;
 }
@@ -429,7 +430,7 @@ struct StorageRun {
   std::uint64_t removed_partials = 0;
   io::DirectAlignment align;
   std::string input_name;  ///< the file a single-file read opens
-  std::optional<DatasetDirectories> directories;
+  std::optional<storage::DatasetDirectories> directories;
   std::optional<verify::LaneDecoder> decoder;
   std::vector<std::uint64_t> done;  ///< per thread, the prefix of its part it moved
   std::uint64_t dataset_kept = 0;
@@ -527,8 +528,9 @@ bool open_output(StorageRun& r) {
   set_abort_note(abort_leaves(*out, per_rank));
   // Every rank must see rank 0's file: a shared file needs a file system the nodes share
   // (and an MPI-IO open that fails on some ranks only would leave the others in its close).
-  const int invisible =
-      layout.kind == io::LayoutKind::kSharedFile ? storage::stat_error(out->name()) : 0;
+  const int invisible = layout.kind == io::LayoutKind::kSharedFile
+                            ? storage::stat_error(r.backend.names(), out->name())
+                            : 0;
   job.agree(invisible != 0 ? "--output " + path + ": rank 0's file " + out->name() +
                                  " is not visible here (" + std::strerror(invisible) +
                                  "): a shared file needs a file system every node shares"
@@ -554,7 +556,7 @@ void check_direct_rules(StorageRun& r) {
   const bool dataset_write = write && layout.kind == io::LayoutKind::kDataset;
   const bool existing = !dataset_write && (!write || !out->regular() || out->name() == path ||
                                            out->name() == out->path() || s.repair);
-  const std::string probe = dataset_write ? storage::directory_at(path)
+  const std::string probe = dataset_write ? storage::directory_at(r.backend.names(), path)
                             : existing    ? (out                     ? out->name()
                                              : !inputs.probe.empty() ? inputs.probe
                                                                      : io::file_path(layout, 0))
@@ -724,7 +726,8 @@ void settle_dataset(StorageRun& r) {
   std::uint64_t kept = completed > 0 ? s.bytes : r.dataset_kept;
   if (m.stop_signal != 0 && completed > 0 && req.storage.in_place) {
     // In place, the file being rewritten when the stop came was removed: count what is there.
-    kept = storage::whole_files_on_disk(s.c.request.layout, s.extents) * layout.file_size;
+    kept = storage::whole_files_on_disk(s.backend.names(), s.c.request.layout, s.extents) *
+           layout.file_size;
   }
   std::uint64_t total = 0;
   check(MPI_Allreduce(&kept, &total, 1, MPI_UINT64_T, MPI_SUM, job.world()), "MPI_Allreduce");
@@ -812,7 +815,7 @@ void name_output(StorageRun& run) {
   std::uint64_t holds = o.bytes;
   if (as_written) holds = m.runs.empty() ? 0 : m.runs.back().bytes;
   if (!as_written && !per_rank && job.rank() != 0) holds = 0;  // rank 0's counts
-  const std::vector<FileFact> files = gather_files(job, *out, per_rank, holds);
+  const std::vector<FileFact> files = gather_files(job, s.backend.names(), *out, per_rank, holds);
   report::OutputState r;
   r.state = o.state;
   r.path = o.path;
@@ -956,7 +959,7 @@ Measured run_storage(const RankContext& c) {
     if (!open_output(r)) return write_stream(c, *r.out);
   } else if (write) {
     check_dataset_target(c);
-    check_dataset_replacements(c, s.extents);
+    check_dataset_replacements(c, s.extents, backend->names());
     s.repair = req.storage.resume;
   } else {
     r.inputs = check_inputs(c, s.extents, req.verify);
@@ -974,7 +977,8 @@ Measured run_storage(const RankContext& c) {
     for (const io::Extent& e : s.extents) s.bytes += e.length;
   }
   if (write && layout.kind == io::LayoutKind::kDataset) {
-    r.directories.emplace(c);
+    r.directories.emplace(backend->names());
+    make_dataset_directories(c, *r.directories);
     set_abort_note(req.storage.in_place
                        ? "the files written stay, whole; the file this rank was writing stays "
                          "short under its name (--resume writes it again)"

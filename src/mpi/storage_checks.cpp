@@ -1,17 +1,16 @@
 #include "mpi/storage_checks.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
 
 #include "dgen/size.hpp"
+#include "io/backend.hpp"
 #include "io/errors.hpp"
 #include "mpi/output_file.hpp"
 #include "mpi/stop_signal.hpp"
+#include "storage/dataset_dirs.hpp"
 #include "storage/direct_rules.hpp"
 #include "storage/replacements.hpp"
 #include "storage/unique_dirs.hpp"
@@ -35,10 +34,15 @@ io::DirectAlignment check_direct(const RankContext& c, const std::string& probe_
   return a;
 }
 
-std::string find_unique_dir_writers(const Job& job, io::Layout& layout) {
+std::string find_unique_dir_writers(const Job& job, const std::string& engine, io::Layout& layout) {
   std::string err;
   int writers = layout.ranks;
-  if (job.rank() == 0) err = storage::unique_dir_writers(layout.path, writers);
+  if (job.rank() == 0) {
+    // An engine not in the table is named by the storage mode's own check, later.
+    const io::BackendRow* row = io::find_backend(engine);
+    err = storage::unique_dir_writers(row != nullptr ? row->names() : io::posix_namespace(),
+                                      layout.path, writers);
+  }
   check(MPI_Bcast(&writers, 1, MPI_INT, 0, job.world()), "MPI_Bcast");
   layout.ranks = writers;
   return err;
@@ -61,19 +65,21 @@ void check_dataset_target(const RankContext& c) {
   c.job.agree(err, io::kUsageExit);
 }
 
-void check_dataset_replacements(const RankContext& c, const io::ExtentList& extents) {
+void check_dataset_replacements(const RankContext& c, const io::ExtentList& extents,
+                                const io::Namespace& names) {
   const RunRequest& req = c.request;
   std::string first;  // the problem of the lowest file, so that reruns name the same one
   std::uint64_t first_file = UINT64_MAX;
   std::mutex m;
   // A new dataset (its directory missing or empty) has nothing to replace: no file is looked at,
   // however many there are to be.
-  if (!req.storage.overwrite && !extents.empty() && !storage::empty_or_missing(req.layout.path)) {
+  if (!req.storage.overwrite && !extents.empty() &&
+      !storage::empty_or_missing(names, req.layout.path)) {
     const int threads = c.team.size();
     const std::string err = run_on_team(c.team, [&](int t) {
       std::vector<std::byte> want(8192);
       const storage::Refusal r = storage::first_refusal(
-          req.layout, extents, threads, t, req.spec.seed,
+          names, req.layout, extents, threads, t, req.spec.seed,
           [&](const std::byte* p, std::size_t n, std::uint64_t offset, const io::Extent& e) {
             if (offset >= e.length) return false;
             const std::size_t k = std::min<std::uint64_t>(n, e.length - offset);
@@ -93,53 +99,24 @@ void check_dataset_replacements(const RankContext& c, const io::ExtentList& exte
   c.job.agree(first, io::kUsageExit);
 }
 
-DatasetDirectories::DatasetDirectories(const RankContext& c) {
+void make_dataset_directories(const RankContext& c, storage::DatasetDirectories& directories) {
   const io::Layout& layout = c.request.layout;
   std::string err;
   if (c.job.rank() == 0) {
-    if (mkdir(layout.path.c_str(), 0755) == 0) {
-      made_.push_back(layout.path);
-    } else if (errno != EEXIST) {
-      err = "--output " + layout.path + ": cannot create it: " + std::strerror(errno);
-    }
-    for (const std::string& d : io::dataset_directories(layout)) {
-      if (!err.empty() || stop_signal() != 0) break;  // a stop is acted on at once
-      if (mkdir(d.c_str(), 0755) == 0) {
-        made_.push_back(d);
-      } else if (errno != EEXIST) {
-        err = "--output " + layout.path + ": cannot create " + d + ": " + std::strerror(errno);
-      }
-    }
+    err = directories.make(layout, [] { return stop_signal() != 0; });
     if (err.empty()) {
-      // --duration: what a minimal run needs (a file per thread of every rank), not every file.
-      unsigned __int128 need = io::stream_length(layout, c.job.size());
-      if (c.request.storage.duration > 0) {
-        need = std::min<unsigned __int128>(need, static_cast<unsigned __int128>(layout.file_size) *
-                                                     static_cast<unsigned>(c.team.size()) *
-                                                     static_cast<unsigned>(c.job.size()));
-      }
       err = space_problem(layout.path, layout.path,
-                          need > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(need));
+                          storage::dataset_space_needed(layout, c.job.size(), c.team.size(),
+                                                        c.request.storage.duration > 0));
     }
-    // In place the files are written under their final names: one writer at a time.
-    if (err.empty() && c.request.storage.in_place)
-      lock_ = io::WriteLock::take("--output", layout.path, err);
+    if (err.empty() && c.request.storage.in_place) err = directories.lock(layout.path);
   }
   try {
     c.job.agree(err, io::kUsageExit);
   } catch (const JobFailure&) {
-    remove_empty();
+    directories.remove_empty();
     throw;
   }
-}
-
-DatasetDirectories::~DatasetDirectories() {
-  if (!complete_) remove_empty();
-}
-
-void DatasetDirectories::remove_empty() noexcept {
-  for (auto d = made_.rbegin(); d != made_.rend(); ++d) rmdir(d->c_str());
-  made_.clear();
 }
 
 storage::InputFiles check_inputs(const RankContext& c, const io::ExtentList& extents, bool verify) {

@@ -13,6 +13,7 @@
 #include "io/layout.hpp"
 #include "io/target.hpp"
 #include "mpi/pass.hpp"
+#include "storage/dataset_dirs.hpp"
 #include "storage/inputs.hpp"
 
 namespace dgen::mpi {
@@ -29,27 +30,13 @@ void check_dataset_target(const RankContext& c);
 /// Collective: no existing file of this rank's dataset files is replaced unless its bytes show
 /// that this program wrote it for the job's seed (or --overwrite); checked before any byte is
 /// written, by the rank's threads.
-void check_dataset_replacements(const RankContext& c, const io::ExtentList& extents);
+void check_dataset_replacements(const RankContext& c, const io::ExtentList& extents,
+                                const io::Namespace& names);
 
-/// The dataset's directories, made by rank 0; those left empty by a failed or stopped run are
-/// removed again (rmdir removes only empty ones; completed files keep theirs). With
-/// --in-place, rank 0 holds a write lock on the dataset's directory for the run.
-class DatasetDirectories {
- public:
-  explicit DatasetDirectories(const RankContext& c);
-  ~DatasetDirectories();
-  DatasetDirectories(const DatasetDirectories&) = delete;
-  DatasetDirectories& operator=(const DatasetDirectories&) = delete;
-  void keep() { complete_ = true; }  ///< the run completed: every directory stays
-  /// The directories rank 0 made (parents first); those that stood before are not in it.
-  const std::vector<std::string>& made() const { return made_; }
-
- private:
-  void remove_empty() noexcept;
-  std::vector<std::string> made_;
-  bool complete_ = false;
-  std::optional<io::WriteLock> lock_;
-};
+/// Collective: rank 0 makes the dataset's directories (storage/dataset_dirs.hpp), checks the
+/// free space for the dataset and with --in-place takes the write lock on its directory; the
+/// job ends with exit code 2 when one fails (the directories made removed again).
+void make_dataset_directories(const RankContext& c, storage::DatasetDirectories& directories);
 
 /// Collective, before a --unique-dir dataset is read: its file names depend on the rank count
 /// that WROTE it (each rank's block of files under its own PATH/rNNNNNNNN), so `layout.ranks`
@@ -57,7 +44,7 @@ class DatasetDirectories {
 /// plus one). Returns the problem when PATH holds no rank directory (written without
 /// --unique-dir): the job then ends with it (exit 2). A PATH that does not exist is left to the
 /// input checks.
-std::string find_unique_dir_writers(const Job& job, io::Layout& layout);
+std::string find_unique_dir_writers(const Job& job, const std::string& engine, io::Layout& layout);
 
 /// Collective: every file this rank reads is a regular file or block device, exists and is at
 /// least as long as its share (a FIFO, socket, directory or character device is refused before

@@ -546,7 +546,7 @@ namespace {
 
 // One metadata call per file of the rank (stat, unlink), spread over its threads as its data
 // would be; timed, counted, errors agreed.
-Interval metadata_pass(Share& s, Op op, void (*call)(const std::string&)) {
+Interval metadata_pass(Share& s, Op op, void (*call)(const io::Namespace&, const std::string&)) {
   const Job& job = s.c.job;
   const int threads = s.c.team.size();
   std::vector<Tally> tallies = make_tallies(s, static_cast<std::size_t>(threads));
@@ -562,7 +562,7 @@ Interval metadata_pass(Share& s, Op op, void (*call)(const std::string&)) {
       const std::string path = io::file_path(s.c.request.layout, seq.piece(k).file);
       const double t0 = clock_seconds();
       try {
-        call(path);
+        call(s.backend.names(), path);
       } catch (const io::IoError& e) {
         tally.failed_errno = e.error();  // this thread's: the exit code follows it
         throw;
@@ -601,7 +601,7 @@ Interval delete_pass(Share& s) {
   // rmdir removes only empty ones, so a file that is not the dataset's keeps its directory, and
   // one that stood before the run is not in the list.
   s.c.job.barrier();
-  if (s.c.job.rank() == 0) storage::remove_made_directories(s.made_directories);
+  if (s.c.job.rank() == 0) storage::remove_made_directories(s.backend.names(), s.made_directories);
   run.end = s.c.job.now();
   return run;
 }

@@ -1,28 +1,40 @@
 #include "storage/dataset_file.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <memory>
 
-#include "io/errors.hpp"
 #include "io/transfers.hpp"
 #include "mpi/output_file.hpp"
+#include "storage/on_disk.hpp"
 
 namespace dgen::storage {
 
 namespace {
 
+// Removes `name`, if it is there: a file cut short never stays under it.
+void remove_if_there(const io::Namespace& names, const std::string& name) noexcept {
+  try {
+    names.remove(name);
+  } catch (const std::exception&) {
+    // Not there (never created, or a failed create): nothing to remove.
+  }
+}
+
+// Publishes the finished file under its final name. A failed rename is an error of the pass
+// (never taken for a full file system at the wall: its errno stays out of it).
+void publish(const io::Namespace& names, const std::string& name, const std::string& final_name) {
+  try {
+    names.rename(name, final_name);
+  } catch (const io::IoError& x) {
+    throw io::IoError(x.what());
+  }
+}
+
 // --resume: whether dataset file `e` stands whole under its final name `name` (its length and
 // every byte), so that it is kept and not written again.
 bool intact(io::Backend& backend, const std::string& name, const io::Extent& e,
             const DatasetFileRules& rules, const DatasetFileHooks& hooks, Tally& tally) {
-  struct stat st {};
-  if (stat(name.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
-      static_cast<std::uint64_t>(st.st_size) != e.length)
-    return false;
+  const io::Entry there = stat_or_missing(backend.names(), name);
+  if (there.kind != io::Entry::Kind::kRegular || there.size != e.length) return false;
   std::unique_ptr<io::File> file;
   timed(tally.open, [&] {
     file = backend.open(name, rules.existing_mode, false);
@@ -46,14 +58,13 @@ bool intact(io::Backend& backend, const std::string& name, const io::Extent& e,
 // A dataset file a failed write cut short: with --keep-partial its temporary file stays (what
 // was written, maybe nothing; --resume removes it and writes the file again); else, and in
 // place, it is removed: never a short file under a final name.
-void cut_short_by_error(const DatasetFileRules& rules, const std::string& name,
-                        KeptPartials& kept) {
-  struct stat st {};
-  if (rules.keep_partial && !rules.in_place && stat(name.c_str(), &st) == 0) {
+void cut_short_by_error(const io::Namespace& names, const DatasetFileRules& rules,
+                        const std::string& name, KeptPartials& kept) {
+  if (rules.keep_partial && !rules.in_place && stat_or_missing(names, name).exists()) {
     kept.add(name);
     return;
   }
-  unlink(name.c_str());
+  remove_if_there(names, name);
 }
 
 }  // namespace
@@ -92,10 +103,7 @@ bool move_dataset_file(io::Backend& backend, const io::Layout& layout, const io:
       timed(tally.close, tally.latency[kCloseOp], [&] {
         hooks.release(*file);
         file->close();
-        if (!in_place && rename(name.c_str(), final_name.c_str()) != 0) {
-          throw io::IoError("cannot rename " + name + " to " + final_name + ": " +
-                            std::strerror(errno));
-        }
+        if (!in_place) publish(backend.names(), name, final_name);
         return 0;
       });
       finished = true;
@@ -103,12 +111,12 @@ bool move_dataset_file(io::Backend& backend, const io::Layout& layout, const io:
   } catch (...) {
     if (file) hooks.release(*file);
     file.reset();
-    if (rules.write) cut_short_by_error(rules, name, kept);
+    if (rules.write) cut_short_by_error(backend.names(), rules, name, kept);
     throw;
   }
   if (file) hooks.release(*file);
   file.reset();
-  if (!finished && rules.write) unlink(name.c_str());
+  if (!finished && rules.write) remove_if_there(backend.names(), name);
   if (finished) {
     ++tally.files;
     ++tally.moved;

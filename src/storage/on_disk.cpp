@@ -1,40 +1,48 @@
 #include "storage/on_disk.hpp"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <filesystem>
+
+#include "io/errors.hpp"
 
 namespace dgen::storage {
 
-namespace fs = std::filesystem;
-
-std::uint64_t length_on_disk(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+io::Entry stat_or_missing(const io::Namespace& names, const std::string& path) {
+  try {
+    return names.stat(path);
+  } catch (const io::IoError& x) {
+    io::Entry e;
+    e.error = x.error();
+    return e;
+  }
 }
 
-std::uint64_t whole_files_on_disk(const io::Layout& layout, const io::ExtentList& extents) {
+std::uint64_t length_on_disk(const io::Namespace& names, const std::string& path) {
+  const io::Entry e = stat_or_missing(names, path);
+  return e.exists() ? e.size : 0;
+}
+
+std::uint64_t whole_files_on_disk(const io::Namespace& names, const io::Layout& layout,
+                                  const io::ExtentList& extents) {
   std::uint64_t n = 0;
-  struct stat st {};
   for (const io::Extent& e : extents) {
-    if (stat(io::file_path(layout, e.file).c_str(), &st) == 0 &&
-        static_cast<std::uint64_t>(st.st_size) == e.length)
-      ++n;
+    const io::Entry f = stat_or_missing(names, io::file_path(layout, e.file));
+    if (f.exists() && f.size == e.length) ++n;
   }
   return n;
 }
 
-int stat_error(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0 ? 0 : errno;
+int stat_error(const io::Namespace& names, const std::string& path) {
+  const io::Entry e = stat_or_missing(names, path);
+  return e.exists() ? 0 : e.error;
 }
 
-std::string parent_of(const std::string& path) { return fs::absolute(path).parent_path().string(); }
+std::string parent_of(const std::string& path) {
+  // A name only: no call on the file system but the working directory's.
+  return std::filesystem::absolute(path).parent_path().string();
+}
 
-std::string directory_at(const std::string& path) {
-  std::error_code ec;
-  return fs::is_directory(path, ec) ? path : parent_of(path);
+std::string directory_at(const io::Namespace& names, const std::string& path) {
+  return stat_or_missing(names, path).kind == io::Entry::Kind::kDirectory ? path : parent_of(path);
 }
 
 }  // namespace dgen::storage

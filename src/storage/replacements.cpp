@@ -1,12 +1,10 @@
 #include "storage/replacements.hpp"
 
-#include <dirent.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cerrno>
 
 #include "buffer/partition.hpp"
+#include "io/errors.hpp"
 #include "io/target.hpp"
 
 namespace dgen::storage {
@@ -21,22 +19,27 @@ std::uint64_t next_directory_start(const io::Layout& l, std::uint64_t file,
   return base + ((file - base) / l.files_per_dir + 1) * l.files_per_dir;
 }
 
-}  // namespace
-
-bool empty_or_missing(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return errno == ENOENT || errno == ENOTDIR;
-  bool empty = true;
-  for (const dirent* e = readdir(d); e != nullptr && empty; e = readdir(d)) {
-    const std::string name = e->d_name;
-    empty = name == "." || name == "..";
+// Whether `path` itself is a symbolic link (a failed lstat: no).
+bool lstat_is_link(const io::Namespace& names, const std::string& path) {
+  try {
+    return names.lstat(path).kind == io::Entry::Kind::kSymlink;
+  } catch (const io::IoError&) {
+    return false;
   }
-  closedir(d);
-  return empty;
 }
 
-Refusal first_refusal(const io::Layout& layout, const io::ExtentList& extents, int threads, int t,
-                      std::uint64_t seed,
+}  // namespace
+
+bool empty_or_missing(const io::Namespace& names, const std::string& dir) {
+  try {
+    return names.list(dir).empty();
+  } catch (const io::IoError& x) {
+    return x.error() == ENOENT || x.error() == ENOTDIR;
+  }
+}
+
+Refusal first_refusal(const io::Namespace& names, const io::Layout& layout,
+                      const io::ExtentList& extents, int threads, int t, std::uint64_t seed,
                       const std::function<bool(const std::byte*, std::size_t, std::uint64_t,
                                                const io::Extent&)>& same_stream,
                       const std::function<bool()>& stopped) {
@@ -49,7 +52,7 @@ Refusal first_refusal(const io::Layout& layout, const io::ExtentList& extents, i
     const std::string path = io::file_path(layout, e.file);
     if (const std::string d = path.substr(0, path.rfind('/')); d != dir) {
       dir = d;
-      dir_empty = empty_or_missing(d);
+      dir_empty = empty_or_missing(names, d);
     }
     if (dir_empty && extents.uniform()) {
       // On to the next directory's first file (the rank's files are consecutive).
@@ -60,8 +63,7 @@ Refusal first_refusal(const io::Layout& layout, const io::ExtentList& extents, i
     const io::Target target = io::inspect_target(path);
     std::string problem;
     if (target.kind == io::TargetKind::kMissing) continue;
-    struct stat own {};
-    if (lstat(path.c_str(), &own) == 0 && S_ISLNK(own.st_mode)) {
+    if (lstat_is_link(names, path)) {
       // The file's rename would replace the link, not the file it names.
       problem = "--output " + path +
                 ": is a symbolic link where the dataset's file goes; it is left as it is "

@@ -11,11 +11,12 @@
 #include <string>
 
 #include "io/layout.hpp"
+#include "io/namespace.hpp"
 
 namespace dgen::storage {
 
 /// Whether directory `dir` is missing or holds nothing: no file of a dataset can be there.
-bool empty_or_missing(const std::string& dir);
+bool empty_or_missing(const io::Namespace& names, const std::string& dir);
 
 /// The first file a thread may not replace, and why.
 struct Refusal {
@@ -23,12 +24,12 @@ struct Refusal {
   std::string problem;              ///< the sentence; empty: none found
 };
 
-/// Thread `t` of `threads`: looks at its part of the rank's dataset files `extents` (the rank's
-/// files, consecutive) and returns the first that may not be replaced. `same_stream(p, n,
-/// offset, e)` says whether the n bytes at `offset` of file `e` are this job's stream there;
+/// Thread `t` of `threads`: looks (over `names`) at its part of the rank's dataset files `extents`
+/// (the rank's files, consecutive) and returns the first that may not be replaced. `same_stream(p,
+/// n, offset, e)` says whether the n bytes at `offset` of file `e` are this job's stream there;
 /// `stopped` ends the look early.
-Refusal first_refusal(const io::Layout& layout, const io::ExtentList& extents, int threads, int t,
-                      std::uint64_t seed,
+Refusal first_refusal(const io::Namespace& names, const io::Layout& layout,
+                      const io::ExtentList& extents, int threads, int t, std::uint64_t seed,
                       const std::function<bool(const std::byte*, std::size_t, std::uint64_t,
                                                const io::Extent&)>& same_stream,
                       const std::function<bool()>& stopped);

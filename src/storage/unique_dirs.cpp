@@ -2,22 +2,28 @@
 
 #include <algorithm>
 #include <climits>
-#include <filesystem>
+#include <cstring>
+
+#include "io/errors.hpp"
+#include "storage/on_disk.hpp"
 
 namespace dgen::storage {
 
-std::string unique_dir_writers(const std::string& path, int& writers) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::is_directory(path, ec)) return "";
+std::string unique_dir_writers(const io::Namespace& names, const std::string& path, int& writers) {
+  if (stat_or_missing(names, path).kind != io::Entry::Kind::kDirectory) return "";
+  std::vector<std::string> entries;
+  try {
+    entries = names.list(path);
+  } catch (const io::IoError& x) {
+    return "--input " + path + ": cannot list it: " + std::strerror(x.error());
+  }
   long long most = -1;
-  for (const auto& e : fs::directory_iterator(path, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.size() != 9 || name[0] != 'r' || !e.is_directory(ec)) continue;
+  for (const std::string& name : entries) {
+    if (name.size() != 9 || name[0] != 'r') continue;
     if (name.find_first_not_of("0123456789", 1) != std::string::npos) continue;
+    if (stat_or_missing(names, path + "/" + name).kind != io::Entry::Kind::kDirectory) continue;
     most = std::max(most, std::stoll(name.substr(1)));
   }
-  if (ec) return "--input " + path + ": cannot list it: " + ec.message();
   if (most < 0) {
     return "--input " + path +
            ": --unique-dir: it holds no rank directory (r00000000, ...): it was written "
