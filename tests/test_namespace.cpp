@@ -1,7 +1,8 @@
 // The POSIX namespace (io/namespace.hpp) that the posix, uring and mpiio engines keep their
 // files under: what stat tells of each kind of object, that mkdir says whether this call made
 // the directory, that rename publishes whole, and that every error names the path and the OS
-// error. Run on a real directory under the build's temporary directory.
+// error. Run on a real directory under the build's temporary directory. And that an output's
+// life (storage/output.hpp) goes through the namespace it is given: create, publish, discard.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -20,6 +21,7 @@
 
 #include "io/backend.hpp"
 #include "io/namespace.hpp"
+#include "storage/output.hpp"
 
 namespace {
 
@@ -208,6 +210,122 @@ TEST(BackendTable, EveryRowKeepsItsFilesUnderANamespace) {
   int streams = 0;
   for (const dgen::io::BackendRow& row : dgen::io::backends()) streams += row.traits.streams;
   EXPECT_EQ(streams, 1);
+}
+
+// The POSIX namespace, with every call on a name written down: what an output does to names.
+class Recording final : public dgen::io::Namespace {
+ public:
+  mutable std::vector<std::string> calls;
+  const dgen::io::Namespace& posix = dgen::io::posix_namespace();
+
+  Entry stat(const std::string& p) const override {
+    note("stat " + p);
+    return posix.stat(p);
+  }
+  Entry lstat(const std::string& p) const override {
+    note("lstat " + p);
+    return posix.lstat(p);
+  }
+  bool create(const std::string& p, bool exclusive) const override {
+    note("create " + p);
+    return posix.create(p, exclusive);
+  }
+  void remove(const std::string& p) const override {
+    note("remove " + p);
+    posix.remove(p);
+  }
+  void rename(const std::string& from, const std::string& to) const override {
+    note("rename " + from + " " + to);
+    posix.rename(from, to);
+  }
+  bool mkdir(const std::string& p, std::uint32_t mode) const override {
+    note("mkdir " + p);
+    return posix.mkdir(p, mode);
+  }
+  void rmdir(const std::string& p) const override {
+    note("rmdir " + p);
+    posix.rmdir(p);
+  }
+  std::vector<std::string> list(const std::string& d) const override {
+    note("list " + d);
+    return posix.list(d);
+  }
+  dgen::io::Space space(const std::string& d) const override {
+    note("space " + d);
+    return posix.space(d);
+  }
+  void truncate(const std::string& p, std::uint64_t n) const override {
+    note("truncate " + p + " " + std::to_string(n));
+    posix.truncate(p, n);
+  }
+  void sync_file(const std::string& p) const override {
+    note("sync_file " + p);
+    posix.sync_file(p);
+  }
+  void sync_dir(const std::string& d) const override {
+    note("sync_dir " + d);
+    posix.sync_dir(d);
+  }
+  bool access(const std::string& p, int how) const override {
+    note("access " + p);
+    return posix.access(p, how);
+  }
+
+ private:
+  void note(const std::string& call) const { calls.push_back(call); }
+};
+
+TEST_F(PosixNamespace, AnOutputIsMadeAndPublishedThroughItsEnginesNamespace) {
+  Recording names;
+  const std::string path = at("out");
+  dgen::storage::Output out(path, dgen::storage::OutputRules{}, true, names);
+  const dgen::storage::TargetCheck found = out.inspect(3, nullptr);
+  ASSERT_EQ(found.refused, "");
+  EXPECT_EQ(found.kind, dgen::storage::OutputKind::kFile);
+  EXPECT_FALSE(found.existed);
+  out.set_existed(false);
+  out.set_kind(found.kind);
+  EXPECT_EQ(out.space_problem(3), "");
+  int code = 0;
+  ASSERT_EQ(out.create(code), "");
+  const std::string temp = out.temporary();
+  ASSERT_EQ(temp.rfind(path + ".dgen-partial-", 0), 0u) << temp;
+  EXPECT_EQ(out.name(), temp);
+  write(temp, "abcdef");
+  ASSERT_EQ(out.publish(3), "");
+  out.mark_published(3);
+  EXPECT_EQ(read(path), "abcdef");  // renamed whole: publishing a temporary file cuts nothing
+  EXPECT_FALSE(ns.stat(temp).exists());
+  EXPECT_EQ(out.state().state, "complete");
+  const std::vector<std::string> made = {"space " + dir_, "create " + temp,
+                                         "rename " + temp + " " + path, "sync_dir " + dir_};
+  std::vector<std::string> seen;
+  for (const std::string& c : names.calls)
+    if (c.rfind("stat ", 0) != 0) seen.push_back(c);  // stats of reused blocks: none here
+  EXPECT_EQ(seen, made);
+}
+
+TEST_F(PosixNamespace, ADiscardedOutputRemovesOnlyItsTemporaryFile) {
+  Recording names;
+  const std::string path = at("kept");
+  write(path, "the user's bytes");
+  dgen::storage::OutputRules rules;
+  rules.overwrite = true;
+  dgen::storage::Output out(path, rules, true, names);
+  const dgen::storage::TargetCheck found = out.inspect(3, nullptr);
+  ASSERT_EQ(found.refused, "");
+  EXPECT_TRUE(found.existed);
+  out.set_existed(true);
+  out.set_kind(found.kind);
+  int code = 0;
+  ASSERT_EQ(out.create(code), "");
+  const std::string temp = out.temporary();
+  ASSERT_TRUE(ns.stat(temp).exists());
+  out.discard();
+  EXPECT_EQ(names.calls.back(), "remove " + temp);
+  EXPECT_FALSE(ns.stat(temp).exists());
+  EXPECT_EQ(read(path), "the user's bytes");
+  EXPECT_EQ(out.state().state, "untouched");
 }
 
 }  // namespace

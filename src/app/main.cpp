@@ -20,11 +20,11 @@
 #include "io/watchdog.hpp"
 #include "mpi/driver.hpp"
 #include "mpi/job.hpp"
-#include "mpi/output_file.hpp"
 #include "mpi/stop_signal.hpp"
 #include "mpi/storage_checks.hpp"
 #include "report/plan_report.hpp"
 #include "report/report.hpp"
+#include "storage/report_file.hpp"
 #include "topology/machine.hpp"
 #include "topology/plan.hpp"
 
@@ -183,7 +183,8 @@ int main(int argc, char** argv) {
     if (job.rank() == 0) {
       const std::string text = dgen::report::render(report, o.format);
       if (o.report) {
-        if (const std::string err = dgen::mpi::write_whole_file(*o.report, text); !err.empty()) {
+        if (const std::string err = dgen::storage::write_whole_file(*o.report, text);
+            !err.empty()) {
           std::fprintf(stderr, "dgen_mpi: --report %s: %s\n", o.report->c_str(), err.c_str());
           report_failed = 1;
         }
@@ -198,8 +199,8 @@ int main(int argc, char** argv) {
       }
       if (o.timeline) {
         // The bandwidth over time as CSV, whole or not at all.
-        if (const std::string err =
-                dgen::mpi::write_whole_file(*o.timeline, dgen::report::render_timeline_csv(report));
+        if (const std::string err = dgen::storage::write_whole_file(
+                *o.timeline, dgen::report::render_timeline_csv(report));
             !err.empty()) {
           std::fprintf(stderr, "dgen_mpi: --timeline %s: %s\n", o.timeline->c_str(), err.c_str());
           report_failed = 1;

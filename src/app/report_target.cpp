@@ -9,7 +9,7 @@
 #include "io/layout.hpp"
 #include "io/partials.hpp"
 #include "io/target.hpp"
-#include "mpi/output_file.hpp"
+#include "storage/report_file.hpp"
 
 namespace dgen::app {
 
@@ -103,7 +103,7 @@ std::string report_problem(const std::string& option_name, const std::string& re
              what + " would replace " + t.lost + ": give it another path";
     }
   }
-  if (const std::string why = mpi::report_path_problem(report); !why.empty())
+  if (const std::string why = storage::report_path_problem(report); !why.empty())
     return option_name + " " + report + ": " + why;
   return "";
 }

@@ -6,6 +6,7 @@
 
 #include "dgen/generator.hpp"
 #include "dgen/size.hpp"
+#include "io/backend.hpp"
 #include "io/layout.hpp"
 #include "mpi/modes.hpp"
 #include "mpi/placement.hpp"
@@ -113,7 +114,9 @@ report::Storage storage_of(const Job& job, const RunRequest& req) {
   if (req.layout.kind == io::LayoutKind::kDataset) s.files_per_dir = req.layout.files_per_dir;
   s.io = req.storage.io;
   s.iodepth = req.storage.iodepth;
-  if (req.storage.io == "mpiio") s.collective = req.storage.collective;
+  if (const io::BackendRow* row = io::find_backend(req.storage.io);
+      row != nullptr && row->traits.collective_calls)
+    s.collective = req.storage.collective;
   s.transfer = req.storage.transfer;
   s.direct = req.storage.direct;
   s.fsync = req.output && req.storage.fsync;

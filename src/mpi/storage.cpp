@@ -508,16 +508,16 @@ bool open_output(StorageRun& r) {
     return std::memcmp(p, want.data(), want.size()) == 0;
   };
   if (req.storage.resume) choose_resume(c, target, length, rules, resumed.from);
-  out.emplace(job, target, total, std::move(rules));
+  out.emplace(job, target, total, rules, r.row.names());
   if (out->sequential()) {
     // A stream (a terminal, /dev/stdout, a pipe by name): as --output -, its bytes once, in
     // order; what would order, bound or flush them is refused, not dropped.
     const std::string refused = req.storage.pattern != io::Pattern::kSequential
                                     ? std::string("--pattern ") + io::to_string(req.storage.pattern)
-                                : req.storage.duration > 0  ? std::string("--duration")
-                                : req.storage.io != "posix" ? "--io " + req.storage.io
-                                : req.storage.direct        ? std::string("--direct")
-                                                            : std::string();
+                                : req.storage.duration > 0 ? std::string("--duration")
+                                : !r.row.traits.streams    ? "--io " + req.storage.io
+                                : req.storage.direct       ? std::string("--direct")
+                                                           : std::string();
     job.agree(refused.empty()
                   ? ""
                   : "--output " + path + ": a stream takes the bytes in stream order, once; " +
@@ -958,7 +958,7 @@ Measured run_storage(const RankContext& c) {
   if (write && layout.kind != io::LayoutKind::kDataset) {
     if (!open_output(r)) return write_stream(c, *r.out);
   } else if (write) {
-    check_dataset_target(c);
+    check_dataset_target(c, backend->names());
     check_dataset_replacements(c, s.extents, backend->names());
     s.repair = req.storage.resume;
   } else {

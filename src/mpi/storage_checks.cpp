@@ -1,17 +1,16 @@
 #include "mpi/storage_checks.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <mutex>
 
 #include "dgen/size.hpp"
 #include "io/backend.hpp"
 #include "io/errors.hpp"
-#include "mpi/output_file.hpp"
 #include "mpi/stop_signal.hpp"
 #include "storage/dataset_dirs.hpp"
 #include "storage/direct_rules.hpp"
+#include "storage/names.hpp"
 #include "storage/replacements.hpp"
 #include "storage/unique_dirs.hpp"
 
@@ -48,20 +47,9 @@ std::string find_unique_dir_writers(const Job& job, const std::string& engine, i
   return err;
 }
 
-void check_dataset_target(const RankContext& c) {
-  const io::Layout& layout = c.request.layout;
+void check_dataset_target(const RankContext& c, const io::Namespace& names) {
   std::string err;
-  if (c.job.rank() == 0) {
-    const io::Target t = io::inspect_target(layout.path);
-    if (!t.kernel_fs.empty()) {
-      err = "--output " + layout.path + ": is on " + t.kernel_fs +
-            ", a kernel interface, not storage: dgen_mpi never writes there";
-    } else if (t.kind != io::TargetKind::kMissing && t.kind != io::TargetKind::kDirectory) {
-      err = "--output " + layout.path + ": is not a directory (--files writes a dataset there)";
-    } else if (const std::string why = parent_directory_problem(layout.path); !why.empty()) {
-      err = "--output " + layout.path + ": " + why;
-    }
-  }
+  if (c.job.rank() == 0) err = storage::dataset_target_problem(names, c.request.layout.path);
   c.job.agree(err, io::kUsageExit);
 }
 
@@ -105,9 +93,11 @@ void make_dataset_directories(const RankContext& c, storage::DatasetDirectories&
   if (c.job.rank() == 0) {
     err = directories.make(layout, [] { return stop_signal() != 0; });
     if (err.empty()) {
-      err = space_problem(layout.path, layout.path,
-                          storage::dataset_space_needed(layout, c.job.size(), c.team.size(),
-                                                        c.request.storage.duration > 0));
+      err =
+          storage::space_problem(layout.path, layout.path,
+                                 storage::dataset_space_needed(layout, c.job.size(), c.team.size(),
+                                                               c.request.storage.duration > 0),
+                                 0, directories.names());
     }
     if (err.empty() && c.request.storage.in_place) err = directories.lock(layout.path);
   }

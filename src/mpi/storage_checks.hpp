@@ -25,7 +25,7 @@ io::DirectAlignment check_direct(const RankContext& c, const std::string& probe_
 
 /// Collective: the dataset's directory is a directory or can be made (its parent exists), and
 /// is not on a kernel interface file system.
-void check_dataset_target(const RankContext& c);
+void check_dataset_target(const RankContext& c, const io::Namespace& names);
 
 /// Collective: no existing file of this rank's dataset files is replaced unless its bytes show
 /// that this program wrote it for the job's seed (or --overwrite); checked before any byte is

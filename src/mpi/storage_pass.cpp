@@ -516,7 +516,7 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
     }
     timed(directory_flush, [&] {
       for (const std::string& d : dirs) {
-        if (err.empty()) err = fsync_directory_of(d + "/.");
+        if (err.empty()) err = storage::fsync_directory_of(d + "/.", s.backend.names());
       }
       return 0;
     });

@@ -5,6 +5,7 @@
 
 #include "io/errors.hpp"
 #include "storage/metadata.hpp"
+#include "storage/names.hpp"
 
 namespace dgen::storage {
 
@@ -48,6 +49,19 @@ std::string DatasetDirectories::lock(const std::string& path) {
 void DatasetDirectories::remove_empty() noexcept {
   remove_made_directories(names_, made_);
   made_.clear();
+}
+
+std::string dataset_target_problem(const io::Namespace& names, const std::string& path) {
+  const io::Target t = io::inspect_target(path);
+  if (!t.kernel_fs.empty()) {
+    return "--output " + path + ": is on " + t.kernel_fs +
+           ", a kernel interface, not storage: dgen_mpi never writes there";
+  }
+  if (t.kind != io::TargetKind::kMissing && t.kind != io::TargetKind::kDirectory)
+    return "--output " + path + ": is not a directory (--files writes a dataset there)";
+  if (const std::string why = parent_directory_problem(path, names); !why.empty())
+    return "--output " + path + ": " + why;
+  return "";
 }
 
 std::uint64_t dataset_space_needed(const io::Layout& layout, int ranks, int threads,

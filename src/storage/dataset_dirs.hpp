@@ -34,6 +34,8 @@ class DatasetDirectories {
   void keep() { complete_ = true; }  ///< the run completed: every directory stays
   /// The directories this run made (parents first); those that stood before are not in it.
   const std::vector<std::string>& made() const { return made_; }
+  /// The namespace they are made in.
+  const io::Namespace& names() const { return names_; }
   /// Removes the directories made, deepest first, those that are empty. Never throws.
   void remove_empty() noexcept;
 
@@ -43,6 +45,11 @@ class DatasetDirectories {
   bool complete_ = false;
   std::optional<io::WriteLock> lock_;
 };
+
+/// Why `path` cannot hold a dataset (rank 0's check before a dataset write): it is on a kernel
+/// interface file system, is something else than a directory, or its parent does not exist.
+/// Empty when the dataset may go there.
+std::string dataset_target_problem(const io::Namespace& names, const std::string& path);
 
 /// The bytes a dataset write needs free: the whole dataset of `ranks` ranks, or with a time
 /// limit (--duration) what a minimal run needs (a file per thread of every rank).

@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "io/transfers.hpp"
-#include "mpi/output_file.hpp"
+#include "storage/names.hpp"
 #include "storage/on_disk.hpp"
 
 namespace dgen::storage {
@@ -85,7 +85,7 @@ bool move_dataset_file(io::Backend& backend, const io::Layout& layout, const io:
     return true;
   }
   const bool in_place = rules.in_place || !rules.write;
-  const std::string name = in_place ? final_name : mpi::temporary_name(final_name);
+  const std::string name = in_place ? final_name : temporary_name(final_name);
   std::unique_ptr<io::File> file;
   bool finished = false;
   try {
