@@ -135,7 +135,8 @@ int main(int argc, char** argv) {
     built.layout.ranks = job.size();  // whose file is whose, with --unique-dir
     if (!o.output && built.layout.unique_dirs &&
         built.layout.kind == dgen::io::LayoutKind::kDataset)
-      job.agree(dgen::mpi::find_unique_dir_writers(job, built.layout), dgen::io::kUsageExit);
+      job.agree(dgen::mpi::find_unique_dir_writers(job, built.storage.io, built.layout),
+                dgen::io::kUsageExit);
     const dgen::mpi::RunRequest& request = built;
     job.set_timeout(request.timeout_seconds);
     if (request.timeout_seconds > 0) {

@@ -4,13 +4,9 @@
 // write may replace (output_file.hpp), the buffers and queues, the passes (storage_pass.hpp:
 // per iteration; with --duration the stonewall and --wear-out; a dataset's --phases), the
 // read-back of --verify, and what the run leaves, named as it is.
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <set>
 
@@ -29,6 +25,8 @@
 #include "mpi/storage_checks.hpp"
 #include "mpi/storage_pass.hpp"
 #include "mpi/timeline_gather.hpp"
+#include "storage/file_facts.hpp"
+#include "storage/on_disk.hpp"
 #include "verify/compare.hpp"
 #include "verify/decode.hpp"
 
@@ -36,9 +34,8 @@ namespace dgen::mpi {
 
 namespace {
 
-namespace fs = std::filesystem;
-
-std::string parent_of(const std::string& path) { return fs::absolute(path).parent_path().string(); }
+using storage::FileFact;
+using storage::list_files;
 
 // What a dataset holds after a stop or failure: its whole files (counted on disk when the
 // pass could not count them), on rank 0; `rest`: what became of the others. Collective.
@@ -61,33 +58,6 @@ report::OutputState dataset_state(const Share& s, bool complete, std::uint64_t f
   return o;
 }
 
-// The rank's dataset files that stand whole (their length), counted after a failure.
-std::uint64_t whole_files_on_disk(const Share& s) {
-  std::uint64_t n = 0;
-  struct stat st {};
-  for (const io::Extent& e : s.extents) {
-    if (stat(io::file_path(s.c.request.layout, e.file).c_str(), &st) == 0 &&
-        static_cast<std::uint64_t>(st.st_size) == e.length)
-      ++n;
-  }
-  return n;
-}
-
-// One output file as it stands when the run ends, for the job's sentence and the report.
-struct FileFact {
-  std::string state;         // OutputFile's state for it (complete, partial, removed, ...)
-  std::string name;          // where its bytes are: the final or the temporary name
-  std::string text;          // OutputFile's sentence for it
-  std::uint64_t length = 0;  // its length on disk now (stat; 0 when it is not there)
-  std::uint64_t holds = 0;   // bytes of the stream this run wrote into it (0: not known)
-};
-
-// The length of the file at `path` now; 0 when it is not there.
-std::uint64_t length_on_disk(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
-}
-
 // The fields of `text`, joined by NUL (which no path has).
 std::vector<std::string> nul_fields(const std::string& text) {
   std::vector<std::string> f;
@@ -101,8 +71,8 @@ std::vector<std::string> nul_fields(const std::string& text) {
 
 // Collective: every rank's own file (a shared file: rank 0's, whose `holds` is the sum over the
 // ranks), on rank 0 in rank order; elsewhere empty. Names are joined by NUL, which no path has.
-std::vector<FileFact> gather_files(const Job& job, const OutputFile& out, bool per_rank,
-                                   std::uint64_t holds) {
+std::vector<FileFact> gather_files(const Job& job, const io::Namespace& names,
+                                   const OutputFile& out, bool per_rank, std::uint64_t holds) {
   std::uint64_t total = holds;
   if (!per_rank)
     check(MPI_Reduce(&holds, &total, 1, MPI_UINT64_T, MPI_SUM, 0, job.world()), "MPI_Reduce");
@@ -110,8 +80,8 @@ std::vector<FileFact> gather_files(const Job& job, const OutputFile& out, bool p
   if (per_rank || job.rank() == 0) {
     const OutputState o = out.state();
     const char nul = '\0';
-    mine = o.state + nul + o.path + nul + o.text + nul + std::to_string(length_on_disk(o.path)) +
-           nul + std::to_string(total);
+    mine = o.state + nul + o.path + nul + o.text + nul +
+           std::to_string(storage::length_on_disk(names, o.path)) + nul + std::to_string(total);
   }
   std::vector<FileFact> out_files;
   for (const std::string& one : job.gather_strings(mine)) {
@@ -121,85 +91,6 @@ std::vector<FileFact> gather_files(const Job& job, const OutputFile& out, bool p
     out_files.push_back({f[0], f[1], f[2], std::stoull(f[3]), std::stoull(f[4])});
   }
   return out_files;
-}
-
-// "a (12 bytes), b (34 bytes)": every file, or for many the first three, the last, how many and
-// the shortest and longest (the report's file_lengths lists each).
-std::string list_files(const std::vector<FileFact>& files) {
-  auto one = [](const FileFact& f) { return f.name + " (" + std::to_string(f.length) + " bytes)"; };
-  std::string text;
-  if (files.size() <= 4) {
-    for (const FileFact& f : files) text += (text.empty() ? "" : ", ") + one(f);
-    return text;
-  }
-  std::uint64_t shortest = UINT64_MAX, longest = 0;
-  for (const FileFact& f : files) {
-    shortest = std::min(shortest, f.length);
-    longest = std::max(longest, f.length);
-  }
-  return one(files[0]) + ", " + one(files[1]) + ", " + one(files[2]) + ", ..., " +
-         one(files.back()) + " (" + std::to_string(files.size()) + " files, " +
-         std::to_string(shortest) + " to " + std::to_string(longest) + " bytes)";
-}
-
-// The job's sentence for files of their own (--file-per-rank), from every rank's: the partial
-// files kept, by name and length; else each rank's sentence where they differ.
-std::string per_rank_text(const std::vector<FileFact>& files, const std::string& what) {
-  std::vector<FileFact> kept;
-  std::string nothing;  // ranks whose file kept nothing
-  int others = 0;
-  for (std::size_t r = 0; r < files.size(); ++r) {
-    const FileFact& f = files[r];
-    if (f.state == "partial") {
-      kept.push_back(f);
-    } else if (f.state == "removed" || f.state == "untouched") {
-      nothing += (nothing.empty() ? "" : ", ") + std::to_string(r);
-    } else {
-      ++others;
-    }
-  }
-  if (others == 0 && !kept.empty()) {
-    std::string text = "the partial outputs are kept under their temporary names (" + what +
-                       "; --resume continues them): " + list_files(kept);
-    if (!nothing.empty())
-      text += "; rank " + nothing + " wrote nothing: its temporary file was removed";
-    return text + "; nothing was created or changed at the final names";
-  }
-  bool same = true;
-  for (const FileFact& f : files) same = same && f.text == files.front().text;
-  if (same && !files.empty()) return files.front().text;
-  std::string text;
-  for (std::size_t r = 0; r < files.size(); ++r)
-    text += (r ? "; " : "") + std::string("rank ") + std::to_string(r) + ": " + files[r].text;
-  return text;
-}
-
-// What a time-bounded write (--duration) left, from each file's length on disk and the stream
-// bytes written into it: cut where the wall stopped it, with holes where nothing was written (a
-// thread's part not reached, another rank's, a random order's gaps).
-std::string time_bounded_text(const std::vector<FileFact>& files, bool per_rank,
-                              std::uint64_t length) {
-  std::string holed;
-  int holes = 0;
-  for (const FileFact& f : files) {
-    if (f.holds >= f.length) continue;
-    if (++holes <= 4)
-      holed += (holed.empty() ? "" : ", ") + f.name + " holds " + std::to_string(f.holds) +
-               " of its " + std::to_string(f.length) + " bytes";
-  }
-  if (holes > 4) holed += ", and " + std::to_string(holes - 4) + " more";
-  const std::string holes_text = holed.empty() ? "" : "; " + holed + ", the rest holes";
-  if (!per_rank && files.size() == 1) {
-    const FileFact& f = files.front();
-    return f.name + " holds the stream where the time-bounded write (--duration) stopped: " +
-           std::to_string(f.length) + " bytes long (the stream is " + std::to_string(length) +
-           "), " + std::to_string(f.holds) + " bytes written at their offsets" +
-           (f.holds < f.length ? ", the rest holes" : "");
-  }
-  return std::to_string(files.size()) +
-         " files, each holds its rank's stream up to where the time-bounded write (--duration) "
-         "stopped (a rank's stream is " +
-         std::to_string(length) + " bytes): " + list_files(files) + holes_text;
 }
 
 // The report's file_lengths: every file, its length and the stream bytes it holds.
@@ -215,9 +106,9 @@ std::vector<report::FileLength> file_lengths(const std::vector<FileFact>& files)
 // The kept temporary files of a failed dataset write (Share::kept_partials), on rank 0.
 std::vector<FileFact> gather_dataset_partials(const Job& job, const Share& s) {
   std::string mine;
-  for (const std::string& name : s.kept_partials) {
+  for (const std::string& name : s.kept_partials.names()) {
     mine += (mine.empty() ? "" : std::string(1, '\0')) + name + '\0' +
-            std::to_string(length_on_disk(name));
+            std::to_string(storage::length_on_disk(s.backend.names(), name));
   }
   std::vector<FileFact> files;
   for (const std::string& one : job.gather_strings(mine)) {
@@ -236,10 +127,10 @@ std::vector<FileFact> gather_dataset_partials(const Job& job, const Share& s) {
 
 // --verify: a file longer than the stream gives it holds bytes that are not the stream's; a file
 // missing or short lacks the stream's bytes from where it ends. Both are findings.
-void note_file_lengths(Share& s, const std::vector<LongerFile>& longer,
+void note_file_lengths(Share& s, const std::vector<storage::LongerFile>& longer,
                        const std::vector<verify::Mismatch>& missing) {
   const io::Layout& layout = s.c.request.layout;
-  for (const LongerFile& f : longer) {
+  for (const storage::LongerFile& f : longer) {
     verify::Mismatch m;
     // The stream offset where the file's bytes end: its extra bytes follow.
     m.offset = layout.kind == io::LayoutKind::kDataset ? (f.file + 1) * layout.file_size
@@ -425,8 +316,7 @@ void run_phases(Share& s, Measured& m, bool wrote, report::Progress& progress) {
           m.output_state->files = 0;
           m.output_state->bytes = 0;
           // Only what this run made is removed: a directory that stood before stays.
-          struct stat st {};
-          const bool stays = stat(req.layout.path.c_str(), &st) == 0;
+          const bool stays = storage::stat_error(s.backend.names(), req.layout.path) == 0;
           const std::vector<std::string>& made = s.made_directories;
           const bool made_top = !made.empty() && made.front() == req.layout.path;
           m.output_state->text =
@@ -496,7 +386,10 @@ std::string failed_write_state(Share& s, std::optional<OutputFile>& out, int com
                               : "the others are missing (a file the error cut short was "
                                 "removed; --keep-partial keeps it)";
     }
-    return dataset_state(s, false, whole_files_on_disk(s), rest).text;
+    return dataset_state(
+               s, false,
+               storage::whole_files_on_disk(s.backend.names(), s.c.request.layout, s.extents), rest)
+        .text;
   }
   const bool per_rank = layout.kind == io::LayoutKind::kFilePerRank;
   std::string what = "the transfers written, at their offsets";
@@ -514,28 +407,54 @@ std::string failed_write_state(Share& s, std::optional<OutputFile>& out, int com
   } else {
     out->discard();
   }
-  const std::vector<FileFact> files = gather_files(job, *out, per_rank, 0);
+  const std::vector<FileFact> files = gather_files(job, s.backend.names(), *out, per_rank, 0);
   if (job.rank() != 0) return out->state().text;
-  return per_rank ? per_rank_text(files, what) : out->state().text;
+  return per_rank ? storage::per_rank_text(files, what) : out->state().text;
 }
 
-}  // namespace
+// The state of one run of the storage mode, shared by its steps.
+struct StorageRun {
+  StorageRun(const RankContext& context, Share& share, io::Backend& b, const io::BackendRow& r)
+      : c(context), s(share), backend(b), row(r) {}
+  const RankContext& c;
+  Share& s;
+  io::Backend& backend;
+  const io::BackendRow& row;
+  bool write = true;
+  std::uint64_t length = 0;  ///< the stream's (a file per rank: a rank's) length
+  Measured m;
+  std::optional<OutputFile> out;
+  storage::InputFiles inputs;             ///< --input: what the files hold
+  std::vector<verify::Mismatch> missing;  ///< --verify: the stream's bytes no file holds
+  report::Resume resumed;
+  std::uint64_t removed_partials = 0;
+  io::DirectAlignment align;
+  std::string input_name;  ///< the file a single-file read opens
+  std::optional<storage::DatasetDirectories> directories;
+  std::optional<verify::LaneDecoder> decoder;
+  std::vector<std::uint64_t> done;  ///< per thread, the prefix of its part it moved
+  std::uint64_t dataset_kept = 0;
+  int completed = 0;  ///< iterations every rank completed
+  /// What each thread of every rank moved in the last write (a time-bounded one is not whole):
+  /// the read-back reads exactly that.
+  std::vector<std::uint64_t> written;
 
-Measured run_storage(const RankContext& c) {
-  const Job& job = c.job;
-  const RunRequest& req = c.request;
-  const io::Layout& layout = req.layout;
-  const bool write = req.output.has_value();
-  const std::string& path = layout.path;
+  bool asked(const char* phase) const {
+    const auto& phases = c.request.storage.phases;
+    return std::find(phases.begin(), phases.end(), phase) != phases.end();
+  }
+  /// One pass over the rank's share, as the layout has it.
+  Interval pass(report::Progress& p) {
+    return c.request.layout.kind == io::LayoutKind::kDataset
+               ? dataset_pass(s, p, dataset_kept)
+               : single_file_pass(s, write ? out->name() : input_name, p, done);
+  }
+};
 
-  // --io: a row of the backend table (io/backends.cpp); one that cannot run on this node (io_uring
-  // disabled) is refused on every rank, before anything is opened.
-  const io::BackendRow* row = io::find_backend(req.storage.io);
-  job.agree(row == nullptr ? "--io " + req.storage.io + ": no such backend" : row->available(),
-            io::kUsageExit);
-  std::unique_ptr<io::Backend> backend =
-      row->make(io::BackendArgs{job.world(), req.storage.collective, &stop_signal});
-  Share s(c, *backend);
+// The rank's share and how it moves, from the request.
+void set_up_share(Share& s, bool write) {
+  const Job& job = s.c.job;
+  const RunRequest& req = s.c.request;
   s.write = write;
   s.transfer = req.storage.transfer;
   s.direct = req.storage.direct;
@@ -547,241 +466,211 @@ Measured run_storage(const RankContext& c) {
   const int source =
       !write && req.storage.reorder ? (job.rank() + job.local_size()) % job.size() : job.rank();
   s.source_rank = source;
-  s.extents = io::rank_extents(layout, source, job.size());
-  s.bytes = io::rank_bytes(layout, source, job.size());
-  const std::uint64_t length =
-      layout.kind == io::LayoutKind::kFilePerRank
-          ? layout.size_per_rank
-          : static_cast<std::uint64_t>(io::stream_length(layout, job.size()));
+  s.extents = io::rank_extents(req.layout, source, job.size());
+  s.bytes = io::rank_bytes(req.layout, source, job.size());
+}
 
-  Measured m;
-  // An abort (--timeout, a failed MPI call) kills the job where it stands: its message says
-  // what that leaves of the output, until the output is settled.
-  struct ClearAbortNote {
-    ~ClearAbortNote() { set_abort_note(""); }
-  } clear_abort_note;
-  std::optional<OutputFile> out;
-  InputFiles inputs;                      // --input: what the files hold
-  std::vector<verify::Mismatch> missing;  // --verify: the stream's bytes no file holds
-  report::Resume resumed;
-  std::uint64_t removed_partials = 0;
-  if (write && layout.kind != io::LayoutKind::kDataset) {
-    const bool per_rank = layout.kind == io::LayoutKind::kFilePerRank;
-    const std::uint64_t total = static_cast<std::uint64_t>(io::stream_length(layout, job.size()));
-    // Through a symbolic link, as IOR, fio and dd write: the rules, the temporary file and the
-    // rename apply to the file it names; the link stays.
-    const std::string target =
-        io::follow_links(per_rank ? io::file_path(layout, job.rank()) : path);
-    const std::uint64_t base = per_rank ? c.global_offset : 0;  // stream offset of file offset 0
-    OutputRules rules;
-    rules.per_rank = per_rank;
-    rules.in_place = req.storage.in_place;
-    rules.overwrite = req.storage.overwrite;
-    rules.seed = req.spec.seed;
-    // --duration: the run may end at the wall or at a full file system, so the space check asks
-    // for what a minimal run needs (one transfer per thread of every rank), not the whole --size.
-    if (req.storage.duration > 0) {
-      const unsigned __int128 least = static_cast<unsigned __int128>(req.storage.transfer) *
-                                      static_cast<unsigned>(c.team.size()) *
-                                      static_cast<unsigned>(job.size());
-      rules.space_bytes = static_cast<std::uint64_t>(std::min<unsigned __int128>(least, total));
-    }
-    rules.same_stream = [&c, base, length](const std::byte* p, std::size_t n, std::uint64_t at) {
-      if (at >= length) return false;
-      std::vector<std::byte> want(std::min<std::uint64_t>(n, length - at));
-      c.generator.generate(base + at, {want.data(), want.size()});
-      return std::memcmp(p, want.data(), want.size()) == 0;
-    };
-    if (req.storage.resume) choose_resume(c, target, length, rules, resumed.from);
-    out.emplace(job, target, total, rules, row->names());
-    if (out->sequential()) {
-      // A stream (a terminal, /dev/stdout, a pipe by name): as --output -, its bytes once, in
-      // order; what would order, bound or flush them is refused, not dropped.
-      const std::string refused =
-          req.storage.pattern != io::Pattern::kSequential
-              ? std::string("--pattern ") + io::to_string(req.storage.pattern)
-          : req.storage.duration > 0 ? std::string("--duration")
-          : !row->traits.streams     ? "--io " + req.storage.io
-          : req.storage.direct       ? std::string("--direct")
-                                     : std::string();
-      job.agree(refused.empty()
-                    ? ""
-                    : "--output " + path + ": a stream takes the bytes in stream order, once; " +
-                          refused + " is not for it",
-                io::kUsageExit);
-      return write_stream(c, *out);
-    }
-    set_abort_note(abort_leaves(*out, per_rank));
-    // Every rank must see rank 0's file: a shared file needs a file system the nodes share
-    // (and an MPI-IO open that fails on some ranks only would leave the others in its close).
-    struct stat st {};
-    job.agree(layout.kind == io::LayoutKind::kSharedFile && stat(out->name().c_str(), &st) != 0
-                  ? "--output " + path + ": rank 0's file " + out->name() +
-                        " is not visible here (" + std::strerror(errno) +
-                        "): a shared file needs a file system every node shares"
-                  : "",
-              2);
-    int repair = req.storage.resume && !resumed.from.empty() ? 1 : 0;
-    if (!per_rank) check(MPI_Bcast(&repair, 1, MPI_INT, 0, job.world()), "MPI_Bcast");
-    s.repair = repair != 0;
-  } else if (write) {
-    check_dataset_target(c);
-    check_dataset_replacements(c, s.extents);
-    s.repair = req.storage.resume;
-  } else {
-    inputs = check_inputs(c, s.extents, req.verify);
+// A shared file or a file per rank: the output file, its rules and --resume's choice. Returns
+// false when it is a stream (written by write_stream).
+bool open_output(StorageRun& r) {
+  const RankContext& c = r.c;
+  const Job& job = c.job;
+  const RunRequest& req = c.request;
+  const io::Layout& layout = req.layout;
+  const std::string& path = layout.path;
+  Share& s = r.s;
+  const std::uint64_t length = r.length;
+  std::optional<OutputFile>& out = r.out;
+  report::Resume& resumed = r.resumed;
+  const bool per_rank = layout.kind == io::LayoutKind::kFilePerRank;
+  const std::uint64_t total = static_cast<std::uint64_t>(io::stream_length(layout, job.size()));
+  // Through a symbolic link, as IOR, fio and dd write: the rules, the temporary file and the
+  // rename apply to the file it names; the link stays.
+  const std::string target = io::follow_links(per_rank ? io::file_path(layout, job.rank()) : path);
+  const std::uint64_t base = per_rank ? c.global_offset : 0;  // stream offset of file offset 0
+  OutputRules rules;
+  rules.per_rank = per_rank;
+  rules.in_place = req.storage.in_place;
+  rules.overwrite = req.storage.overwrite;
+  rules.seed = req.spec.seed;
+  // --duration: the run may end at the wall or at a full file system, so the space check asks
+  // for what a minimal run needs (one transfer per thread of every rank), not the whole --size.
+  if (req.storage.duration > 0) {
+    const unsigned __int128 least = static_cast<unsigned __int128>(req.storage.transfer) *
+                                    static_cast<unsigned>(c.team.size()) *
+                                    static_cast<unsigned>(job.size());
+    rules.space_bytes = static_cast<std::uint64_t>(std::min<unsigned __int128>(least, total));
   }
+  rules.same_stream = [&c, base, length](const std::byte* p, std::size_t n, std::uint64_t at) {
+    if (at >= length) return false;
+    std::vector<std::byte> want(std::min<std::uint64_t>(n, length - at));
+    c.generator.generate(base + at, {want.data(), want.size()});
+    return std::memcmp(p, want.data(), want.size()) == 0;
+  };
+  if (req.storage.resume) choose_resume(c, target, length, rules, resumed.from);
+  out.emplace(job, target, total, rules, r.row.names());
+  if (out->sequential()) {
+    // A stream (a terminal, /dev/stdout, a pipe by name): as --output -, its bytes once, in
+    // order; what would order, bound or flush them is refused, not dropped.
+    const std::string refused = req.storage.pattern != io::Pattern::kSequential
+                                    ? std::string("--pattern ") + io::to_string(req.storage.pattern)
+                                : req.storage.duration > 0 ? std::string("--duration")
+                                : !r.row.traits.streams    ? "--io " + req.storage.io
+                                : req.storage.direct       ? std::string("--direct")
+                                                           : std::string();
+    job.agree(refused.empty()
+                  ? ""
+                  : "--output " + path + ": a stream takes the bytes in stream order, once; " +
+                        refused + " is not for it",
+              io::kUsageExit);
+    return false;
+  }
+  set_abort_note(abort_leaves(*out, per_rank));
+  // Every rank must see rank 0's file: a shared file needs a file system the nodes share
+  // (and an MPI-IO open that fails on some ranks only would leave the others in its close).
+  const int invisible = layout.kind == io::LayoutKind::kSharedFile
+                            ? storage::stat_error(r.backend.names(), out->name())
+                            : 0;
+  job.agree(invisible != 0 ? "--output " + path + ": rank 0's file " + out->name() +
+                                 " is not visible here (" + std::strerror(invisible) +
+                                 "): a shared file needs a file system every node shares"
+                           : "",
+            2);
+  int repair = req.storage.resume && !resumed.from.empty() ? 1 : 0;
+  if (!per_rank) check(MPI_Bcast(&repair, 1, MPI_INT, 0, job.world()), "MPI_Bcast");
+  s.repair = repair != 0;
+  return true;
+}
 
-  io::DirectAlignment align;
-  if (s.direct) {
-    // Read, or written in place (a device, --in-place): the file itself; else a probe file in
-    // the directory the files go to.
-    const bool dataset_write = write && layout.kind == io::LayoutKind::kDataset;
-    const bool existing = !dataset_write && (!write || !out->regular() || out->name() == path ||
-                                             out->name() == out->path() || s.repair);
-    std::error_code ec;
-    const std::string probe = dataset_write ? (fs::is_directory(path, ec) ? path : parent_of(path))
-                              : existing    ? (out                     ? out->name()
-                                               : !inputs.probe.empty() ? inputs.probe
-                                                                       : io::file_path(layout, 0))
-                                            : parent_of(out->name());
-    align = check_direct(c, probe, existing);
-    s.granule = std::max<std::uint64_t>(4096, align.offset);
+// --direct: the alignment of the target, and the thread parts' granule.
+void check_direct_rules(StorageRun& r) {
+  const RankContext& c = r.c;
+  const io::Layout& layout = c.request.layout;
+  const std::string& path = layout.path;
+  const bool write = r.write;
+  const std::optional<OutputFile>& out = r.out;
+  const storage::InputFiles& inputs = r.inputs;
+  const Share& s = r.s;
+  // Read, or written in place (a device, --in-place): the file itself; else a probe file in
+  // the directory the files go to.
+  const bool dataset_write = write && layout.kind == io::LayoutKind::kDataset;
+  const bool existing = !dataset_write && (!write || !out->regular() || out->name() == path ||
+                                           out->name() == out->path() || s.repair);
+  const std::string probe = dataset_write ? storage::directory_at(r.backend.names(), path)
+                            : existing    ? (out                     ? out->name()
+                                             : !inputs.probe.empty() ? inputs.probe
+                                                                     : io::file_path(layout, 0))
+                                          : storage::parent_of(out->name());
+  r.align = check_direct(c, probe, existing);
+  r.s.granule = std::max<std::uint64_t>(4096, r.align.offset);
+}
+
+// Bounded memory: --iodepth transfers per thread (each thread's queue keeps them in flight),
+// or two for the main thread's double buffer; --verify's decoder.
+void set_up_buffers(StorageRun& r) {
+  const RankContext& c = r.c;
+  const Job& job = c.job;
+  const RunRequest& req = c.request;
+  Share& s = r.s;
+  io::Backend* backend = &r.backend;
+  const io::BackendRow* row = &r.row;
+  const io::DirectAlignment& align = r.align;
+  const bool threaded = backend->threads_move_bytes();
+  // A checked read at --iodepth 1 reads ahead: two buffers a thread, two reads in flight.
+  const bool read_ahead = threaded && req.verify && req.storage.iodepth == 1;
+  s.depth = threaded ? std::max(req.storage.iodepth, read_ahead ? 2 : 1) : 1;
+  const int threads = c.team.size();
+  std::uint64_t thread_bytes = 0;
+  if (threaded) {
+    // No more buffers than a thread has transfers to keep in flight: --iodepth 64 with a
+    // thread of 3 transfers holds 3 (a read-ahead still 2).
+    std::uint64_t most = 1;
+    for (int t = 0; t < threads; ++t) {
+      const io::TransferSequence seq = s.sequence(threads, t);
+      most = std::max(most, seq.size());
+      thread_bytes = std::max(thread_bytes, seq.bytes());
+    }
+    s.depth = static_cast<int>(std::min<std::uint64_t>(
+        static_cast<std::uint64_t>(s.depth), std::max<std::uint64_t>(most, read_ahead ? 2 : 1)));
   }
-  // The file a single-file read opens, named before a missing one leaves the rank no extent.
-  const std::string input_name = write || layout.kind == io::LayoutKind::kDataset
-                                     ? ""
-                                     : io::file_path(layout, s.extents[0].file);
-  if (!inputs.short_files.empty()) {
-    // --verify of missing or short files: the rank reads what is there, and the rest is named.
-    s.extents =
-        present_extents(s.extents, inputs.short_files, s.direct ? align.offset : 1, missing);
-    s.bytes = 0;
-    for (const io::Extent& e : s.extents) s.bytes += e.length;
-  }
-  std::optional<DatasetDirectories> directories;
-  if (write && layout.kind == io::LayoutKind::kDataset) {
-    directories.emplace(c);
-    set_abort_note(req.storage.in_place
-                       ? "the files written stay, whole; the file this rank was writing stays "
-                         "short under its name (--resume writes it again)"
-                       : "the files written stay, whole; the file this rank was writing stays "
-                         "under its temporary name, as the kernel has it (--resume removes it "
-                         "and writes that file again)");
-    if (s.repair && job.rank() == 0)
-      removed_partials = io::remove_dataset_partials(layout, req.spec.seed);
-  }
-  // Bounded memory: --iodepth transfers per thread (each thread's queue keeps them in flight),
-  // or two for the main thread's double buffer.
+  const std::size_t count = threaded ? static_cast<std::size_t>(threads * s.depth) : 2;
+  // No buffer longer than the most one thread moves (a transfer is never longer).
+  const std::uint64_t bytes = std::min<std::uint64_t>(
+      s.transfer, std::max<std::uint64_t>(threaded ? thread_bytes : s.bytes, 1));
+  const std::size_t alignment = std::max<std::uint64_t>(align.memory, 4096);
   {
-    const bool threaded = backend->threads_move_bytes();
-    // A checked read at --iodepth 1 reads ahead: two buffers a thread, two reads in flight.
-    const bool read_ahead = threaded && req.verify && req.storage.iodepth == 1;
-    s.depth = threaded ? std::max(req.storage.iodepth, read_ahead ? 2 : 1) : 1;
-    const int threads = c.team.size();
-    std::uint64_t thread_bytes = 0;
-    if (threaded) {
-      // No more buffers than a thread has transfers to keep in flight: --iodepth 64 with a
-      // thread of 3 transfers holds 3 (a read-ahead still 2).
-      std::uint64_t most = 1;
-      for (int t = 0; t < threads; ++t) {
-        const io::TransferSequence seq = s.sequence(threads, t);
-        most = std::max(most, seq.size());
-        thread_bytes = std::max(thread_bytes, seq.bytes());
-      }
-      s.depth = static_cast<int>(std::min<std::uint64_t>(
-          static_cast<std::uint64_t>(s.depth), std::max<std::uint64_t>(most, read_ahead ? 2 : 1)));
-    }
-    const std::size_t count = threaded ? static_cast<std::size_t>(threads * s.depth) : 2;
-    // No buffer longer than the most one thread moves (a transfer is never longer).
-    const std::uint64_t bytes = std::min<std::uint64_t>(
-        s.transfer, std::max<std::uint64_t>(threaded ? thread_bytes : s.bytes, 1));
-    const std::size_t alignment = std::max<std::uint64_t>(align.memory, 4096);
-    {
-      // The plan's buffers against what the node can give, before any is allocated.
-      const unsigned __int128 need =
-          static_cast<unsigned __int128>(count) * (bytes + alignment) * (s.repair ? 2 : 1) +
-          (req.verify ? verify::kComparePiece * count : 0);
-      const std::uint64_t need64 =
-          need > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(need);
-      const std::string what =
-          (threaded ? "--iodepth " + std::to_string(req.storage.iodepth) + " --transfer " +
-                          format_size(s.transfer) + ": " + std::to_string(threads) + " threads x " +
-                          std::to_string(s.depth) + " buffers"
-                    : "--transfer " + format_size(s.transfer) + ": 2 buffers") +
-          " of " + format_size(bytes) + (s.repair ? " x 2 (--resume)" : "") + " = " +
-          format_size(need64) + " per rank";
-      job.agree(check_memory(job, need64, what), io::kUsageExit);
-    }
-    for (std::size_t i = 0; i < count; ++i) {
-      s.buffers.emplace_back(bytes, alignment);
-      if (s.repair) s.scratch.emplace_back(bytes, alignment);
-    }
-    if (threaded) s.queues.resize(static_cast<std::size_t>(threads));
-    if (read_ahead) s.check_queues.resize(static_cast<std::size_t>(threads));
-    // First touch by the threads that use them, on their NUMA node; each thread sets up its
-    // queue over its buffers (an io_uring ring of its own, its buffers registered).
-    const std::string err = run_on_team(c.team, [&](int t) {
-      const std::size_t first = threaded ? static_cast<std::size_t>(t * s.depth) : 0;
-      const std::size_t mine = threaded ? static_cast<std::size_t>(s.depth) : 2;
-      if (!threaded && t != 0) return;
-      std::vector<std::byte*> slots;
-      for (std::size_t i = first; i < first + mine; ++i) {
-        std::memset(s.buffers[i].data(), 0, bytes);
-        slots.push_back(s.buffers[i].data());
-      }
-      for (std::size_t i = first; s.repair && i < first + mine; ++i) {
-        std::memset(s.scratch[i].data(), 0, bytes);
-        slots.push_back(s.scratch[i].data());
-      }
-      if (threaded) {
-        s.queues[static_cast<std::size_t>(t)] =
-            backend->make_queue(std::min(req.storage.iodepth, s.depth), slots.data(),
-                                static_cast<int>(slots.size()), static_cast<std::size_t>(bytes));
-      }
-      if (read_ahead) {
-        // A backend with a queue of its own (io_uring) keeps two reads in flight on it; the
-        // others get a worker thread making the next call.
-        s.check_queues[static_cast<std::size_t>(t)] =
-            row->traits.queue_depth
-                ? backend->make_queue(2, slots.data(), static_cast<int>(mine),
-                                      static_cast<std::size_t>(bytes))
-                : io::make_read_ahead_queue(slots.data(), static_cast<int>(mine));
-      }
-    });
-    job.agree(err, kIoErrorExit);
-    // --verify: the stream's bytes are regenerated beside each buffer read, and compared.
-    for (int i = 0; req.verify && i < (threaded ? threads : 1); ++i)
-      s.expected.emplace_back(verify::kComparePiece, 4096);
+    // The plan's buffers against what the node can give, before any is allocated.
+    const unsigned __int128 need =
+        static_cast<unsigned __int128>(count) * (bytes + alignment) * (s.repair ? 2 : 1) +
+        (req.verify ? verify::kComparePiece * count : 0);
+    const std::uint64_t need64 = need > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(need);
+    const std::string what =
+        (threaded ? "--iodepth " + std::to_string(req.storage.iodepth) + " --transfer " +
+                        format_size(s.transfer) + ": " + std::to_string(threads) + " threads x " +
+                        std::to_string(s.depth) + " buffers"
+                  : "--transfer " + format_size(s.transfer) + ": 2 buffers") +
+        " of " + format_size(bytes) + (s.repair ? " x 2 (--resume)" : "") + " = " +
+        format_size(need64) + " per rank";
+    job.agree(check_memory(job, need64, what), io::kUsageExit);
   }
-  std::optional<verify::LaneDecoder> decoder;
+  for (std::size_t i = 0; i < count; ++i) {
+    s.buffers.emplace_back(bytes, alignment);
+    if (s.repair) s.scratch.emplace_back(bytes, alignment);
+  }
+  if (threaded) s.queues.resize(static_cast<std::size_t>(threads));
+  if (read_ahead) s.check_queues.resize(static_cast<std::size_t>(threads));
+  // First touch by the threads that use them, on their NUMA node; each thread sets up its
+  // queue over its buffers (an io_uring ring of its own, its buffers registered).
+  const std::string err = run_on_team(c.team, [&](int t) {
+    const std::size_t first = threaded ? static_cast<std::size_t>(t * s.depth) : 0;
+    const std::size_t mine = threaded ? static_cast<std::size_t>(s.depth) : 2;
+    if (!threaded && t != 0) return;
+    std::vector<std::byte*> slots;
+    for (std::size_t i = first; i < first + mine; ++i) {
+      std::memset(s.buffers[i].data(), 0, bytes);
+      slots.push_back(s.buffers[i].data());
+    }
+    for (std::size_t i = first; s.repair && i < first + mine; ++i) {
+      std::memset(s.scratch[i].data(), 0, bytes);
+      slots.push_back(s.scratch[i].data());
+    }
+    if (threaded) {
+      s.queues[static_cast<std::size_t>(t)] =
+          backend->make_queue(std::min(req.storage.iodepth, s.depth), slots.data(),
+                              static_cast<int>(slots.size()), static_cast<std::size_t>(bytes));
+    }
+    if (read_ahead) {
+      // A backend with a queue of its own (io_uring) keeps two reads in flight on it; the
+      // others get a worker thread making the next call.
+      s.check_queues[static_cast<std::size_t>(t)] =
+          row->traits.queue_depth ? backend->make_queue(2, slots.data(), static_cast<int>(mine),
+                                                        static_cast<std::size_t>(bytes))
+                                  : io::make_read_ahead_queue(slots.data(), static_cast<int>(mine));
+    }
+  });
+  job.agree(err, kIoErrorExit);
+  // --verify: the stream's bytes are regenerated beside each buffer read, and compared.
+  for (int i = 0; req.verify && i < (threaded ? threads : 1); ++i)
+    s.expected.emplace_back(verify::kComparePiece, 4096);
   if (req.verify) {
-    decoder.emplace(req.spec, static_cast<std::uint64_t>(io::stream_length(layout, job.size())));
-    s.decoder = &*decoder;
+    r.decoder.emplace(req.spec,
+                      static_cast<std::uint64_t>(io::stream_length(req.layout, job.size())));
+    s.decoder = &*r.decoder;
     s.keep_mismatches = req.max_mismatches;
   }
+}
 
-  report::Progress progress(req.progress && job.rank() == 0,
-                            s.bytes * static_cast<std::uint64_t>(req.iterations), job.size(),
-                            write ? "write" : "read");
-  std::vector<std::uint64_t> done;
-  std::uint64_t dataset_kept = 0;
-  int completed = 0;  // iterations every rank completed
-  // What each thread of every rank moved in the last write (a time-bounded one is not whole):
-  // the read-back reads exactly that.
-  std::vector<std::uint64_t> written;
-  const auto pass = [&](report::Progress& p) {
-    return layout.kind == io::LayoutKind::kDataset
-               ? dataset_pass(s, p, dataset_kept)
-               : single_file_pass(s, write ? out->name() : input_name, p, done);
-  };
+// The iterations of the write or read (with --duration each its stonewall, and --wear-out).
+void run_iterations(StorageRun& r, report::Progress& progress) {
+  const Job& job = r.c.job;
+  const RunRequest& req = r.c.request;
+  Share& s = r.s;
+  Measured& m = r.m;
+  const bool write = r.write;
+  const auto pass = [&r](report::Progress& p) { return r.pass(p); };
   // --phases with --input and no read: the dataset is only stat'ed.
-  const auto& phases = req.storage.phases;
-  auto asked = [&](const char* phase) {
-    return std::find(phases.begin(), phases.end(), phase) != phases.end();
-  };
-  const bool moves = phases.empty() || asked(write ? "create" : "read");
-  s.phase = write ? (phases.empty() ? "write" : "create") : "read";
+  const bool moves = req.storage.phases.empty() || r.asked(write ? "create" : "read");
+  s.phase = write ? (req.storage.phases.empty() ? "write" : "create") : "read";
   try {
     for (int it = 0; moves && it < req.iterations; ++it) {
       job.sync();  // a rank missing here is still in the previous phase
@@ -801,13 +690,13 @@ Measured run_storage(const RankContext& c) {
       }
       m.runs.push_back(run);
       if (!write && s.decoder != nullptr) {
-        note_file_lengths(s, inputs.longer, missing);
+        note_file_lengths(s, r.inputs.longer, r.missing);
         s.found.pass = m.runs.back();
         m.verify = s.found;
       }
       m.stop_signal = agreed_stop(job);
       if (m.stop_signal != 0) break;
-      ++completed;
+      ++r.completed;
       s.repair = false;  // a resumed file is whole after its first pass
     }
   } catch (const JobFailure& failure) {
@@ -815,49 +704,63 @@ Measured run_storage(const RankContext& c) {
     // Name what the failure left, as it is: every rank is here (the error was agreed on).
     std::string state;
     try {
-      state = failed_write_state(s, out, completed, length, done);
+      state = failed_write_state(s, r.out, r.completed, r.length, r.done);
     } catch (const JobFailure& also) {
       state = also.what();  // keeping or committing failed too
     }
     throw JobFailure(std::string(failure.what()) + "; " + state, failure.exit_code());
   }
-  m.io_component = backend->component();
-  if (req.storage.duration > 0) written = gather_moved(s);
-  if (!write) {
-    if (layout.kind == io::LayoutKind::kDataset) run_phases(s, m, false, progress);
-    keep_the_records(s, m);
-    return m;
+}
+
+// After a dataset write: completed files stay, whole; what the dataset holds, named.
+void settle_dataset(StorageRun& r) {
+  const Job& job = r.c.job;
+  const RunRequest& req = r.c.request;
+  const io::Layout& layout = req.layout;
+  Share& s = r.s;
+  Measured& m = r.m;
+  const int completed = r.completed;
+  const auto& phases = req.storage.phases;
+  // Completed files stay, whole; the one a thread was writing was removed.
+  if (m.stop_signal == 0) r.directories->keep();
+  std::uint64_t kept = completed > 0 ? s.bytes : r.dataset_kept;
+  if (m.stop_signal != 0 && completed > 0 && req.storage.in_place) {
+    // In place, the file being rewritten when the stop came was removed: count what is there.
+    kept = storage::whole_files_on_disk(s.backend.names(), s.c.request.layout, s.extents) *
+           layout.file_size;
   }
-  for (const Interval& run : m.runs) resumed.reused_bytes += run.reused;
-  if (layout.kind == io::LayoutKind::kDataset) {
-    // Completed files stay, whole; the one a thread was writing was removed.
-    if (m.stop_signal == 0) directories->keep();
-    std::uint64_t kept = completed > 0 ? s.bytes : dataset_kept;
-    if (m.stop_signal != 0 && completed > 0 && req.storage.in_place) {
-      // In place, the file being rewritten when the stop came was removed: count what is there.
-      kept = whole_files_on_disk(s) * layout.file_size;
-    }
-    std::uint64_t total = 0;
-    check(MPI_Allreduce(&kept, &total, 1, MPI_UINT64_T, MPI_SUM, job.world()), "MPI_Allreduce");
-    m.bytes_kept = total;
-    m.output_state =
-        dataset_state(s, m.stop_signal == 0, layout.file_size > 0 ? kept / layout.file_size : 0,
-                      m.stop_signal == 0 ? "the time-bounded create (--duration) wrote no more"
-                                         : "the others were not written (a file the stop cut "
-                                           "short is removed, never kept short)");
-    const bool every_file = layout.file_size > 0 && total == layout.files * layout.file_size;
-    if (m.stop_signal != 0 && completed == 0 && every_file && !phases.empty() && !m.runs.empty()) {
-      // The stop came after the create pass had written every file: that phase is done, and
-      // its row stays; the later phases did not run.
-      if (asked("create")) m.phases.push_back({"create", m.runs.back()});
-      std::string later;
-      for (const std::string& p : phases)
-        if (p != "create") later += (later.empty() ? "" : ", ") + p;
-      if (!later.empty())
-        m.output_state->text +=
-            " (the stop came after they were written; " + later + " did not run)";
-    }
-  } else if (m.stop_signal == 0 || completed > 0) {
+  std::uint64_t total = 0;
+  check(MPI_Allreduce(&kept, &total, 1, MPI_UINT64_T, MPI_SUM, job.world()), "MPI_Allreduce");
+  m.bytes_kept = total;
+  m.output_state =
+      dataset_state(s, m.stop_signal == 0, layout.file_size > 0 ? kept / layout.file_size : 0,
+                    m.stop_signal == 0 ? "the time-bounded create (--duration) wrote no more"
+                                       : "the others were not written (a file the stop cut "
+                                         "short is removed, never kept short)");
+  const bool every_file = layout.file_size > 0 && total == layout.files * layout.file_size;
+  if (m.stop_signal != 0 && completed == 0 && every_file && !phases.empty() && !m.runs.empty()) {
+    // The stop came after the create pass had written every file: that phase is done, and
+    // its row stays; the later phases did not run.
+    if (r.asked("create")) m.phases.push_back({"create", m.runs.back()});
+    std::string later;
+    for (const std::string& p : phases)
+      if (p != "create") later += (later.empty() ? "" : ", ") + p;
+    if (!later.empty())
+      m.output_state->text += " (the stop came after they were written; " + later + " did not run)";
+  }
+}
+
+// After a single-file write: the file committed, kept (--keep-partial) or discarded.
+void settle_file(StorageRun& r) {
+  const Job& job = r.c.job;
+  const RunRequest& req = r.c.request;
+  const io::Layout& layout = req.layout;
+  Share& s = r.s;
+  Measured& m = r.m;
+  std::optional<OutputFile>& out = r.out;
+  const std::uint64_t length = r.length;
+  const int completed = r.completed;
+  if (m.stop_signal == 0 || completed > 0) {
     // A stop after a complete iteration keeps that iteration's file: the cut one rewrote the
     // same bytes.
     out->commit(job, length);
@@ -877,7 +780,7 @@ Measured run_storage(const RankContext& c) {
     check(MPI_Reduce(&mine, &total, 1, MPI_UINT64_T, MPI_SUM, 0, job.world()), "MPI_Reduce");
     m.bytes_kept = total;
   } else if (req.keep_partial) {
-    const std::uint64_t mine = moved_prefix(s, done);
+    const std::uint64_t mine = moved_prefix(s, r.done);
     if (layout.kind == io::LayoutKind::kFilePerRank) {
       out->keep_prefix(job, mine);
       std::uint64_t total = 0;
@@ -891,115 +794,229 @@ Measured run_storage(const RankContext& c) {
   } else {
     out->discard();
   }
-  if (out) {
-    const bool per_rank = layout.kind == io::LayoutKind::kFilePerRank;
-    const OutputState o = out->state();
-    // What each file holds of the stream: a whole one its length; one kept as written, or cut at
-    // the wall, the bytes this run's last pass wrote; a prefix its length.
-    const bool time_bounded = req.storage.duration > 0 && o.state == "complete";
-    const bool as_written = time_bounded || (o.state == "partial" && !s.prefix_meaningful());
-    std::uint64_t holds = o.bytes;
-    if (as_written) holds = m.runs.empty() ? 0 : m.runs.back().bytes;
-    if (!as_written && !per_rank && job.rank() != 0) holds = 0;  // rank 0's counts
-    const std::vector<FileFact> files = gather_files(job, *out, per_rank, holds);
-    report::OutputState r;
-    r.state = o.state;
-    r.path = o.path;
-    r.bytes = per_rank ? m.bytes_kept : o.bytes;
-    r.text = per_rank && job.rank() == 0
-                 ? per_rank_text(files, s.prefix_meaningful()
-                                            ? "each its rank's stream's first bytes"
-                                            : "the transfers written, at their offsets")
-                 : o.text;
-    r.file_lengths = file_lengths(files);
-    if (time_bounded) {
-      std::uint64_t total = 0;
-      for (const FileFact& f : files) total += f.holds;
-      r.bytes = total;
-      if (job.rank() == 0) r.text = time_bounded_text(files, per_rank, length);
-    }
-    if (m.stop_signal != 0 && completed > 0) {
-      r.iteration = completed;
-      r.text += " from iteration " + std::to_string(completed) + " of " +
-                std::to_string(req.iterations) + " (the stop came in iteration " +
-                std::to_string(completed + 1) + ", which rewrote the same bytes)";
-    }
-    m.output_state = r;
+}
+
+// What the output file holds now, for the report and the job's sentence. Collective.
+void name_output(StorageRun& run) {
+  const Job& job = run.c.job;
+  const RunRequest& req = run.c.request;
+  const io::Layout& layout = req.layout;
+  const Share& s = run.s;
+  Measured& m = run.m;
+  const OutputFile* out = &*run.out;
+  const std::uint64_t length = run.length;
+  const int completed = run.completed;
+  const bool per_rank = layout.kind == io::LayoutKind::kFilePerRank;
+  const OutputState o = out->state();
+  // What each file holds of the stream: a whole one its length; one kept as written, or cut at
+  // the wall, the bytes this run's last pass wrote; a prefix its length.
+  const bool time_bounded = req.storage.duration > 0 && o.state == "complete";
+  const bool as_written = time_bounded || (o.state == "partial" && !s.prefix_meaningful());
+  std::uint64_t holds = o.bytes;
+  if (as_written) holds = m.runs.empty() ? 0 : m.runs.back().bytes;
+  if (!as_written && !per_rank && job.rank() != 0) holds = 0;  // rank 0's counts
+  const std::vector<FileFact> files = gather_files(job, s.backend.names(), *out, per_rank, holds);
+  report::OutputState r;
+  r.state = o.state;
+  r.path = o.path;
+  r.bytes = per_rank ? m.bytes_kept : o.bytes;
+  r.text = per_rank && job.rank() == 0
+               ? storage::per_rank_text(files, s.prefix_meaningful()
+                                                   ? "each its rank's stream's first bytes"
+                                                   : "the transfers written, at their offsets")
+               : o.text;
+  r.file_lengths = file_lengths(files);
+  if (time_bounded) {
+    std::uint64_t total = 0;
+    for (const FileFact& f : files) total += f.holds;
+    r.bytes = total;
+    if (job.rank() == 0) r.text = storage::time_bounded_text(files, per_rank, length);
   }
-  set_abort_note("");  // the output is settled: committed, kept or removed
-  if (req.storage.resume) {
-    std::uint64_t sums[2] = {resumed.reused_bytes, removed_partials};
-    std::uint64_t all[2] = {0, 0};
-    check(MPI_Reduce(sums, all, 2, MPI_UINT64_T, MPI_SUM, 0, job.world()), "MPI_Reduce");
-    resumed.reused_bytes = all[0];
-    resumed.removed_partials = all[1];
-    const std::uint64_t written = m.runs.empty() ? 0 : m.runs.front().bytes;
-    std::uint64_t job_written = 0;
-    check(MPI_Reduce(&written, &job_written, 1, MPI_UINT64_T, MPI_SUM, 0, job.world()),
-          "MPI_Reduce");
-    resumed.written_bytes =
-        job_written > resumed.reused_bytes ? job_written - resumed.reused_bytes : 0;
-    if (layout.kind == io::LayoutKind::kDataset && layout.file_size > 0)
-      resumed.reused_files = resumed.reused_bytes / layout.file_size;
-    m.resume = resumed;
+  if (m.stop_signal != 0 && completed > 0) {
+    r.iteration = completed;
+    r.text += " from iteration " + std::to_string(completed) + " of " +
+              std::to_string(req.iterations) + " (the stop came in iteration " +
+              std::to_string(completed + 1) + ", which rewrote the same bytes)";
   }
-  if (layout.kind == io::LayoutKind::kDataset && !phases.empty() && m.stop_signal == 0) {
-    // A time-bounded create: the later phases take the files it made, each thread its own.
-    s.first.clear();
-    s.limit.clear();
-    if (!written.empty()) {
-      const std::size_t T = written.size() / static_cast<std::size_t>(job.size());
-      const auto mine = static_cast<std::ptrdiff_t>(T * static_cast<std::size_t>(job.rank()));
-      s.limit.assign(written.begin() + mine,
-                     written.begin() + mine + static_cast<std::ptrdiff_t>(T));
-    }
-    s.made_directories = directories->made();
-    run_phases(s, m, true, progress);
+  m.output_state = r;
+}
+
+// --resume: what was reused and written, summed over the job.
+void sum_resume(StorageRun& r) {
+  const Job& job = r.c.job;
+  const io::Layout& layout = r.c.request.layout;
+  Measured& m = r.m;
+  report::Resume& resumed = r.resumed;
+  const std::uint64_t removed_partials = r.removed_partials;
+  std::uint64_t sums[2] = {resumed.reused_bytes, removed_partials};
+  std::uint64_t all[2] = {0, 0};
+  check(MPI_Reduce(sums, all, 2, MPI_UINT64_T, MPI_SUM, 0, job.world()), "MPI_Reduce");
+  resumed.reused_bytes = all[0];
+  resumed.removed_partials = all[1];
+  const std::uint64_t written = m.runs.empty() ? 0 : m.runs.front().bytes;
+  std::uint64_t job_written = 0;
+  check(MPI_Reduce(&written, &job_written, 1, MPI_UINT64_T, MPI_SUM, 0, job.world()), "MPI_Reduce");
+  resumed.written_bytes =
+      job_written > resumed.reused_bytes ? job_written - resumed.reused_bytes : 0;
+  if (layout.kind == io::LayoutKind::kDataset && layout.file_size > 0)
+    resumed.reused_files = resumed.reused_bytes / layout.file_size;
+  m.resume = resumed;
+}
+
+// A dataset's --phases after its write: the later phases take the files the create made.
+void phases_after_write(StorageRun& r, report::Progress& progress) {
+  const Job& job = r.c.job;
+  Share& s = r.s;
+  const std::vector<std::uint64_t>& written = r.written;
+  // A time-bounded create: the later phases take the files it made, each thread its own.
+  s.first.clear();
+  s.limit.clear();
+  if (!written.empty()) {
+    const std::size_t T = written.size() / static_cast<std::size_t>(job.size());
+    const auto mine = static_cast<std::ptrdiff_t>(T * static_cast<std::size_t>(job.rank()));
+    s.limit.assign(written.begin() + mine, written.begin() + mine + static_cast<std::ptrdiff_t>(T));
+  }
+  s.made_directories = r.directories->made();
+  run_phases(s, r.m, true, progress);
+}
+
+// --verify after a write (IOR -w -W): the output read back and compared.
+void read_back(StorageRun& r) {
+  const Job& job = r.c.job;
+  const RunRequest& req = r.c.request;
+  const io::Layout& layout = req.layout;
+  Share& s = r.s;
+  Measured& m = r.m;
+  const std::vector<std::uint64_t>& written = r.written;
+  // IOR -w -W: the files just committed are read back and compared, in the same job; with
+  // --reorder each rank reads what the rank one node further on wrote (a time-bounded write:
+  // exactly the transfers it wrote).
+  s.write = false;
+  const int from = req.storage.reorder ? (job.rank() + job.local_size()) % job.size() : job.rank();
+  s.source_rank = from;
+  s.extents = io::rank_extents(layout, from, job.size());
+  s.bytes = io::rank_bytes(layout, from, job.size());
+  s.deadline = 0;
+  s.first.clear();
+  s.limit.clear();
+  if (!written.empty()) {
+    const std::size_t T = written.size() / static_cast<std::size_t>(job.size());
+    s.limit.assign(
+        written.begin() + static_cast<std::ptrdiff_t>(T * static_cast<std::size_t>(from)),
+        written.begin() + static_cast<std::ptrdiff_t>(T * static_cast<std::size_t>(from + 1)));
+  }
+  report::Progress check_progress(req.progress && job.rank() == 0, s.bytes, job.size(), "verify");
+  job.sync();
+  job.set_phase("verify");
+  s.phase = "verify";
+  std::uint64_t unused = 0;
+  try {
+    s.found.pass =
+        layout.kind == io::LayoutKind::kDataset
+            ? dataset_pass(s, check_progress, unused)
+            : single_file_pass(s, io::file_path(layout, s.extents[0].file), check_progress, r.done);
+  } catch (const JobFailure& failure) {
+    throw JobFailure(std::string(failure.what()) + "; the read-back failed, the output is " +
+                         "complete: " + m.output_state->text,
+                     failure.exit_code());
+  }
+  m.verify = s.found;
+  m.stop_signal = agreed_stop(job);
+  if (m.stop_signal != 0 && m.output_state) {
+    m.output_state->text += "; the stop came during its read-back (--verify), which is cut short";
+  }
+}
+
+}  // namespace
+
+Measured run_storage(const RankContext& c) {
+  const Job& job = c.job;
+  const RunRequest& req = c.request;
+  const io::Layout& layout = req.layout;
+  const bool write = req.output.has_value();
+
+  // --io: a row of the backend table (io/backends.cpp); one that cannot run on this node (io_uring
+  // disabled) is refused on every rank, before anything is opened.
+  const io::BackendRow* row = io::find_backend(req.storage.io);
+  job.agree(row == nullptr ? "--io " + req.storage.io + ": no such backend" : row->available(),
+            io::kUsageExit);
+  std::unique_ptr<io::Backend> backend =
+      row->make(io::BackendArgs{job.world(), req.storage.collective, &stop_signal});
+  Share s(c, *backend);
+  set_up_share(s, write);
+  // An abort (--timeout, a failed MPI call) kills the job where it stands: its message says
+  // what that leaves of the output, until the output is settled.
+  struct ClearAbortNote {
+    ~ClearAbortNote() { set_abort_note(""); }
+  } clear_abort_note;
+  StorageRun r(c, s, *backend, *row);
+  r.write = write;
+  r.length = layout.kind == io::LayoutKind::kFilePerRank
+                 ? layout.size_per_rank
+                 : static_cast<std::uint64_t>(io::stream_length(layout, job.size()));
+  Measured& m = r.m;
+  if (write && layout.kind != io::LayoutKind::kDataset) {
+    if (!open_output(r)) return write_stream(c, *r.out);
+  } else if (write) {
+    check_dataset_target(c, backend->names());
+    check_dataset_replacements(c, s.extents, backend->names());
+    s.repair = req.storage.resume;
+  } else {
+    r.inputs = check_inputs(c, s.extents, req.verify);
+  }
+  if (s.direct) check_direct_rules(r);
+  // The file a single-file read opens, named before a missing one leaves the rank no extent.
+  r.input_name = write || layout.kind == io::LayoutKind::kDataset
+                     ? ""
+                     : io::file_path(layout, s.extents[0].file);
+  if (!r.inputs.short_files.empty()) {
+    // --verify of missing or short files: the rank reads what is there, and the rest is named.
+    s.extents = storage::present_extents(s.extents, r.inputs.short_files,
+                                         s.direct ? r.align.offset : 1, r.missing);
+    s.bytes = 0;
+    for (const io::Extent& e : s.extents) s.bytes += e.length;
+  }
+  if (write && layout.kind == io::LayoutKind::kDataset) {
+    r.directories.emplace(backend->names());
+    make_dataset_directories(c, *r.directories);
+    set_abort_note(req.storage.in_place
+                       ? "the files written stay, whole; the file this rank was writing stays "
+                         "short under its name (--resume writes it again)"
+                       : "the files written stay, whole; the file this rank was writing stays "
+                         "under its temporary name, as the kernel has it (--resume removes it "
+                         "and writes that file again)");
+    if (s.repair && job.rank() == 0)
+      r.removed_partials = io::remove_dataset_partials(layout, req.spec.seed);
+  }
+  set_up_buffers(r);
+  report::Progress progress(req.progress && job.rank() == 0,
+                            s.bytes * static_cast<std::uint64_t>(req.iterations), job.size(),
+                            write ? "write" : "read");
+  run_iterations(r, progress);
+  m.io_component = backend->component();
+  if (req.storage.duration > 0) r.written = gather_moved(s);
+  if (!write) {
+    if (layout.kind == io::LayoutKind::kDataset) run_phases(s, m, false, progress);
     keep_the_records(s, m);
-    return m;
+    return std::move(m);
   }
-  if (s.decoder != nullptr && m.stop_signal == 0) {
-    // IOR -w -W: the files just committed are read back and compared, in the same job; with
-    // --reorder each rank reads what the rank one node further on wrote (a time-bounded write:
-    // exactly the transfers it wrote).
-    s.write = false;
-    const int from =
-        req.storage.reorder ? (job.rank() + job.local_size()) % job.size() : job.rank();
-    s.source_rank = from;
-    s.extents = io::rank_extents(layout, from, job.size());
-    s.bytes = io::rank_bytes(layout, from, job.size());
-    s.deadline = 0;
-    s.first.clear();
-    s.limit.clear();
-    if (!written.empty()) {
-      const std::size_t T = written.size() / static_cast<std::size_t>(job.size());
-      s.limit.assign(
-          written.begin() + static_cast<std::ptrdiff_t>(T * static_cast<std::size_t>(from)),
-          written.begin() + static_cast<std::ptrdiff_t>(T * static_cast<std::size_t>(from + 1)));
-    }
-    report::Progress check_progress(req.progress && job.rank() == 0, s.bytes, job.size(), "verify");
-    job.sync();
-    job.set_phase("verify");
-    s.phase = "verify";
-    std::uint64_t unused = 0;
-    try {
-      s.found.pass =
-          layout.kind == io::LayoutKind::kDataset
-              ? dataset_pass(s, check_progress, unused)
-              : single_file_pass(s, io::file_path(layout, s.extents[0].file), check_progress, done);
-    } catch (const JobFailure& failure) {
-      throw JobFailure(std::string(failure.what()) + "; the read-back failed, the output is " +
-                           "complete: " + m.output_state->text,
-                       failure.exit_code());
-    }
-    m.verify = s.found;
-    m.stop_signal = agreed_stop(job);
-    if (m.stop_signal != 0 && m.output_state) {
-      m.output_state->text += "; the stop came during its read-back (--verify), which is cut short";
-    }
+  for (const Interval& run : m.runs) r.resumed.reused_bytes += run.reused;
+  if (layout.kind == io::LayoutKind::kDataset) {
+    settle_dataset(r);
+  } else {
+    settle_file(r);
+  }
+  if (r.out) name_output(r);
+  set_abort_note("");  // the output is settled: committed, kept or removed
+  if (req.storage.resume) sum_resume(r);
+  if (layout.kind == io::LayoutKind::kDataset && !req.storage.phases.empty() &&
+      m.stop_signal == 0) {
+    phases_after_write(r, progress);
+  } else if (s.decoder != nullptr && m.stop_signal == 0) {
+    read_back(r);
   }
   keep_the_records(s, m);
-  return m;
+  return std::move(m);
 }
 
 }  // namespace dgen::mpi

@@ -13,7 +13,8 @@
 #include "io/layout.hpp"
 #include "io/target.hpp"
 #include "mpi/pass.hpp"
-#include "verify/compare.hpp"
+#include "storage/dataset_dirs.hpp"
+#include "storage/inputs.hpp"
 
 namespace dgen::mpi {
 
@@ -24,32 +25,18 @@ io::DirectAlignment check_direct(const RankContext& c, const std::string& probe_
 
 /// Collective: the dataset's directory is a directory or can be made (its parent exists), and
 /// is not on a kernel interface file system.
-void check_dataset_target(const RankContext& c);
+void check_dataset_target(const RankContext& c, const io::Namespace& names);
 
 /// Collective: no existing file of this rank's dataset files is replaced unless its bytes show
 /// that this program wrote it for the job's seed (or --overwrite); checked before any byte is
 /// written, by the rank's threads.
-void check_dataset_replacements(const RankContext& c, const io::ExtentList& extents);
+void check_dataset_replacements(const RankContext& c, const io::ExtentList& extents,
+                                const io::Namespace& names);
 
-/// The dataset's directories, made by rank 0; those left empty by a failed or stopped run are
-/// removed again (rmdir removes only empty ones; completed files keep theirs). With
-/// --in-place, rank 0 holds a write lock on the dataset's directory for the run.
-class DatasetDirectories {
- public:
-  explicit DatasetDirectories(const RankContext& c);
-  ~DatasetDirectories();
-  DatasetDirectories(const DatasetDirectories&) = delete;
-  DatasetDirectories& operator=(const DatasetDirectories&) = delete;
-  void keep() { complete_ = true; }  ///< the run completed: every directory stays
-  /// The directories rank 0 made (parents first); those that stood before are not in it.
-  const std::vector<std::string>& made() const { return made_; }
-
- private:
-  void remove_empty() noexcept;
-  std::vector<std::string> made_;
-  bool complete_ = false;
-  std::optional<io::WriteLock> lock_;
-};
+/// Collective: rank 0 makes the dataset's directories (storage/dataset_dirs.hpp), checks the
+/// free space for the dataset and with --in-place takes the write lock on its directory; the
+/// job ends with exit code 2 when one fails (the directories made removed again).
+void make_dataset_directories(const RankContext& c, storage::DatasetDirectories& directories);
 
 /// Collective, before a --unique-dir dataset is read: its file names depend on the rank count
 /// that WROTE it (each rank's block of files under its own PATH/rNNNNNNNN), so `layout.ranks`
@@ -57,30 +44,7 @@ class DatasetDirectories {
 /// plus one). Returns the problem when PATH holds no rank directory (written without
 /// --unique-dir): the job then ends with it (exit 2). A PATH that does not exist is left to the
 /// input checks.
-std::string find_unique_dir_writers(const Job& job, io::Layout& layout);
-
-/// A file read back that is longer than the stream gives it: --verify counts the extra bytes
-/// as a mismatch ("beyond the stream").
-struct LongerFile {
-  std::uint64_t file = 0;      ///< the layout's file index
-  std::uint64_t expected = 0;  ///< the length the stream gives it
-  std::uint64_t found = 0;     ///< its length
-};
-
-/// A file that holds less of the stream than the layout gives it (--verify): missing, or cut
-/// short. Its bytes from `present` on are missing.
-struct ShortFile {
-  std::uint64_t file = 0;     ///< the layout's file index
-  std::uint64_t present = 0;  ///< its length (0 when it does not exist)
-  bool exists = false;
-};
-
-/// What check_inputs found about the files this rank reads.
-struct InputFiles {
-  std::vector<LongerFile> longer;      ///< longer than the stream, whose end this rank reads
-  std::vector<ShortFile> short_files;  ///< --verify: missing or short files of this rank's share
-  std::string probe;                   ///< a file of this rank's share that is there
-};
+std::string find_unique_dir_writers(const Job& job, const std::string& engine, io::Layout& layout);
 
 /// Collective: every file this rank reads is a regular file or block device, exists and is at
 /// least as long as its share (a FIFO, socket, directory or character device is refused before
@@ -89,15 +53,6 @@ struct InputFiles {
 /// when no file of the layout exists at all (a wrong path) is it bad input. Returns the files
 /// longer than the stream whose end this rank reads (each is reported by one rank), and the
 /// missing or short ones.
-InputFiles check_inputs(const RankContext& c, const io::ExtentList& extents, bool verify);
-
-/// --verify: the extents cut to what the files hold (`granule`: with --direct a cut extent
-/// ends on a multiple of it), and the stream ranges missing from them, one per extent, each
-/// named by its file (holds "missing" for a file that does not exist, "truncated" for a short
-/// one).
-std::vector<io::Extent> present_extents(const io::ExtentList& extents,
-                                        const std::vector<ShortFile>& short_files,
-                                        std::uint64_t granule,
-                                        std::vector<verify::Mismatch>& missing);
+storage::InputFiles check_inputs(const RankContext& c, const io::ExtentList& extents, bool verify);
 
 }  // namespace dgen::mpi

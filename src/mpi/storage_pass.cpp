@@ -1,6 +1,5 @@
 #include "mpi/storage_pass.hpp"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,39 +12,13 @@
 #include "io/transfers.hpp"
 #include "io/watchdog.hpp"
 #include "mpi/stop_signal.hpp"
+#include "storage/metadata.hpp"
 
 namespace dgen::mpi {
 
 namespace {
 
-/// Adds the seconds `f` takes to `total` and returns what it returns.
-template <class F>
-auto timed(double& total, F&& f) {
-  const double t0 = clock_seconds();
-  struct Add {
-    double& total;
-    double t0;
-    ~Add() { total += clock_seconds() - t0; }
-  } add{total, t0};
-  return f();
-}
-
-/// The same, and the call's latency into `histogram`.
-template <class F>
-auto timed(double& total, report::LatencyHistogram& histogram, F&& f) {
-  const double t0 = clock_seconds();
-  struct Add {
-    double& total;
-    report::LatencyHistogram& h;
-    double t0;
-    ~Add() {
-      const double d = clock_seconds() - t0;
-      total += d;
-      h.add(d);
-    }
-  } add{total, histogram, t0};
-  return f();
-}
+using storage::timed;
 
 // Fresh tallies for a pass, their mismatch logs keeping the first `keep`, their timelines on
 // the rank's origin.
@@ -127,29 +100,19 @@ void team_generate(const Share& s, std::uint64_t at, std::byte* p, std::uint64_t
   });
 }
 
-// --resume: reads the n bytes at `offset` of `file` into `have`; `same` says whether they are
-// `want`. False when a stop signal cut the read short.
-bool holds_already(io::File& file, std::uint64_t offset, const std::byte* want, std::size_t n,
-                   std::byte* have, Tally& tally, bool& same) {
-  const std::optional<std::size_t> got =
-      timed(tally.io, [&] { return file.read_upto(offset, have, n); });
-  same = got && *got == n && std::memcmp(have, want, n) == 0;
-  return got.has_value();
-}
-
 // Writes `n` bytes of `buf` at `off` with the main thread (part 0 of the team) while the
 // team's other threads generate the next transfer `next` into `into`: MPI-IO's blocking calls
 // overlap generation without nonblocking requests (Open MPI 4.1's OMPIO crashes in MPI_Wait
 // on a failed MPI_File_iwrite_at: a null file in ompi_errhandler_request_invoke). The write's
 // latency goes into `latency`. Returns false when a stop signal cut the write short.
 bool write_while_generating(const Share& s, io::File& file, std::uint64_t off, const std::byte* buf,
-                            std::uint64_t n, const io::Extent* next, std::byte* into, Tally& tally,
-                            report::LatencyHistogram& latency) {
+                            std::uint64_t n, const io::Extent* next, std::byte* into, double& io,
+                            double& generate, report::LatencyHistogram& latency) {
   const int helpers = s.c.team.size() - 1;
   if (helpers == 0 || next == nullptr) {
-    const bool ok = timed(tally.io, latency, [&] { return file.write_at(off, buf, n); });
+    const bool ok = timed(io, latency, [&] { return file.write_at(off, buf, n); });
     if (next != nullptr) {
-      timed(tally.generate, [&] {
+      timed(generate, [&] {
         team_generate(s, next->stream_offset, into, next->length);
         return 0;
       });
@@ -171,114 +134,68 @@ bool write_while_generating(const Share& s, io::File& file, std::uint64_t off, c
       return 0;
     });
   });
-  tally.io += write_seconds;
-  tally.generate += *std::max_element(generate_seconds.begin(), generate_seconds.end());
+  io += write_seconds;
+  generate += *std::max_element(generate_seconds.begin(), generate_seconds.end());
   return ok;
 }
 
-// The main thread moves transfers [first, first + count) of `seq` of `file`; the team generates
-// them. `collective`: every rank makes the same number of calls: before each, the ranks agree
-// whether to make it (a rank with transfers left, no stop anywhere, before the deadline); a rank
-// that has fewer or failed joins the others' calls with zero bytes, a stop ends them all.
+// The main thread moves transfers [first, first + count) of `seq` of `file` (io/transfers.hpp);
+// the team generates them. `collective`: every rank makes the same number of calls, agreed on
+// before each (with --timeout the agreement names a rank that does not come to it:
+// Job::combine).
 std::string main_thread_transfers(Share& s, io::File& file, const io::TransferSequence& seq,
                                   std::uint64_t first, std::uint64_t count, bool collective,
                                   Tally& tally, report::Progress& progress) {
-  std::uint64_t calls = count;
+  const Job& job = s.c.job;
+  io::InTurnHooks hooks;
   if (collective) {
-    check(MPI_Allreduce(&count, &calls, 1, MPI_UINT64_T, MPI_MAX, s.c.job.world()),
-          "MPI_Allreduce");
-  }
-  std::string err;
-  bool active = true;
-  auto note = [&](const std::exception& x) {
-    if (err.empty()) err = x.what();
-    active = false;
-  };
-  auto transfer = [&](std::uint64_t i) { return seq.at(first + i); };
-  report::LatencyHistogram padding;  // zero-byte calls: no transfer, no latency
-  if (s.write && count > 0) {
-    try {
-      const io::Extent x = transfer(0);
-      timed(tally.generate, [&] {
-        team_generate(s, x.stream_offset, s.buffers[0].data(), x.length);
-        return 0;
-      });
-    } catch (const std::exception& x) {
-      note(x);  // the rank still joins every collective call, with zero bytes
-    }
-  }
-  for (std::uint64_t i = 0; i < calls; ++i) {
-    const bool stopped = stop_signal() != 0;
-    active = active && i < count && !stopped && (s.deadline <= 0 || s.now() < s.deadline);
-    if (collective) {
-      // A collective call is made by all or none: before each, the ranks agree whether any
-      // has a transfer left, and whether any was asked to stop (then all leave at once, after
-      // the same number of calls, not with zero-byte calls to the end). With --timeout the
-      // agreement names a rank that does not come to it (Job::combine).
-      const int mine = (stopped ? 2 : 0) | (active ? 1 : 0);
+    hooks.most = [&](std::uint64_t mine) {
+      std::uint64_t most = mine;
+      check(MPI_Allreduce(&mine, &most, 1, MPI_UINT64_T, MPI_MAX, job.world()), "MPI_Allreduce");
+      return most;
+    };
+    hooks.agree = [&](int mine) {
+      if (job.timeout() > 0) return job.combine(mine, MPI_MAX);
       int all = 0;
-      if (s.c.job.timeout() > 0) {
-        all = s.c.job.combine(mine, MPI_MAX);
-      } else {
-        check(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MAX, s.c.job.world()), "MPI_Allreduce");
-      }
-      if (all != 1) break;  // 0: nobody has a transfer left; 2 or 3: a stop somewhere
-    }
-    if (!active && !collective) break;
-    const io::Extent x = active ? transfer(i) : io::Extent{};
-    const std::uint64_t n = active ? x.length : 0;
-    std::byte* buf = s.buffers[i % 2].data();
-    try {
-      if (s.write) {
-        // --resume: a transfer the file holds already is joined with zero bytes.
-        std::uint64_t w = n;
-        if (s.repair) {
-          // A failed or stopped read still joins the collective write below, with zero bytes.
-          try {
-            bool same = false;
-            if (!holds_already(file, x.file_offset, buf, n, s.scratch[0].data(), tally, same)) {
-              active = false;
-              w = 0;
-            } else if (n > 0 && same) {
-              tally.reused += n;
-              w = 0;
-            }
-          } catch (const std::exception& e) {
-            note(e);
-            w = 0;
-          }
-        }
-        const bool more = active && i + 1 < count;
-        const io::Extent next = more ? transfer(i + 1) : io::Extent{};
-        // A zero-byte call (joining the others' collective call) is no transfer: its time
-        // counts, its latency does not.
-        if (!write_while_generating(s, file, x.file_offset, buf, w, more ? &next : nullptr,
-                                    s.buffers[(i + 1) % 2].data(), tally,
-                                    w > 0 ? tally.latency[kWriteOp] : padding))
-          active = false;
-      } else if (!timed(tally.io, n > 0 ? tally.latency[kReadOp] : padding,
-                        [&] { return file.read_at(x.file_offset, buf, n); })) {
-        active = false;
-      } else if (s.decoder != nullptr && n > 0) {
-        timed(tally.verify, [&] {
-          verify::compare_with_stream(s.c.generator, tally.log, buf, n, x.stream_offset, x.file,
-                                      x.file_offset, s.expected[0].data(), *s.decoder);
-          return 0;
-        });
-      }
-    } catch (const std::exception& e) {
-      note(e);
-      continue;
-    }
-    if (n > 0 && active) {
-      tally.bytes += n;
-      tally.prefix += n;
-      ++tally.moved;
-      tally.last_done = s.now();
-      if (tally.timeline) tally.timeline->add(tally.last_done, n);
-      progress.add(n);
-    }
+      check(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MAX, job.world()), "MPI_Allreduce");
+      return all;
+    };
   }
+  hooks.stopped = [] { return stop_signal() != 0; };
+  hooks.in_time = [&] { return s.deadline <= 0 || s.now() < s.deadline; };
+  hooks.generate = [&](const io::Extent& x, std::byte* into) {
+    team_generate(s, x.stream_offset, into, x.length);
+  };
+  report::LatencyHistogram padding;  // zero-byte calls: no transfer, no latency
+  hooks.write = [&](io::File& f, std::uint64_t off, const std::byte* buf, std::uint64_t n,
+                    const io::Extent* next, std::byte* into, double& io, double& generate) {
+    return write_while_generating(s, f, off, buf, n, next, into, io, generate,
+                                  n > 0 ? tally.latency[kWriteOp] : padding);
+  };
+  if (s.decoder != nullptr) {
+    hooks.verify = [&](const io::Extent& x, const std::byte* got) {
+      verify::compare_with_stream(s.c.generator, tally.log, got, x.length, x.stream_offset, x.file,
+                                  x.file_offset, s.expected[0].data(), *s.decoder);
+    };
+  }
+  hooks.read_latency = [&](double seconds) { tally.latency[kReadOp].add(seconds); };
+  hooks.completed = [&](std::uint64_t n) {
+    tally.last_done = s.now();
+    if (tally.timeline) tally.timeline->add(tally.last_done, n);
+    progress.add(n);
+  };
+  std::byte* const buffers[2] = {s.buffers[0].data(), s.buffers[1].data()};
+  io::TransferCounts counts;
+  const std::string err = io::move_transfers_in_turn(
+      file, s.write, s.repair, count, [&](std::uint64_t i) { return seq.at(first + i); }, buffers,
+      s.repair ? s.scratch[0].data() : nullptr, hooks, counts);
+  tally.bytes += counts.bytes;
+  tally.prefix += counts.prefix;
+  tally.moved += counts.transfers;
+  tally.reused += counts.reused;
+  tally.generate += counts.generate;
+  tally.io += counts.io;
+  tally.verify += counts.verify;
   return err;
 }
 
@@ -392,116 +309,33 @@ std::pair<std::uint64_t, std::uint64_t> range_of(const Share& s, int t, std::uin
   return {first, std::max(first, limit)};
 }
 
-// --resume: whether dataset file `e` stands whole under its final name (its length and every
-// byte), so that it is kept and not written again. `buf` and `have` hold a transfer each.
-bool dataset_file_intact(Share& s, const io::Extent& e, std::byte* buf, std::byte* have,
-                         Tally& tally) {
-  const std::string name = io::file_path(s.c.request.layout, e.file);
-  struct stat st {};
-  if (stat(name.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
-      static_cast<std::uint64_t>(st.st_size) != e.length)
-    return false;
-  std::unique_ptr<io::File> file;
-  timed(tally.open, [&] {
-    file = s.backend.open(name, open_mode(s, false, false, false), false);
-    return 0;
-  });
-  for (std::uint64_t x = 0; x < e.length; x += s.transfer) {
-    const std::uint64_t n = std::min(s.transfer, e.length - x);
-    timed(tally.generate, [&] {
-      s.c.generator.generate(e.stream_offset + x, {buf, n});
-      return 0;
-    });
-    bool same = false;
-    if (!holds_already(*file, x, buf, n, have, tally, same) || !same) return false;
-  }
-  file->close();
-  tally.reused += e.length;
-  return true;
-}
-
-// A dataset file a failed write cut short: with --keep-partial its temporary file stays (what
-// was written, maybe nothing; --resume removes it and writes the file again); else, and in
-// place, it is removed: never a short file under a final name.
-void cut_short_by_error(Share& s, const std::string& name, bool in_place) {
-  struct stat st {};
-  if (s.c.request.keep_partial && !in_place && stat(name.c_str(), &st) == 0) {
-    const std::lock_guard<std::mutex> hold(s.kept_partials_lock);
-    s.kept_partials.push_back(name);
-    return;
-  }
-  unlink(name.c_str());
-}
-
-// One file of a dataset: created under a temporary name (or in place), written, flushed,
-// closed and renamed; read back: opened, read, closed. A file cut short is removed (by an
-// error, with --keep-partial: kept under its temporary name). With --resume a file that stands
-// whole is kept.
+// One file of a dataset (storage/dataset_file.hpp), its bytes moved by `transfers`.
 bool dataset_file(Share& s, const io::Extent& e, Tally& tally, int t,
                   const std::function<bool(io::File&)>& transfers) {
   const RunRequest& req = s.c.request;
-  const std::string final_name = io::file_path(req.layout, e.file);
-  if (s.write && s.repair &&
-      dataset_file_intact(s, e, s.buffers[static_cast<std::size_t>(t * s.depth)].data(),
-                          s.scratch[static_cast<std::size_t>(t * s.depth)].data(), tally)) {
-    ++tally.files;
-    ++tally.moved;
-    tally.bytes += e.length;
-    return true;
+  storage::DatasetFileRules rules;
+  rules.write = s.write;
+  rules.in_place = req.storage.in_place;
+  rules.fsync = req.storage.fsync;
+  rules.keep_partial = req.keep_partial;
+  rules.repair = s.repair;
+  rules.write_mode = open_mode(s, true, !req.storage.in_place, req.storage.in_place);
+  rules.existing_mode = open_mode(s, false, false, false);
+  rules.transfer = s.transfer;
+  storage::DatasetFileHooks hooks;
+  hooks.transfers = transfers;
+  hooks.release = [&s, t](const io::File& f) { release_file(s, f, t); };
+  if (s.repair) {
+    hooks.generate = [&s](std::uint64_t at, std::byte* into, std::uint64_t n) {
+      s.c.generator.generate(at, {into, n});
+    };
+    hooks.buffer = s.buffers[static_cast<std::size_t>(t * s.depth)].data();
+    hooks.scratch = s.scratch[static_cast<std::size_t>(t * s.depth)].data();
   }
-  const bool in_place = req.storage.in_place || !s.write;
-  const std::string name = in_place ? final_name : temporary_name(final_name);
-  std::unique_ptr<io::File> file;
-  bool finished = false;
-  try {
-    timed(tally.open, tally.latency[kOpenOp], [&] {
-      file = s.backend.open(
-          name,
-          s.write ? open_mode(s, true, !in_place, in_place) : open_mode(s, false, false, false),
-          false);
-      return 0;
-    });
-    if (transfers(*file)) {
-      if (s.write && req.storage.fsync) {
-        timed(tally.flush, tally.latency[kFsyncOp], [&] {
-          file->flush();
-          return 0;
-        });
-      }
-      timed(tally.close, tally.latency[kCloseOp], [&] {
-        release_file(s, *file, t);
-        file->close();
-        if (!in_place && rename(name.c_str(), final_name.c_str()) != 0) {
-          throw io::IoError("cannot rename " + name + " to " + final_name + ": " +
-                            std::strerror(errno));
-        }
-        return 0;
-      });
-      finished = true;
-    }
-  } catch (...) {
-    if (file) release_file(s, *file, t);
-    file.reset();
-    if (s.write) cut_short_by_error(s, name, in_place);
-    throw;
-  }
-  if (file) release_file(s, *file, t);
-  file.reset();
-  if (!finished && s.write) unlink(name.c_str());
-  if (finished) {
-    ++tally.files;
-    ++tally.moved;
-  }
-  return finished;
+  return storage::move_dataset_file(s.backend, req.layout, e, rules, hooks, s.kept_partials, tally);
 }
 
 }  // namespace
-
-const char* op_name(int op) {
-  static const char* const names[kOps] = {"write", "read", "fsync", "open",
-                                          "close", "stat", "unlink"};
-  return op >= 0 && op < kOps ? names[op] : "?";
-}
 
 PhaseLatency& Share::phase_latency() {
   for (auto& [name, histograms] : latency)
@@ -682,7 +516,7 @@ Interval dataset_pass(Share& s, report::Progress& progress, std::uint64_t& bytes
     }
     timed(directory_flush, [&] {
       for (const std::string& d : dirs) {
-        if (err.empty()) err = fsync_directory_of(d + "/.");
+        if (err.empty()) err = storage::fsync_directory_of(d + "/.", s.backend.names());
       }
       return 0;
     });
@@ -712,8 +546,7 @@ namespace {
 
 // One metadata call per file of the rank (stat, unlink), spread over its threads as its data
 // would be; timed, counted, errors agreed.
-Interval metadata_pass(Share& s, const char* what, Op op,
-                       const std::function<int(const std::string&)>& call) {
+Interval metadata_pass(Share& s, Op op, void (*call)(const io::Namespace&, const std::string&)) {
   const Job& job = s.c.job;
   const int threads = s.c.team.size();
   std::vector<Tally> tallies = make_tallies(s, static_cast<std::size_t>(threads));
@@ -728,9 +561,11 @@ Interval metadata_pass(Share& s, const char* what, Op op,
     for (std::uint64_t k = first; k < limit && !s.c.team.stopped(); ++k) {
       const std::string path = io::file_path(s.c.request.layout, seq.piece(k).file);
       const double t0 = clock_seconds();
-      if (call(path) != 0) {
-        tally.failed_errno = errno;  // this thread's: the exit code follows it
-        throw io::IoError(std::string(what) + " of " + path + " failed: " + std::strerror(errno));
+      try {
+        call(s.backend.names(), path);
+      } catch (const io::IoError& e) {
+        tally.failed_errno = e.error();  // this thread's: the exit code follows it
+        throw;
       }
       const double took = clock_seconds() - t0;
       tally.open += took;
@@ -758,26 +593,15 @@ Interval metadata_pass(Share& s, const char* what, Op op,
 
 }  // namespace
 
-Interval stat_pass(Share& s) {
-  return metadata_pass(s, "stat", kStatOp, [](const std::string& path) {
-    struct stat st {};
-    return stat(path.c_str(), &st);
-  });
-}
+Interval stat_pass(Share& s) { return metadata_pass(s, kStatOp, storage::stat_file); }
 
 Interval delete_pass(Share& s) {
-  Interval run = metadata_pass(s, "unlink", kUnlinkOp, [](const std::string& path) {
-    const io::IoCall call("unlink", path);
-    return unlink(path.c_str());
-  });
+  Interval run = metadata_pass(s, kUnlinkOp, storage::remove_file);
   // The directories this run made, deepest first, once every rank has removed its files:
   // rmdir removes only empty ones, so a file that is not the dataset's keeps its directory, and
   // one that stood before the run is not in the list.
   s.c.job.barrier();
-  if (s.c.job.rank() == 0) {
-    const std::vector<std::string>& made = s.made_directories;
-    for (auto d = made.rbegin(); d != made.rend(); ++d) rmdir(d->c_str());
-  }
+  if (s.c.job.rank() == 0) storage::remove_made_directories(s.backend.names(), s.made_directories);
   run.end = s.c.job.now();
   return run;
 }

@@ -9,11 +9,9 @@
 // Private to src/mpi/: storage.cpp orders the passes and agrees on what they leave.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,36 +24,25 @@
 #include "mpi/pass.hpp"
 #include "report/latency.hpp"
 #include "report/timeline.hpp"
+#include "storage/dataset_file.hpp"
+#include "storage/tally.hpp"
 #include "verify/compare.hpp"
 #include "verify/decode.hpp"
 
 namespace dgen::mpi {
 
-/// The operations whose latencies are recorded, in the order the report prints them.
-enum Op : int { kWriteOp, kReadOp, kFsyncOp, kOpenOp, kCloseOp, kStatOp, kUnlinkOp, kOps };
-
-/// "write", "read", "fsync", "open", "close", "stat", "unlink".
-const char* op_name(int op);
-
-/// One phase's latencies per operation (a pass's tallies merged).
-using PhaseLatency = std::array<report::LatencyHistogram, kOps>;
-
-/// What one thread did in a pass, padded so that threads do not share a cache line.
-struct alignas(64) Tally {
-  double generate = 0, io = 0, open = 0, flush = 0, close = 0;
-  double verify = 0;         ///< regenerating and comparing what was read (--verify)
-  std::uint64_t bytes = 0;   ///< completed
-  std::uint64_t prefix = 0;  ///< completed, in order from the start of the thread's part
-  std::uint64_t moved = 0;   ///< transfers completed (a dataset: files)
-  std::uint64_t files = 0;
-  std::uint64_t reused = 0;    ///< --resume: bytes found right and not written again
-  double last_done = 0;        ///< Job::now() of its last completion (how long the wall took)
-  std::uint64_t expected = 0;  ///< metadata phases: the files it was to stat or remove
-  int failed_errno = 0;        ///< the OS error of its failed call, for the exit code
-  verify::MismatchLog log;     ///< --verify: what this thread found wrong, in stream order
-  std::array<report::LatencyHistogram, kOps> latency;
-  std::optional<report::Timeline> timeline;
-};
+using storage::kCloseOp;
+using storage::kFsyncOp;
+using storage::kOpenOp;
+using storage::kOps;
+using storage::kReadOp;
+using storage::kStatOp;
+using storage::kUnlinkOp;
+using storage::kWriteOp;
+using storage::Op;
+using storage::op_name;
+using storage::PhaseLatency;
+using storage::Tally;
 
 /// This rank's share, how it moves, and what its passes recorded.
 struct Share {
@@ -111,8 +98,7 @@ struct Share {
   std::optional<report::Timeline> timeline;  ///< the rank's, over every pass
   /// A dataset write that failed with --keep-partial: the temporary files of the files the
   /// error cut short, kept (each with what was written), in the order the threads kept them.
-  std::vector<std::string> kept_partials;
-  std::mutex kept_partials_lock;
+  storage::KeptPartials kept_partials;
 
   bool shared() const { return c.request.layout.kind == io::LayoutKind::kSharedFile; }
   bool dataset() const { return c.request.layout.kind == io::LayoutKind::kDataset; }
