@@ -283,7 +283,7 @@ int wait_for(const std::string& base, int seconds) {
   return code;
 }
 
-// What became of a 2-rank job after rank 1 got `signal`, 1.5 s into its run.
+// What became of a 2-rank job after rank 1 got `signal`, once its first pass was under way.
 struct AfterSignal {
   int rc = -1;        ///< mpirun's exit code, -1 when it was still running after 60 s
   double waited = 0;  ///< seconds from the signal to the job's end
