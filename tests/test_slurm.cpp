@@ -127,14 +127,14 @@ TEST_F(Slurm, ScancelLeavesAPartialReport) {
   // baselines) of 32 MiB on each of the 2 ranks; past two iterations' bytes, the first is
   // complete on both ranks (every pass ends in an agreement).
   const double two_iterations = 2.0 * 3 * 2 * (32 << 20);
-  ASSERT_TRUE(dgen::test::poll_until(
+  const bool ran = dgen::test::poll_until(
       [&] {
         return dgen::test::progress_bytes(dgen::test::read_file(results + "/job.err")) >
                two_iterations;
       },
-      120))
-      << dgen::test::read_file(results + "/job.err");
-  cluster_->run("scancel " + job);
+      120);
+  cluster_->run("scancel " + job);  // also when the wait failed: no job outlives the test
+  ASSERT_TRUE(ran) << dgen::test::read_file(results + "/job.err");
   ASSERT_TRUE(
       wait_until(*cluster_, "squeue -h -j " + job + " 2>/dev/null | grep -q . || echo gone", 60));
   ASSERT_TRUE(wait_until(*cluster_, "test -s " + results + "/dgen.json && echo ok", 30))
