@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace dgen::test {
 
@@ -110,6 +112,18 @@ inline ProcessResult run_shell(const std::string& command) {
   return r;
 }
 
+/// Polls `event` every `step` until it holds (true) or `seconds` pass (false): the one way the
+/// tests wait for something to happen, with a bound instead of a fixed delay.
+inline bool poll_until(const std::function<bool()>& event, double seconds,
+                       std::chrono::milliseconds step = std::chrono::milliseconds(10)) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!event()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(step);
+  }
+  return true;
+}
+
 /// A command line running in the background (sh -c, its own process group), its stdout and
 /// stderr going to files, so that a test can wait for an event it prints (a progress line, a
 /// marker) or makes (a file that grows) before it sends a signal: never a fixed delay.
@@ -146,13 +160,9 @@ class Background {
   /// Polls `event` every 10 ms until it holds (true) or `seconds` pass or the process ends
   /// first (false).
   bool wait_for(const std::function<bool()>& event, double seconds = 60) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (std::chrono::steady_clock::now() < end) {
-      if (event()) return true;
-      if (exited()) return event();
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
+    bool ended = false;
+    const bool held = poll_until([&] { return event() || (ended = exited()); }, seconds);
+    return held && (!ended || event());
   }
   /// Waits until stderr matches `pattern`.
   bool wait_for_stderr(const std::string& pattern, double seconds = 60) {
@@ -166,10 +176,7 @@ class Background {
   /// Waits for the end (at most `seconds`, then SIGKILL) and returns what it did.
   ProcessResult wait(double seconds = 120) {
     ProcessResult r;
-    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (!exited() && std::chrono::steady_clock::now() < end)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (!exited()) {
+    if (!poll_until([&] { return exited(); }, seconds) && !exited()) {
       kill(-pid_, SIGKILL);
       waitpid(pid_, &status_, 0);
       reaped_ = true;
@@ -210,6 +217,24 @@ inline double progress_bytes(const std::string& err) {
     last = v * scale;
   }
   return last;
+}
+
+/// The regular files under `dir` (recursively), in name order, concatenated: the stream, when a
+/// layout of many files holds it.
+inline std::string concatenated(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  std::string all;
+  for (const auto& f : files) all += read_file(f);
+  return all;
+}
+
+/// `s` without the blanks and tabs at either end (a table's cell).
+inline std::string trim(const std::string& s) {
+  const auto a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
 }
 
 /// The size of `path`, 0 if it is missing.

@@ -3,7 +3,9 @@
 // percentiles and bandwidth over time (fio clat, elbencho), metadata phases (mdtest). Every
 // pattern and engine must write the same file as a sequential write: the bytes are a function of
 // the offset, and these tests hold them to the library's stream byte for byte.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -16,38 +18,31 @@
 #include <vector>
 
 #include "dgen/generator.hpp"
-#include "run_process.hpp"
+#include "run_binary.hpp"
 #include "support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using dgen::test::concatenated;
+using dgen::test::kBinary;
+using dgen::test::kMpirun;
+using dgen::test::parse_json;
 using dgen::test::read_file;
 using dgen::test::run_shell;
 
-const std::string kBinary = dgen::test::binary_under_test(DGEN_MPI_BINARY);
-const std::string kMpirun = "timeout 120 mpirun --oversubscribe ";
-
-nlohmann::json parse(const dgen::test::ProcessResult& r) {
-  try {
-    return nlohmann::json::parse(r.out);
-  } catch (const std::exception&) {
-    ADD_FAILURE() << "not JSON:\n" << r.out << r.err;
-    return {};
-  }
-}
-
 std::string stream(std::uint64_t n) { return dgen::test::stream_text(dgen::DataSpec{}, n); }
 
-// The files under `dir` in name order, concatenated.
-std::string concatenated(const std::string& dir) {
-  std::vector<std::string> files;
-  for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  std::string all;
-  for (const auto& f : files) all += read_file(f);
-  return all;
+// The bytes of data in `path` from `offset` to the next hole (or the end), counted by the file
+// system (SEEK_DATA, SEEK_HOLE); 0 when `offset` is in a hole.
+std::uint64_t data_from(const std::string& path, std::uint64_t offset) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return 0;
+  const off_t data = ::lseek(fd, static_cast<off_t>(offset), SEEK_DATA);
+  const off_t hole = ::lseek(fd, static_cast<off_t>(offset), SEEK_HOLE);
+  ::close(fd);
+  if (data != static_cast<off_t>(offset) || hole < data) return 0;
+  return static_cast<std::uint64_t>(hole) - offset;
 }
 
 TEST(Patterns, EveryPatternAndEngineWritesTheSameFileAsSequential) {
@@ -96,7 +91,7 @@ TEST(Patterns, EveryPatternAndEngineWritesTheSameFileAsSequential) {
     r = run_shell(kMpirun + "-n " + std::to_string(c.ranks) + " " + kBinary + " " + read_args +
                   " --input " + target + " --verify --format json");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    const auto j = parse(r);
+    const auto j = parse_json(r);
     EXPECT_EQ(j["verify"]["bytes"], c.bytes);
     EXPECT_EQ(j["verify"]["mismatched_bytes"], 0);
     fs::remove_all(target);
@@ -112,11 +107,15 @@ TEST(Duration, AWriteStopsAtTheWallAndSaysWhatEachRankMoved) {
   for (const std::string& extra : {std::string(), std::string(" --wear-out")}) {
     SCOPED_TRACE(extra);
     const std::string target = s.dir + "/d.bin";
+    const auto t0 = std::chrono::steady_clock::now();
     const auto r = run_shell(kMpirun + "-n 2 " + kBinary +
                              " --size 8GiB --threads 1 --fsync off --duration 1s --verify " +
                              "--format json --output " + target + extra);
+    // This test's own clock: the stonewall time lies inside the whole run.
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    const auto j = parse(r);
+    const auto j = parse_json(r);
     const auto& it = j["iterations"][0];
     ASSERT_FALSE(it["stonewall"].is_null()) << it;
     const auto& w = it["stonewall"];
@@ -125,6 +124,7 @@ TEST(Duration, AWriteStopsAtTheWallAndSaysWhatEachRankMoved) {
     // IOR's stonewall time, measured from the start to the last rank's stop: past the wall.
     EXPECT_GE(w["seconds"].get<double>(), 1.0) << w;
     EXPECT_GE(it["seconds"].get<double>(), 1.0) << "the wall is 1 s from the start";
+    EXPECT_LT(w["seconds"].get<double>(), elapsed) << w;
     std::uint64_t least = UINT64_MAX, most = 0;
     int slowest = -1;
     for (const auto& k : j["per_rank"]) {
@@ -136,14 +136,33 @@ TEST(Duration, AWriteStopsAtTheWallAndSaysWhatEachRankMoved) {
         slowest = k["rank"];
       }
       most = std::max(most, moved);
-      EXPECT_GE(k["notice_seconds"].get<double>(), 0);
+      // Past the 1 s wall by at most what remains of the run on this test's clock.
+      EXPECT_LT(1.0 + k["notice_seconds"].get<double>(), elapsed) << k;
     }
     EXPECT_EQ(w["moved_min"], least);
     EXPECT_EQ(w["moved_max"], most);
     EXPECT_EQ(w["bytes_min"], least << 20);
     if (least != most) EXPECT_EQ(w["slowest_rank"], slowest);
-    // What every rank had surely moved over the measured time, which is at least the limit.
-    EXPECT_LE(w["gbps"].get<double>(), 2.0 * static_cast<double>(least << 20) / 1e9 + 1e-9);
+    // Each rank's data in the file, counted by the file system: rank 0's from 0, rank 1's from
+    // 8 GiB.
+    const std::uint64_t on_disk[2] = {data_from(target, 0), data_from(target, 8ULL << 30)};
+    if (extra.empty()) {
+      // Each rank stopped at the wall: its data is what it moved. The stonewall rate lies
+      // between 2 ranks x the least of them over this test's whole run and over the 1 s limit
+      // (the stonewall time is at least the limit).
+      for (int k = 0; k < 2; ++k)
+        EXPECT_EQ(on_disk[k], j["per_rank"][k]["wall_bytes"].get<std::uint64_t>()) << k;
+      const double least_on_disk = static_cast<double>(std::min(on_disk[0], on_disk[1]));
+      EXPECT_GE(w["gbps"].get<double>() * 1e9, 2 * least_on_disk / elapsed) << w;
+      EXPECT_LE(w["gbps"].get<double>() * 1e9, 2 * least_on_disk / 1.0 * (1 + 1e-9)) << w;
+    } else {
+      // Wear-out: both ranks wrote as much as the one that moved the most by the wall.
+      EXPECT_EQ(on_disk[0], on_disk[1]);
+      EXPECT_EQ(on_disk[0], most << 20);
+      EXPECT_LE(w["gbps"].get<double>() * 1e9,
+                2 * static_cast<double>(std::min(on_disk[0], on_disk[1])) * (1 + 1e-9))
+          << w;
+    }
     EXPECT_GT(w["gbps"].get<double>(), 0);
     EXPECT_LT(it["bytes"].get<std::uint64_t>(), 16ULL << 30) << "the wall came first";
     // The read-back checks exactly what was written: with wear-out both ranks' longest share.
@@ -166,7 +185,7 @@ TEST(Duration, AWriteStopsAtTheWallAndSaysWhatEachRankMoved) {
   const auto r = run_shell(kBinary + " --size 256MiB --input " + data +
                            " --duration 200ms --iterations 2 --format json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto j = parse(r);
+  const auto j = parse_json(r);
   ASSERT_EQ(j["iterations"].size(), 2u);
   for (const auto& it : j["iterations"]) EXPECT_FALSE(it["stonewall"].is_null());
 }
@@ -186,7 +205,7 @@ TEST(Duration, AWallNotReachedIsSaidAndTheRateIsOverTheTimeTaken) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_LT(elapsed, 30) << "the run itself must finish well before the wall";
-  const auto j = parse(r);
+  const auto j = parse_json(r);
   const auto& w = j["iterations"][0]["stonewall"];
   ASSERT_FALSE(w.is_null()) << j["iterations"];
   EXPECT_EQ(w["limit_seconds"], 30.0);
@@ -254,7 +273,7 @@ TEST(Duration, ADatasetAtTheWallGivesFilesPerSecond) {
     files += e.is_regular_file() ? 1 : 0;
   run_shell("fusermount3 -u " + mnt);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto j = parse(r);
+  const auto j = parse_json(r);
   const auto& w = j["iterations"][0]["stonewall"];
   EXPECT_EQ(w["reached"], true) << w;
   EXPECT_GE(w["seconds"].get<double>(), 0.3) << w;
@@ -287,7 +306,7 @@ TEST(Duration, AFilePerRankWriteNamesEveryFileWithItsLength) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     std::string text = r.out;
     if (format == "json") {
-      const auto j = parse(r);
+      const auto j = parse_json(r);
       EXPECT_EQ(j["iterations"][0]["files"], 2) << "both files were renamed into place";
       const auto& o = j["output_state"];
       ASSERT_EQ(o["file_lengths"].size(), 2u) << o;
@@ -388,7 +407,7 @@ TEST(Latency, SlowWritesShowAtTheTailNotAtTheMedian) {
                            "--format json --output " + mnt + "/f");
   run_shell("fusermount3 -u " + mnt);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto j = parse(r);
+  const auto j = parse_json(r);
   const auto& w = j["latency"]["write"];
   ASSERT_FALSE(w.is_null()) << j["latency"];
   EXPECT_EQ(w["count"], 1024);
@@ -407,7 +426,7 @@ TEST(Timeline, BytesPerRankPerIntervalAddUpToWhatWasWritten) {
       run_shell(kMpirun + "-n 2 " + kBinary + " --size 512MiB --threads 1 --fsync off " +
                 "--interval 100ms --timeline " + csv + " --format json --output " + s.dir + "/f");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto j = parse(r);
+  const auto j = parse_json(r);
   ASSERT_FALSE(j["timeline"].is_null());
   EXPECT_EQ(j["timeline"]["interval_seconds"], 0.1);
   ASSERT_EQ(j["timeline"]["ranks"].size(), 2u);
@@ -430,7 +449,7 @@ TEST(Phases, CreateStatReadDeleteAsMdtest) {
                      "--files-per-dir 40 --unique-dir --phases create,stat,read --verify " +
                      "--format json --output " + ds);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto j = parse(r);
+  auto j = parse_json(r);
   ASSERT_EQ(j["phases"].size(), 3u) << j["phases"];
   const char* names[] = {"create", "stat", "read"};
   for (int k = 0; k < 3; ++k) {
@@ -449,7 +468,7 @@ TEST(Phases, CreateStatReadDeleteAsMdtest) {
   r = run_shell(kMpirun + "-n 2 " + kBinary + " --files 300 --file-size 4KiB --files-per-dir 40 " +
                 "--unique-dir --phases create,delete --format json --output " + ds);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  j = parse(r);
+  j = parse_json(r);
   EXPECT_EQ(j["phases"][1]["name"], "delete");
   EXPECT_EQ(j["phases"][1]["files"], 300);
   EXPECT_EQ(read_file(ds + "/r00000000/d0/mine.txt"), "keep");
@@ -519,14 +538,14 @@ TEST(Phases, EachPhaseHasItsOwnCsvRowsAndItsOwnLatencies) {
   r = run_shell(kBinary + " --files 10 --file-size 1KiB --fsync off --iterations 1 " +
                 "--phases create,stat,delete --format json --output " + s.dir + "/j");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto j = parse(r);
+  const auto j = parse_json(r);
   EXPECT_EQ(j["latency"]["stat/stat"]["phase"], "stat") << j["latency"];
   EXPECT_EQ(j["latency"]["delete/unlink"]["count"], 10) << j["latency"];
   // One phase: the plain names, as before.
   r = run_shell(kBinary + " --size 4MiB --fsync off --iterations 1 --format json --output " +
                 s.dir + "/one");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(parse(r)["latency"]["open"]["count"], 1) << r.out;
+  EXPECT_EQ(parse_json(r)["latency"]["open"]["count"], 1) << r.out;
 }
 
 // Every run parameter that changes a figure is a field of the report: a random run does not read
@@ -538,7 +557,7 @@ TEST(Report, TheAccessPatternAndItsBoundsAreInEveryFormat) {
                 "random --order-seed 12345 --io uring --iodepth 4 --fsync off --iterations 1 " +
                 "--duration 20s --wear-out --format json --output " + s.dir + "/r");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto j = parse(r)["storage"];
+  auto j = parse_json(r)["storage"];
   EXPECT_EQ(j["pattern"], "random") << j;
   EXPECT_EQ(j["order_seed"], 12345) << j;
   EXPECT_EQ(j["duration"], 20.0) << j;
@@ -549,7 +568,7 @@ TEST(Report, TheAccessPatternAndItsBoundsAreInEveryFormat) {
   r = run_shell(kMpirun + "-n 2 " + kBinary + " --pattern strided --segments 4 --block 256KiB " +
                 "--fsync off --iterations 1 --format json --output " + s.dir + "/s");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  j = parse(r)["storage"];
+  j = parse_json(r)["storage"];
   EXPECT_EQ(j["pattern"], "strided") << j;
   EXPECT_EQ(j["segments"], 4) << j;
   EXPECT_EQ(j["block"], 256 << 10) << j;
@@ -577,7 +596,7 @@ TEST(Phases, ATimeBoundedCreateIsFollowedOverTheFilesItMade) {
                            "--fsync off --duration 1s --phases create,stat,read --verify " +
                            "--format json --output " + ds);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto j = parse(r);
+  const auto j = parse_json(r);
   ASSERT_EQ(j["phases"].size(), 3u) << j["phases"];
   const std::uint64_t made = j["phases"][0]["files"].get<std::uint64_t>();
   EXPECT_GT(made, 0u);

@@ -23,16 +23,15 @@
 #include <vector>
 
 #include "dgen/generator.hpp"
-#include "run_process.hpp"
+#include "run_binary.hpp"
 #include "support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using dgen::test::kBinary;
 using dgen::test::read_file;
 using dgen::test::run_shell;
-
-const std::string kBinary = dgen::test::binary_under_test(DGEN_MPI_BINARY);
 
 // The file system every test runs on: BACK mirrored at MNT, faults from a rules file.
 class FaultFs {
@@ -64,10 +63,9 @@ class FaultFs {
             "attr_timeout=0,entry_timeout=0,negative_timeout=0", static_cast<char*>(nullptr));
       _exit(127);
     }
-    for (int i = 0; i < 1000 && !mounted(); ++i) {
-      if (waitpid(daemon_, nullptr, WNOHANG) == daemon_) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    // Mounted, or the daemon gave up (then the mount never comes).
+    dgen::test::poll_until(
+        [&] { return mounted() || waitpid(daemon_, nullptr, WNOHANG) == daemon_; }, 10);
     mounted_ = mounted();
     if (!mounted_) problem = "faultfs did not mount at " + mnt;
   }
@@ -143,7 +141,7 @@ struct Path {
   std::string write_call;  // what the watchdog names for a hung write
 };
 
-const std::string kMpirun2 = "timeout 120 mpirun --oversubscribe -n 2 ";
+const std::string kMpirun2 = dgen::test::kMpirun + "-n 2 ";
 constexpr std::uint64_t kMiB = 1 << 20;
 
 std::vector<Path> paths() {

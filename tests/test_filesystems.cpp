@@ -14,17 +14,17 @@
 #include <string>
 
 #include "dgen/generator.hpp"
-#include "run_process.hpp"
+#include "run_binary.hpp"
 #include "support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using dgen::test::concatenated;
+using dgen::test::kBinary;
+using dgen::test::kMpirun;
 using dgen::test::read_file;
 using dgen::test::run_shell;
-
-const std::string kBinary = dgen::test::binary_under_test(DGEN_MPI_BINARY);
-const std::string kMpirun = "timeout 120 mpirun --oversubscribe ";
 
 using dgen::test::stream_text;
 
@@ -61,22 +61,9 @@ class LoopFs {
   bool mounted_ = false;
 };
 
+// The JSON report of `command` (a dgen_mpi command line without --format).
 nlohmann::json run_json(const std::string& command) {
-  const auto r = run_shell(command + " --format json");
-  EXPECT_EQ(r.exit_code, 0) << command << "\n" << r.err;
-  if (r.exit_code != 0) return {};
-  return nlohmann::json::parse(r.out);
-}
-
-std::string concatenated(const std::string& dir) {
-  std::vector<std::string> files;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file()) files.push_back(e.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  std::string all;
-  for (const auto& f : files) all += read_file(f);
-  return all;
+  return dgen::test::run_json(command + " --format json");
 }
 
 // Writes and reads back each layout with O_DIRECT; the bytes are the stream's.

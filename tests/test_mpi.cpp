@@ -16,18 +16,16 @@
 #include <thread>
 
 #include "dgen/generator.hpp"
-#include "run_process.hpp"
+#include "run_binary.hpp"
 
 #include <algorithm>
 #include <sstream>
 
 namespace {
 
+using dgen::test::kBinary;
+using dgen::test::kMpirun;
 using dgen::test::run_shell;
-
-const std::string kBinary = dgen::test::binary_under_test(DGEN_MPI_BINARY);
-// Every wait is bounded: a rank that hangs fails the test instead of the suite.
-const std::string kMpirun = "timeout 120 mpirun --oversubscribe ";
 
 // The machine as hwloc (not dgen_mpi) sees it: the expectations below come from here.
 struct MachineFacts {
@@ -51,11 +49,9 @@ const MachineFacts& machine() {
   return facts;
 }
 
+// The JSON report of dgen_mpi with `args`, started by `launcher` ("" or an mpirun prefix).
 nlohmann::json run_json(const std::string& launcher, const std::string& args) {
-  const auto r = run_shell(launcher + kBinary + " " + args + " --format json");
-  EXPECT_EQ(r.exit_code, 0) << launcher << args << "\n" << r.err;
-  if (r.exit_code != 0) return {};
-  return nlohmann::json::parse(r.out);
+  return dgen::test::run_json(launcher + kBinary + " " + args + " --format json");
 }
 
 void check_report(const nlohmann::json& j, int ranks, std::uint64_t size) {
@@ -236,30 +232,32 @@ TEST(Mpi, AJobPastTwoToTheSixtyFourBytesIsRefused) {
 
 // The pid of rank `rank` of the running job whose command line contains `marker`.
 int pid_of_rank(const std::string& marker, int rank) {
-  for (int tries = 0; tries < 100; ++tries) {
-    const auto r = run_shell("pgrep -f -- '" + marker + "'");
-    std::istringstream pids(r.out);
-    for (int pid; pids >> pid;) {
-      std::ifstream env("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
-      const std::string all((std::istreambuf_iterator<char>(env)), {});
-      if (all.find(std::string("OMPI_COMM_WORLD_RANK=") + std::to_string(rank) + '\0') !=
-          std::string::npos) {
-        return pid;
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return -1;
+  int found = -1;
+  dgen::test::poll_until(
+      [&] {
+        const auto r = run_shell("pgrep -f -- '" + marker + "'");
+        std::istringstream pids(r.out);
+        for (int pid; pids >> pid;) {
+          std::ifstream env("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+          const std::string all((std::istreambuf_iterator<char>(env)), {});
+          if (all.find(std::string("OMPI_COMM_WORLD_RANK=") + std::to_string(rank) + '\0') !=
+              std::string::npos) {
+            found = pid;
+            return true;
+          }
+        }
+        return false;
+      },
+      30, std::chrono::milliseconds(100));
+  return found;
 }
 
 // Waits (at most 60 s) until the job's rank 0 prints its progress line to the stderr file of
 // `base` (the command has --progress): every rank is then past start-up, in its first pass.
 bool in_first_pass(const std::string& base) {
-  for (int tries = 0; tries < 6000; ++tries) {
-    if (dgen::test::read_file(base + ".err").find("GB/s  ETA") != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  return dgen::test::poll_until(
+      [&] { return dgen::test::read_file(base + ".err").find("GB/s  ETA") != std::string::npos; },
+      60);
 }
 
 // Starts `command` in the background; returns the file its stderr and exit code go to.
@@ -273,16 +271,19 @@ std::string start(const std::string& command, const std::string& name) {
 
 // Waits for the background command to end; its exit code, or -1 after `seconds`.
 int wait_for(const std::string& base, int seconds) {
-  for (int i = 0; i < seconds * 10; ++i) {
-    std::ifstream rc(base + ".rc");
-    int code = -1;
-    if (rc >> code) return code;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return -1;
+  int code = -1;
+  dgen::test::poll_until(
+      [&] {
+        int read = -1;
+        if (!(std::ifstream(base + ".rc") >> read)) return false;  // not there, or not yet written
+        code = read;
+        return true;
+      },
+      seconds, std::chrono::milliseconds(100));
+  return code;
 }
 
-// What became of a 2-rank job after rank 1 got `signal`, 1.5 s into its run.
+// What became of a 2-rank job after rank 1 got `signal`, once its first pass was under way.
 struct AfterSignal {
   int rc = -1;        ///< mpirun's exit code, -1 when it was still running after 60 s
   double waited = 0;  ///< seconds from the signal to the job's end
@@ -329,15 +330,16 @@ TEST(Mpi, ARankKilledOutrightEndsTheJobNamingIt) {
 
 // Waits (at most 60 s) until a file in `dir` holds `bytes` or more: the job is writing.
 bool has_written(const std::string& dir, std::uintmax_t bytes) {
-  for (int tries = 0; tries < 6000; ++tries) {
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-      std::error_code size_ec;
-      if (e.is_regular_file(size_ec) && e.file_size(size_ec) >= bytes && !size_ec) return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  return dgen::test::poll_until(
+      [&] {
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+          std::error_code size_ec;
+          if (e.is_regular_file(size_ec) && e.file_size(size_ec) >= bytes && !size_ec) return true;
+        }
+        return false;
+      },
+      60);
 }
 
 // What became of a 4-rank collective MPI-IO write (two ranks per core here) after SIGTERM to

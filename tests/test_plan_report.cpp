@@ -9,20 +9,16 @@
 #include <sstream>
 #include <string>
 
-#include "run_process.hpp"
+#include "run_binary.hpp"
 #include "topology/machine.hpp"
 
 namespace {
 
+using dgen::test::kBinary;
 using dgen::test::run_shell;
+using dgen::test::trim;
 
-const std::string kBinary = dgen::test::binary_under_test(DGEN_MPI_BINARY);
 const std::string kSource = DGEN_SOURCE_DIR;
-
-std::string trim(const std::string& s) {
-  const auto a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
-  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
-}
 
 TEST(PlanGolden, EveryScenarioMatchesItsGoldenPlan) {
   std::ifstream scenarios(kSource + "/tests/golden-plans/scenarios.txt");

@@ -21,19 +21,19 @@
 #include <vector>
 
 #include "dgen/generator.hpp"
-#include "run_process.hpp"
+#include "run_binary.hpp"
 #include "support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using dgen::test::Background;
+using dgen::test::kBinary;
+using dgen::test::kMpirun;
+using dgen::test::parse_json;
 using dgen::test::read_file;
 using dgen::test::run_shell;
 using dgen::test::size_of;
-
-const std::string kBinary = dgen::test::binary_under_test(DGEN_MPI_BINARY);
-const std::string kMpirun = "timeout 120 mpirun --oversubscribe ";
 
 std::string md5(const std::string& path) {
   const auto r = run_shell("md5sum < '" + path + "'");
@@ -49,15 +49,6 @@ std::string md5(const std::string& path) {
 
 std::string stream(const dgen::DataSpec& spec, std::uint64_t n) {
   return dgen::test::stream_text(spec, n);
-}
-
-nlohmann::json parse(const std::string& text) {
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const std::exception&) {
-    ADD_FAILURE() << "not JSON:\n" << text;
-    return {};
-  }
 }
 
 // Files in `dir` whose name holds `part`.
@@ -143,7 +134,7 @@ TEST(Safety, TheReportNeverReplacesTheData) {
                             s.dir + "/report-link");
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_TRUE(fs::is_symlink(s.dir + "/report-link"));
-  EXPECT_TRUE(parse(read_file(s.dir + "/old.json"))["complete"].get<bool>());
+  EXPECT_TRUE(parse_json(read_file(s.dir + "/old.json"))["complete"].get<bool>());
 }
 
 TEST(Safety, AReportThatCannotBeWrittenFailsTheRunBeforeItStarts) {
@@ -293,7 +284,7 @@ TEST(Safety, KeepPartialKeepsThePartialUnderItsNameAndLeavesTheOriginal) {
   EXPECT_EQ(md5(orig), before) << "the original was replaced";
   const auto partials = named(s.dir, ".dgen-partial-");
   ASSERT_EQ(partials.size(), 1u);
-  const auto j = parse(r.out);
+  const auto j = parse_json(r.out);
   EXPECT_EQ(j["output_state"]["state"], "partial");
   EXPECT_EQ(j["output_state"]["path"], partials[0]);
   const std::uint64_t kept = j["bytes_kept"].get<std::uint64_t>();
@@ -319,7 +310,7 @@ TEST(Safety, AStopAfterACompleteIterationKeepsThatIterationsFile) {
     EXPECT_EQ(r.exit_code, 143) << r.err;
     ASSERT_TRUE(fs::exists(out)) << extra << ": the complete iteration's file was removed";
     EXPECT_TRUE(read_file(out) == stream({}, size)) << extra;
-    const auto j = parse(r.out);
+    const auto j = parse_json(r.out);
     EXPECT_EQ(j["output_state"]["state"], "complete") << j["output_state"];
     EXPECT_GE(j["output_state"]["iteration"].get<int>(), 1);
     EXPECT_NE(r.err.find("from iteration "), std::string::npos) << r.err;
@@ -363,7 +354,7 @@ TEST(Safety, EveryEndStateIsNamedAsItIs) {
     r = run.wait();
   }
   EXPECT_EQ(r.exit_code, 143);
-  const auto j = parse(r.out);
+  const auto j = parse_json(r.out);
   const std::uint64_t files = j["output_state"]["files"].get<std::uint64_t>();
   std::uint64_t on_disk = 0;
   for (const auto& e : fs::recursive_directory_iterator(ds)) {
@@ -403,7 +394,7 @@ TEST(Safety, VerifyNamesTheDataOptionsThatFitAndBytesBeyondTheStream) {
   RUN_OK(kBinary + " --size 32MiB --dedup-ratio 2 --output " + f);
   auto r = run_shell(kBinary + " --size 32MiB --dedup-ratio 3 --verify --format json --input " + f);
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  auto j = parse(r.out);
+  auto j = parse_json(r.out);
   EXPECT_EQ(j["verify"]["other_options"], "--dedup-ratio 2") << j["verify"];
   const std::string u = s.dir + "/u.bin";
   ASSERT_EQ(run_shell(kBinary + " --size 32MiB --dedup-unit 64KiB --dedup-ratio 3.7 " +
@@ -421,7 +412,7 @@ TEST(Safety, VerifyNamesTheDataOptionsThatFitAndBytesBeyondTheStream) {
   r = run_shell(kBinary + " --size 32MiB --dedup-unit 64KiB --dedup-ratio 3.7 --compress-ratio 4 " +
                 "--compress-fill zero --verify --format json --input " + u);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(parse(r.out)["verify"]["other_options"].is_null()) << r.out;
+  EXPECT_TRUE(parse_json(r.out)["verify"]["other_options"].is_null()) << r.out;
   // A file longer than the stream: its extra bytes are a mismatch.
   const std::string longer = s.dir + "/longer.bin";
   ASSERT_EQ(run_shell(kBinary + " --size 1MiB --output " + longer + " && head -c 5000 " +
@@ -430,7 +421,7 @@ TEST(Safety, VerifyNamesTheDataOptionsThatFitAndBytesBeyondTheStream) {
             0);
   r = run_shell(kBinary + " --size 1MiB --verify --format json --input " + longer);
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  j = parse(r.out);
+  j = parse_json(r.out);
   EXPECT_EQ(j["verify"]["mismatched_bytes"], 5000);
   ASSERT_EQ(j["verify"]["mismatches"].size(), 1u);
   EXPECT_EQ(j["verify"]["mismatches"][0]["holds"], "beyond the stream");
@@ -442,7 +433,7 @@ TEST(Safety, VerifyNamesTheDataOptionsThatFitAndBytesBeyondTheStream) {
   r = run_shell(kMpirun + "-n 2 " + kBinary +
                 " --files 3 --file-size 10000 --verify --format json --input " + ds);
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  j = parse(r.out);
+  j = parse_json(r.out);
   EXPECT_EQ(j["verify"]["mismatched_bytes"], 100);
   EXPECT_EQ(j["verify"]["mismatches"][0]["file"], ds + "/d0/f1");
   EXPECT_EQ(j["verify"]["mismatches"][0]["offset"], 20000);
@@ -530,7 +521,7 @@ TEST(Safety, TheDeletePhaseRemovesOnlyWhatThisRunCreated) {
     EXPECT_EQ(mode_of(mine), 0700u);
     EXPECT_EQ(mode_of(mine + "/d0"), 0750u);
     EXPECT_EQ(mode_of(mine + "/r00000000"), 0710u);
-    const auto j = parse(r.out);
+    const auto j = parse_json(r.out);
     EXPECT_NE(j["output_state"]["text"].get<std::string>().find("stood before the run and stays"),
               std::string::npos)
         << j["output_state"];

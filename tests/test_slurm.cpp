@@ -3,20 +3,21 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
-#include "run_process.hpp"
+#include "run_binary.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using dgen::test::kBinary;
 using dgen::test::run_shell;
 
 const std::string kSource = DGEN_SOURCE_DIR;
-const std::string kBinary = dgen::test::binary_under_test(DGEN_MPI_BINARY);
 
 class SlurmCluster {
  public:
@@ -107,28 +108,33 @@ TEST_F(Slurm, BatchScriptWithSrun) {
 
 // Polls `command` until it prints something, for up to `seconds`.
 bool wait_until(const SlurmCluster& c, const std::string& command, int seconds) {
-  for (int i = 0; i < seconds * 2; ++i) {
-    if (!c.run(command).out.empty()) return true;
-    run_shell("sleep 0.5");
-  }
-  return false;
+  return dgen::test::poll_until([&] { return !c.run(command).out.empty(); }, seconds,
+                                std::chrono::milliseconds(500));
 }
 
 // A job stopped by scancel (SIGCONT, SIGTERM, SIGKILL after KillWait): the report of what was
 // done is there, whole, marked incomplete.
 TEST_F(Slurm, ScancelLeavesAPartialReport) {
   const auto r = cluster_->run(
-      "DGEN_RESULTS=$PWD/scancel-results DGEN_ARGS='--size 32MiB --iterations 999999' sbatch "
-      "--parsable --ntasks-per-node=2 --cpus-per-task=1 --output=scancel-%j.out " +
+      "DGEN_RESULTS=$PWD/scancel-results DGEN_ARGS='--size 32MiB --iterations 999999 --progress' "
+      "sbatch --parsable --ntasks-per-node=2 --cpus-per-task=1 --output=scancel-%j.out " +
       kSource + "/slurm/dgen.sbatch");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const std::string job = r.out.substr(0, r.out.find_first_of(";\n"));
   const std::string results = cluster_->dir() + "/scancel-results/" + job;
-  // Running once both ranks are generating (they are in the process list).
-  ASSERT_TRUE(wait_until(*cluster_,
-                         "pgrep -f 'dgen_mpi --size 32MiB --iterations 999999' | sed -n 2p", 60));
-  run_shell("sleep 2");
-  cluster_->run("scancel " + job);
+  // Cancelled once the job has done whole iterations: rank 0's progress line (in the job's
+  // job.err) counts the job's bytes, and an iteration is three passes (generate and the two
+  // baselines) of 32 MiB on each of the 2 ranks; past two iterations' bytes, the first is
+  // complete on both ranks (every pass ends in an agreement).
+  const double two_iterations = 2.0 * 3 * 2 * (32 << 20);
+  const bool ran = dgen::test::poll_until(
+      [&] {
+        return dgen::test::progress_bytes(dgen::test::read_file(results + "/job.err")) >
+               two_iterations;
+      },
+      120);
+  cluster_->run("scancel " + job);  // also when the wait failed: no job outlives the test
+  ASSERT_TRUE(ran) << dgen::test::read_file(results + "/job.err");
   ASSERT_TRUE(
       wait_until(*cluster_, "squeue -h -j " + job + " 2>/dev/null | grep -q . || echo gone", 60));
   ASSERT_TRUE(wait_until(*cluster_, "test -s " + results + "/dgen.json && echo ok", 30))

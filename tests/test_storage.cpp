@@ -17,17 +17,17 @@
 #include <vector>
 
 #include "dgen/generator.hpp"
-#include "run_process.hpp"
+#include "run_binary.hpp"
 #include "support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using dgen::test::kBinary;
+using dgen::test::kMpirun;
+using dgen::test::parse_json;
 using dgen::test::read_file;
 using dgen::test::run_shell;
-
-const std::string kBinary = dgen::test::binary_under_test(DGEN_MPI_BINARY);
-const std::string kMpirun = "timeout 120 mpirun --oversubscribe ";
 
 dgen::DataSpec spec() {
   dgen::DataSpec s;
@@ -59,15 +59,6 @@ struct Scratch : dgen::test::ScratchDir {
     return all;
   }
 };
-
-nlohmann::json parse(const dgen::test::ProcessResult& r) {
-  try {
-    return nlohmann::json::parse(r.out);
-  } catch (const std::exception&) {
-    ADD_FAILURE() << "not JSON:\n" << r.out << r.err;
-    return {};
-  }
-}
 
 struct Layout {
   const char* name;
@@ -107,7 +98,7 @@ TEST(Storage, EveryLayoutAndBackendHoldsTheStreamAndReadsBack) {
         ASSERT_EQ(got.size(), l.bytes);
         EXPECT_TRUE(got == stream(l.bytes));
         EXPECT_EQ(s.files().size(), l.files);
-        const auto j = parse(w);
+        const auto j = parse_json(w);
         EXPECT_EQ(j["mode"], "write");
         EXPECT_EQ(j["bytes"], l.bytes);
         EXPECT_EQ(j["storage"]["layout"], l.name);
@@ -131,7 +122,7 @@ TEST(Storage, EveryLayoutAndBackendHoldsTheStreamAndReadsBack) {
         const auto rd = run_shell(kMpirun + "-n " + std::to_string(ranks) + " " + kBinary +
                                   " --input " + target + common + "--iterations 2 --format json");
         ASSERT_EQ(rd.exit_code, 0) << rd.err;
-        const auto jr = parse(rd);
+        const auto jr = parse_json(rd);
         EXPECT_EQ(jr["mode"], "read");
         ASSERT_EQ(jr["iterations"].size(), 2u);
         for (const auto& i : jr["iterations"]) {
@@ -162,13 +153,13 @@ TEST(Storage, TwoPhaseCollectiveWritesTheSameBytes) {
                              kData + " --size " + std::to_string(kPerRank) +
                              " --io mpiio --transfer 300000 --threads 1 --format json");
     ASSERT_EQ(w.exit_code, 0) << w.err;
-    EXPECT_EQ(parse(w)["provenance"]["io_component"], c.component);
+    EXPECT_EQ(parse_json(w)["provenance"]["io_component"], c.component);
     EXPECT_TRUE(read_file(target) == stream(2 * kPerRank));
     const auto r =
         run_shell(c.env + " " + kMpirun + "-n 2 " + kBinary + " --input " + target + " --size " +
                   std::to_string(kPerRank) + " --io mpiio --threads 1 --format json");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(parse(r)["iterations"][0]["bytes"], 2 * kPerRank);
+    EXPECT_EQ(parse_json(r)["iterations"][0]["bytes"], 2 * kPerRank);
     fs::remove(target);
   }
 }
@@ -179,13 +170,13 @@ TEST(Storage, FsyncOffIsNotTimedAndOnIs) {
     const auto r = run_shell(kBinary + " --size 4MiB --output " + s.dir + "/x.bin --fsync " + f +
                              " --format json");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    const double flush = parse(r)["iterations"][0]["flush_seconds"];
+    const double flush = parse_json(r)["iterations"][0]["flush_seconds"];
     if (std::string(f) == "on") {
       EXPECT_GT(flush, 0);
     } else {
       EXPECT_EQ(flush, 0);
     }
-    EXPECT_EQ(parse(r)["storage"]["fsync"], std::string(f) == "on");
+    EXPECT_EQ(parse_json(r)["storage"]["fsync"], std::string(f) == "on");
   }
 }
 
@@ -362,7 +353,7 @@ TEST(Storage, ATimeBoundedWriteStopsAtAFullFileSystemAsAtTheWall) {
     const auto r = run_shell(kBinary + kData + "--size 1GiB --duration 60s --threads 1 --output " +
                              target + " --format json");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    const auto j = parse(r);
+    const auto j = parse_json(r);
     const auto& it = j["iterations"][0];
     ASSERT_FALSE(it["stonewall"].is_null()) << it;
     EXPECT_EQ(it["stonewall"]["file_system_full"], true) << it;
@@ -421,7 +412,7 @@ TEST(Storage, ABillionFileDatasetStartsAtOnceInBoundedMemory) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_LT(seconds, 20.0);
-  const auto j = parse(r);
+  const auto j = parse_json(r);
   const std::uint64_t files = j["iterations"][0]["files"];
   EXPECT_GT(files, 0u);
   std::uint64_t on_disk = 0;
@@ -495,7 +486,7 @@ TEST(Storage, InterruptedDatasetKeepsOnlyWholeFiles) {
                            "--file-size " + std::to_string(size) + " --iterations 100000 " +
                            "--output " + s.dir + "/ds --threads 2 --format json" + kData);
   ASSERT_EQ(r.exit_code, 143) << r.err;
-  const auto j = parse(r);
+  const auto j = parse_json(r);
   EXPECT_FALSE(j["complete"].get<bool>());
   const std::string all = stream(400 * size);
   std::uint64_t kept = 0;
