@@ -14,6 +14,7 @@
 #include "dgen/size.hpp"
 #include "dgen/spec.hpp"
 #include "dgen/version.hpp"
+#include "io/backend.hpp"
 
 namespace dgen::app {
 
@@ -91,10 +92,66 @@ bool parse_on_off(const std::string& option, const std::string& text) {
   bad(option, text, "must be on or off");
 }
 
+// "a", "a or b", "a, b or c".
+std::string join_or(const std::vector<std::string>& words) {
+  std::string out;
+  for (std::size_t i = 0; i < words.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == words.size() ? " or " : ", ") + words[i];
+  return out;
+}
+
+// The names of the engines (--io) whose traits pass `has`, in the table's order.
+template <class Has>
+std::vector<std::string> engines_with(Has has) {
+  std::vector<std::string> names;
+  for (const io::BackendRow& row : io::backends())
+    if (has(row.traits)) names.push_back(row.traits.name);
+  return names;
+}
+
+// The default --io: the table's first row.
+std::string default_engine() { return io::backends().front().traits.name; }
+
+// An option some engines declare: its first declaration and the engines that declare it.
+struct DeclaredOption {
+  const io::EngineOption* option;
+  std::vector<std::string> engines;
+};
+
+// Every engine option once, in the order of the table.
+std::vector<DeclaredOption> engine_options() {
+  std::vector<DeclaredOption> out;
+  for (const io::BackendRow& row : io::backends()) {
+    for (const io::EngineOption& opt : row.traits.options) {
+      auto same = std::find_if(out.begin(), out.end(), [&](const DeclaredOption& d) {
+        return std::string(d.option->name) == opt.name;
+      });
+      if (same == out.end()) same = out.insert(out.end(), DeclaredOption{&opt, {}});
+      same->engines.push_back(row.traits.name);
+    }
+  }
+  return out;
+}
+
+// An engine option's value as the engine takes it (io::EngineOption): on|off as on or off,
+// SIZE as bytes, anything else as typed.
+std::string engine_value(const io::EngineOption& opt, const std::string& text) {
+  const std::string option = std::string("--") + opt.name;
+  if (std::string(opt.value) == "on|off") return parse_on_off(option, text) ? "on" : "off";
+  if (std::string(opt.value) == "SIZE") return std::to_string(parse_size_option(option, text));
+  return text;
+}
+
 po::options_description describe_options() {
   po::options_description d("Options");
   // Values are taken as text and parsed here, so that every error names option, value, range.
   auto text = [](const char* name) { return po::value<std::string>()->value_name(name); };
+  std::string io_names, io_help = "how bytes move (IOR -a, fio ioengine): ";
+  for (const io::BackendRow& row : io::backends()) {
+    const bool first = io_names.empty();
+    io_names += (first ? "" : "|") + std::string(row.traits.name);
+    io_help += (first ? "" : "; ") + std::string(row.traits.name) + " = " + row.traits.summary;
+  }
   // clang-format off
   d.add_options()
       ("size,s", text("SIZE")->default_value("1GiB"),
@@ -167,22 +224,18 @@ po::options_description describe_options() {
        "--keep-partial): the partial file of the same seed is found, every transfer is read and "
        "only those missing or wrong are written, then it is renamed; a dataset keeps the files "
        "that stand whole; the report says how much was reused")
-      ("io", text("posix|mpiio|uring")->default_value("posix"),
-       "how bytes move (IOR -a, fio ioengine): posix = every thread pwrite()s/pread()s its "
-       "transfers; mpiio = MPI-IO from each rank's main thread while its team generates the next "
-       "transfer; uring = io_uring, every thread keeping --iodepth transfers in flight")
+      ("io", po::value<std::string>()->value_name(io_names)->default_value(default_engine()),
+       io_help.c_str())
       ("iodepth", text("N")->default_value("1"),
-       "with --io uring: transfers in flight per thread (fio iodepth), 1 to 4096; transfer "
-       "i + N is generated while transfer i completes")
-      ("collective", text("on|off"),
-       "with --io mpiio: MPI_File_write_at_all/read_at_all (on, the default) or "
-       "MPI_File_write_at/read_at (off) on a shared file (a rank's own files: off)")
+       ("with --io " + join_or(engines_with([](auto& t) { return t.queue_depth; })) +
+        ": transfers in flight per thread (fio iodepth), 1 to 4096; transfer i + N is generated "
+        "while transfer i completes").c_str())
       ("transfer", text("SIZE")->default_value("1MiB"),
        "bytes per write or read call (IOR -t), 1 byte to 1GiB; each thread generates one "
        "transfer into a buffer that stays in cache and writes it")
-      ("direct", "with --output/--input: O_DIRECT, buffers and offsets aligned to the file "
+      ("direct", ("with --output/--input: O_DIRECT, buffers and offsets aligned to the file "
        "system's direct-I/O alignment; --size, --file-size and --transfer must be multiples of "
-       "it; not with --io mpiio")
+       "it; not with --io " + join_or(engines_with([](auto& t) { return !t.direct; }))).c_str())
       ("fsync", text("on|off")->default_value("on"),
        "with --output: flush to storage (fsync, MPI_File_sync) before the clock stops, timed "
        "apart (IOR -e); the report gives the bandwidth with and without it")
@@ -268,6 +321,20 @@ po::options_description describe_options() {
       ("version", "print the version and exit")
       ("help,h", "print this help and exit");
   // clang-format on
+  // Each engine's own options under their engine(s), with the default they take.
+  std::vector<std::vector<std::string>> owners;  // the engines of each group, in order
+  std::vector<po::options_description> groups;
+  for (const DeclaredOption& e : engine_options()) {
+    const auto at = std::find(owners.begin(), owners.end(), e.engines) - owners.begin();
+    if (at == static_cast<std::ptrdiff_t>(owners.size())) {
+      owners.push_back(e.engines);
+      groups.emplace_back("Options of --io " + join_or(e.engines));
+    }
+    auto* value = po::value<std::string>()->value_name(e.option->value);
+    if (*e.option->default_value != '\0') value->default_value(e.option->default_value);
+    groups[static_cast<std::size_t>(at)].add_options()(e.option->name, value, e.option->help);
+  }
+  for (const po::options_description& group : groups) d.add(group);
   return d;
 }
 
@@ -280,18 +347,24 @@ constexpr const char* kSummary =
     "memory system allows. The bytes are a pure function of the seed, the data options and the "
     "global byte offset: any split across ranks, threads or runs gives the same bytes.";
 
-// Command and what it does (empty: the command says it).
-constexpr std::pair<const char*, const char*> kExamples[] = {
-    {"dgen_mpi --size 4GiB", "time generation vs memset, 3 iterations"},
-    {"dgen_mpi --size 1GiB --dedup-ratio 2 --compress-ratio 3 --format json", ""},
-    {"dgen_mpi --size 10GB --output /scratch/data.bin --progress", ""},
-    {"dgen_mpi --size 1GiB --output - | zstd -3 | wc -c", ""},
-    {"mpirun -n 4 dgen_mpi --size 4GiB --output /lustre/shared.bin --io mpiio", ""},
-    {"dgen_mpi --files 10000 --file-size 1MiB --output /scratch/dataset --compress-ratio 2", ""},
-    {"dgen_mpi --size 4GiB --input /scratch/data.bin --direct", ""},
-    {"mpirun -n 4 dgen_mpi --analyze /scratch/dataset --analyze-units 4KiB,64KiB", ""},
-    {"mpirun --map-by numa --bind-to numa -n 16 dgen_mpi --size 8GiB --format json", ""},
-};
+// Command and what it does (empty: the command says it). The shared-file example takes the
+// first engine whose ranks' main threads move the bytes (MPI-IO's collective calls).
+std::vector<std::pair<std::string, std::string>> examples() {
+  const auto funneled = engines_with([](auto& t) { return !t.threads_move_bytes; });
+  return {
+      {"dgen_mpi --size 4GiB", "time generation vs memset, 3 iterations"},
+      {"dgen_mpi --size 1GiB --dedup-ratio 2 --compress-ratio 3 --format json", ""},
+      {"dgen_mpi --size 10GB --output /scratch/data.bin --progress", ""},
+      {"dgen_mpi --size 1GiB --output - | zstd -3 | wc -c", ""},
+      {"mpirun -n 4 dgen_mpi --size 4GiB --output /lustre/shared.bin" +
+           (funneled.empty() ? std::string() : " --io " + funneled.front()),
+       ""},
+      {"dgen_mpi --files 10000 --file-size 1MiB --output /scratch/dataset --compress-ratio 2", ""},
+      {"dgen_mpi --size 4GiB --input /scratch/data.bin --direct", ""},
+      {"mpirun -n 4 dgen_mpi --analyze /scratch/dataset --analyze-units 4KiB,64KiB", ""},
+      {"mpirun --map-by numa --bind-to numa -n 16 dgen_mpi --size 8GiB --format json", ""},
+  };
+}
 
 // Text for roff: backslashes and hyphens escaped, no line starting with a control character.
 std::string roff(const std::string& text) {
@@ -326,9 +399,9 @@ std::string help_text() {
     line += (line.empty() ? "" : " ") + w;
   }
   out << line << "\n\n" << describe_options() << "\nExamples:\n";
-  for (const auto& [command, what] : kExamples) {
-    std::string row = std::string("  ") + command;
-    if (*what != '\0') row += std::string(row.size() < 46 ? 48 - row.size() : 2, ' ') + what;
+  for (const auto& [command, what] : examples()) {
+    std::string row = "  " + command;
+    if (!what.empty()) row += std::string(row.size() < 46 ? 48 - row.size() : 2, ' ') + what;
     out << row << "\n";
   }
   return out.str();
@@ -369,8 +442,9 @@ std::string man_page() {
     }
   }
   o << ".SH EXAMPLES\n";
-  for (const auto& [command, what] : kExamples) {
-    o << ".TP\n.B " << roff(command) << "\n" << (*what ? roff(what) : std::string("\\&")) << "\n";
+  for (const auto& [command, what] : examples()) {
+    o << ".TP\n.B " << roff(command) << "\n"
+      << (what.empty() ? std::string("\\&") : roff(what)) << "\n";
   }
   o << ".SH EXIT STATUS\n"
     << ".TP\n0\nEvery pass completed.\n"
@@ -749,22 +823,41 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     }
   }
   o.io = text("io");
-  if (o.io != "posix" && o.io != "mpiio" && o.io != "uring")
-    bad("--io", o.io, "must be posix, mpiio or uring");
+  const io::BackendRow* engine = io::find_backend(o.io);
+  if (engine == nullptr)
+    bad("--io", o.io, "must be " + join_or(engines_with([](auto&) { return true; })));
   o.iodepth = static_cast<int>(
       parse_unsigned("--iodepth", text("iodepth"), 1, 4096, "must be an integer from 1 to 4096"));
-  if (!vm["iodepth"].defaulted() && o.iodepth > 1 && o.io != "uring")
-    bad("--iodepth", text("iodepth"), "above 1 needs --io uring (one call in flight per thread)");
+  if (!vm["iodepth"].defaulted() && o.iodepth > 1 && !engine->traits.queue_depth)
+    bad("--iodepth", text("iodepth"),
+        "above 1 needs --io " + join_or(engines_with([](auto& t) { return t.queue_depth; })) +
+            " (one call in flight per thread)");
   if (!vm["iodepth"].defaulted() && !storage) bad("--iodepth", text("iodepth"), storage_only);
   if (!vm["io"].defaulted() && !storage) bad("--io", o.io, storage_only);
-  if (vm.count("collective")) {
-    o.collective = parse_on_off("--collective", text("collective"));
-    if (o.io != "mpiio") bad("--collective", text("collective"), "is only for --io mpiio");
+  // The engines' own options: each with its engine(s) only; the chosen engine's take their
+  // defaults when not given.
+  std::map<std::string, std::string> engine_given;
+  for (const DeclaredOption& e : engine_options()) {
+    const std::string name = e.option->name;
+    const bool given = vm.count(name) && !vm[name].defaulted();
+    if (given) {
+      engine_value(*e.option, text(name.c_str()));  // a bad value first, whatever the engine
+      if (std::find(e.engines.begin(), e.engines.end(), o.io) == e.engines.end())
+        bad("--" + name, text(name.c_str()), "is only for --io " + join_or(e.engines));
+    }
   }
-  if (o.direct && o.io == "mpiio") {
-    throw UsageError(
-        "--direct: not with --io mpiio (neither OMPIO nor ROMIO offers O_DIRECT "
-        "here); use --io posix");
+  for (const io::EngineOption& opt : engine->traits.options) {
+    const bool given = vm.count(opt.name) && !vm[opt.name].defaulted();
+    const std::string value = given                        ? engine_value(opt, text(opt.name))
+                              : *opt.default_value != '\0' ? engine_value(opt, opt.default_value)
+                                                           : std::string();
+    if (given) engine_given[opt.name] = value;
+    o.engine_options[opt.name] = value;
+  }
+  if (o.direct && !engine->traits.direct) {
+    const std::string why = engine->traits.no_direct_why;
+    throw UsageError("--direct: not with --io " + o.io + (why.empty() ? "" : " (" + why + ")") +
+                     "; use --io " + engines_with([](auto& t) { return t.direct; }).front());
   }
   o.transfer = parse_size_option("--transfer", text("transfer"));
   if (o.transfer > kMaxTransfer) bad("--transfer", text("transfer"), "must be from 1 byte to 1GiB");
@@ -785,7 +878,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
                                  : o.files                     ? "--files"
                                  : o.direct                    ? "--direct"
                                  : o.in_place                  ? "--in-place"
-                                 : o.io != "posix"             ? io_option.c_str()
+                                 : o.io != default_engine()    ? io_option.c_str()
                                  : o.pattern != "sequential"   ? pattern_option.c_str()
                                  : o.duration                  ? duration_option.c_str()
                                  : o.timeline                  ? "--timeline"
@@ -795,11 +888,13 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     if (not_for_stdout)
       throw UsageError(std::string(not_for_stdout) + ": not with --output - (stdout)");
   }
-  if (vm.count("collective") && o.collective && (o.files || o.file_per_rank)) {
-    // Off is what a rank's own files get anyway; on would be dropped.
-    bad("--collective", text("collective"),
-        std::string("is for the shared file (a rank's own files have no collective calls), not ") +
-            (o.files ? "--files" : "--file-per-rank"));
+  if (engine->traits.check_options) {
+    // The engine's own rules for its options with this layout (IOR's check_params).
+    const io::LayoutKind layout = o.files           ? io::LayoutKind::kDataset
+                                  : o.file_per_rank ? io::LayoutKind::kFilePerRank
+                                                    : io::LayoutKind::kSharedFile;
+    if (const auto refusal = engine->traits.check_options(engine_given, layout))
+      bad("--" + refusal->option, text(refusal->option.c_str()), refusal->why);
   }
   // Bench mode's buffer: its baselines, its huge pages, its page check, its memory nodes. The
   // storage modes move transfer-sized buffers, first touched by the thread that uses them.

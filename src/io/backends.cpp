@@ -19,8 +19,15 @@ const std::vector<BackendRow>& backends() {
       {{"mpiio",
         "MPI-IO from each rank's main thread (MPI_File_write_at_all, --collective off: "
         "MPI_File_write_at) while the team generates the next transfer",
-        false, false, false},
-       [](const BackendArgs& a) { return make_mpiio_backend(a.world, a.collective); },
+        false,
+        false,
+        false,
+        {{"collective", "on|off", "on",
+          "MPI_File_write_at_all/read_at_all (on) or MPI_File_write_at/read_at (off) on a shared "
+          "file (a rank's own files: off)"}},
+        "neither OMPIO nor ROMIO offers O_DIRECT here",
+        mpiio_check_options},
+       make_mpiio_backend,
        always},
       {{"uring",
         "io_uring: every thread keeps --iodepth transfers in flight, buffers and file registered",

@@ -116,7 +116,8 @@ report::Storage storage_of(const Job& job, const RunRequest& req) {
   if (req.layout.kind == io::LayoutKind::kDataset) s.files_per_dir = req.layout.files_per_dir;
   s.io = req.storage.io;
   s.iodepth = req.storage.iodepth;
-  if (req.storage.io == "mpiio") s.collective = req.storage.collective;
+  if (auto c = req.storage.engine_options.find("collective"); c != req.storage.engine_options.end())
+    s.collective = c->second == "on";
   s.transfer = req.storage.transfer;
   s.direct = req.storage.direct;
   s.fsync = req.output && req.storage.fsync;
