@@ -49,6 +49,11 @@ std::vector<std::pair<std::string, std::string>> RunRequest::shared_options() co
       {"--wear-out", on(storage.wear_out)},
       {"--interval", exact(storage.interval)},
       {"--unique-dir", on(layout.unique_dirs)},
+      {"--phases", [this] {
+         std::string list;
+         for (const auto& p : storage.phases) list += (list.empty() ? "" : ",") + p;
+         return list.empty() ? std::string("(default)") : list;
+       }()},
       {"--verify", on(verify)},
       {"--analyze", analyze ? [this] {
          std::string paths;
