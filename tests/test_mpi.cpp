@@ -214,6 +214,23 @@ TEST(Mpi, RanksWithDifferentOptionsAreRefused) {
                               kBinary + " --size 1MiB --seed 2");
   EXPECT_EQ(seed.exit_code, 2) << seed.err;
   EXPECT_NE(seed.err.find("--seed 2 differs from rank 0's 1"), std::string::npos) << seed.err;
+  // Every option of the run is compared: --phases, and an engine's own options (--collective),
+  // before anything is created.
+  const std::string dir = dgen::test::temp_dir() + "/mpmd-phases";
+  const std::string dataset = " --files 2 --file-size 1KiB --output " + dir + " --phases ";
+  const auto phases = run_shell(kMpirun + "-n 1 " + kBinary + dataset + "create : -n 1 " + kBinary +
+                                dataset + "create,stat");
+  EXPECT_EQ(phases.exit_code, 2) << phases.err;
+  EXPECT_NE(phases.err.find("--phases create,stat differs from rank 0's create"), std::string::npos)
+      << phases.err;
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  const std::string shared = " --size 1MiB --io mpiio --output " + dir;
+  const auto collective = run_shell(kMpirun + "-n 1 " + kBinary + shared + " : -n 1 " + kBinary +
+                                    shared + " --collective off");
+  EXPECT_EQ(collective.exit_code, 2) << collective.err;
+  EXPECT_NE(collective.err.find("--collective off differs from rank 0's on"), std::string::npos)
+      << collective.err;
+  EXPECT_FALSE(std::filesystem::exists(dir));
   // --threads may differ (nodes of other kinds): it changes neither bytes nor offsets.
   const auto threads = run_shell(kMpirun + "-n 1 " + kBinary + " --size 1MiB --threads 1 : -n 1 " +
                                  kBinary + " --size 1MiB --threads 2");

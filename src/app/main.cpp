@@ -80,6 +80,74 @@ int print_plan(const dgen::app::Options& o) {
   return 0;
 }
 
+// --timeout: a call stuck in storage is never at a synchronisation point, so a watchdog names
+// it and ends the job.
+void start_timeout_watchdog(dgen::mpi::Job& job, const std::string& limit, double seconds) {
+  dgen::io::start_io_watchdog(seconds, [limit, seconds, &job](const std::string& what) {
+    // A call that waits for other ranks (a collective MPI-IO call, an open or a close)
+    // hangs on every rank when one of them is stopped or gone: the ranks of this node that
+    // do not run are named, by the lowest running rank of the node only. The others leave
+    // it a while to end the job before they speak themselves, whether they see a stopped
+    // rank or not: while the job is torn down the launcher resumes a stopped rank
+    // (SIGCONT) before it kills it, so what a late rank sees is no longer the cause.
+    const bool waits_for_others =
+        what.rfind("MPI_File_", 0) == 0 && what.rfind("MPI_File_write_at ", 0) != 0 &&
+        what.rfind("MPI_File_read_at ", 0) != 0;  // collective: all but the independent calls
+    bool speaker = true;
+    std::string held = waits_for_others ? job.held_ranks(speaker) : std::string();
+    if (!speaker) {
+      std::this_thread::sleep_for(std::chrono::duration<double>(std::max(seconds, 2.0)));
+      held = job.held_ranks(speaker);  // still alive: the speaker did not end the job
+    }
+    // MPI_Abort from this thread ends the job; should it not return the process, this does.
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::seconds(10));
+      std::_Exit(dgen::mpi::kTimeoutExit);
+    }).detach();
+    const std::string cause = held.empty() ? what : held + " holds the other ranks: " + what;
+    dgen::mpi::abort_job("--timeout " + limit + ": " + cause + "; ending the job",
+                         dgen::mpi::kTimeoutExit);
+  });
+}
+
+// Rank 0: the report (to --report, else stdout, or stderr beside a stream on stdout), the
+// --timeline CSV, and the note of an interrupted run; 1 when the report or timeline failed.
+int write_report(const dgen::app::Options& o, const dgen::report::Report& report) {
+  int report_failed = 0;
+  const std::string text = dgen::report::render(report, o.format);
+  if (o.report) {
+    if (const std::string err = dgen::storage::write_whole_file(*o.report, text); !err.empty()) {
+      std::fprintf(stderr, "dgen_mpi: --report %s: %s\n", o.report->c_str(), err.c_str());
+      report_failed = 1;
+    }
+  } else {
+    // With the stream on stdout, the report goes to stderr.
+    const bool to_stderr = o.output && *o.output == "-";
+    if (const std::string err = print_report(to_stderr ? stderr : stdout, text); !err.empty()) {
+      std::fprintf(stderr, "dgen_mpi: cannot write the report to %s: %s\n",
+                   to_stderr ? "stderr" : "stdout", err.c_str());
+      report_failed = 1;
+    }
+  }
+  if (o.timeline) {
+    // The bandwidth over time as CSV, whole or not at all.
+    if (const std::string err =
+            dgen::storage::write_whole_file(*o.timeline, dgen::report::render_timeline_csv(report));
+        !err.empty()) {
+      std::fprintf(stderr, "dgen_mpi: --timeline %s: %s\n", o.timeline->c_str(), err.c_str());
+      report_failed = 1;
+    }
+  }
+  if (!report.complete) {
+    const std::string state =
+        report.output_state ? "; " + report.output_state->text : std::string();
+    std::fprintf(stderr, "dgen_mpi: interrupted by signal %d: the report covers what was done%s\n",
+                 report.stop_signal, state.c_str());
+    std::fflush(stderr);
+  }
+  return report_failed;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -139,36 +207,9 @@ int main(int argc, char** argv) {
                 dgen::io::kUsageExit);
     const dgen::mpi::RunRequest& request = built;
     job.set_timeout(request.timeout_seconds);
-    if (request.timeout_seconds > 0) {
-      // A call stuck in storage is never at a synchronisation point: the watchdog names it.
-      const std::string limit = o.timeout_text;
-      const double seconds = request.timeout_seconds;
-      dgen::io::start_io_watchdog(seconds, [limit, seconds, &job](const std::string& what) {
-        // A call that waits for other ranks (a collective MPI-IO call, an open or a close)
-        // hangs on every rank when one of them is stopped or gone: the ranks of this node that
-        // do not run are named, by the lowest running rank of the node only. The others leave
-        // it a while to end the job before they speak themselves, whether they see a stopped
-        // rank or not: while the job is torn down the launcher resumes a stopped rank
-        // (SIGCONT) before it kills it, so what a late rank sees is no longer the cause.
-        const bool waits_for_others =
-            what.rfind("MPI_File_", 0) == 0 && what.rfind("MPI_File_write_at ", 0) != 0 &&
-            what.rfind("MPI_File_read_at ", 0) != 0;  // collective: all but the independent calls
-        bool speaker = true;
-        std::string held = waits_for_others ? job.held_ranks(speaker) : std::string();
-        if (!speaker) {
-          std::this_thread::sleep_for(std::chrono::duration<double>(std::max(seconds, 2.0)));
-          held = job.held_ranks(speaker);  // still alive: the speaker did not end the job
-        }
-        // MPI_Abort from this thread ends the job; should it not return the process, this does.
-        std::thread([] {
-          std::this_thread::sleep_for(std::chrono::seconds(10));
-          std::_Exit(dgen::mpi::kTimeoutExit);
-        }).detach();
-        const std::string cause = held.empty() ? what : held + " holds the other ranks: " + what;
-        dgen::mpi::abort_job("--timeout " + limit + ": " + cause + "; ending the job",
-                             dgen::mpi::kTimeoutExit);
-      });
-    }
+    // A call stuck in storage is never at a synchronisation point: the watchdog names it.
+    if (request.timeout_seconds > 0)
+      start_timeout_watchdog(job, o.timeout_text, request.timeout_seconds);
     // The report never replaces the data, and its place is known to take it before the run.
     std::string report_err;
     if (job.rank() == 0 && o.report)
@@ -179,42 +220,7 @@ int main(int argc, char** argv) {
     }
     job.agree(report_err, dgen::io::kUsageExit);
     const dgen::report::Report report = dgen::mpi::run_job(job, request);
-    int report_failed = 0;
-    if (job.rank() == 0) {
-      const std::string text = dgen::report::render(report, o.format);
-      if (o.report) {
-        if (const std::string err = dgen::storage::write_whole_file(*o.report, text);
-            !err.empty()) {
-          std::fprintf(stderr, "dgen_mpi: --report %s: %s\n", o.report->c_str(), err.c_str());
-          report_failed = 1;
-        }
-      } else {
-        // With the stream on stdout, the report goes to stderr.
-        const bool to_stderr = o.output && *o.output == "-";
-        if (const std::string err = print_report(to_stderr ? stderr : stdout, text); !err.empty()) {
-          std::fprintf(stderr, "dgen_mpi: cannot write the report to %s: %s\n",
-                       to_stderr ? "stderr" : "stdout", err.c_str());
-          report_failed = 1;
-        }
-      }
-      if (o.timeline) {
-        // The bandwidth over time as CSV, whole or not at all.
-        if (const std::string err = dgen::storage::write_whole_file(
-                *o.timeline, dgen::report::render_timeline_csv(report));
-            !err.empty()) {
-          std::fprintf(stderr, "dgen_mpi: --timeline %s: %s\n", o.timeline->c_str(), err.c_str());
-          report_failed = 1;
-        }
-      }
-      if (!report.complete) {
-        const std::string state =
-            report.output_state ? "; " + report.output_state->text : std::string();
-        std::fprintf(stderr,
-                     "dgen_mpi: interrupted by signal %d: the report covers what was done%s\n",
-                     report.stop_signal, state.c_str());
-        std::fflush(stderr);
-      }
-    }
+    int report_failed = job.rank() == 0 ? write_report(o, report) : 0;
     dgen::mpi::run_finished();
     dgen::mpi::check(MPI_Bcast(&report_failed, 1, MPI_INT, 0, job.world()), "MPI_Bcast");
     if (report_failed && report.complete) {

@@ -14,6 +14,7 @@
 #include "dgen/size.hpp"
 #include "dgen/spec.hpp"
 #include "dgen/version.hpp"
+#include "io/backend.hpp"
 
 namespace dgen::app {
 
@@ -91,10 +92,66 @@ bool parse_on_off(const std::string& option, const std::string& text) {
   bad(option, text, "must be on or off");
 }
 
+// "a", "a or b", "a, b or c".
+std::string join_or(const std::vector<std::string>& words) {
+  std::string out;
+  for (std::size_t i = 0; i < words.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == words.size() ? " or " : ", ") + words[i];
+  return out;
+}
+
+// The names of the engines (--io) whose traits pass `has`, in the table's order.
+template <class Has>
+std::vector<std::string> engines_with(Has has) {
+  std::vector<std::string> names;
+  for (const io::BackendRow& row : io::backends())
+    if (has(row.traits)) names.push_back(row.traits.name);
+  return names;
+}
+
+// The default --io: the table's first row.
+std::string default_engine() { return io::backends().front().traits.name; }
+
+// An option some engines declare: its first declaration and the engines that declare it.
+struct DeclaredOption {
+  const io::EngineOption* option;
+  std::vector<std::string> engines;
+};
+
+// Every engine option once, in the order of the table.
+std::vector<DeclaredOption> engine_options() {
+  std::vector<DeclaredOption> out;
+  for (const io::BackendRow& row : io::backends()) {
+    for (const io::EngineOption& opt : row.traits.options) {
+      auto same = std::find_if(out.begin(), out.end(), [&](const DeclaredOption& d) {
+        return std::string(d.option->name) == opt.name;
+      });
+      if (same == out.end()) same = out.insert(out.end(), DeclaredOption{&opt, {}});
+      same->engines.push_back(row.traits.name);
+    }
+  }
+  return out;
+}
+
+// An engine option's value as the engine takes it (io::EngineOption): on|off as on or off,
+// SIZE as bytes, anything else as typed.
+std::string engine_value(const io::EngineOption& opt, const std::string& text) {
+  const std::string option = std::string("--") + opt.name;
+  if (std::string(opt.value) == "on|off") return parse_on_off(option, text) ? "on" : "off";
+  if (std::string(opt.value) == "SIZE") return std::to_string(parse_size_option(option, text));
+  return text;
+}
+
 po::options_description describe_options() {
   po::options_description d("Options");
   // Values are taken as text and parsed here, so that every error names option, value, range.
   auto text = [](const char* name) { return po::value<std::string>()->value_name(name); };
+  std::string io_names, io_help = "how bytes move (IOR -a, fio ioengine): ";
+  for (const io::BackendRow& row : io::backends()) {
+    const bool first = io_names.empty();
+    io_names += (first ? "" : "|") + std::string(row.traits.name);
+    io_help += (first ? "" : "; ") + std::string(row.traits.name) + " = " + row.traits.summary;
+  }
   // clang-format off
   d.add_options()
       ("size,s", text("SIZE")->default_value("1GiB"),
@@ -167,22 +224,18 @@ po::options_description describe_options() {
        "--keep-partial): the partial file of the same seed is found, every transfer is read and "
        "only those missing or wrong are written, then it is renamed; a dataset keeps the files "
        "that stand whole; the report says how much was reused")
-      ("io", text("posix|mpiio|uring")->default_value("posix"),
-       "how bytes move (IOR -a, fio ioengine): posix = every thread pwrite()s/pread()s its "
-       "transfers; mpiio = MPI-IO from each rank's main thread while its team generates the next "
-       "transfer; uring = io_uring, every thread keeping --iodepth transfers in flight")
+      ("io", po::value<std::string>()->value_name(io_names)->default_value(default_engine()),
+       io_help.c_str())
       ("iodepth", text("N")->default_value("1"),
-       "with --io uring: transfers in flight per thread (fio iodepth), 1 to 4096; transfer "
-       "i + N is generated while transfer i completes")
-      ("collective", text("on|off"),
-       "with --io mpiio: MPI_File_write_at_all/read_at_all (on, the default) or "
-       "MPI_File_write_at/read_at (off) on a shared file (a rank's own files: off)")
+       ("with --io " + join_or(engines_with([](auto& t) { return t.queue_depth; })) +
+        ": transfers in flight per thread (fio iodepth), 1 to 4096; transfer i + N is generated "
+        "while transfer i completes").c_str())
       ("transfer", text("SIZE")->default_value("1MiB"),
        "bytes per write or read call (IOR -t), 1 byte to 1GiB; each thread generates one "
        "transfer into a buffer that stays in cache and writes it")
-      ("direct", "with --output/--input: O_DIRECT, buffers and offsets aligned to the file "
+      ("direct", ("with --output/--input: O_DIRECT, buffers and offsets aligned to the file "
        "system's direct-I/O alignment; --size, --file-size and --transfer must be multiples of "
-       "it; not with --io mpiio")
+       "it; not with --io " + join_or(engines_with([](auto& t) { return !t.direct; }))).c_str())
       ("fsync", text("on|off")->default_value("on"),
        "with --output: flush to storage (fsync, MPI_File_sync) before the clock stops, timed "
        "apart (IOR -e); the report gives the bandwidth with and without it")
@@ -268,6 +321,20 @@ po::options_description describe_options() {
       ("version", "print the version and exit")
       ("help,h", "print this help and exit");
   // clang-format on
+  // Each engine's own options under their engine(s), with the default they take.
+  std::vector<std::vector<std::string>> owners;  // the engines of each group, in order
+  std::vector<po::options_description> groups;
+  for (const DeclaredOption& e : engine_options()) {
+    const auto at = std::find(owners.begin(), owners.end(), e.engines) - owners.begin();
+    if (at == static_cast<std::ptrdiff_t>(owners.size())) {
+      owners.push_back(e.engines);
+      groups.emplace_back("Options of --io " + join_or(e.engines));
+    }
+    auto* value = po::value<std::string>()->value_name(e.option->value);
+    if (*e.option->default_value != '\0') value->default_value(e.option->default_value);
+    groups[static_cast<std::size_t>(at)].add_options()(e.option->name, value, e.option->help);
+  }
+  for (const po::options_description& group : groups) d.add(group);
   return d;
 }
 
@@ -280,18 +347,24 @@ constexpr const char* kSummary =
     "memory system allows. The bytes are a pure function of the seed, the data options and the "
     "global byte offset: any split across ranks, threads or runs gives the same bytes.";
 
-// Command and what it does (empty: the command says it).
-constexpr std::pair<const char*, const char*> kExamples[] = {
-    {"dgen_mpi --size 4GiB", "time generation vs memset, 3 iterations"},
-    {"dgen_mpi --size 1GiB --dedup-ratio 2 --compress-ratio 3 --format json", ""},
-    {"dgen_mpi --size 10GB --output /scratch/data.bin --progress", ""},
-    {"dgen_mpi --size 1GiB --output - | zstd -3 | wc -c", ""},
-    {"mpirun -n 4 dgen_mpi --size 4GiB --output /lustre/shared.bin --io mpiio", ""},
-    {"dgen_mpi --files 10000 --file-size 1MiB --output /scratch/dataset --compress-ratio 2", ""},
-    {"dgen_mpi --size 4GiB --input /scratch/data.bin --direct", ""},
-    {"mpirun -n 4 dgen_mpi --analyze /scratch/dataset --analyze-units 4KiB,64KiB", ""},
-    {"mpirun --map-by numa --bind-to numa -n 16 dgen_mpi --size 8GiB --format json", ""},
-};
+// Command and what it does (empty: the command says it). The shared-file example takes the
+// first engine whose ranks' main threads move the bytes (MPI-IO's collective calls).
+std::vector<std::pair<std::string, std::string>> examples() {
+  const auto funneled = engines_with([](auto& t) { return !t.threads_move_bytes; });
+  return {
+      {"dgen_mpi --size 4GiB", "time generation vs memset, 3 iterations"},
+      {"dgen_mpi --size 1GiB --dedup-ratio 2 --compress-ratio 3 --format json", ""},
+      {"dgen_mpi --size 10GB --output /scratch/data.bin --progress", ""},
+      {"dgen_mpi --size 1GiB --output - | zstd -3 | wc -c", ""},
+      {"mpirun -n 4 dgen_mpi --size 4GiB --output /lustre/shared.bin" +
+           (funneled.empty() ? std::string() : " --io " + funneled.front()),
+       ""},
+      {"dgen_mpi --files 10000 --file-size 1MiB --output /scratch/dataset --compress-ratio 2", ""},
+      {"dgen_mpi --size 4GiB --input /scratch/data.bin --direct", ""},
+      {"mpirun -n 4 dgen_mpi --analyze /scratch/dataset --analyze-units 4KiB,64KiB", ""},
+      {"mpirun --map-by numa --bind-to numa -n 16 dgen_mpi --size 8GiB --format json", ""},
+  };
+}
 
 // Text for roff: backslashes and hyphens escaped, no line starting with a control character.
 std::string roff(const std::string& text) {
@@ -326,9 +399,9 @@ std::string help_text() {
     line += (line.empty() ? "" : " ") + w;
   }
   out << line << "\n\n" << describe_options() << "\nExamples:\n";
-  for (const auto& [command, what] : kExamples) {
-    std::string row = std::string("  ") + command;
-    if (*what != '\0') row += std::string(row.size() < 46 ? 48 - row.size() : 2, ' ') + what;
+  for (const auto& [command, what] : examples()) {
+    std::string row = "  " + command;
+    if (!what.empty()) row += std::string(row.size() < 46 ? 48 - row.size() : 2, ' ') + what;
     out << row << "\n";
   }
   return out.str();
@@ -369,8 +442,9 @@ std::string man_page() {
     }
   }
   o << ".SH EXAMPLES\n";
-  for (const auto& [command, what] : kExamples) {
-    o << ".TP\n.B " << roff(command) << "\n" << (*what ? roff(what) : std::string("\\&")) << "\n";
+  for (const auto& [command, what] : examples()) {
+    o << ".TP\n.B " << roff(command) << "\n"
+      << (what.empty() ? std::string("\\&") : roff(what)) << "\n";
   }
   o << ".SH EXIT STATUS\n"
     << ".TP\n0\nEvery pass completed.\n"
@@ -394,14 +468,130 @@ std::string man_page() {
   return o.str();
 }
 
-ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
-  ParsedCommandLine parsed;
-  Options& o = parsed.options;
-  o.argv.assign(argv, argv + argc);
-  // Boost.ProgramOptions 1.74 loops forever formatting an error whose option text holds one of
-  // its placeholders (`--x%canonical_option%`; found by fuzz/fuzz_command_line): '%' passes
-  // through the parser as kPercent and is put back in values and messages.
-  static constexpr char kPercent = '\x01';
+namespace {
+
+// Boost.ProgramOptions 1.74 loops forever formatting an error whose option text holds one of
+// its placeholders (`--x%canonical_option%`; found by fuzz/fuzz_command_line): '%' passes
+// through the parser as kPercent and is put back in values and messages.
+constexpr char kPercent = '\x01';
+
+std::string with_percent(std::string t) {
+  std::replace(t.begin(), t.end(), kPercent, '%');
+  return t;
+}
+
+// The parsed words, asked by option name.
+struct Given {
+  po::variables_map vm;
+  /// The value as typed ('%' restored).
+  std::string text(const std::string& name) const {
+    return with_percent(vm[name].as<std::string>());
+  }
+  /// On the command line (not a default).
+  bool given(const std::string& name) const { return vm.count(name) && !vm[name].defaulted(); }
+  /// "--name" and, for an option with a value, " VALUE" (`empty`: also an empty one), as
+  /// messages name it.
+  std::string shown(const std::string& name, bool empty = true) const {
+    static const po::options_description table = describe_options();
+    const auto* value = boost::any_cast<std::string>(&vm[name].value());
+    const bool takes_value = table.find(name, false).semantic()->max_tokens() > 0;
+    return "--" + name +
+           (value && takes_value && (empty || !value->empty()) ? " " + with_percent(*value) : "");
+  }
+};
+
+// What the command line asks for, as the options' rules ask about it.
+struct Facts {
+  bool output = false, output_file = false, input = false, storage = false, analyze = false;
+  bool strided = false, random = false, duration = false, files = false, verify = false;
+  bool plan = false;
+};
+
+// "Only with": an option given where its rule does not hold is refused as "--NAME[ VALUE]:
+// WHY", checked in this order. An option may have several rules: the first that fails speaks.
+// An option with a default has its value read in every mode, so a bad value is named first
+// (kValueFirst: the rule is checked once the values are read).
+struct OnlyRule {
+  const char* option;
+  bool value_first;
+  bool (*holds)(const Facts&);
+  const char* why;
+};
+constexpr bool kRuleFirst = false, kValueFirst = true;
+
+constexpr const char* kStorageOnly = "is only for --output or --input";
+constexpr const char* kBenchOnly = "is only for bench mode (without --output or --input)";
+
+// clang-format off
+const OnlyRule kOnlyRules[] = {
+    {"analyze-units", kValueFirst, [](const Facts& f) { return f.analyze; }, "is only for --analyze"},
+    {"analyze-chunk", kValueFirst, [](const Facts& f) { return f.analyze; }, "is only for --analyze"},
+    {"sample", kValueFirst, [](const Facts& f) { return f.analyze; }, "is only for --analyze"},
+    {"analyze-memory", kRuleFirst, [](const Facts& f) { return f.analyze; }, "is only for --analyze"},
+    {"strict", kRuleFirst, [](const Facts& f) { return f.analyze; }, "is only for --analyze"},
+    {"file-per-rank", kRuleFirst, [](const Facts& f) { return f.storage; }, kStorageOnly},
+    {"in-place", kRuleFirst, [](const Facts& f) { return f.storage; }, kStorageOnly},
+    {"direct", kRuleFirst, [](const Facts& f) { return f.storage; }, kStorageOnly},
+    {"pattern", kRuleFirst, [](const Facts& f) { return f.storage; }, kStorageOnly},
+    {"segments", kRuleFirst, [](const Facts& f) { return f.strided; }, "is only for --pattern strided"},
+    {"block", kRuleFirst, [](const Facts& f) { return f.strided; }, "is only for --pattern strided"},
+    {"order-seed", kRuleFirst, [](const Facts& f) { return f.random; }, "is only for --pattern random"},
+    {"duration", kRuleFirst, [](const Facts& f) { return f.storage; }, kStorageOnly},
+    {"wear-out", kRuleFirst, [](const Facts& f) { return f.duration; }, "is only for --duration"},
+    {"interval", kValueFirst, [](const Facts& f) { return f.storage; }, kStorageOnly},
+    {"timeline", kRuleFirst, [](const Facts& f) { return f.storage; }, kStorageOnly},
+    {"unique-dir", kRuleFirst, [](const Facts& f) { return f.files; }, "is only for --files N"},
+    {"phases", kRuleFirst, [](const Facts& f) { return f.files; }, "is only for --files N (a dataset)"},
+    {"verify", kRuleFirst, [](const Facts& f) { return f.input || f.output_file; },
+     "is only for --input, or --output with a file path"},
+    {"reorder", kRuleFirst, [](const Facts& f) { return f.input || f.verify; },
+     "is only for --input (or --output with --verify)"},
+    {"max-mismatches", kValueFirst, [](const Facts& f) { return f.verify; }, "is only for --verify"},
+    {"in-place", kRuleFirst, [](const Facts& f) { return f.output; }, "is only for --output"},
+    {"overwrite", kRuleFirst, [](const Facts& f) { return f.output_file; },
+     "is only for --output with a file path"},
+    {"resume", kRuleFirst, [](const Facts& f) { return f.output_file; },
+     "is only for --output with a file path"},
+    {"files", kRuleFirst, [](const Facts& f) { return f.storage; }, kStorageOnly},
+    {"file-size", kRuleFirst, [](const Facts& f) { return f.files; }, "is only for --files N"},
+    {"files-per-dir", kRuleFirst, [](const Facts& f) { return f.files; }, "is only for --files N"},
+    {"iodepth", kValueFirst, [](const Facts& f) { return f.storage; }, kStorageOnly},
+    {"io", kValueFirst, [](const Facts& f) { return f.storage; }, kStorageOnly},
+    {"transfer", kValueFirst, [](const Facts& f) { return f.storage; }, kStorageOnly},
+    {"fsync", kValueFirst, [](const Facts& f) { return f.output; }, "is only for --output"},
+    {"baseline", kRuleFirst, [](const Facts& f) { return !f.storage; }, kBenchOnly},
+    {"hugepages", kRuleFirst, [](const Facts& f) { return !f.storage; }, kBenchOnly},
+    {"strict-placement", kRuleFirst, [](const Facts& f) { return !f.storage; }, kBenchOnly},
+    {"keep-partial", kRuleFirst, [](const Facts& f) { return f.output_file; },
+     "is only for --output with a file path"},
+    {"topology", kRuleFirst, [](const Facts& f) { return f.plan; },
+     "is only for --plan (a real run uses this machine)"},
+    {"ranks", kRuleFirst, [](const Facts& f) { return f.plan; },
+     "is only for --plan (a real run takes the launcher's ranks)"},
+};
+
+// "Not with --analyze": it measures the data it reads, in one pass.
+const char* const kNotWithAnalyze[] = {
+    "output", "input", "seed", "dedup-ratio", "dedup-unit", "compress-ratio", "compress-fill",
+    "iterations", "file-per-rank", "files", "in-place", "verify", "direct", "reorder",
+    "keep-partial", "baseline", "hugepages", "strict-placement", "simd", "memory"};
+
+// "Not with --output -": a stream takes the rank's bytes once, in order, as fast as it drains:
+// no layout, order, time limit, flush or timeline applies to it. In this order; `value`: the
+// message shows it; `unless`: a value that is no departure from the stream (the default).
+struct NotForStdout {
+  const char* option;
+  bool value;
+  const char* unless;
+};
+const NotForStdout kNotForStdout[] = {
+    {"file-per-rank", false, nullptr}, {"files", false, nullptr},   {"direct", false, nullptr},
+    {"in-place", false, nullptr},      {"io", true, ""},            {"pattern", true, "sequential"},
+    {"duration", true, nullptr},       {"timeline", false, nullptr}, {"interval", true, nullptr},
+    {"fsync", true, nullptr}};
+// clang-format on
+
+Given read_command_line(int argc, const char* const* argv) {
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -411,11 +601,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     std::replace(a.begin(), a.end(), '%', kPercent);
     args.push_back(std::move(a));
   }
-  auto with_percent = [](std::string t) {
-    std::replace(t.begin(), t.end(), kPercent, '%');
-    return t;
-  };
-  po::variables_map vm;
+  Given g;
   try {
     // Words that belong to no option are collected, never dropped: `--output a b` must not
     // write `a` and forget `b`.
@@ -429,62 +615,54 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
             .positional(stray)
             .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
             .run(),
-        vm);
-    po::notify(vm);
+        g.vm);
+    po::notify(g.vm);
   } catch (const po::error& e) {
     throw UsageError(with_percent(e.what()) + " (see dgen_mpi --help)");
   }
-  if (vm.count("stray-words")) {
-    const std::string word = with_percent(vm["stray-words"].as<std::vector<std::string>>().at(0));
+  if (g.vm.count("stray-words")) {
+    const std::string word = with_percent(g.vm["stray-words"].as<std::vector<std::string>>().at(0));
     throw UsageError("'" + word +
                      "': a word that belongs to no option (only --analyze takes several "
                      "paths, right after it; see dgen_mpi --help)");
   }
-  if (vm.count("help")) {
-    parsed.action = Action::kHelp;
-    return parsed;
-  }
-  if (vm.count("version")) {
-    parsed.action = Action::kVersion;
-    return parsed;
-  }
-  auto text = [&](const char* name) { return with_percent(vm[name].as<std::string>()); };
+  return g;
+}
 
-  o.size = parse_size_option("--size", text("size"));
-  if (vm.count("seed")) {
+// --size, the data options, --threads, --simd.
+void parse_data(const Given& g, Options& o, Action& action) {
+  o.size = parse_size_option("--size", g.text("size"));
+  if (g.vm.count("seed")) {
     o.spec.seed = parse_unsigned(
-        "--seed", text("seed"), 0, UINT64_MAX,
+        "--seed", g.text("seed"), 0, UINT64_MAX,
         "must be an integer from 0 to 18446744073709551615 (decimal or 0x hex)", true);
   }
   o.spec.dedup_ratio =
-      parse_real("--dedup-ratio", text("dedup-ratio"), kMinDedupRatio, kMaxDedupRatio);
-  o.spec.compress_ratio =
-      parse_real("--compress-ratio", text("compress-ratio"), kMinCompressRatio, kMaxCompressRatio);
-  {
-    const std::string unit_range = "must be a power of two from 512B to 1MiB";
-    std::uint64_t unit = 0;
-    try {
-      unit = parse_size(text("dedup-unit"));
-    } catch (const std::invalid_argument&) {
-      bad("--dedup-unit", text("dedup-unit"), unit_range);
-    }
-    if (unit < kMinDedupUnit || unit > kMaxDedupUnit || (unit & (unit - 1)) != 0) {
-      bad("--dedup-unit", text("dedup-unit"), unit_range);
-    }
-    o.spec.dedup_unit = unit;
-  }
+      parse_real("--dedup-ratio", g.text("dedup-ratio"), kMinDedupRatio, kMaxDedupRatio);
+  o.spec.compress_ratio = parse_real("--compress-ratio", g.text("compress-ratio"),
+                                     kMinCompressRatio, kMaxCompressRatio);
+  const std::string unit_range = "must be a power of two from 512B to 1MiB";
+  std::uint64_t unit = 0;
   try {
-    o.spec.compress_fill = parse_compress_fill(text("compress-fill"));
+    unit = parse_size(g.text("dedup-unit"));
+  } catch (const std::invalid_argument&) {
+    bad("--dedup-unit", g.text("dedup-unit"), unit_range);
+  }
+  if (unit < kMinDedupUnit || unit > kMaxDedupUnit || (unit & (unit - 1)) != 0)
+    bad("--dedup-unit", g.text("dedup-unit"), unit_range);
+  o.spec.dedup_unit = unit;
+  try {
+    o.spec.compress_fill = parse_compress_fill(g.text("compress-fill"));
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
-  if (vm.count("threads")) {
-    o.threads = static_cast<int>(parse_unsigned("--threads", text("threads"), 1, kMaxThreads,
+  if (g.vm.count("threads")) {
+    o.threads = static_cast<int>(parse_unsigned("--threads", g.text("threads"), 1, kMaxThreads,
                                                 "must be an integer from 1 to 4096"));
   }
-  o.simd = text("simd");
+  o.simd = g.text("simd");
   if (o.simd == "list") {
-    parsed.action = Action::kListSimd;
+    action = Action::kListSimd;
   } else if (o.simd != "auto") {
     // A name this build lacks is bad input; a target this node's CPU lacks is refused later,
     // on the node, by every rank that finds it so.
@@ -496,12 +674,16 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
     }
     if (!known) bad("--simd", o.simd, "must be one of " + names);
   }
-  if (vm.count("output")) {
-    o.output = text("output");
+}
+
+// --output, --input, --analyze: the mode, which the other options' rules ask about.
+void parse_targets(const Given& g, Options& o) {
+  if (g.vm.count("output")) {
+    o.output = g.text("output");
     if (o.output->empty()) bad("--output", "''", "must be a file path or - for stdout");
   }
-  if (vm.count("input")) {
-    o.input = text("input");
+  if (g.vm.count("input")) {
+    o.input = g.text("input");
     if (o.input->empty()) bad("--input", "''", "must be a file path");
     if (o.output) {
       throw UsageError(
@@ -509,230 +691,204 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
           "with --input in a second run)");
     }
   }
-  if (vm.count("analyze")) {
-    for (const auto& p : vm["analyze"].as<std::vector<std::string>>()) {
-      if (p.empty()) bad("--analyze", "''", "must be a file, directory or block device path");
-      o.analyze.push_back(with_percent(p));
-    }
-    static const char* const kNotWithAnalyze[] = {"output",        "input",      "seed",
-                                                  "dedup-ratio",   "dedup-unit", "compress-ratio",
-                                                  "compress-fill", "iterations", "file-per-rank",
-                                                  "files",         "in-place",   "verify",
-                                                  "direct",        "reorder",    "keep-partial",
-                                                  "baseline",      "hugepages",  "strict-placement",
-                                                  "simd",          "memory"};
-    for (const char* name : kNotWithAnalyze) {
-      if (vm.count(name) && !vm[name].defaulted()) {
-        const auto* value = boost::any_cast<std::string>(&vm[name].value());
-        throw UsageError(std::string("--") + name +
-                         (value && !value->empty() ? " " + with_percent(*value) : "") +
-                         ": not with --analyze (it measures the data it reads, in one pass)");
-      }
-    }
-    if (!vm["size"].defaulted())
-      bad("--size", text("size"), "not with --analyze (it reads every byte of the paths)");
+  if (!g.vm.count("analyze")) return;
+  for (const auto& p : g.vm["analyze"].as<std::vector<std::string>>()) {
+    if (p.empty()) bad("--analyze", "''", "must be a file, directory or block device path");
+    o.analyze.push_back(with_percent(p));
   }
-  const bool analyzing = !o.analyze.empty();
-  {
-    const std::string units_range =
-        "must be comma-separated powers of two from 512B to 1MiB, each once, at most 12";
-    const std::string list = text("analyze-units");
-    std::vector<std::uint64_t> units;
-    for (std::size_t a = 0; a <= list.size();) {
-      const std::size_t b = std::min(list.find(',', a), list.size());
-      std::uint64_t u = 0;
-      try {
-        u = parse_size(list.substr(a, b - a));
-      } catch (const std::invalid_argument&) {
-        bad("--analyze-units", list, units_range);
-      }
-      if (u < 512 || u > (1ULL << 20) || (u & (u - 1)) != 0)
-        bad("--analyze-units", list, units_range);
-      units.push_back(u);
-      a = b + 1;
-    }
-    std::sort(units.begin(), units.end());
-    if (units.size() > 12 || std::adjacent_find(units.begin(), units.end()) != units.end())
-      bad("--analyze-units", list, units_range);
-    o.analyze_units = units;
-    if (!vm["analyze-units"].defaulted() && !analyzing)
-      bad("--analyze-units", list, "is only for --analyze");
-    const std::string chunk = text("analyze-chunk");
-    const std::string chunk_range = "must be a power of two from 4KiB to 64MiB";
+  for (const char* name : kNotWithAnalyze) {
+    if (g.given(name))
+      throw UsageError(g.shown(name, false) +
+                       ": not with --analyze (it measures the data it reads, in "
+                       "one pass)");
+  }
+  if (g.given("size"))
+    bad("--size", g.text("size"), "not with --analyze (it reads every byte of the paths)");
+}
+
+// What the rules ask about.
+Facts facts_of(const Given& g, const Options& o) {
+  Facts f;
+  f.output = o.output.has_value();
+  f.output_file = f.output && *o.output != "-";
+  f.input = o.input.has_value();
+  f.storage = f.output || f.input;
+  f.analyze = !o.analyze.empty();
+  const std::string pattern = g.text("pattern");
+  if (pattern != "sequential" && pattern != "random" && pattern != "strided")
+    bad("--pattern", pattern, "must be sequential, random or strided");
+  f.strided = pattern == "strided";
+  f.random = pattern == "random";
+  f.duration = g.vm.count("duration") > 0;
+  f.files = g.vm.count("files") > 0;
+  f.verify = g.vm.count("verify") > 0;
+  f.plan = g.vm.count("plan") > 0;
+  return f;
+}
+
+// The "only with" rules of kOnlyRules that are checked before (or after) the values are read.
+void check_rules(const Given& g, const Facts& f, bool value_first) {
+  for (const OnlyRule& rule : kOnlyRules) {
+    if (rule.value_first == value_first && g.given(rule.option) && !rule.holds(f))
+      throw UsageError(g.shown(rule.option) + ": " + rule.why);
+  }
+}
+
+// --analyze's own options.
+void parse_analyze_options(const Given& g, Options& o) {
+  const std::string units_range =
+      "must be comma-separated powers of two from 512B to 1MiB, each once, at most 12";
+  const std::string list = g.text("analyze-units");
+  std::vector<std::uint64_t> units;
+  for (std::size_t a = 0; a <= list.size();) {
+    const std::size_t b = std::min(list.find(',', a), list.size());
+    std::uint64_t u = 0;
     try {
-      o.analyze_chunk = parse_size(chunk);
+      u = parse_size(list.substr(a, b - a));
     } catch (const std::invalid_argument&) {
-      bad("--analyze-chunk", chunk, chunk_range);
+      bad("--analyze-units", list, units_range);
     }
-    if (o.analyze_chunk < 4096 || o.analyze_chunk > (64ULL << 20) ||
-        (o.analyze_chunk & (o.analyze_chunk - 1)) != 0)
-      bad("--analyze-chunk", chunk, chunk_range);
-    if (!vm["analyze-chunk"].defaulted() && !analyzing)
-      bad("--analyze-chunk", chunk, "is only for --analyze");
-    o.sample = parse_real("--sample", text("sample"), 0, 1);
-    if (!vm["sample"].defaulted() && !analyzing)
-      bad("--sample", text("sample"), "is only for --analyze");
-    if (vm.count("analyze-memory")) {
-      if (!analyzing) bad("--analyze-memory", text("analyze-memory"), "is only for --analyze");
-      o.analyze_memory = parse_size_option("--analyze-memory", text("analyze-memory"));
-    }
-    o.analyze_strict = vm.count("strict") > 0;
-    if (o.analyze_strict && !analyzing) throw UsageError("--strict: is only for --analyze");
+    if (u < 512 || u > (1ULL << 20) || (u & (u - 1)) != 0)
+      bad("--analyze-units", list, units_range);
+    units.push_back(u);
+    a = b + 1;
   }
-  const bool storage = o.output || o.input;
-  const std::string storage_only = "is only for --output or --input";
-  auto flag = [&](const char* name) {
-    const bool given = vm.count(name) > 0;
-    if (given && !storage) throw UsageError(std::string("--") + name + ": " + storage_only);
-    return given;
-  };
-  o.file_per_rank = flag("file-per-rank");
-  o.in_place = flag("in-place");
-  o.direct = flag("direct");
-  o.reorder = vm.count("reorder") > 0;
-  {
-    // The benchmark's shape: patterns, time bounds, phases (docs/storage.md).
-    const std::string pattern = text("pattern");
-    if (pattern != "sequential" && pattern != "random" && pattern != "strided")
-      bad("--pattern", pattern, "must be sequential, random or strided");
-    if (!vm["pattern"].defaulted() && !storage) bad("--pattern", pattern, storage_only);
-    o.pattern = pattern;
-    if (vm.count("segments")) {
-      if (pattern != "strided")
-        bad("--segments", text("segments"), "is only for --pattern strided");
-      o.segments = parse_unsigned("--segments", text("segments"), 1, 1'000'000'000,
-                                  "must be an integer from 1 to 1000000000");
-    }
-    if (vm.count("block")) {
-      if (pattern != "strided") bad("--block", text("block"), "is only for --pattern strided");
-      o.block = parse_size_option("--block", text("block"));
-    }
-    if (pattern == "strided") {
-      if (!vm.count("segments") || !vm.count("block"))
-        throw UsageError("--pattern strided: needs --segments N and --block SIZE (IOR -s, -b)");
-      if (vm.count("files") || vm.count("file-per-rank"))
-        throw UsageError(
-            "--pattern strided: is for the shared file (not --files or --file-per-rank)");
-      if (o.segments > UINT64_MAX / o.block)
-        bad("--segments", text("segments"), "x --block passes 2^64 bytes");
-      // --size, when given, must be what the segments hold (IOR's -b x -s per rank).
-      if (!vm["size"].defaulted() && o.size != o.segments * o.block) {
-        bad("--size", text("size"),
-            "(" + std::to_string(o.size) + " bytes) differs from --segments " + text("segments") +
-                " x --block " + text("block") + " = " + std::to_string(o.segments * o.block) +
-                " bytes, what a rank writes with --pattern strided; give that or leave --size "
-                "out");
-      }
-      o.size = o.segments * o.block;
-    }
-    if (vm.count("order-seed")) {
-      if (pattern != "random")
-        bad("--order-seed", text("order-seed"), "is only for --pattern random");
-      o.order_seed = parse_unsigned("--order-seed", text("order-seed"), 0, UINT64_MAX,
-                                    "must be an integer from 0 to 18446744073709551615 "
-                                    "(decimal or 0x hex)",
-                                    true);
-    }
-    if (vm.count("duration")) {
-      if (!storage) bad("--duration", text("duration"), storage_only);
-      o.duration = parse_duration("--duration", text("duration"), 0.001, 31 * 86400.0,
-                                  "must be a time from 1ms to 31 days (30s, 500ms, 5min, 2h)");
-    }
-    o.wear_out = vm.count("wear-out") > 0;
-    if (o.wear_out && !vm.count("duration")) throw UsageError("--wear-out: is only for --duration");
-    if (o.wear_out && o.input)
+  std::sort(units.begin(), units.end());
+  if (units.size() > 12 || std::adjacent_find(units.begin(), units.end()) != units.end())
+    bad("--analyze-units", list, units_range);
+  o.analyze_units = units;
+  const std::string chunk = g.text("analyze-chunk");
+  const std::string chunk_range = "must be a power of two from 4KiB to 64MiB";
+  try {
+    o.analyze_chunk = parse_size(chunk);
+  } catch (const std::invalid_argument&) {
+    bad("--analyze-chunk", chunk, chunk_range);
+  }
+  if (o.analyze_chunk < 4096 || o.analyze_chunk > (64ULL << 20) ||
+      (o.analyze_chunk & (o.analyze_chunk - 1)) != 0)
+    bad("--analyze-chunk", chunk, chunk_range);
+  o.sample = parse_real("--sample", g.text("sample"), 0, 1);
+  if (g.vm.count("analyze-memory"))
+    o.analyze_memory = parse_size_option("--analyze-memory", g.text("analyze-memory"));
+  o.analyze_strict = g.vm.count("strict") > 0;
+}
+
+// --phases: some of create,stat,read,delete, each once, in that order.
+std::vector<std::string> parse_phases(const std::string& list, bool input) {
+  static const char* const kOrder[] = {"create", "stat", "read", "delete"};
+  std::vector<std::string> got;
+  for (std::size_t a = 0; a <= list.size();) {
+    const std::size_t b = std::min(list.find(',', a), list.size());
+    got.push_back(list.substr(a, b - a));
+    a = b + 1;
+  }
+  int last = -1;
+  for (const auto& p : got) {
+    int at = -1;
+    for (int k = 0; k < 4; ++k)
+      if (p == kOrder[k]) at = k;
+    if (at < 0 || at <= last)
+      bad("--phases", list, "must be some of create,stat,read,delete, each once, in that order");
+    last = at;
+  }
+  if (input &&
+      (list.find("create") != std::string::npos || list.find("delete") != std::string::npos))
+    bad("--phases", list, "with --input may be stat and read (create and delete write)");
+  return got;
+}
+
+// The benchmark's shape: patterns, time bounds, phases (docs/storage.md).
+void parse_shape(const Given& g, Options& o) {
+  o.file_per_rank = g.vm.count("file-per-rank") > 0;
+  o.in_place = g.vm.count("in-place") > 0;
+  o.direct = g.vm.count("direct") > 0;
+  o.reorder = g.vm.count("reorder") > 0;
+  o.pattern = g.text("pattern");
+  if (g.vm.count("segments")) {
+    o.segments = parse_unsigned("--segments", g.text("segments"), 1, 1'000'000'000,
+                                "must be an integer from 1 to 1000000000");
+  }
+  if (g.vm.count("block")) o.block = parse_size_option("--block", g.text("block"));
+  if (o.pattern == "strided") {
+    if (!g.vm.count("segments") || !g.vm.count("block"))
+      throw UsageError("--pattern strided: needs --segments N and --block SIZE (IOR -s, -b)");
+    if (g.vm.count("files") || g.vm.count("file-per-rank"))
       throw UsageError(
-          "--wear-out: is for a write (--output), not --input (a read has no file to "
-          "make whole)");
-    o.interval = parse_duration("--interval", text("interval"), 0.01, 3600,
-                                "must be a time from 10ms to 1h (1s, 250ms, 1min)");
-    if (!vm["interval"].defaulted() && !storage) bad("--interval", text("interval"), storage_only);
-    if (vm.count("timeline")) {
-      if (!storage) bad("--timeline", text("timeline"), storage_only);
-      o.timeline = text("timeline");
-      if (o.timeline->empty()) bad("--timeline", "''", "must be a file path");
+          "--pattern strided: is for the shared file (not --files or --file-per-rank)");
+    if (o.segments > UINT64_MAX / o.block)
+      bad("--segments", g.text("segments"), "x --block passes 2^64 bytes");
+    // --size, when given, must be what the segments hold (IOR's -b x -s per rank).
+    if (g.given("size") && o.size != o.segments * o.block) {
+      bad("--size", g.text("size"),
+          "(" + std::to_string(o.size) + " bytes) differs from --segments " + g.text("segments") +
+              " x --block " + g.text("block") + " = " + std::to_string(o.segments * o.block) +
+              " bytes, what a rank writes with --pattern strided; give that or leave --size out");
     }
-    o.unique_dir = vm.count("unique-dir") > 0;
-    if (o.unique_dir && !vm.count("files")) throw UsageError("--unique-dir: is only for --files N");
-    if (vm.count("phases")) {
-      if (!vm.count("files")) bad("--phases", text("phases"), "is only for --files N (a dataset)");
-      const std::string list = text("phases");
-      static const char* const kOrder[] = {"create", "stat", "read", "delete"};
-      std::vector<std::string> got;
-      for (std::size_t a = 0; a <= list.size();) {
-        const std::size_t b = std::min(list.find(',', a), list.size());
-        got.push_back(list.substr(a, b - a));
-        a = b + 1;
-      }
-      int last = -1;
-      for (const auto& p : got) {
-        int at = -1;
-        for (int k = 0; k < 4; ++k)
-          if (p == kOrder[k]) at = k;
-        if (at < 0 || at <= last)
-          bad("--phases", list,
-              "must be some of create,stat,read,delete, each once, in that order");
-        last = at;
-      }
-      if (o.input &&
-          (list.find("create") != std::string::npos || list.find("delete") != std::string::npos))
-        bad("--phases", list, "with --input may be stat and read (create and delete write)");
-      o.phases = got;
-    }
+    o.size = o.segments * o.block;
   }
-  o.verify = vm.count("verify") > 0;
-  if (o.verify && (!storage || (o.output && *o.output == "-")))
-    throw UsageError("--verify: is only for --input, or --output with a file path");
-  if (o.verify && !o.phases.empty() &&
-      std::find(o.phases.begin(), o.phases.end(), "read") == o.phases.end()) {
-    bad("--phases", text("phases"),
+  if (g.vm.count("order-seed")) {
+    o.order_seed = parse_unsigned(
+        "--order-seed", g.text("order-seed"), 0, UINT64_MAX,
+        "must be an integer from 0 to 18446744073709551615 (decimal or 0x hex)", true);
+  }
+  if (g.vm.count("duration")) {
+    o.duration = parse_duration("--duration", g.text("duration"), 0.001, 31 * 86400.0,
+                                "must be a time from 1ms to 31 days (30s, 500ms, 5min, 2h)");
+  }
+  o.wear_out = g.vm.count("wear-out") > 0;
+  if (o.wear_out && o.input)
+    throw UsageError(
+        "--wear-out: is for a write (--output), not --input (a read has no file to make whole)");
+  o.interval = parse_duration("--interval", g.text("interval"), 0.01, 3600,
+                              "must be a time from 10ms to 1h (1s, 250ms, 1min)");
+  if (g.vm.count("timeline")) {
+    o.timeline = g.text("timeline");
+    if (o.timeline->empty()) bad("--timeline", "''", "must be a file path");
+  }
+  o.unique_dir = g.vm.count("unique-dir") > 0;
+  if (g.vm.count("phases")) o.phases = parse_phases(g.text("phases"), o.input.has_value());
+}
+
+// --verify, --overwrite, --resume and the dataset's files.
+void parse_layout(const Given& g, Options& o) {
+  o.verify = g.vm.count("verify") > 0;
+  auto has_phase = [&](const char* p) {
+    return std::find(o.phases.begin(), o.phases.end(), p) != o.phases.end();
+  };
+  if (o.verify && !o.phases.empty() && !has_phase("read")) {
+    bad("--phases", g.text("phases"),
         "has no read phase, which is where --verify compares: add read, or leave --verify out");
   }
-  if (o.reorder && !o.input && !o.verify)
-    throw UsageError("--reorder: is only for --input (or --output with --verify)");
-  o.max_mismatches = parse_unsigned("--max-mismatches", text("max-mismatches"), 0, 1'000'000,
+  o.max_mismatches = parse_unsigned("--max-mismatches", g.text("max-mismatches"), 0, 1'000'000,
                                     "must be an integer from 0 to 1000000");
-  if (!vm["max-mismatches"].defaulted() && !o.verify)
-    bad("--max-mismatches", text("max-mismatches"), "is only for --verify");
-  if (o.in_place && !o.output) throw UsageError("--in-place: is only for --output");
-  o.overwrite = vm.count("overwrite") > 0;
-  if (o.overwrite && (!o.output || *o.output == "-"))
-    throw UsageError("--overwrite: is only for --output with a file path");
-  if (std::find(o.phases.begin(), o.phases.end(), "delete") != o.phases.end() &&
-      std::find(o.phases.begin(), o.phases.end(), "create") == o.phases.end() && !o.overwrite) {
-    bad("--phases", text("phases"),
+  o.overwrite = g.vm.count("overwrite") > 0;
+  if (has_phase("delete") && !has_phase("create") && !o.overwrite) {
+    bad("--phases", g.text("phases"),
         "deletes only what this run creates: add create, or --overwrite to remove the dataset's "
         "files that stand there");
   }
-  o.resume = vm.count("resume") > 0;
+  o.resume = g.vm.count("resume") > 0;
   if (o.resume && (o.duration || o.pattern != "sequential"))
     throw UsageError(
         "--resume: continues a sequential write of the whole stream (not with "
         "--duration or --pattern random/strided)");
-  if (o.resume && (!o.output || *o.output == "-"))
-    throw UsageError("--resume: is only for --output with a file path");
-  if (vm.count("files")) {
-    if (!storage) bad("--files", text("files"), storage_only);
-    o.files = parse_unsigned("--files", text("files"), 1, kMaxFiles,
+  if (g.vm.count("files")) {
+    o.files = parse_unsigned("--files", g.text("files"), 1, kMaxFiles,
                              "must be an integer from 1 to 1000000000");
-    if (!vm.count("file-size")) bad("--files", text("files"), "needs --file-size SIZE");
-    if (!vm["size"].defaulted()) {
-      bad("--size", text("size"),
+    if (!g.vm.count("file-size")) bad("--files", g.text("files"), "needs --file-size SIZE");
+    if (g.given("size")) {
+      bad("--size", g.text("size"),
           "is refused with --files: the dataset holds --files x --file-size bytes, taken by the "
           "ranks in whole files");
     }
     if (o.file_per_rank) throw UsageError("--file-per-rank and --files: give one layout");
-    o.file_size = parse_size_option("--file-size", text("file-size"));
-    o.files_per_dir = parse_unsigned("--files-per-dir", text("files-per-dir"), 1, 1'000'000,
+    o.file_size = parse_size_option("--file-size", g.text("file-size"));
+    o.files_per_dir = parse_unsigned("--files-per-dir", g.text("files-per-dir"), 1, 1'000'000,
                                      "must be an integer from 1 to 1000000");
     if ((o.files - 1) / o.files_per_dir + 1 > 1'000'000) {
-      bad("--files-per-dir", text("files-per-dir"),
-          "gives --files " + text("files") + " more than 1000000 directories; raise it");
+      bad("--files-per-dir", g.text("files-per-dir"),
+          "gives --files " + g.text("files") + " more than 1000000 directories; raise it");
     }
-  } else if (vm.count("file-size")) {
-    bad("--file-size", text("file-size"), "is only for --files N");
-  } else if (!vm["files-per-dir"].defaulted()) {
-    bad("--files-per-dir", text("files-per-dir"), "is only for --files N");
   }
   // A shared file or a rank's file PATH.00000000 is a file's path: "dir/" would make the hidden
   // dir/.00000000 (or fail as a directory).
@@ -748,79 +904,86 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
               "; a directory takes a dataset (--files N)");
     }
   }
-  o.io = text("io");
-  if (o.io != "posix" && o.io != "mpiio" && o.io != "uring")
-    bad("--io", o.io, "must be posix, mpiio or uring");
+}
+
+// --io, its engine's own options, --iodepth, --direct, --transfer, --fsync, and what a stream
+// on stdout refuses.
+void parse_engine(const Given& g, Options& o) {
+  o.io = g.text("io");
+  const io::BackendRow* engine = io::find_backend(o.io);
+  if (engine == nullptr)
+    bad("--io", o.io, "must be " + join_or(engines_with([](auto&) { return true; })));
   o.iodepth = static_cast<int>(
-      parse_unsigned("--iodepth", text("iodepth"), 1, 4096, "must be an integer from 1 to 4096"));
-  if (!vm["iodepth"].defaulted() && o.iodepth > 1 && o.io != "uring")
-    bad("--iodepth", text("iodepth"), "above 1 needs --io uring (one call in flight per thread)");
-  if (!vm["iodepth"].defaulted() && !storage) bad("--iodepth", text("iodepth"), storage_only);
-  if (!vm["io"].defaulted() && !storage) bad("--io", o.io, storage_only);
-  if (vm.count("collective")) {
-    o.collective = parse_on_off("--collective", text("collective"));
-    if (o.io != "mpiio") bad("--collective", text("collective"), "is only for --io mpiio");
+      parse_unsigned("--iodepth", g.text("iodepth"), 1, 4096, "must be an integer from 1 to 4096"));
+  if (g.given("iodepth") && o.iodepth > 1 && !engine->traits.queue_depth)
+    bad("--iodepth", g.text("iodepth"),
+        "above 1 needs --io " + join_or(engines_with([](auto& t) { return t.queue_depth; })) +
+            " (one call in flight per thread)");
+  // The engines' own options: each with its engine(s) only; the chosen engine's take their
+  // defaults when not given.
+  for (const DeclaredOption& e : engine_options()) {
+    if (!g.given(e.option->name)) continue;
+    engine_value(*e.option, g.text(e.option->name));  // a bad value first, whatever the engine
+    if (std::find(e.engines.begin(), e.engines.end(), o.io) == e.engines.end())
+      bad(std::string("--") + e.option->name, g.text(e.option->name),
+          "is only for --io " + join_or(e.engines));
   }
-  if (o.direct && o.io == "mpiio") {
-    throw UsageError(
-        "--direct: not with --io mpiio (neither OMPIO nor ROMIO offers O_DIRECT "
-        "here); use --io posix");
+  std::map<std::string, std::string> engine_given;
+  for (const io::EngineOption& opt : engine->traits.options) {
+    const bool given = g.given(opt.name);
+    const std::string value = given                        ? engine_value(opt, g.text(opt.name))
+                              : *opt.default_value != '\0' ? engine_value(opt, opt.default_value)
+                                                           : std::string();
+    if (given) engine_given[opt.name] = value;
+    o.engine_options[opt.name] = value;
   }
-  o.transfer = parse_size_option("--transfer", text("transfer"));
-  if (o.transfer > kMaxTransfer) bad("--transfer", text("transfer"), "must be from 1 byte to 1GiB");
-  if (!vm["transfer"].defaulted() && (!storage || analyzing))
-    bad("--transfer", text("transfer"), storage_only);
-  o.fsync = parse_on_off("--fsync", text("fsync"));
-  if (!vm["fsync"].defaulted() && !o.output) bad("--fsync", text("fsync"), "is only for --output");
+  if (o.direct && !engine->traits.direct) {
+    const std::string why = engine->traits.no_direct_why;
+    throw UsageError("--direct: not with --io " + o.io + (why.empty() ? "" : " (" + why + ")") +
+                     "; use --io " + engines_with([](auto& t) { return t.direct; }).front());
+  }
+  o.transfer = parse_size_option("--transfer", g.text("transfer"));
+  if (o.transfer > kMaxTransfer)
+    bad("--transfer", g.text("transfer"), "must be from 1 byte to 1GiB");
+  o.fsync = parse_on_off("--fsync", g.text("fsync"));
   if (o.output && *o.output == "-") {
-    // A stream takes the rank's bytes once, in order, as fast as it drains: no layout, order,
-    // time limit, flush or timeline applies to it.
-    const std::string io_option = "--io " + o.io;
-    const std::string pattern_option = "--pattern " + o.pattern;
-    const std::string duration_option =
-        vm.count("duration") ? "--duration " + text("duration") : "";
-    const std::string interval_option = "--interval " + text("interval");
-    const std::string fsync_option = "--fsync " + text("fsync");
-    const char* not_for_stdout = o.file_per_rank               ? "--file-per-rank"
-                                 : o.files                     ? "--files"
-                                 : o.direct                    ? "--direct"
-                                 : o.in_place                  ? "--in-place"
-                                 : o.io != "posix"             ? io_option.c_str()
-                                 : o.pattern != "sequential"   ? pattern_option.c_str()
-                                 : o.duration                  ? duration_option.c_str()
-                                 : o.timeline                  ? "--timeline"
-                                 : !vm["interval"].defaulted() ? interval_option.c_str()
-                                 : !vm["fsync"].defaulted()    ? fsync_option.c_str()
-                                                               : nullptr;
-    if (not_for_stdout)
-      throw UsageError(std::string(not_for_stdout) + ": not with --output - (stdout)");
+    for (const NotForStdout& n : kNotForStdout) {
+      const bool departs =
+          n.unless ? g.text(n.option) != (*n.unless ? n.unless : default_engine().c_str())
+                   : g.given(n.option);
+      if (departs)
+        throw UsageError("--" + std::string(n.option) + (n.value ? " " + g.text(n.option) : "") +
+                         ": not with --output - (stdout)");
+    }
   }
-  if (vm.count("collective") && o.collective && (o.files || o.file_per_rank)) {
-    // Off is what a rank's own files get anyway; on would be dropped.
-    bad("--collective", text("collective"),
-        std::string("is for the shared file (a rank's own files have no collective calls), not ") +
-            (o.files ? "--files" : "--file-per-rank"));
+  if (engine->traits.check_options) {
+    // The engine's own rules for its options with this layout (IOR's check_params).
+    const io::LayoutKind layout = o.files           ? io::LayoutKind::kDataset
+                                  : o.file_per_rank ? io::LayoutKind::kFilePerRank
+                                                    : io::LayoutKind::kSharedFile;
+    if (const auto refusal = engine->traits.check_options(engine_given, layout))
+      bad("--" + refusal->option, g.text(refusal->option), refusal->why);
   }
-  // Bench mode's buffer: its baselines, its huge pages, its page check, its memory nodes. The
-  // storage modes move transfer-sized buffers, first touched by the thread that uses them.
-  if (storage) {
-    const std::string bench_only = "is only for bench mode (without --output or --input)";
-    if (!vm["baseline"].defaulted()) bad("--baseline", text("baseline"), bench_only);
-    if (vm.count("hugepages")) throw UsageError("--hugepages: " + bench_only);
-    if (vm.count("strict-placement")) throw UsageError("--strict-placement: " + bench_only);
-    if (text("memory") == "hbm")
-      bad("--memory", "hbm",
-          bench_only + "; transfer buffers are first touched by their thread, on its node");
-  }
-  o.iterations_given = vm.count("iterations") > 0;
-  if (o.resume && o.iterations_given && text("iterations") != "1")
-    bad("--iterations", text("iterations"), "must be 1 with --resume (it continues one write)");
+}
+
+// The run's other options: iterations, the report, the timeout, placement, --plan.
+void parse_run(const Given& g, Options& o, Action& action) {
+  const bool storage = o.output || o.input;
+  // Bench mode's buffer: its memory nodes. The storage modes move transfer-sized buffers,
+  // first touched by the thread that uses them.
+  if (storage && g.text("memory") == "hbm")
+    bad("--memory", "hbm",
+        std::string(kBenchOnly) +
+            "; transfer buffers are first touched by their thread, on its node");
+  o.iterations_given = g.vm.count("iterations") > 0;
+  if (o.resume && o.iterations_given && g.text("iterations") != "1")
+    bad("--iterations", g.text("iterations"), "must be 1 with --resume (it continues one write)");
   o.iterations =
       o.iterations_given
-          ? static_cast<int>(parse_unsigned("--iterations", text("iterations"), 1, kMaxIterations,
+          ? static_cast<int>(parse_unsigned("--iterations", g.text("iterations"), 1, kMaxIterations,
                                             "must be an integer from 1 to 1000000"))
-          : (storage || analyzing ? 1 : 3);
-  const std::string format = text("format");
+          : (storage || !o.analyze.empty() ? 1 : 3);
+  const std::string format = g.text("format");
   if (format == "table") {
     o.format = Format::kTable;
   } else if (format == "json") {
@@ -830,50 +993,62 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
   } else {
     bad("--format", format, "must be table, json or csv");
   }
-  if (vm.count("report")) {
-    o.report = text("report");
+  if (g.vm.count("report")) {
+    o.report = g.text("report");
     if (o.report->empty()) bad("--report", "''", "must be a file path");
   }
-  o.keep_partial = vm.count("keep-partial") > 0;
-  if (o.keep_partial && (!o.output || *o.output == "-")) {
-    throw UsageError("--keep-partial: is only for --output with a file path");
-  }
-  {
-    // 0 is off; a limit below a second would end healthy jobs at their first sync.
-    const std::string timeout_range =
-        "must be 0 (wait forever) or a number of seconds from 1 to 604800";
-    try {
-      o.timeout_seconds = parse_real("--timeout", text("timeout"), 0, 604800);
-    } catch (const UsageError&) {
-      bad("--timeout", text("timeout"), timeout_range);
-    }
-    if (o.timeout_seconds > 0 && o.timeout_seconds < 1)
-      bad("--timeout", text("timeout"), timeout_range);
-    o.timeout_text = text("timeout");
-  }
-  if (vm.count("progress")) o.progress = parse_on_off("--progress", text("progress"));
-  o.baseline = parse_on_off("--baseline", text("baseline"));
+  o.keep_partial = g.vm.count("keep-partial") > 0;
+  // 0 is off; a limit below a second would end healthy jobs at their first sync.
+  const std::string timeout_range =
+      "must be 0 (wait forever) or a number of seconds from 1 to 604800";
   try {
-    o.bind = topology::parse_bind_policy(text("bind"));
-    o.memory = topology::parse_memory_policy(text("memory"));
+    o.timeout_seconds = parse_real("--timeout", g.text("timeout"), 0, 604800);
+  } catch (const UsageError&) {
+    bad("--timeout", g.text("timeout"), timeout_range);
+  }
+  if (o.timeout_seconds > 0 && o.timeout_seconds < 1)
+    bad("--timeout", g.text("timeout"), timeout_range);
+  o.timeout_text = g.text("timeout");
+  if (g.vm.count("progress")) o.progress = parse_on_off("--progress", g.text("progress"));
+  o.baseline = parse_on_off("--baseline", g.text("baseline"));
+  try {
+    o.bind = topology::parse_bind_policy(g.text("bind"));
+    o.memory = topology::parse_memory_policy(g.text("memory"));
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
-  o.smt = vm.count("smt") > 0;
-  o.hugepages = vm.count("hugepages") > 0;
-  o.strict_placement = vm.count("strict-placement") > 0;
-  if (vm.count("plan")) parsed.action = Action::kPlan;
-  if (vm.count("topology")) {
-    if (!vm.count("plan"))
-      bad("--topology", text("topology"), "is only for --plan (a real run uses this machine)");
-    o.topology = text("topology");
-  }
-  if (vm.count("ranks")) {
-    if (!vm.count("plan"))
-      bad("--ranks", text("ranks"), "is only for --plan (a real run takes the launcher's ranks)");
-    o.plan_ranks = static_cast<int>(parse_unsigned("--ranks", text("ranks"), 1, 1'000'000,
+  o.smt = g.vm.count("smt") > 0;
+  o.hugepages = g.vm.count("hugepages") > 0;
+  o.strict_placement = g.vm.count("strict-placement") > 0;
+  if (g.vm.count("plan")) action = Action::kPlan;
+  if (g.vm.count("topology")) o.topology = g.text("topology");
+  if (g.vm.count("ranks")) {
+    o.plan_ranks = static_cast<int>(parse_unsigned("--ranks", g.text("ranks"), 1, 1'000'000,
                                                    "must be an integer from 1 to 1000000"));
   }
+}
+
+}  // namespace
+
+ParsedCommandLine parse_command_line(int argc, const char* const* argv) {
+  ParsedCommandLine parsed;
+  Options& o = parsed.options;
+  o.argv.assign(argv, argv + argc);
+  const Given g = read_command_line(argc, argv);
+  if (g.vm.count("help") || g.vm.count("version")) {
+    parsed.action = g.vm.count("help") ? Action::kHelp : Action::kVersion;
+    return parsed;
+  }
+  parse_data(g, o, parsed.action);
+  parse_targets(g, o);
+  const Facts facts = facts_of(g, o);
+  check_rules(g, facts, kRuleFirst);
+  parse_analyze_options(g, o);
+  parse_shape(g, o);
+  parse_layout(g, o);
+  parse_engine(g, o);
+  check_rules(g, facts, kValueFirst);
+  parse_run(g, o, parsed.action);
   validate(o.spec);  // the library's own check, as a backstop
   return parsed;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -41,32 +42,33 @@ struct Options {
   bool in_place = false;                     ///< --in-place
   bool overwrite = false;                    ///< --overwrite
   bool resume = false;                       ///< --resume
-  std::string io = "posix";                  ///< --io posix|mpiio|uring
+  std::string io;                            ///< --io: a row of io::backends()
   int iodepth = 1;                           ///< --iodepth
-  bool collective = true;                    ///< --collective on|off
-  std::uint64_t transfer = 1ULL << 20;       ///< --transfer
-  bool direct = false;                       ///< --direct
-  bool fsync = true;                         ///< --fsync on|off
-  bool reorder = false;                      ///< --reorder
-  std::string pattern = "sequential";        ///< --pattern
-  std::uint64_t segments = 1;                ///< --segments (strided)
-  std::uint64_t block = 0;                   ///< --block (strided)
-  std::optional<std::uint64_t> order_seed;   ///< --order-seed (random)
-  std::optional<double> duration;            ///< --duration, seconds
-  bool wear_out = false;                     ///< --wear-out
-  double interval = 1;                       ///< --interval, seconds
-  std::optional<std::string> timeline;       ///< --timeline PATH (CSV)
-  std::vector<std::string> phases;           ///< --phases (datasets)
-  bool unique_dir = false;                   ///< --unique-dir
-  bool verify = false;                       ///< --verify
-  std::size_t max_mismatches = 16;           ///< --max-mismatches
-  bool keep_partial = false;                 ///< --keep-partial
-  double timeout_seconds = 0;                ///< --timeout; 0 = off
-  std::string timeout_text = "0";            ///< --timeout as given, for messages
-  Format format = Format::kTable;            ///< --format
-  std::optional<std::string> report;  ///< --report PATH: the report goes there, not to stdout
-  std::optional<bool> progress;       ///< --progress; unset = when stderr is a terminal
-  bool baseline = true;               ///< --baseline on|off
+  /// The options of --io's engine (io::BackendTraits::options), given or default, by name
+  std::map<std::string, std::string> engine_options;
+  std::uint64_t transfer = 1ULL << 20;      ///< --transfer
+  bool direct = false;                      ///< --direct
+  bool fsync = true;                        ///< --fsync on|off
+  bool reorder = false;                     ///< --reorder
+  std::string pattern = "sequential";       ///< --pattern
+  std::uint64_t segments = 1;               ///< --segments (strided)
+  std::uint64_t block = 0;                  ///< --block (strided)
+  std::optional<std::uint64_t> order_seed;  ///< --order-seed (random)
+  std::optional<double> duration;           ///< --duration, seconds
+  bool wear_out = false;                    ///< --wear-out
+  double interval = 1;                      ///< --interval, seconds
+  std::optional<std::string> timeline;      ///< --timeline PATH (CSV)
+  std::vector<std::string> phases;          ///< --phases (datasets)
+  bool unique_dir = false;                  ///< --unique-dir
+  bool verify = false;                      ///< --verify
+  std::size_t max_mismatches = 16;          ///< --max-mismatches
+  bool keep_partial = false;                ///< --keep-partial
+  double timeout_seconds = 0;               ///< --timeout; 0 = off
+  std::string timeout_text = "0";           ///< --timeout as given, for messages
+  Format format = Format::kTable;           ///< --format
+  std::optional<std::string> report;        ///< --report PATH: the report goes there, not to stdout
+  std::optional<bool> progress;             ///< --progress; unset = when stderr is a terminal
+  bool baseline = true;                     ///< --baseline on|off
   topology::BindPolicy bind = topology::BindPolicy::kAuto;         ///< --bind
   topology::MemoryPolicy memory = topology::MemoryPolicy::kLocal;  ///< --memory
   bool smt = false;                     ///< --smt: a thread per PU, not per core

@@ -57,7 +57,7 @@ mpi::RunRequest run_request(const Options& o) {
   r.layout.files_per_dir = o.files_per_dir;
   r.storage.io = o.io;
   r.storage.iodepth = o.iodepth;
-  r.storage.collective = o.collective;
+  r.storage.engine_options = o.engine_options;
   r.storage.transfer = o.transfer;
   r.storage.direct = o.direct;
   r.storage.fsync = o.fsync;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "io/errors.hpp"
+#include "io/layout.hpp"
 #include "io/namespace.hpp"
 
 namespace dgen::io {
@@ -60,7 +61,10 @@ class File {
   virtual std::uint64_t size() = 0;                ///< the file's length now
   virtual void close() = 0;                        ///< throws IoError when closing fails
   virtual int fd() const { return -1; }            ///< the descriptor, where there is one
-  virtual const std::string& path() const = 0;     ///< as opened, for messages
+  /// True when every rank of the job joins each transfer call (MPI_File_write_at_all on a
+  /// shared file): the ranks then make the same number of calls, with zero bytes if need be.
+  virtual bool collective() const { return false; }
+  virtual const std::string& path() const = 0;  ///< as opened, for messages
 
  private:
   std::uint64_t id_;
@@ -95,12 +99,21 @@ class Backend {
 
 /// An option an engine declares (IOR's per-backend options, fio's engine options): offered
 /// only with --io of its engine, checked and shown in --help from this row; its value reaches
-/// the engine through BackendArgs::options.
+/// the engine through BackendArgs::options. A value "on|off" arrives as "on" or "off" (yes,
+/// true, 1 and no, false, 0 are taken too); "SIZE" as the decimal number of bytes; any other
+/// as typed. Two engines may declare the same name: it is then offered with either.
 struct EngineOption {
   const char* name;           ///< without the dashes: "collective", "hdf5-dataset"
   const char* value;          ///< what the value is, for --help: "on|off", "NAME", "SIZE"
   const char* default_value;  ///< as it would be typed
   const char* help;           ///< one line for --help and the docs
+};
+
+/// An engine's refusal of one of its options (BackendTraits::check_options): the message is
+/// "--OPTION VALUE: WHY", with the value as typed.
+struct OptionRefusal {
+  std::string option;  ///< the option's name, without the dashes
+  std::string why;     ///< "is for the shared file (...), not --files"
 };
 
 /// What a row of the backend table offers, for the option checks and --help.
@@ -123,12 +136,17 @@ struct BackendTraits {
   bool streams = false;
   /// --collective chooses collective or independent calls for a shared file.
   bool collective_calls = false;
+  /// With `direct` false: why, for the refusal of --direct ("neither ... offers O_DIRECT here").
+  const char* no_direct_why = "";
+  /// IOR's check_params: the refusal of this engine's options as given (by name, values as
+  /// BackendArgs carries them) with `layout`; empty when they fit. Null: any layout takes them.
+  std::optional<OptionRefusal> (*check_options)(const std::map<std::string, std::string>& given,
+                                                LayoutKind layout) = nullptr;
 };
 
 /// What the job gives a backend to make it.
 struct BackendArgs {
   MPI_Comm world = MPI_COMM_NULL;
-  bool collective = true;    ///< MPI-IO: collective calls on a shared file
   StopCheck stop = nullptr;  ///< asked after EINTR
   /// The values of the engine's own options (BackendTraits::options) by name, as typed or
   /// their defaults.
@@ -165,8 +183,12 @@ std::unique_ptr<Backend> make_uring_backend(StopCheck stop);
 /// seccomp filter, an old kernel), empty when a ring can be set up.
 std::string uring_unavailable();
 
-/// MPI-IO on `world`: MPI_File_write_at_all / read_at_all when `collective`, else
-/// MPI_File_write_at / read_at; from the main thread only.
-std::unique_ptr<Backend> make_mpiio_backend(MPI_Comm world, bool collective);
+/// MPI-IO on `args.world`: MPI_File_write_at_all / read_at_all when its option collective is
+/// on (the default), else MPI_File_write_at / read_at; from the main thread only.
+std::unique_ptr<Backend> make_mpiio_backend(const BackendArgs& args);
+
+/// The mpiio row's refusal of its options with `layout` (BackendTraits::check_options).
+std::optional<OptionRefusal> mpiio_check_options(const std::map<std::string, std::string>& given,
+                                                 LayoutKind layout);
 
 }  // namespace dgen::io

@@ -45,6 +45,7 @@ class MpiioFile final : public File {
   ~MpiioFile() override {
     if (fh_ != MPI_FILE_NULL) MPI_File_close(&fh_);
   }
+  bool collective() const override { return collective_; }
 
   // A short count is a legal answer (a full disk, a signal, a FUSE or NFS server that takes
   // part of a call): the rest is written with independent calls, which any rank may make on a
@@ -218,8 +219,22 @@ class MpiioBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_mpiio_backend(MPI_Comm world, bool collective) {
-  return std::make_unique<MpiioBackend>(world, collective);
+std::unique_ptr<Backend> make_mpiio_backend(const BackendArgs& args) {
+  const auto collective = args.options.find("collective");
+  return std::make_unique<MpiioBackend>(
+      args.world, collective == args.options.end() || collective->second == "on");
+}
+
+std::optional<OptionRefusal> mpiio_check_options(const std::map<std::string, std::string>& given,
+                                                 LayoutKind layout) {
+  // Off is what a rank's own files get anyway; on would be dropped.
+  const auto collective = given.find("collective");
+  if (collective == given.end() || collective->second != "on" || layout == LayoutKind::kSharedFile)
+    return std::nullopt;
+  return OptionRefusal{"collective",
+                       std::string("is for the shared file (a rank's own files have no "
+                                   "collective calls), not ") +
+                           (layout == LayoutKind::kDataset ? "--files" : "--file-per-rank")};
 }
 
 }  // namespace dgen::io

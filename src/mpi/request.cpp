@@ -1,5 +1,6 @@
 #include "mpi/request.hpp"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -17,7 +18,7 @@ std::string exact(double v) {
 
 std::vector<std::pair<std::string, std::string>> RunRequest::shared_options() const {
   auto on = [](bool b) { return std::string(b ? "on" : "off"); };
-  return {
+  std::vector<std::pair<std::string, std::string>> shared = {
       {"--size", std::to_string(size) + " (" + format_size(size) + ")"},
       {"--seed", std::to_string(spec.seed)},
       {"--dedup-ratio", exact(spec.dedup_ratio)},
@@ -33,7 +34,6 @@ std::vector<std::pair<std::string, std::string>> RunRequest::shared_options() co
       {"--files-per-dir", std::to_string(layout.files_per_dir)},
       {"--io", storage.io},
       {"--iodepth", std::to_string(storage.iodepth)},
-      {"--collective", on(storage.collective)},
       {"--transfer", std::to_string(storage.transfer)},
       {"--direct", on(storage.direct)},
       {"--fsync", on(storage.fsync)},
@@ -49,6 +49,11 @@ std::vector<std::pair<std::string, std::string>> RunRequest::shared_options() co
       {"--wear-out", on(storage.wear_out)},
       {"--interval", exact(storage.interval)},
       {"--unique-dir", on(layout.unique_dirs)},
+      {"--phases", [this] {
+         std::string list;
+         for (const auto& p : storage.phases) list += (list.empty() ? "" : ",") + p;
+         return list.empty() ? std::string("(default)") : list;
+       }()},
       {"--verify", on(verify)},
       {"--analyze", analyze ? [this] {
          std::string paths;
@@ -74,6 +79,14 @@ std::vector<std::pair<std::string, std::string>> RunRequest::shared_options() co
       {"--strict-placement", on(strict_placement)},
       {"--timeout", exact(timeout_seconds)},
   };
+  // The engine's own options after --io (which decides which there are), in the table's order.
+  const auto after_io = std::find_if(shared.begin(), shared.end(),
+                                     [](const auto& o) { return o.first == "--iodepth"; }) +
+                        1;
+  std::vector<std::pair<std::string, std::string>> engine;
+  for (const auto& [name, value] : storage.engine_options) engine.emplace_back("--" + name, value);
+  shared.insert(after_io, engine.begin(), engine.end());
+  return shared;
 }
 
 }  // namespace dgen::mpi

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -18,9 +19,11 @@ namespace dgen::mpi {
 
 /// How the bytes move to and from storage (write and read modes).
 struct StorageRequest {
-  std::string io = "posix";             ///< --io: a row of io::backends() (posix, mpiio, uring)
-  int iodepth = 1;                      ///< --iodepth: transfers in flight per thread
-  bool collective = true;               ///< --collective: MPI_File_write_at_all, else write_at
+  std::string io = "posix";  ///< --io: a row of io::backends() (posix, mpiio, uring)
+  int iodepth = 1;           ///< --iodepth: transfers in flight per thread
+  /// The options the engine of --io declares (io::BackendTraits::options), given or their
+  /// defaults, by name: io::BackendArgs::options
+  std::map<std::string, std::string> engine_options;
   std::uint64_t transfer = 1ULL << 20;  ///< --transfer: bytes per write or read call
   bool direct = false;                  ///< --direct: O_DIRECT
   bool fsync = true;                    ///< --fsync: flush before the clock stops

@@ -941,7 +941,7 @@ Measured run_storage(const RankContext& c) {
   job.agree(row == nullptr ? "--io " + req.storage.io + ": no such backend" : row->available(),
             io::kUsageExit);
   std::unique_ptr<io::Backend> backend =
-      row->make(io::BackendArgs{job.world(), req.storage.collective, &stop_signal});
+      row->make(io::BackendArgs{job.world(), &stop_signal, req.storage.engine_options});
   Share s(c, *backend);
   set_up_share(s, write);
   // An abort (--timeout, a failed MPI call) kills the job where it stands: its message says

@@ -396,8 +396,8 @@ Interval single_file_pass(Share& s, const std::string& name, report::Progress& p
   } else {
     const io::TransferSequence seq = s.sequence(1, 0);
     const auto [first, limit] = range_of(s, 0, seq.size());
-    err = main_thread_transfers(s, *file, seq, first, limit - first,
-                                s.shared() && s.c.request.storage.collective, tallies[0], progress);
+    err = main_thread_transfers(s, *file, seq, first, limit - first, file->collective(), tallies[0],
+                                progress);
   }
   done.clear();
   for (const Tally& t : tallies) done.push_back(t.prefix);

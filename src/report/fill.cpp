@@ -134,7 +134,8 @@ Storage storage_section(const mpi::RunRequest& req, int ranks) {
   if (dataset) s.files_per_dir = layout.files_per_dir;
   s.io = req.storage.io;
   s.iodepth = req.storage.iodepth;
-  if (req.storage.io == "mpiio") s.collective = req.storage.collective;
+  if (auto c = req.storage.engine_options.find("collective"); c != req.storage.engine_options.end())
+    s.collective = c->second == "on";
   s.transfer = req.storage.transfer;
   s.direct = req.storage.direct;
   s.fsync = req.output && req.storage.fsync;
