@@ -18,6 +18,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -490,7 +491,12 @@ TEST_P(KeepPartial, AFailedWriteKeepsEveryPartialItNamesAndResumeCompletesIt) {
   }
   EXPECT_GT(kept, 0u) << "what was written before the error is kept";
   EXPECT_EQ(partials_in_back(), named) << r.err;
-  EXPECT_EQ(r.err.find("was removed"), std::string::npos) << r.err;
+  // Only a file that holds nothing goes: with 2 ranks the fault (1.25 MiB written on the file
+  // system) can come before rank 1 wrote its first byte, and the message says so.
+  std::string said = r.err;
+  static const std::regex nothing("; rank [0-9]+ wrote nothing: its temporary file was removed");
+  said = std::regex_replace(said, nothing, "");
+  EXPECT_EQ(said.find("was removed"), std::string::npos) << r.err;
   expect_resume_completes(write, c.launcher + kBinary + " --input " + target + c.layout);
 }
 

@@ -87,15 +87,16 @@ void start_timeout_watchdog(dgen::mpi::Job& job, const std::string& limit, doubl
     // A call that waits for other ranks (a collective MPI-IO call, an open or a close)
     // hangs on every rank when one of them is stopped or gone: the ranks of this node that
     // do not run are named, by the lowest running rank of the node only. The others leave
-    // it a while to end the job before they speak themselves, whether they see a stopped
-    // rank or not: while the job is torn down the launcher resumes a stopped rank
-    // (SIGCONT) before it kills it, so what a late rank sees is no longer the cause.
+    // it a while to end the job before they speak themselves. So does a rank that sees no
+    // stopped rank but got a stop signal: the job is being torn down, and the launcher
+    // resumes a stopped rank (SIGCONT) as it sends SIGTERM, so what this rank sees is no
+    // longer the cause. Otherwise each rank names its own stuck call at once.
     const bool waits_for_others =
         what.rfind("MPI_File_", 0) == 0 && what.rfind("MPI_File_write_at ", 0) != 0 &&
         what.rfind("MPI_File_read_at ", 0) != 0;  // collective: all but the independent calls
     bool speaker = true;
     std::string held = waits_for_others ? job.held_ranks(speaker) : std::string();
-    if (!speaker) {
+    if (!speaker && (!held.empty() || dgen::mpi::stop_signal() != 0)) {
       std::this_thread::sleep_for(std::chrono::duration<double>(std::max(seconds, 2.0)));
       held = job.held_ranks(speaker);  // still alive: the speaker did not end the job
     }
