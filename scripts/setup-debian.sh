@@ -17,6 +17,7 @@ packages=(
   libboost-program-options-dev nlohmann-json3-dev
   libzstd-dev liblz4-dev zlib1g-dev libxxhash-dev           # generator tests; --analyze
   liburing-dev                                                # --io uring
+  libhdf5-openmpi-dev python3-h5py                            # --io hdf5; its tests' reader
   python3-zstandard zstd                                      # the --analyze checker; zstd -3 as reference
   pybind11-dev python3-dev python3-numpy python3-pytest python3-venv python3-setuptools python3-pip  # the Python module
   libgtest-dev libbenchmark-dev

@@ -34,6 +34,9 @@ struct OpenMode {
   bool exclusive = false;  ///< with create: fail when it exists (O_EXCL)
   bool truncate = false;   ///< cut an existing file to 0 bytes (O_TRUNC)
   bool direct = false;     ///< O_DIRECT: bypass the page cache (posix only)
+  /// With write: the file's whole length when the job is done (0 where not known), for an
+  /// engine that sizes its container when it creates it (a dataset inside the file).
+  std::uint64_t length = 0;
 };
 
 /// One open file.
@@ -95,6 +98,11 @@ class Backend {
   /// The engine's operations on names (stat, create, remove, publish by rename, directories,
   /// free space, sync of a directory). By default the POSIX namespace.
   virtual const Namespace& names() const { return posix_namespace(); }
+  /// The bytes of the stream the file at `path` holds (--input's checks of short and longer
+  /// files); `on_disk`: its length as stat(2) gives it, the answer for a file of plain bytes
+  /// (the default). An engine whose files are containers reads its dataset's length. Throws
+  /// IoError where the file is not one the engine reads. From the main thread.
+  virtual std::uint64_t stream_bytes(const std::string& path, std::uint64_t on_disk);
 };
 
 /// An option an engine declares (IOR's per-backend options, fio's engine options): offered
@@ -103,7 +111,7 @@ class Backend {
 /// true, 1 and no, false, 0 are taken too); "SIZE" as the decimal number of bytes; any other
 /// as typed. Two engines may declare the same name: it is then offered with either.
 struct EngineOption {
-  const char* name;           ///< without the dashes: "collective", "hdf5-dataset"
+  const char* name;           ///< without the dashes: "collective"
   const char* value;          ///< what the value is, for --help: "on|off", "NAME", "SIZE"
   const char* default_value;  ///< as it would be typed
   const char* help;           ///< one line for --help and the docs
@@ -142,6 +150,10 @@ struct BackendTraits {
   /// BackendArgs carries them) with `layout`; empty when they fit. Null: any layout takes them.
   std::optional<OptionRefusal> (*check_options)(const std::map<std::string, std::string>& given,
                                                 LayoutKind layout) = nullptr;
+  /// Empty where a file holds the stream's bytes at their offsets, so that a write may go over
+  /// part of it, cut it to a prefix and continue it (--resume, --in-place, --keep-partial);
+  /// else why not, for their refusal ("its files are containers ...").
+  const char* no_partial_why = "";
 };
 
 /// What the job gives a backend to make it.
@@ -165,7 +177,7 @@ struct BackendRow {
   const Namespace& (*names)() = posix_namespace;
 };
 
-/// The table: posix, mpiio, uring.
+/// The table (io/backends.cpp): its rows in the order --io lists them.
 const std::vector<BackendRow>& backends();
 
 /// The row of --io `name`, or null.

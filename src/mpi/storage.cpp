@@ -386,9 +386,9 @@ std::string failed_write_state(Share& s, std::optional<OutputFile>& out, int com
                               : "the others are missing (a file the error cut short was "
                                 "removed; --keep-partial keeps it)";
     }
-    return dataset_state(
-               s, false,
-               storage::whole_files_on_disk(s.backend.names(), s.c.request.layout, s.extents), rest)
+    return dataset_state(s, false,
+                         storage::whole_files_on_disk(s.backend, s.c.request.layout, s.extents),
+                         rest)
         .text;
   }
   const bool per_rank = layout.kind == io::LayoutKind::kFilePerRank;
@@ -726,8 +726,8 @@ void settle_dataset(StorageRun& r) {
   std::uint64_t kept = completed > 0 ? s.bytes : r.dataset_kept;
   if (m.stop_signal != 0 && completed > 0 && req.storage.in_place) {
     // In place, the file being rewritten when the stop came was removed: count what is there.
-    kept = storage::whole_files_on_disk(s.backend.names(), s.c.request.layout, s.extents) *
-           layout.file_size;
+    kept =
+        storage::whole_files_on_disk(s.backend, s.c.request.layout, s.extents) * layout.file_size;
   }
   std::uint64_t total = 0;
   check(MPI_Allreduce(&kept, &total, 1, MPI_UINT64_T, MPI_SUM, job.world()), "MPI_Allreduce");
@@ -940,6 +940,18 @@ Measured run_storage(const RankContext& c) {
   const io::BackendRow* row = io::find_backend(req.storage.io);
   job.agree(row == nullptr ? "--io " + req.storage.io + ": no such backend" : row->available(),
             io::kUsageExit);
+  // An engine whose files are containers (BackendTraits::no_partial_why) has no partial file to
+  // continue, cut or write in place.
+  if (const char* why = row->traits.no_partial_why; *why != '\0') {
+    const char* asked = req.storage.resume     ? "--resume"
+                        : req.storage.in_place ? "--in-place"
+                        : req.keep_partial     ? "--keep-partial"
+                                               : nullptr;
+    job.agree(asked == nullptr
+                  ? ""
+                  : std::string(asked) + ": not with --io " + row->traits.name + " (" + why + ")",
+              io::kUsageExit);
+  }
   std::unique_ptr<io::Backend> backend =
       row->make(io::BackendArgs{job.world(), &stop_signal, req.storage.engine_options});
   Share s(c, *backend);
@@ -962,7 +974,7 @@ Measured run_storage(const RankContext& c) {
     check_dataset_replacements(c, s.extents, backend->names());
     s.repair = req.storage.resume;
   } else {
-    r.inputs = check_inputs(c, s.extents, req.verify);
+    r.inputs = check_inputs(c, *backend, s.extents, req.verify);
   }
   if (s.direct) check_direct_rules(r);
   // The file a single-file read opens, named before a missing one leaves the rank no extent.

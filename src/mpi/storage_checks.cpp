@@ -109,9 +109,11 @@ void make_dataset_directories(const RankContext& c, storage::DatasetDirectories&
   }
 }
 
-storage::InputFiles check_inputs(const RankContext& c, const io::ExtentList& extents, bool verify) {
+storage::InputFiles check_inputs(const RankContext& c, io::Backend& backend,
+                                 const io::ExtentList& extents, bool verify) {
   const io::Layout& layout = c.request.layout;
-  storage::InputCheck found = storage::inspect_inputs(layout, extents, c.job.size(), verify);
+  storage::InputCheck found =
+      storage::inspect_inputs(backend, layout, extents, c.job.size(), verify);
   if (verify) {
     // No file of the layout at all: a wrong path, not data to verify.
     std::uint64_t job_present = 0;

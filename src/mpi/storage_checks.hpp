@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "io/backend.hpp"
 #include "io/direct.hpp"
 #include "io/layout.hpp"
 #include "io/target.hpp"
@@ -52,7 +53,9 @@ std::string find_unique_dir_writers(const Job& job, const std::string& engine, i
 /// short is no error: it is listed, and verify reports its missing bytes as a finding; only
 /// when no file of the layout exists at all (a wrong path) is it bad input. Returns the files
 /// longer than the stream whose end this rank reads (each is reported by one rank), and the
-/// missing or short ones.
-storage::InputFiles check_inputs(const RankContext& c, const io::ExtentList& extents, bool verify);
+/// missing or short ones. A regular file's length is the stream bytes `backend` finds in it
+/// (io::Backend::stream_bytes: a container file's dataset's).
+storage::InputFiles check_inputs(const RankContext& c, io::Backend& backend,
+                                 const io::ExtentList& extents, bool verify);
 
 }  // namespace dgen::mpi

@@ -319,7 +319,8 @@ bool dataset_file(Share& s, const io::Extent& e, Tally& tally, int t,
   rules.fsync = req.storage.fsync;
   rules.keep_partial = req.keep_partial;
   rules.repair = s.repair;
-  rules.write_mode = open_mode(s, true, !req.storage.in_place, req.storage.in_place);
+  rules.write_mode = open_mode(s, true, !req.storage.in_place, req.storage.in_place,
+                               io::file_length(req.layout, e.file, s.c.job.size()));
   rules.existing_mode = open_mode(s, false, false, false);
   rules.transfer = s.transfer;
   storage::DatasetFileHooks hooks;
@@ -349,8 +350,10 @@ io::TransferSequence Share::sequence(int threads, int t) const {
                               source_rank);
 }
 
-io::OpenMode open_mode(const Share& s, bool create, bool exclusive, bool truncate) {
+io::OpenMode open_mode(const Share& s, bool create, bool exclusive, bool truncate,
+                       std::uint64_t length) {
   io::OpenMode m;
+  m.length = length;
   m.write = s.write;
   m.create = create;
   m.exclusive = exclusive;
@@ -375,8 +378,11 @@ Interval single_file_pass(Share& s, const std::string& name, report::Progress& p
   const bool absent = !s.write && !s.shared() && s.extents.empty();
   try {
     if (!absent) {
+      const io::Layout& layout = s.c.request.layout;
+      const std::uint64_t length = io::file_length(
+          layout, io::rank_files(layout, s.source_rank, job.size()).first, job.size());
       timed(tallies[0].open, tallies[0].latency[kOpenOp], [&] {
-        file = s.backend.open(name, open_mode(s, false, false, false), s.shared());
+        file = s.backend.open(name, open_mode(s, false, false, false, length), s.shared());
         return 0;
       });
     }

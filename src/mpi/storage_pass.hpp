@@ -140,7 +140,8 @@ std::uint64_t job_prefix(const Job& job, std::uint64_t rank_prefix, std::uint64_
 /// main thread writes them.
 Measured write_stream(const RankContext& c, OutputFile& out);
 
-/// Open flags for the pass's direction.
-io::OpenMode open_mode(const Share& s, bool create, bool exclusive, bool truncate);
+/// Open flags for the pass's direction; `length`: the file's whole length (io::OpenMode).
+io::OpenMode open_mode(const Share& s, bool create, bool exclusive, bool truncate,
+                       std::uint64_t length = 0);
 
 }  // namespace dgen::mpi

@@ -5,12 +5,13 @@
 #include <cstring>
 
 #include "dgen/size.hpp"
+#include "io/backend.hpp"
 #include "io/target.hpp"
 
 namespace dgen::storage {
 
-InputCheck inspect_inputs(const io::Layout& layout, const io::ExtentList& extents, int ranks,
-                          bool verify) {
+InputCheck inspect_inputs(io::Backend& backend, const io::Layout& layout,
+                          const io::ExtentList& extents, int ranks, bool verify) {
   InputCheck check;
   std::string& err = check.error;
   std::string& first_missing = check.first_missing;
@@ -22,8 +23,16 @@ InputCheck inspect_inputs(const io::Layout& layout, const io::ExtentList& extent
     if (e.file == checked) continue;
     checked = e.file;
     const std::string path = io::file_path(layout, e.file);
-    const io::Target t = io::inspect_target(path);
+    io::Target t = io::inspect_target(path);
     const std::uint64_t expected = io::file_length(layout, e.file, ranks);
+    if (t.kind == io::TargetKind::kRegular) {
+      try {
+        t.size = backend.stream_bytes(path, t.size);
+      } catch (const io::IoError& x) {
+        err = std::string("--input ") + x.what();
+        break;
+      }
+    }
     if (t.kind == io::TargetKind::kMissing) {
       const int why = t.error ? t.error : ENOENT;
       // A file that is not there is what --verify exists to find; another error (no

@@ -13,6 +13,10 @@
 #include "io/layout.hpp"
 #include "verify/compare.hpp"
 
+namespace dgen::io {
+class Backend;
+}  // namespace dgen::io
+
 namespace dgen::storage {
 
 /// A file read back that is longer than the stream gives it: --verify counts the extra bytes
@@ -49,10 +53,12 @@ struct InputCheck {
 
 /// Looks at every file this rank reads (the files of `extents`, `ranks` ranks in the job),
 /// as the file comment says; with `verify` missing and short regular files are listed, not
-/// errors. Returns the files longer than the stream whose end this rank reads (each is
-/// reported by one rank), and the missing or short ones.
-InputCheck inspect_inputs(const io::Layout& layout, const io::ExtentList& extents, int ranks,
-                          bool verify);
+/// errors. A regular file's length is the stream bytes `backend` finds in it
+/// (io::Backend::stream_bytes: a container file's dataset's). Returns the files longer than the
+/// stream whose end this rank reads (each is reported by one rank), and the missing or short
+/// ones.
+InputCheck inspect_inputs(io::Backend& backend, const io::Layout& layout,
+                          const io::ExtentList& extents, int ranks, bool verify);
 
 /// --verify: the extents cut to what the files hold (`granule`: with --direct a cut extent
 /// ends on a multiple of it), and the stream ranges missing from them, one per extent, each

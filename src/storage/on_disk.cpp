@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "io/backend.hpp"
 #include "io/errors.hpp"
 
 namespace dgen::storage {
@@ -21,12 +22,18 @@ std::uint64_t length_on_disk(const io::Namespace& names, const std::string& path
   return e.exists() ? e.size : 0;
 }
 
-std::uint64_t whole_files_on_disk(const io::Namespace& names, const io::Layout& layout,
+std::uint64_t whole_files_on_disk(io::Backend& backend, const io::Layout& layout,
                                   const io::ExtentList& extents) {
   std::uint64_t n = 0;
   for (const io::Extent& e : extents) {
-    const io::Entry f = stat_or_missing(names, io::file_path(layout, e.file));
-    if (f.exists() && f.size == e.length) ++n;
+    const std::string path = io::file_path(layout, e.file);
+    const io::Entry f = stat_or_missing(backend.names(), path);
+    if (!f.exists()) continue;
+    try {
+      if (backend.stream_bytes(path, f.size) == e.length) ++n;
+    } catch (const io::IoError&) {
+      // Not a whole file of the engine's (a container cut short).
+    }
   }
   return n;
 }

@@ -10,6 +10,10 @@
 #include "io/layout.hpp"
 #include "io/namespace.hpp"
 
+namespace dgen::io {
+class Backend;
+}  // namespace dgen::io
+
 namespace dgen::storage {
 
 /// What stands at `path` (links followed); a stat that fails for another reason than a missing
@@ -19,9 +23,10 @@ io::Entry stat_or_missing(const io::Namespace& names, const std::string& path);
 /// The length of the file at `path` now; 0 when it is not there.
 std::uint64_t length_on_disk(const io::Namespace& names, const std::string& path);
 
-/// How many of the dataset files of `extents` stand whole (their length) under their final
-/// names, counted after a failure or a stop.
-std::uint64_t whole_files_on_disk(const io::Namespace& names, const io::Layout& layout,
+/// How many of the dataset files of `extents` stand whole under their final names (the stream
+/// bytes `backend` finds in them: io::Backend::stream_bytes), counted after a failure or a
+/// stop; asked of backend.names().
+std::uint64_t whole_files_on_disk(io::Backend& backend, const io::Layout& layout,
                                   const io::ExtentList& extents);
 
 /// The OS error of a stat of `path` (links followed); 0 when something stands there.
