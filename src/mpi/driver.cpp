@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "core/text.hpp"
 #include "dgen/generator.hpp"
 #include "dgen/size.hpp"
 #include "io/backend.hpp"
@@ -21,16 +22,6 @@
 namespace dgen::mpi {
 
 namespace {
-
-// "a\nb\n" -> {"a", "b"}; a last line without '\n' counts too.
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  for (std::size_t a = 0, b; a < text.size(); a = b + 1) {
-    b = std::min(text.find('\n', a), text.size());
-    lines.push_back(text.substr(a, b - a));
-  }
-  return lines;
-}
 
 // MPMD launches (`mpirun -n 1 dgen_mpi A : -n 1 dgen_mpi B`) give ranks their own command
 // lines: rank 0's request is the job's, and a rank whose options differ is refused.

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "core/text.hpp"
 #include "io/layout.hpp"
 #include "report/lists.hpp"
 
@@ -84,16 +85,6 @@ struct Unpacking : Reader {
     (get(v), ...);
   }
 };
-
-// "a\nb\n" -> {"a", "b"}; a last line without '\n' counts too.
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  for (std::size_t a = 0, b; a < text.size(); a = b + 1) {
-    b = std::min(text.find('\n', a), text.size());
-    lines.push_back(text.substr(a, b - a));
-  }
-  return lines;
-}
 
 }  // namespace
 
