@@ -189,13 +189,7 @@ std::string main_thread_transfers(Share& s, io::File& file, const io::TransferSe
   const std::string err = io::move_transfers_in_turn(
       file, s.write, s.repair, count, [&](std::uint64_t i) { return seq.at(first + i); }, buffers,
       s.repair ? s.scratch[0].data() : nullptr, hooks, counts);
-  tally.bytes += counts.bytes;
-  tally.prefix += counts.prefix;
-  tally.moved += counts.transfers;
-  tally.reused += counts.reused;
-  tally.generate += counts.generate;
-  tally.io += counts.io;
-  tally.verify += counts.verify;
+  tally.add(counts);
   return err;
 }
 
@@ -237,15 +231,7 @@ bool thread_transfers(Share& s, io::File& file, const io::TransferSequence& seq,
   };
   io::TransferCounts counts;
   bool all = false;
-  auto add = [&] {
-    tally.bytes += counts.bytes;
-    tally.prefix += counts.prefix;
-    tally.moved += counts.transfers;
-    tally.reused += counts.reused;
-    tally.generate += counts.generate;
-    tally.io += counts.io;
-    tally.verify += counts.verify;
-  };
+  auto add = [&] { tally.add(counts); };
   // Reads that are checked overlap the compare with the next read (a read-ahead queue).
   io::Queue& queue = !s.write && s.decoder != nullptr && !s.check_queues.empty()
                          ? *s.check_queues[static_cast<std::size_t>(t)]

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "io/transfers.hpp"
 #include "report/latency.hpp"
 #include "report/timeline.hpp"
 #include "verify/compare.hpp"
@@ -39,6 +40,17 @@ struct alignas(64) Tally {
   verify::MismatchLog log;     ///< --verify: what this thread found wrong, in stream order
   std::array<report::LatencyHistogram, kOps> latency;
   std::optional<report::Timeline> timeline;
+
+  /// Adds what one run of the transfer loop (io/transfers.hpp) counted.
+  void add(const io::TransferCounts& c) {
+    bytes += c.bytes;
+    prefix += c.prefix;
+    moved += c.transfers;
+    reused += c.reused;
+    generate += c.generate;
+    io += c.io;
+    verify += c.verify;
+  }
 };
 
 /// Seconds on this process's steady clock (the clock of mpi::clock_seconds).
