@@ -58,6 +58,7 @@ struct Reader {
   template <class T>
   void get(std::vector<T>& v) {
     v.resize(count(sizeof(T)));
+    if (v.empty()) return;  // data() may be null: memcpy must not see it (UBSan)
     std::memcpy(v.data(), in.data(), v.size() * sizeof(T));
     in.remove_prefix(v.size() * sizeof(T));
   }
