@@ -17,8 +17,8 @@
 namespace {
 
 namespace fs = std::filesystem;
-using dgen::test::read_file;
 using dgen::test::kBinary;
+using dgen::test::read_file;
 using dgen::test::run_shell;
 
 const std::string kSource = DGEN_SOURCE_DIR;
